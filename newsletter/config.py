@@ -1,0 +1,249 @@
+"""The one Settings object. Every module gets its configuration from here, never from os.environ."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+ENV_PREFIX = "NEWSLETTER_"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+BUNDLED_TEMPLATES = PROJECT_ROOT / "templates"
+
+
+class SettingsError(Exception):
+    """A setting is missing or invalid; the message names the setting so an operator can fix it."""
+
+
+class _TomlSource(PydanticBaseSettingsSource):
+    """Reads the TOML file named by NEWSLETTER_CONFIG (keys without the prefix, lower case)."""
+
+    def __init__(self, settings_cls: type[BaseSettings], path: Path | None) -> None:
+        super().__init__(settings_cls)
+        self.data: dict[str, Any] = {}
+        if path is None:
+            return
+        try:
+            with path.open("rb") as fh:
+                raw = tomllib.load(fh)
+        except FileNotFoundError as exc:
+            raise SettingsError(f"NEWSLETTER_CONFIG: file not found: {path}") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise SettingsError(f"NEWSLETTER_CONFIG: {path} is not valid TOML: {exc}") from exc
+        table = raw.get("newsletter", raw)
+        unknown = sorted(set(table) - set(settings_cls.model_fields) - {"from"})
+        if unknown:
+            raise SettingsError(f"NEWSLETTER_CONFIG: unknown setting(s) in {path}: {', '.join(unknown)}")
+        self.data = {("from_address" if k == "from" else k): v for k, v in table.items()}
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return self.data.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(self.data)
+
+
+class Settings(BaseSettings):
+    """All configuration. Environment variables NEWSLETTER_<NAME> override the TOML file."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", populate_by_name=True)
+
+    # core
+    mode: Literal["development", "production"] = "development"
+    database_url: str = "sqlite:///db/newsletter.sqlite3"
+    issues_dir: Path = Path("issues")
+    data_dir: Path = Path("var")
+    sources: Path = Path("feeds/sources.toml")
+    templates_dir: Path | None = None
+    secret_key: SecretStr | None = None
+    base_url: str = "http://127.0.0.1:8000"
+    org_name: str = "Monitoring Newsletter"
+    language: str = "en"
+    timezone: str = "UTC"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # collect
+    allow_loopback_feeds: bool = False
+    fetch_concurrency: int = Field(32, ge=1, le=1000)
+    fetch_per_host: int = Field(4, ge=1, le=100)
+    fetch_timeout: float = Field(30.0, gt=0)
+    fetch_max_bytes: int = Field(10 * 1024 * 1024, ge=1024)
+    default_poll_interval: str = "1h"
+    # submissions
+    max_upload_bytes: int = Field(10 * 1024 * 1024, ge=1024)
+    max_submission_bytes: int = Field(30 * 1024 * 1024, ge=1024)
+    submit_rate_per_minute: int = Field(30, ge=1)
+    # issues
+    period: Literal["weekly", "biweekly"] = "weekly"
+    require_second_approval: bool = False
+    # delivery
+    smtp_url: str = "smtp://127.0.0.1:1025"
+    from_address: str = Field("Monitoring Newsletter <newsletter@localhost>", alias="NEWSLETTER_FROM")
+    reply_to: str | None = None
+    list_id: str | None = None
+    unsubscribe_mailto: str | None = None
+    dkim_key_file: Path | None = None
+    dkim_selector: str | None = None
+    dkim_domain: str | None = None
+    send_connections: int = Field(4, ge=1, le=64)
+    send_rate: float = Field(0.0, ge=0, description="messages per second, 0 = unlimited")
+    send_batch_size: int = Field(200, ge=1)
+    messages_per_connection: int = Field(100, ge=1)
+    send_max_attempts: int = Field(5, ge=1)
+    bounce_threshold: int = Field(1, ge=1)
+    imap_url: str | None = None
+    confirm_token_max_age: int = Field(7 * 24 * 3600, ge=60)
+    # scheduler
+    draft_weekday: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "fri"
+    draft_time: str = "09:00"
+    collect_every_minutes: int = Field(15, ge=1)
+    digest_time: str = "08:00"
+    send_grace_minutes: int = Field(60, ge=0)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        path = os.environ.get(f"{ENV_PREFIX}CONFIG")
+        return (init_settings, env_settings, _TomlSource(settings_cls, Path(path) if path else None))
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_db(cls, value: str) -> str:
+        scheme = value.split(":", 1)[0]
+        if not (scheme.startswith("sqlite") or scheme.startswith("postgresql")):
+            raise ValueError("must be a sqlite:/// or postgresql+psycopg:// URL")
+        return value
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _check_smtp(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("smtp", "smtps", "smtp+starttls") or not parts.hostname:
+            raise ValueError("must look like smtp://host:port, smtps://host:465 or smtp+starttls://host:587")
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _check_base_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("must be an absolute http(s) URL such as https://news.example.org")
+        return value.rstrip("/")
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_tz(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Asia/Almaty)") from exc
+        return value
+
+    @field_validator("draft_time", "digest_time")
+    @classmethod
+    def _check_hhmm(cls, value: str) -> str:
+        try:
+            hh, mm = value.split(":")
+            if not (0 <= int(hh) < 24 and 0 <= int(mm) < 60):
+                raise ValueError
+        except ValueError as exc:
+            raise ValueError("must be a time of day as HH:MM") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _check_dkim(self) -> "Settings":
+        dkim = [self.dkim_key_file, self.dkim_selector, self.dkim_domain]
+        if any(dkim) and not all(dkim):
+            raise ValueError("NEWSLETTER_DKIM_KEY_FILE, NEWSLETTER_DKIM_SELECTOR and NEWSLETTER_DKIM_DOMAIN go together")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def attachments_dir(self) -> Path:
+        return self.data_dir / "attachments"
+
+    @property
+    def template_dirs(self) -> list[Path]:
+        """User folder first so any bundled template can be overridden file by file."""
+        dirs = [self.templates_dir] if self.templates_dir else []
+        return [*dirs, BUNDLED_TEMPLATES]
+
+    @property
+    def secret(self) -> str:
+        assert self.secret_key is not None, "load_settings() always sets the secret key"
+        return self.secret_key.get_secret_value()
+
+    def __repr_args__(self):  # type: ignore[override]
+        """Keep passwords inside URLs out of reprs and therefore out of logs."""
+        for name, value in super().__repr_args__():
+            if name in ("database_url", "smtp_url", "imap_url") and isinstance(value, str):
+                value = redact_url(value)
+            yield name, value
+
+
+def redact_url(url: str) -> str:
+    """Replace the password of a URL with *** for display."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return parts._replace(netloc=netloc).geturl()
+
+
+def _format_error(exc: ValidationError) -> str:
+    lines = []
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ())]
+        name = loc[0] if loc else "settings"
+        env = "NEWSLETTER_FROM" if name == "from_address" else f"{ENV_PREFIX}{name.upper()}"
+        msg = err.get("msg", "invalid value").removeprefix("Value error, ")
+        lines.append(f"{env}: {msg}" if loc else msg)
+    return "invalid settings:\n  " + "\n  ".join(lines)
+
+
+def _ensure_secret(settings: Settings) -> None:
+    if settings.secret_key is not None and settings.secret_key.get_secret_value():
+        if len(settings.secret_key.get_secret_value()) < 32:
+            raise SettingsError("NEWSLETTER_SECRET_KEY: must be at least 32 characters long")
+        return
+    if settings.mode == "production":
+        raise SettingsError("NEWSLETTER_SECRET_KEY: required in production mode (generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))')")
+    path = settings.data_dir / "secret_key"
+    if path.exists():
+        key = path.read_text().strip()
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(key + "\n")
+    settings.secret_key = SecretStr(key)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build and validate the settings; raise SettingsError with the offending setting's name."""
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as exc:
+        raise SettingsError(_format_error(exc)) from None
+    _ensure_secret(settings)
+    return settings

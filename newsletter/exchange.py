@@ -1,0 +1,375 @@
+"""Import and export of incidents as JSON or CSV, with the same fields both ways.
+
+Import is all-or-nothing: every row is validated first, and any error (reported with its row
+number and field) leaves the database untouched. Re-importing a file changes nothing: rows are
+matched on external_id, then on any of their source URLs.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from newsletter import audit
+from newsletter.models import (
+    DATE_PRECISIONS,
+    INCIDENT_KINDS,
+    INCIDENT_STATES,
+    PERSON_CONSENT,
+    PERSON_ROLES,
+    PUBLICATION_LEVELS,
+    Incident,
+    IncidentSource,
+    Person,
+    Section,
+)
+from newsletter.urls import canonical_url
+
+FIELDS = (
+    "external_id", "title", "summary", "body", "kind", "occurred_on", "date_precision",
+    "country", "region", "city", "language", "sections", "persons", "publication", "sources", "state",
+)
+LIST_SEPARATOR = ";"
+
+
+class ImportFailed(Exception):
+    """The file was rejected; `errors` lists every problem as 'row N, field F: message'."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("\n".join(errors))
+        self.errors = errors
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    ids: list[int] = field(default_factory=list)
+
+
+@dataclass
+class Row:
+    """One validated incident row, ready to be written."""
+
+    number: int
+    values: dict[str, Any]
+    sections: list[str]
+    persons: list[dict[str, Any]]
+    sources: list[str]
+
+
+# ---------------------------------------------------------------- reading
+
+
+def read_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
+    """Parse a .json or .csv file into (row number, raw dict) pairs. Row numbers are 1-based data rows."""
+    suffix = path.suffix.lower()
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ImportFailed([f"{path.name}: not UTF-8 text ({exc.reason} at byte {exc.start})"]) from None
+    if suffix == ".json":
+        return parse_json(text)
+    if suffix == ".csv":
+        return parse_csv(text)
+    raise ImportFailed([f"{path.name}: unknown format (use a .json or .csv file)"])
+
+
+def parse_json(text: str) -> list[tuple[int, dict[str, Any]]]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ImportFailed([f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"]) from None
+    if isinstance(data, dict) and isinstance(data.get("incidents"), list):
+        data = data["incidents"]
+    if not isinstance(data, list):
+        raise ImportFailed(['JSON must be a list of incidents or {"incidents": [...]}'])
+    rows: list[tuple[int, dict[str, Any]]] = []
+    errors = []
+    for i, item in enumerate(data, start=1):
+        if isinstance(item, dict):
+            rows.append((i, item))
+        else:
+            errors.append(f"row {i}: expected an object, got {type(item).__name__}")
+    if errors:
+        raise ImportFailed(errors)
+    return rows
+
+
+def parse_csv(text: str) -> list[tuple[int, dict[str, Any]]]:
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    if not reader.fieldnames:
+        raise ImportFailed(["CSV file is empty (expected a header row)"])
+    unknown = [f for f in reader.fieldnames if f not in FIELDS]
+    if unknown:
+        raise ImportFailed([f"header: unknown column(s) {', '.join(unknown)}; allowed: {', '.join(FIELDS)}"])
+    rows = []
+    for i, raw in enumerate(reader, start=1):
+        if None in raw:
+            raise ImportFailed([f"row {i}: more values than columns"])
+        item: dict[str, Any] = {k: v for k, v in raw.items() if v not in (None, "")}
+        for key in ("sections", "sources"):
+            if key in item:
+                item[key] = _split(item[key])
+        if "persons" in item:
+            item["persons"] = [{"name": n} for n in _split(item["persons"])]
+        rows.append((i, item))
+    return rows
+
+
+def _split(value: str) -> list[str]:
+    return [part.strip() for part in value.split(LIST_SEPARATOR) if part.strip()]
+
+
+# ---------------------------------------------------------------- validation
+
+
+def _text(item: dict[str, Any], key: str, errors: list[str], n: int, *, required: bool = False, limit: int = 0) -> str | None:
+    value = item.get(key)
+    if value is None or value == "":
+        if required:
+            errors.append(f"row {n}, field {key}: is required")
+        return None
+    if not isinstance(value, str):
+        errors.append(f"row {n}, field {key}: must be text")
+        return None
+    value = value.strip()
+    if limit and len(value) > limit:
+        errors.append(f"row {n}, field {key}: longer than {limit} characters")
+    return value
+
+
+def _choice(item: dict[str, Any], key: str, allowed: tuple[str, ...], default: str | None, errors: list[str], n: int) -> str | None:
+    value = item.get(key) or default
+    if value is not None and value not in allowed:
+        errors.append(f"row {n}, field {key}: {value!r} is not one of {', '.join(allowed)}")
+    return value
+
+
+def validate_row(n: int, item: dict[str, Any], section_slugs: set[str]) -> tuple[Row | None, list[str]]:
+    errors: list[str] = []
+    unknown = sorted(set(item) - set(FIELDS))
+    if unknown:
+        errors.append(f"row {n}, field {unknown[0]}: unknown field (allowed: {', '.join(FIELDS)})")
+    values: dict[str, Any] = {
+        "external_id": _text(item, "external_id", errors, n, limit=200),
+        "title": _text(item, "title", errors, n, required=True, limit=500),
+        "summary": _text(item, "summary", errors, n) or "",
+        "body": _text(item, "body", errors, n) or "",
+        "country": _text(item, "country", errors, n, limit=100),
+        "region": _text(item, "region", errors, n, limit=200),
+        "city": _text(item, "city", errors, n, limit=200),
+        "language": _text(item, "language", errors, n, limit=16),
+        "kind": _choice(item, "kind", INCIDENT_KINDS, None, errors, n),
+        "date_precision": _choice(item, "date_precision", DATE_PRECISIONS, "day", errors, n),
+        "publication": _choice(item, "publication", PUBLICATION_LEVELS, "public", errors, n),
+        "state": _choice(item, "state", INCIDENT_STATES, "new", errors, n),
+        "occurred_on": None,
+    }
+    raw_date = item.get("occurred_on")
+    if raw_date not in (None, ""):
+        try:
+            values["occurred_on"] = date.fromisoformat(str(raw_date))
+        except ValueError:
+            errors.append(f"row {n}, field occurred_on: {raw_date!r} is not a date (expected YYYY-MM-DD)")
+    if values["state"] == "duplicate":
+        errors.append(f"row {n}, field state: 'duplicate' cannot be imported (merge in the desk instead)")
+
+    sections = item.get("sections") or []
+    if not (isinstance(sections, list) and all(isinstance(s, str) for s in sections)):
+        errors.append(f"row {n}, field sections: must be a list of section slugs")
+        sections = []
+    for slug in sections:
+        if slug not in section_slugs:
+            errors.append(f"row {n}, field sections: unknown section {slug!r} (known: {', '.join(sorted(section_slugs))})")
+
+    sources = item.get("sources") or []
+    if not (isinstance(sources, list) and all(isinstance(s, str) for s in sources)):
+        errors.append(f"row {n}, field sources: must be a list of URLs")
+        sources = []
+    for url in sources:
+        if not url.startswith(("http://", "https://")):
+            errors.append(f"row {n}, field sources: {url!r} is not an http(s) URL")
+
+    persons = item.get("persons") or []
+    if not isinstance(persons, list):
+        errors.append(f"row {n}, field persons: must be a list")
+        persons = []
+    clean_persons = []
+    for p in persons:
+        if isinstance(p, str):
+            p = {"name": p}
+        if not isinstance(p, dict) or not isinstance(p.get("name"), str) or not p["name"].strip():
+            errors.append(f"row {n}, field persons: each person needs a name")
+            continue
+        if p.get("role") is not None and p["role"] not in PERSON_ROLES:
+            errors.append(f"row {n}, field persons: role {p['role']!r} is not one of {', '.join(PERSON_ROLES)}")
+        if p.get("consent") is not None and p["consent"] not in PERSON_CONSENT:
+            errors.append(f"row {n}, field persons: consent {p['consent']!r} is not one of {', '.join(PERSON_CONSENT)}")
+        clean_persons.append({k: p.get(k) for k in ("name", "alias", "city", "role", "consent")} | {"name": p["name"].strip()})
+
+    if errors:
+        return None, errors
+    return Row(n, values, list(dict.fromkeys(sections)), clean_persons, list(dict.fromkeys(sources))), []
+
+
+# ---------------------------------------------------------------- writing
+
+
+def import_incidents(session: Session, path: Path, *, actor: str = "import") -> ImportResult:
+    """Validate the whole file, then write it; raise ImportFailed (nothing written) on any bad row."""
+    return import_rows(session, read_rows(path), actor=actor, label=path.name)
+
+
+def import_rows(session: Session, raw_rows: list[tuple[int, dict[str, Any]]], *, actor: str, label: str = "") -> ImportResult:
+    sections = {s.slug: s for s in session.scalars(select(Section))}
+    rows: list[Row] = []
+    errors: list[str] = []
+    seen_ids: dict[str, int] = {}
+    for n, item in raw_rows:
+        row, row_errors = validate_row(n, item, set(sections))
+        errors.extend(row_errors)
+        if row and row.values["external_id"]:
+            first = seen_ids.setdefault(row.values["external_id"], n)
+            if first != n:
+                errors.append(f"row {n}, field external_id: {row.values['external_id']!r} repeats row {first}")
+        if row:
+            rows.append(row)
+    if errors:
+        raise ImportFailed(errors)
+
+    result = ImportResult()
+    persons_by_name: dict[str, Person] = {}
+    for row in rows:
+        incident = _find_existing(session, row)
+        if incident is None:
+            incident = Incident(origin="import", **row.values)
+            session.add(incident)
+            changed = {"created": True}
+            result.created += 1
+        else:
+            changed = _apply(incident, row.values)
+        new_sections = [sections[s] for s in row.sections]
+        if [s.id for s in incident.sections] != [s.id for s in new_sections]:
+            incident.sections = new_sections
+            changed["sections"] = row.sections
+        new_persons = [_person(session, p, persons_by_name) for p in row.persons]
+        if sorted(p.name for p in incident.persons) != sorted(p.name for p in new_persons):
+            incident.persons = new_persons
+            changed["persons"] = [p.name for p in new_persons]
+        known = {s.canonical_url for s in incident.sources}
+        for url in row.sources:
+            if canonical_url(url) not in known:
+                incident.sources.append(IncidentSource(url=url, canonical_url=canonical_url(url)))
+                known.add(canonical_url(url))
+                changed.setdefault("sources_added", []).append(url)
+        session.flush()
+        result.ids.append(incident.id)
+        if "created" not in changed:
+            if changed:
+                result.updated += 1
+            else:
+                result.unchanged += 1
+        if changed:
+            audit.record(session, actor=actor, action="incident.import", entity_type="incident",
+                         entity_id=incident.id, changes=changed, note=label)
+    return result
+
+
+def _find_existing(session: Session, row: Row) -> Incident | None:
+    if row.values["external_id"]:
+        found = session.scalar(select(Incident).where(Incident.external_id == row.values["external_id"]))
+        if found:
+            return found
+    for url in row.sources:
+        found = session.scalar(
+            select(Incident).join(IncidentSource).where(IncidentSource.canonical_url == canonical_url(url)).limit(1)
+        )
+        if found:
+            return found
+    return None
+
+
+def _apply(incident: Incident, values: dict[str, Any]) -> dict[str, Any]:
+    changed = {}
+    for key, value in values.items():
+        if key == "external_id" and value is None:
+            continue
+        if getattr(incident, key) != value:
+            changed[key] = {"from": getattr(incident, key), "to": value}
+            setattr(incident, key, value)
+    return changed
+
+
+def _person(session: Session, data: dict[str, Any], cache: dict[str, Person]) -> Person:
+    name = data["name"]
+    if name in cache:
+        return cache[name]
+    person = session.scalar(select(Person).where(Person.name == name).limit(1))
+    if person is None:
+        person = Person(name=name, consent=data.get("consent") or "name")
+        session.add(person)
+    for key in ("alias", "city", "role", "consent"):
+        if data.get(key) is not None and getattr(person, key) != data[key]:
+            setattr(person, key, data[key])
+    cache[name] = person
+    return person
+
+
+# ---------------------------------------------------------------- export
+
+
+def export_records(session: Session, *, state: str | None = None) -> list[dict[str, Any]]:
+    """Every incident (optionally of one state) as plain dicts with exactly FIELDS, oldest first."""
+    query = select(Incident).options(
+        selectinload(Incident.sections), selectinload(Incident.persons), selectinload(Incident.sources)
+    ).order_by(Incident.id)
+    if state:
+        query = query.where(Incident.state == state)
+    records = []
+    for inc in session.scalars(query):
+        records.append({
+            "external_id": inc.external_id or f"incident-{inc.id}",
+            "title": inc.title,
+            "summary": inc.summary,
+            "body": inc.body,
+            "kind": inc.kind,
+            "occurred_on": inc.occurred_on.isoformat() if inc.occurred_on else None,
+            "date_precision": inc.date_precision,
+            "country": inc.country,
+            "region": inc.region,
+            "city": inc.city,
+            "language": inc.language,
+            "sections": [s.slug for s in inc.sections],
+            "persons": [
+                {k: getattr(p, k) for k in ("name", "alias", "city", "role", "consent")} for p in inc.persons
+            ],
+            "publication": inc.publication,
+            "sources": [s.url for s in inc.sources if s.url],
+            "state": inc.state,
+        })
+    return records
+
+
+def dump(records: list[dict[str, Any]], fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(records, ensure_ascii=False, indent=2) + "\n"
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=FIELDS, lineterminator="\n")
+    writer.writeheader()
+    for rec in records:
+        flat = dict(rec)
+        flat["sections"] = LIST_SEPARATOR.join(rec["sections"])
+        flat["sources"] = LIST_SEPARATOR.join(rec["sources"])
+        flat["persons"] = LIST_SEPARATOR.join(p["name"] for p in rec["persons"])
+        writer.writerow({k: ("" if v is None else v) for k, v in flat.items()})
+    return out.getvalue()

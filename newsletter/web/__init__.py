@@ -1,0 +1,1 @@
+"""The web app: volunteer intake, the editors' desk, subscriber pages and the public archive."""

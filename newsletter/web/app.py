@@ -1,0 +1,55 @@
+"""FastAPI app factory. Routers live per audience under submit/, editor/ and public/."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+
+from newsletter.runtime import Runtime
+from newsletter.web.security import SecurityMiddleware
+from newsletter.web.templating import make_environment
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def create_app(runtime: Runtime | None = None) -> FastAPI:
+    runtime = runtime or Runtime()
+    settings = runtime.settings
+    app = FastAPI(
+        title=f"{settings.org_name} API",
+        description="Volunteer and partner intake for the monitoring newsletter.",
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    app.state.runtime = runtime
+    app.state.templates = make_environment(settings)
+    app.add_middleware(SecurityMiddleware, secure_cookies=settings.base_url.startswith("https://"))
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    from newsletter.web.editor import routes as editor_routes
+    from newsletter.web.public import archive, subscribe
+    from newsletter.web.submit import api as submit_api
+    from newsletter.web.submit import routes as submit_routes
+
+    for module in (submit_routes, submit_api, editor_routes, subscribe, archive):
+        app.include_router(module.router)
+
+    @app.get("/", include_in_schema=False)
+    def home() -> RedirectResponse:
+        return RedirectResponse("/issues/", status_code=302)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> JSONResponse:
+        try:
+            with runtime.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception as exc:  # noqa: BLE001 - a health check reports any failure
+            return JSONResponse({"status": "error", "database": type(exc).__name__}, status_code=503)
+        return JSONResponse({"status": "ok"})
+
+    return app

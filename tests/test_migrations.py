@@ -1,0 +1,78 @@
+"""The migrations produce exactly the models' schema, and models round-trip, on the selected backend."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect, select
+from sqlalchemy.orm import Session
+
+from newsletter.db import Base, include_object
+from newsletter.models import (
+    AuditLog, CaseStatus, Delivery, Incident, IncidentSource, Issue, IssueItem, Person, Section,
+    Source, Subscriber, User, load_all_models,
+)
+from newsletter.runtime import Runtime
+
+
+def test_migrations_match_models(runtime: Runtime) -> None:
+    load_all_models()
+    with runtime.engine.connect() as conn:
+        ctx = MigrationContext.configure(conn, opts={"compare_type": True, "include_object": include_object})
+        diff = compare_metadata(ctx, Base.metadata)
+    assert diff == [], f"migrations and models differ: {diff}"
+
+
+def test_every_model_table_exists(runtime: Runtime) -> None:
+    load_all_models()
+    tables = set(inspect(runtime.engine).get_table_names())
+    assert set(Base.metadata.tables) <= tables
+
+
+def test_sections_are_seeded_from_the_seed_newsletter(session: Session) -> None:
+    slugs = session.scalars(select(Section.slug).order_by(Section.position)).all()
+    assert slugs == ["repression", "persecution", "punitive-psychiatry", "solidarity", "legislation", "international"]
+
+
+def test_models_round_trip(runtime: Runtime) -> None:
+    when = datetime(2026, 11, 20, 9, 30, tzinfo=timezone.utc)
+    with runtime.session() as s:
+        section = s.scalar(select(Section).where(Section.slug == "punitive-psychiatry"))
+        source = Source(name="Test feed", url="https://example.org/feed.xml", keywords=["Article 174"], poll_interval=1800)
+        person = Person(name="Aigul Utepova", alias="A. U.", city="Nur-Sultan", role="journalist", consent="alias")
+        person.statuses.append(CaseStatus(status="forced_psychiatric_placement", occurred_on=date(2020, 11, 23)))
+        person.statuses.append(CaseStatus(status="released", occurred_on=date(2020, 12, 11)))
+        incident = Incident(
+            title="Blogger released from a mental health centre", summary="Released after re-examination.",
+            occurred_on=date(2020, 12, 11), city="Nur-Sultan", origin="feed", publication="anonymised",
+            matched_keywords=["psychiatric"], sections=[section], persons=[person],
+        )
+        incident.sources.append(IncidentSource(source=source, url="https://example.org/a", canonical_url="https://example.org/a",
+                                               published_at=when))
+        issue = Issue(number=1, period="2026-W47", period_start=date(2026, 11, 16), period_end=date(2026, 11, 22))
+        issue.items.append(IssueItem(incident=incident, section=section, headline="Released", position=1))
+        sub = Subscriber(email="reader@example.org", token="t" * 32, state="confirmed")
+        user = User(email="editor@example.org", password_hash="x", role="editor")
+        s.add_all([incident, issue, sub, user])
+        s.flush()
+        s.add(Delivery(issue_id=issue.id, subscriber_id=sub.id))
+        s.add(AuditLog(actor="test", action="incident.create", entity_type="incident", entity_id=incident.id,
+                       changes={"state": {"from": None, "to": "new"}}))
+        incident_id = incident.id
+
+    with runtime.session() as s:
+        inc = s.get(Incident, incident_id)
+        assert inc is not None
+        assert inc.sections[0].slug == "punitive-psychiatry"
+        assert inc.persons[0].name == "Aigul Utepova"
+        assert [st.status for st in inc.persons[0].statuses] == ["forced_psychiatric_placement", "released"]
+        assert inc.sources[0].published_at == when
+        assert inc.sources[0].published_at.tzinfo is not None
+        assert inc.matched_keywords == ["psychiatric"]
+        assert inc.sources[0].source is not None and inc.sources[0].source.keywords == ["Article 174"]
+        issue = s.scalar(select(Issue).where(Issue.period == "2026-W47"))
+        assert issue is not None and issue.items[0].incident_id == incident_id
+        assert s.scalar(select(Delivery.state)) == "pending"
+        assert s.scalar(select(AuditLog.changes)) == {"state": {"from": None, "to": "new"}}
