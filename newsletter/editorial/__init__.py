@@ -1,0 +1,1 @@
+"""The editors' side: triage states, sections, persons and cases, merging, accounts, audit."""
