@@ -31,12 +31,14 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     app.add_middleware(SecurityMiddleware, secure_cookies=settings.base_url.startswith("https://"))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
+    from newsletter.web.editor import issues as editor_issues
     from newsletter.web.editor import routes as editor_routes
+    from newsletter.web.editor import subscribers as editor_subscribers
     from newsletter.web.public import archive, subscribe
     from newsletter.web.submit import api as submit_api
     from newsletter.web.submit import routes as submit_routes
 
-    for module in (submit_routes, submit_api, editor_routes, subscribe, archive):
+    for module in (submit_routes, submit_api, editor_routes, editor_issues, editor_subscribers, subscribe, archive):
         app.include_router(module.router)
 
     @app.get("/", include_in_schema=False)
