@@ -1,0 +1,1 @@
+"""Volunteer intake: validation, attachments, receipts, API tokens and the per-request protections."""
