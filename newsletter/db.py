@@ -72,6 +72,13 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+def _sqlite_begin(conn: Any) -> None:
+    options = conn.get_execution_options()
+    if options.get("isolation_level") == "AUTOCOMMIT":
+        return
+    conn.exec_driver_sql(f"BEGIN {options.get('sqlite_begin', 'IMMEDIATE')}")
+
+
 def resolve_url(url: str) -> str:
     """Make a relative SQLite path absolute and create its folder, so commands work from any cwd."""
     u = make_url(url)
@@ -91,8 +98,9 @@ def make_engine(settings: Settings | str, **kwargs: Any) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         # Let SQLAlchemy, not pysqlite, open transactions, and take the write lock at BEGIN so
         # concurrent writers queue on busy_timeout instead of failing with "database is locked".
+        # A connection can ask for another mode with execution_options(sqlite_begin="DEFERRED").
         event.listen(engine, "connect", lambda conn, _r: setattr(conn, "isolation_level", None))
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)

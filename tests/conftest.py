@@ -125,10 +125,15 @@ def runtime(settings: Settings) -> Iterator[Runtime]:
 
 @pytest.fixture
 def session(runtime: Runtime) -> Iterator[Session]:
-    """A session for arranging and inspecting data; the test commits when it wants others to see it."""
-    s = runtime.sessions()
+    """A session for arranging and inspecting data, in autocommit mode.
+
+    Every statement is its own transaction, so the test never holds a lock or an old snapshot
+    while the code under test (CLI, web server, subprocess) writes. Rows the test adds are
+    visible to others after `session.flush()` (or commit). ORM objects already loaded keep their
+    attributes: call `session.expire_all()` before re-reading objects that the code changed.
+    """
+    s = Session(bind=runtime.engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=True)
     yield s
-    s.rollback()
     s.close()
 
 

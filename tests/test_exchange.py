@@ -1,0 +1,132 @@
+"""Import and export of incidents: same fields both ways, idempotent, all-or-nothing with clear errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from newsletter.models import AuditLog, Incident, IncidentSource, Person
+
+RECORDS: list[dict[str, Any]] = [
+    {
+        "external_id": "odf-2020-12-11-utepova",
+        "title": "Blogger released from a mental health centre",
+        "summary": "After a re-examination psychiatrists concluded she was mentally healthy; house arrest extended.",
+        "body": "<p>Released on 11 December.</p>",
+        "kind": "psychiatric_placement",
+        "occurred_on": "2020-12-11",
+        "date_precision": "day",
+        "country": "Kazakhstan",
+        "region": "Akmola Region",
+        "city": "Nur-Sultan",
+        "language": "en",
+        "sections": ["punitive-psychiatry"],
+        "persons": [{"name": "Aigul Utepova", "alias": None, "city": "Nur-Sultan", "role": "journalist", "consent": "name"}],
+        "publication": "public",
+        "sources": ["https://example.org/news/utepova-released"],
+        "state": "accepted",
+    },
+    {
+        "external_id": "vol-2020-12-20-leaflets",
+        "title": "Leaflet distributors searched in three cities",
+        "summary": "More than 10 people had leaflets seized.",
+        "body": "",
+        "kind": "search",
+        "occurred_on": "2020-12-01",
+        "date_precision": "month",
+        "country": "Kazakhstan",
+        "region": None,
+        "city": None,
+        "language": "en",
+        "sections": ["persecution", "legislation"],
+        "persons": [],
+        "publication": "internal",
+        "sources": [],
+        "state": "new",
+    },
+]
+
+
+def _write(tmp_path: Path, name: str, content: str) -> Path:
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    return path
+
+
+def test_json_round_trip_and_reimport_changes_nothing(cli: Any, session: Session, tmp_path: Path) -> None:
+    src = _write(tmp_path, "in.json", json.dumps(RECORDS))
+    out = cli("import", "incidents", str(src))
+    assert "2 created" in out.output
+    exported = json.loads(cli("export", "incidents").stdout)
+    assert exported == RECORDS
+
+    audit_rows = session.scalar(select(func.count()).select_from(AuditLog))
+    again = cli("import", "incidents", str(src))
+    assert "0 created, 0 updated, 2 unchanged" in again.output
+    assert session.scalar(select(func.count()).select_from(Incident)) == 2
+    assert session.scalar(select(func.count()).select_from(IncidentSource)) == 1
+    assert session.scalar(select(func.count()).select_from(Person)) == 1
+    assert session.scalar(select(func.count()).select_from(AuditLog)) == audit_rows
+
+
+def test_csv_round_trip(cli: Any, session: Session, tmp_path: Path) -> None:
+    cli("import", "incidents", str(_write(tmp_path, "in.json", json.dumps(RECORDS))))
+    csv_text = cli("export", "incidents", "--format", "csv").stdout
+    assert csv_text.splitlines()[0].startswith("external_id,title,summary")
+    # Re-importing the CSV export is a no-op; importing it into another database reproduces the records.
+    csv_file = _write(tmp_path, "out.csv", csv_text)
+    assert "2 unchanged" in cli("import", "incidents", str(csv_file)).output
+    parsed = json.loads(cli("export", "incidents", "--state", "accepted").stdout)
+    assert [r["external_id"] for r in parsed] == ["odf-2020-12-11-utepova"]
+
+
+def test_reimport_matches_on_source_url_and_updates(cli: Any, session: Session, tmp_path: Path) -> None:
+    cli("import", "incidents", str(_write(tmp_path, "a.json", json.dumps(RECORDS[:1]))))
+    changed = dict(RECORDS[0], external_id=None, title="Blogger Aigul Utepova released",
+                   sources=["https://EXAMPLE.org/news/utepova-released/?utm_source=mail"])
+    out = cli("import", "incidents", str(_write(tmp_path, "b.json", json.dumps([changed]))))
+    assert "0 created, 1 updated" in out.output
+    titles = session.scalars(select(Incident.title)).all()
+    assert titles == ["Blogger Aigul Utepova released"]
+
+
+def test_bad_rows_are_reported_and_nothing_is_imported(cli: Any, session: Session, tmp_path: Path) -> None:
+    bad = [
+        RECORDS[0],
+        dict(RECORDS[1], occurred_on="20/12/2020"),
+        dict(RECORDS[1], external_id="x3", title="", publication="secret"),
+        dict(RECORDS[1], external_id="x4", sections=["no-such-section"]),
+    ]
+    result = cli("import", "incidents", str(_write(tmp_path, "bad.json", json.dumps(bad))), expect=1)
+    assert "nothing imported" in result.output
+    assert "row 2, field occurred_on" in result.output
+    assert "row 3, field title: is required" in result.output
+    assert "row 3, field publication" in result.output
+    assert "row 4, field sections: unknown section 'no-such-section'" in result.output
+    assert session.scalar(select(func.count()).select_from(Incident)) == 0
+
+
+def test_bad_csv_and_bad_json_files(cli: Any, session: Session, tmp_path: Path) -> None:
+    r = cli("import", "incidents", str(_write(tmp_path, "x.csv", "title,colour\nA,red\n")), expect=1)
+    assert "unknown column(s) colour" in r.output
+    r = cli("import", "incidents", str(_write(tmp_path, "x.json", '[{"title": "A"},')), expect=1)
+    assert "not valid JSON" in r.output
+    r = cli("import", "incidents", str(_write(tmp_path, "x.csv", "title,occurred_on\nFine,2026-11-20\nBad,yesterday\n")), expect=1)
+    assert "row 2, field occurred_on" in r.output
+    r = cli("import", "incidents", str(_write(tmp_path, "x.txt", "hello")), expect=1)
+    assert "unknown format" in r.output
+    dup = [dict(RECORDS[0]), dict(RECORDS[0], title="Other")]
+    r = cli("import", "incidents", str(_write(tmp_path, "d.json", json.dumps(dup))), expect=1)
+    assert "row 2, field external_id" in r.output and "repeats row 1" in r.output
+    assert session.scalar(select(func.count()).select_from(Incident)) == 0
+
+
+def test_export_state_filter_and_empty(cli: Any) -> None:
+    assert json.loads(cli("export", "incidents", "--state", "published").stdout) == []
+    assert cli("export", "incidents", "--format", "csv").stdout.strip() == ",".join(
+        ["external_id", "title", "summary", "body", "kind", "occurred_on", "date_precision", "country", "region",
+         "city", "language", "sections", "persons", "publication", "sources", "state"])
