@@ -23,6 +23,8 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
+    text as sql_text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -260,6 +262,10 @@ class Issue(Base):
     language: Mapped[str] = mapped_column(String(16), default="en")
     state: Mapped[str] = mapped_column(String(16), default="draft")
     show_withheld_count: Mapped[bool] = mapped_column(Boolean, default=True)
+    show_persons_summary: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    preheader: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    # Incidents an editor removed from this draft, so re-drafting the period does not bring them back.
+    excluded_incident_ids: Mapped[list[int]] = mapped_column(JSON, default=list, server_default=sql_text("'[]'"))
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     approved_at: Mapped[datetime | None]
     second_approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
