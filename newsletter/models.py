@@ -110,6 +110,7 @@ class Source(Base):
     disabled_reason: Mapped[str | None] = mapped_column(String(500))
     etag: Mapped[str | None] = mapped_column(String(500))
     last_modified: Mapped[str | None] = mapped_column(String(100))
+    moved_to: Mapped[str | None] = mapped_column(String(2000))  # remembered permanent redirect of `url`
     next_check_at: Mapped[datetime | None] = mapped_column(index=True)
     last_checked_at: Mapped[datetime | None]
     last_success_at: Mapped[datetime | None]

@@ -1,4 +1,4 @@
-"""collect: schema changes of the collect domain (none yet beyond the initial schema).
+"""collect: remember a feed's permanent redirect apart from the URL configured in sources.toml.
 
 Revision ID: 0002
 Revises: 0001
@@ -6,8 +6,8 @@ Revises: 0001
 
 from __future__ import annotations
 
-import sqlalchemy as sa  # noqa: F401
-from alembic import op  # noqa: F401
+import sqlalchemy as sa
+from alembic import op
 
 import newsletter.db  # noqa: F401
 
@@ -18,8 +18,9 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    op.add_column("sources", sa.Column("moved_to", sa.String(length=2000), nullable=True))
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table("sources") as batch:
+        batch.drop_column("moved_to")
