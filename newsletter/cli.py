@@ -159,3 +159,79 @@ def demo(rt: Runtime) -> None:
 
     rt.migrate()
     run_demo(rt, console=console)
+
+
+# ---- editorial
+
+
+@main.group()
+def users() -> None:
+    """Editors' desk accounts."""
+
+
+def _read_password(confirm: bool = True) -> str:
+    """From a hidden prompt on a terminal, else the first line of standard input; never an argument."""
+    if sys.stdin.isatty():
+        return click.prompt("Password", hide_input=True, confirmation_prompt=confirm)
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+@users.command("add")
+@click.option("--email", required=True)
+@click.option("--role", type=click.Choice(["editor", "admin"]), default="editor", show_default=True)
+@pass_runtime
+def users_add(rt: Runtime, email: str, role: str) -> None:
+    """Create a desk account; the password comes from a prompt or standard input."""
+    from newsletter.editorial.users import UserError, create_user
+
+    password = _read_password()
+    rt.migrate()
+    try:
+        with rt.session() as session:
+            user = create_user(session, email=email, password=password, role=role, actor="cli")
+            console.print(f"created {user.role} {user.email}")
+    except UserError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@users.command("list")
+@pass_runtime
+def users_list(rt: Runtime) -> None:
+    """List desk accounts with role, state and last login."""
+    from newsletter.editorial.users import list_users
+
+    rt.migrate()
+    with rt.session() as session:
+        for u in list_users(session):
+            state = "active" if u.active else "disabled"
+            locked = f" locked until {u.locked_until:%Y-%m-%d %H:%M} UTC" if u.locked_until else ""
+            last = f"{u.last_login_at:%Y-%m-%d %H:%M}" if u.last_login_at else "never"
+            click.echo(f"{u.email}\t{u.role}\t{state}{locked}\tlast login {last}")
+
+
+@users.command("set")
+@click.option("--email", required=True)
+@click.option("--role", type=click.Choice(["editor", "admin"]))
+@click.option("--disable/--enable", "disable", default=None, help="end or restore access")
+@click.option("--password", "new_password", is_flag=True, help="set a new password (prompt or stdin)")
+@click.option("--unlock", is_flag=True, help="clear a lockout after failed logins")
+@pass_runtime
+def users_set(rt: Runtime, email: str, role: str | None, disable: bool | None, new_password: bool, unlock: bool) -> None:
+    """Change a desk account: role, access, password, lockout."""
+    from newsletter.editorial import users as accounts
+
+    password = _read_password() if new_password else None
+    rt.migrate()
+    try:
+        with rt.session() as session:
+            user = accounts.get_by_email(session, email)
+            if user is None:
+                raise accounts.UserError(f"no user with the email {email}")
+            accounts.update_user(session, user, role=role, active=None if disable is None else not disable, actor="cli")
+            if password is not None:
+                accounts.set_password(session, user, password, actor="cli")
+            if unlock:
+                accounts.unlock(session, user, actor="cli")
+            console.print(f"{user.email}: {user.role}, {'active' if user.active else 'disabled'}")
+    except accounts.UserError as exc:
+        raise click.ClickException(str(exc)) from None

@@ -1,0 +1,147 @@
+"""Desk accounts: creating, authenticating and managing editors and admins, every change audited."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from newsletter import audit
+from newsletter.db import utcnow
+from newsletter.editorial import auth
+from newsletter.models import USER_ROLES, User
+
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class UserError(ValueError):
+    """A user change that cannot be made; the message says why."""
+
+
+class LoginFailed(Exception):
+    """Login refused; the message is safe to show (it never says which of email or password was wrong)."""
+
+
+def normalise_email(email: str) -> str:
+    value = (email or "").strip().lower()
+    if len(value) > 320 or not EMAIL_RE.match(value):
+        raise UserError(f"not a valid email address: {email!r}")
+    return value
+
+
+def _check_role(role: str) -> str:
+    if role not in USER_ROLES:
+        raise UserError(f"unknown role {role!r} (use one of: {', '.join(USER_ROLES)})")
+    return role
+
+
+def get_by_email(session: Session, email: str) -> User | None:
+    return session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+
+
+def list_users(session: Session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.email)))
+
+
+def create_user(session: Session, *, email: str, password: str, role: str, actor: User | str) -> User:
+    """Create an active account; refuse a duplicate email, an unknown role or a weak password."""
+    email = normalise_email(email)
+    _check_role(role)
+    if get_by_email(session, email) is not None:
+        raise UserError(f"a user with the email {email} already exists")
+    try:
+        password_hash = auth.hash_password(password)
+    except auth.PasswordPolicyError as exc:
+        raise UserError(str(exc)) from None
+    user = User(email=email, password_hash=password_hash, role=role, active=True, failed_logins=0)
+    session.add(user)
+    session.flush()
+    audit.record(session, actor=actor, action="user.create", entity_type="user", entity_id=user.id,
+                 changes={"email": email, "role": role})
+    return user
+
+
+def authenticate(session: Session, *, email: str, password: str, now: datetime | None = None) -> User:
+    """Return the account for a correct email and password; count failures and lock after repeated ones."""
+    now = now or utcnow()
+    user = get_by_email(session, email or "")
+    if user is None:
+        auth.verify_password(None, password or "")
+        audit.record(session, actor="anonymous", action="user.login_failed", entity_type="user",
+                     note="unknown account")
+        raise LoginFailed("Wrong email or password.")
+    if auth.is_locked(user, now):
+        audit.record(session, actor=user.email, action="user.login_refused", entity_type="user",
+                     entity_id=user.id, note="account locked")
+        raise LoginFailed(_locked_message(user))
+    ok = auth.verify_password(user.password_hash, password or "")
+    if not ok or not user.active:
+        locked = auth.register_failure(user, now) if not ok else None
+        audit.record(session, actor=user.email, action="user.login_failed", entity_type="user", entity_id=user.id,
+                     changes={"failed_logins": user.failed_logins, "locked_until": locked},
+                     note="account disabled" if ok else "wrong password")
+        if locked is not None:
+            raise LoginFailed(_locked_message(user))
+        raise LoginFailed("Wrong email or password.")
+    auth.register_success(user, now)
+    if auth.needs_rehash(user.password_hash):
+        user.password_hash = auth.hash_password(password)
+    audit.record(session, actor=user, action="user.login", entity_type="user", entity_id=user.id)
+    return user
+
+
+def _locked_message(user: User) -> str:
+    until = user.locked_until.strftime("%H:%M UTC") if user.locked_until else "later"
+    return f"Too many failed logins for this account. Try again after {until}."
+
+
+def record_logout(session: Session, user: User) -> None:
+    audit.record(session, actor=user, action="user.logout", entity_type="user", entity_id=user.id)
+
+
+def _admin_count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(User).where(User.role == "admin", User.active.is_(True))) or 0
+
+
+def update_user(session: Session, user: User, *, actor: User | str, role: str | None = None,
+                active: bool | None = None) -> User:
+    """Change role or active flag; never leave the desk without an active admin."""
+    changes: dict[str, object] = {}
+    if role is not None and role != user.role:
+        changes["role"] = {"from": user.role, "to": _check_role(role)}
+    if active is not None and active != user.active:
+        changes["active"] = {"from": user.active, "to": active}
+    if not changes:
+        return user
+    losing_admin = user.role == "admin" and user.active and (role not in (None, "admin") or active is False)
+    if losing_admin and _admin_count(session) <= 1:
+        raise UserError("this is the last active admin; make another user admin first")
+    if role is not None:
+        user.role = role
+    if active is not None:
+        user.active = active
+    session.flush()
+    audit.record(session, actor=actor, action="user.update", entity_type="user", entity_id=user.id, changes=changes)
+    return user
+
+
+def set_password(session: Session, user: User, password: str, *, actor: User | str) -> None:
+    """Replace the password; this also ends the user's open sessions (their cookies bind the old hash)."""
+    try:
+        user.password_hash = auth.hash_password(password)
+    except auth.PasswordPolicyError as exc:
+        raise UserError(str(exc)) from None
+    user.failed_logins = 0
+    user.locked_until = None
+    audit.record(session, actor=actor, action="user.password", entity_type="user", entity_id=user.id)
+
+
+def unlock(session: Session, user: User, *, actor: User | str) -> None:
+    if user.locked_until is None and not user.failed_logins:
+        return
+    changes = {"failed_logins": {"from": user.failed_logins, "to": 0}, "locked_until": {"from": user.locked_until, "to": None}}
+    user.failed_logins = 0
+    user.locked_until = None
+    audit.record(session, actor=actor, action="user.unlock", entity_type="user", entity_id=user.id, changes=changes)
