@@ -1,0 +1,21 @@
+"""Rendering: a frozen issue snapshot in, email / plain text / web page / archive files out. Pure."""
+
+from newsletter.render.archive import ArchiveReport, empty_feed, write_archive
+from newsletter.render.context import UNSUBSCRIBE_PLACEHOLDER
+from newsletter.render.email import RenderedEmail, RenderError, render_email
+from newsletter.render.issue import RenderedIssue, render_issue
+from newsletter.render.snapshot import InvalidSnapshot, parse_snapshot
+
+__all__ = [
+    "UNSUBSCRIBE_PLACEHOLDER",
+    "ArchiveReport",
+    "InvalidSnapshot",
+    "RenderError",
+    "RenderedEmail",
+    "RenderedIssue",
+    "empty_feed",
+    "parse_snapshot",
+    "render_email",
+    "render_issue",
+    "write_archive",
+]

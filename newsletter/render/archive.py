@@ -1,0 +1,160 @@
+"""The static archive: one folder per issue, an index (newest first) and an Atom feed.
+
+The archive is a plain folder that can be copied to any web server or mirrored. Pages link to each
+other relatively; only the feed carries absolute URLs, because feed readers need them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from newsletter.config import Settings
+from newsletter.render.context import IssueView, build_view, issue_path
+from newsletter.render.email import render_template
+from newsletter.render.env import format_day, text_direction, use_language
+from newsletter.render.files import write_atomic
+from newsletter.render.issue import RenderedIssue, render_issue
+from newsletter.render.snapshot import InvalidSnapshot, Snapshot, parse_snapshot
+from newsletter.render.web import INDEX_TEMPLATE, load_assets, render_content
+
+ATOM_NS = "http://www.w3.org/2005/Atom"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+XML_BASE = "{http://www.w3.org/XML/1998/namespace}base"
+FEED_ENTRIES = 20
+ET.register_namespace("", ATOM_NS)
+
+
+@dataclass(frozen=True)
+class ArchiveEntry:
+    """What the index and the feed say about one issue."""
+
+    period: str
+    href: str
+    url: str
+    title: str
+    heading: str
+    period_label: str
+    summary: str
+    items: int
+    language: str
+    updated: dt.datetime
+    published: dt.datetime | None
+    content_html: str
+
+
+@dataclass(frozen=True)
+class ArchiveReport:
+    issues_dir: Path
+    periods: list[str]
+    feed_entries: int
+
+
+def _updated(snap: Snapshot) -> dt.datetime:
+    published = snap.issue.published_at
+    if published is not None:
+        return published if published.tzinfo else published.replace(tzinfo=dt.UTC)
+    return dt.datetime.combine(snap.issue.period_end, dt.time(0, 0), tzinfo=dt.UTC)
+
+
+def _entry(snap: Snapshot, view: IssueView, content_html: str) -> ArchiveEntry:
+    return ArchiveEntry(
+        period=snap.issue.period, href=issue_path(snap.issue.period), url=view.issue_url,
+        title=view.title, heading=view.heading, period_label=view.period_label, summary=view.preheader,
+        items=snap.item_count, language=snap.issue.language, updated=_updated(snap),
+        published=snap.issue.published_at, content_html=content_html,
+    )
+
+
+def newest_first(snapshots: list[Snapshot]) -> list[Snapshot]:
+    return sorted(snapshots, key=lambda s: (s.issue.period_start, s.issue.number), reverse=True)
+
+
+def _iso(value: dt.datetime) -> str:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def feed_xml(entries: list[ArchiveEntry], *, title: str, base_url: str, language: str,
+             now: dt.datetime | None = None) -> str:
+    """An Atom 1.0 feed (RFC 4287) of the newest issues, with each issue's full content."""
+    archive_url = f"{base_url}/issues/"
+    feed = ET.Element(f"{{{ATOM_NS}}}feed", {XML_LANG: language})
+    ET.SubElement(feed, f"{{{ATOM_NS}}}id").text = archive_url
+    ET.SubElement(feed, f"{{{ATOM_NS}}}title").text = title
+    ET.SubElement(feed, f"{{{ATOM_NS}}}link", rel="self", type="application/atom+xml", href=f"{archive_url}feed.xml")
+    ET.SubElement(feed, f"{{{ATOM_NS}}}link", rel="alternate", type="text/html", href=archive_url)
+    updated = max((e.updated for e in entries), default=now or dt.datetime.now(dt.UTC))
+    ET.SubElement(feed, f"{{{ATOM_NS}}}updated").text = _iso(updated)
+    author = ET.SubElement(feed, f"{{{ATOM_NS}}}author")
+    ET.SubElement(author, f"{{{ATOM_NS}}}name").text = title
+    ET.SubElement(author, f"{{{ATOM_NS}}}uri").text = base_url + "/"
+    for e in entries[:FEED_ENTRIES]:
+        entry = ET.SubElement(feed, f"{{{ATOM_NS}}}entry", {XML_LANG: e.language})
+        ET.SubElement(entry, f"{{{ATOM_NS}}}id").text = e.url
+        ET.SubElement(entry, f"{{{ATOM_NS}}}title").text = f"{e.heading}: {e.title}"
+        ET.SubElement(entry, f"{{{ATOM_NS}}}link", rel="alternate", type="text/html", href=e.url)
+        ET.SubElement(entry, f"{{{ATOM_NS}}}updated").text = _iso(e.updated)
+        if e.published is not None:
+            ET.SubElement(entry, f"{{{ATOM_NS}}}published").text = _iso(e.published)
+        ET.SubElement(entry, f"{{{ATOM_NS}}}summary").text = e.summary
+        ET.SubElement(entry, f"{{{ATOM_NS}}}content", {"type": "html", XML_BASE: e.url}).text = e.content_html
+    ET.indent(feed, space="  ")
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(feed, encoding="unicode") + "\n"
+
+
+def empty_feed(settings: Settings) -> str:
+    """A valid feed with no entries, for readers that subscribe before the first issue is out."""
+    return feed_xml([], title=settings.org_name, base_url=settings.base_url, language=settings.language)
+
+
+def render_index(entries: list[ArchiveEntry], settings: Settings, *, org_name: str, base_url: str) -> str:
+    ctx = {
+        "issues": entries, "org_name": org_name, "archive_url": f"{base_url}/issues/", "lang": settings.language,
+        "dir": text_direction(settings.language), "root": "", "asset_prefix": "",
+    }
+    with use_language(settings.language):
+        return render_template(settings, INDEX_TEMPLATE, ctx)
+
+
+def write_archive(issues_dir: Path | str, snapshots: list[dict[str, Any]] | list[Snapshot],
+                  settings: Settings) -> ArchiveReport:
+    """Write every given issue's folder, then the index and the feed.
+
+    The caller passes the published issues; all snapshots are checked before anything is written,
+    so one bad snapshot leaves the archive as it was.
+    """
+    root = Path(issues_dir)
+    parsed = [parse_snapshot(s) for s in snapshots]
+    seen: dict[str, int] = {}
+    for snap in parsed:
+        if snap.issue.period in seen:
+            raise InvalidSnapshot(f"two issues for period {snap.issue.period} "
+                                  f"(No. {seen[snap.issue.period]} and No. {snap.issue.number})")
+        seen[snap.issue.period] = snap.issue.number
+    ordered = newest_first(parsed)
+    rendered: list[RenderedIssue] = []
+    entries: list[ArchiveEntry] = []
+    for snap in ordered:
+        rendered.append(render_issue(snap, settings))
+        with use_language(snap.issue.language):
+            view = build_view(snap)
+            content = render_content(view, settings)
+        with use_language(settings.language):
+            # The index is in the site's language even when an issue is not.
+            label = f"{format_day(snap.issue.period_start)} – {format_day(snap.issue.period_end)}"
+        entries.append(replace(_entry(snap, view, content), period_label=label))
+    org_name = ordered[0].organisation.name if ordered else settings.org_name
+    base_url = ordered[0].organisation.base_url if ordered else settings.base_url
+    for issue in rendered:
+        issue.write(root / issue.period)
+    for name, text in load_assets(settings).items():
+        write_atomic(root / name, text)
+    write_atomic(root / "index.html", render_index(entries, settings, org_name=org_name, base_url=base_url))
+    write_atomic(root / "feed.xml", feed_xml(entries, title=org_name, base_url=base_url, language=settings.language))
+    return ArchiveReport(issues_dir=root, periods=[s.issue.period for s in ordered],
+                         feed_entries=min(len(entries), FEED_ENTRIES))

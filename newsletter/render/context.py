@@ -1,0 +1,172 @@
+"""From a validated snapshot to what templates need: URLs, anchors, dates, translated lines.
+
+Every output (email, text, web page, feed) is rendered from this one view so they cannot drift
+apart: the web archive shows exactly what was emailed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from newsletter.render.env import _gettext, _ngettext, format_day, paragraphs, text_direction
+from newsletter.render.snapshot import Link, Snapshot
+
+UNSUBSCRIBE_PLACEHOLDER = "%%UNSUBSCRIBE_URL%%"
+
+# Light and dark palettes; every text/background pair keeps a WCAG contrast of at least 4.5:1.
+LIGHT = {"page": "#f2f4f7", "card": "#ffffff", "text": "#1b1f24", "muted": "#505a66", "link": "#0b5cad",
+         "accent": "#7a1f1f", "line": "#d0d7de", "notice": "#fdf6e3"}
+DARK = {"page": "#0d1117", "card": "#161b22", "text": "#e6edf3", "muted": "#a8b3bf", "link": "#79c0ff",
+        "accent": "#ffa198", "line": "#30363d", "notice": "#2b2411"}
+
+
+@dataclass(frozen=True)
+class RefLink:
+    """A link as the email shows it: numbered for the plain-text reference list."""
+
+    title: str
+    url: str
+    ref: int
+
+
+@dataclass(frozen=True)
+class ItemView:
+    id: int
+    anchor: str
+    headline: str
+    paragraphs: list[str]
+    date_label: str
+    place: str | None
+    kind: str | None
+    links: list[Link]
+    email_links: list[RefLink]
+    web_url: str
+
+    @property
+    def meta(self) -> str:
+        return " · ".join(p for p in (self.date_label, self.place or "") if p)
+
+
+@dataclass(frozen=True)
+class SectionView:
+    slug: str
+    anchor: str
+    title: str
+    description: str
+    items: list[ItemView]
+
+
+@dataclass
+class IssueView:
+    snapshot: Snapshot
+    lang: str
+    dir: str
+    org_name: str
+    base_url: str
+    issue_url: str
+    archive_url: str
+    feed_url: str
+    subject: str
+    preheader: str
+    title: str
+    heading: str
+    number: int
+    period: str
+    period_label: str
+    published_label: str
+    intro: list[str]
+    sections: list[SectionView]
+    withheld_line: str | None
+    persons: dict[str, Any] | None
+    light: dict[str, str] = field(default_factory=lambda: dict(LIGHT))
+    dark: dict[str, str] = field(default_factory=lambda: dict(DARK))
+    unsubscribe_url: str = UNSUBSCRIBE_PLACEHOLDER
+    refs: list[str] = field(default_factory=list)
+
+    def as_context(self) -> dict[str, Any]:
+        return {"v": self, "issue": self.snapshot.issue, "org": self.snapshot.organisation}
+
+
+def _same_host(url: str, base_url: str) -> bool:
+    return urlsplit(url).netloc.lower() == urlsplit(base_url).netloc.lower()
+
+
+def issue_path(period: str) -> str:
+    """The folder of an issue inside the archive, also its URL path below /issues/."""
+    return f"{period}/"
+
+
+def withheld_line(snapshot: Snapshot) -> str | None:
+    w = snapshot.withheld
+    if w.incidents <= 0:
+        return None
+    if w.cities > 0:
+        cities = _ngettext("%(num)d city", "%(num)d cities", w.cities)
+        return _ngettext(
+            "%(num)d further case in %(cities)s is not published for the safety of those involved.",
+            "%(num)d further cases in %(cities)s are not published for the safety of those involved.",
+            w.incidents, cities=cities)
+    return _ngettext(
+        "%(num)d further case is not published for the safety of those involved.",
+        "%(num)d further cases are not published for the safety of those involved.",
+        w.incidents)
+
+
+def _persons(snapshot: Snapshot) -> dict[str, Any] | None:
+    summary = snapshot.persons_summary
+    if summary is None or not summary.counts:
+        return None
+    return {
+        "as_of": format_day(summary.as_of),
+        "rows": [{"label": c.label, "count": c.count, "status": c.status} for c in summary.counts],
+        "total": sum(c.count for c in summary.counts),
+    }
+
+
+def build_view(snapshot: Snapshot) -> IssueView:
+    """Call inside env.use_language(snapshot.issue.language) so labels come out in that language."""
+    meta, org = snapshot.issue, snapshot.organisation
+    archive_url = f"{org.base_url}/issues/"
+    issue_url = archive_url + issue_path(meta.period)
+    sections: list[SectionView] = []
+    refs = [issue_url]
+    for section in snapshot.sections:
+        if not section.items:
+            continue
+        items = []
+        for it in section.items:
+            anchor = f"item-{it.id}"
+            web_url = f"{issue_url}#{anchor}"
+            email_links = []
+            for link in it.links:
+                if _same_host(link.url, org.base_url):
+                    refs.append(link.url)
+                    email_links.append(RefLink(link.title or link.url, link.url, len(refs)))
+            if len(email_links) < len(it.links):
+                # Sources off our own site are linked from the web page only, never from the email.
+                refs.append(web_url)
+                email_links.append(RefLink(_gettext("Sources and details"), web_url, len(refs)))
+            items.append(ItemView(
+                id=it.id, anchor=anchor, headline=it.headline, paragraphs=paragraphs(it.text),
+                date_label=format_day(it.date, it.date_precision), place=it.place, kind=it.kind,
+                links=list(it.links), email_links=email_links, web_url=web_url,
+            ))
+        sections.append(SectionView(slug=section.slug, anchor=f"section-{section.slug}", title=section.title,
+                                    description=section.description, items=items))
+    number_label = _gettext("No. %(number)d", number=meta.number)
+    period_label = _gettext("%(start)s – %(end)s", start=format_day(meta.period_start), end=format_day(meta.period_end))
+    title = meta.title.strip() or _gettext("Issue %(number)d", number=meta.number)
+    intro = paragraphs(meta.intro)
+    preheader = " ".join(meta.preheader.split()) or (intro[0][:140] if intro else period_label)
+    subject = " ".join(f"{org.name} {number_label}: {title}".split())
+    return IssueView(
+        snapshot=snapshot, lang=meta.language, dir=text_direction(meta.language), org_name=org.name,
+        base_url=org.base_url, issue_url=issue_url, archive_url=archive_url, feed_url=archive_url + "feed.xml",
+        subject=subject, preheader=preheader, title=title, heading=number_label, number=meta.number,
+        period=meta.period, period_label=period_label,
+        published_label=format_day(meta.published_at.date()) if meta.published_at else "",
+        intro=intro, sections=sections, withheld_line=withheld_line(snapshot), persons=_persons(snapshot),
+        refs=refs,
+    )
