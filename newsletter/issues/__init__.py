@@ -1,0 +1,1 @@
+"""Issue assembly, consent and sign-off."""

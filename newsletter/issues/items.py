@@ -1,0 +1,200 @@
+"""Editing a draft: the issue's own fields and its items (text, section, order, removal, additions).
+
+Any edit to a signed-off issue withdraws the sign-off first (reopen_issue), so what was approved is
+always what goes out. A sent or published issue cannot be edited at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from newsletter import audit
+from newsletter.editorial.states import transition
+from newsletter.issues.errors import IssueError, IssueLocked
+from newsletter.issues.sections import item_section, sections_in_order
+from newsletter.issues.service import add_incidents, reopen_issue
+from newsletter.issues.snapshot import latest_status, status_label
+from newsletter.models import Incident, Issue, IssueItem, Person, Section, User
+
+HEADLINE_MAX = 500
+TITLE_MAX = 500
+PREHEADER_MAX = 300
+TEXT_MAX = 5000
+INTRO_MAX = 20000
+
+
+@dataclass
+class IssueFields:
+    title: str
+    intro: str
+    preheader: str
+    show_withheld_count: bool
+    show_persons_summary: bool
+
+
+def ensure_editable(session: Session, issue: Issue, *, actor: User | str) -> None:
+    if issue.snapshot is not None or issue.state in ("sending", "sent"):
+        raise IssueLocked(f"issue {issue.number} was already sent or published; it cannot change")
+    if issue.state != "draft" or issue.approved_by_id is not None:
+        reopen_issue(session, issue, actor=actor, reason="edited after sign-off")
+
+
+def _clean(value: str, limit: int, what: str, *, required: bool = False) -> str:
+    value = (value or "").replace("\r\n", "\n").strip()
+    if required and not value:
+        raise IssueError(f"the {what} cannot be empty")
+    if len(value) > limit:
+        raise IssueError(f"the {what} is too long ({len(value)} characters, at most {limit})")
+    return value
+
+
+def update_issue(session: Session, issue: Issue, fields: IssueFields, *, actor: User | str) -> Issue:
+    """Title, intro (plain text, paragraphs split by blank lines), preheader and the two optional sections."""
+    new = {
+        "title": _clean(fields.title, TITLE_MAX, "title", required=True),
+        "intro": _clean(fields.intro, INTRO_MAX, "intro"),
+        "preheader": _clean(fields.preheader, PREHEADER_MAX, "preheader"),
+        "show_withheld_count": bool(fields.show_withheld_count),
+        "show_persons_summary": bool(fields.show_persons_summary),
+    }
+    changes = {k: v for k, v in new.items() if getattr(issue, k) != v}
+    if not changes:
+        return issue
+    ensure_editable(session, issue, actor=actor)
+    for key, value in changes.items():
+        setattr(issue, key, value)
+    session.flush()
+    audit.record(session, actor=actor, action="issue.edited", entity_type="issue", entity_id=issue.id,
+                 changes={k: (v if isinstance(v, bool) else "changed") for k, v in changes.items()})
+    return issue
+
+
+def get_item(issue: Issue, item_id: int) -> IssueItem:
+    for item in issue.items:
+        if item.id == item_id:
+            return item
+    raise IssueError(f"item {item_id} is not part of issue {issue.number}")
+
+
+def update_item(session: Session, issue: Issue, item: IssueItem, *, headline: str, text: str,
+                actor: User | str) -> IssueItem:
+    """The editor's headline and text (plain text) for one item; the incident itself is left as it is."""
+    headline = _clean(headline, HEADLINE_MAX, "headline", required=True)
+    text = _clean(text, TEXT_MAX, "text")
+    if (headline, text) == (item.headline, item.text):
+        return item
+    ensure_editable(session, issue, actor=actor)
+    item.headline, item.text = headline, text
+    session.flush()
+    audit.record(session, actor=actor, action="issue.item_edited", entity_type="issue", entity_id=issue.id,
+                 changes={"item": item.id})
+    return item
+
+
+def move_item(session: Session, issue: Issue, item: IssueItem, section_slug: str, *, actor: User | str) -> IssueItem:
+    """Put an item into another section, at the end of it."""
+    section = session.scalar(select(Section).where(Section.slug == section_slug))
+    if section is None:
+        raise IssueError(f"there is no section {section_slug!r}")
+    sections = sections_in_order(session)
+    if item_section(item, sections).id == section.id:
+        return item
+    ensure_editable(session, issue, actor=actor)
+    item.section = section
+    item.position = max((i.position for i in issue.items), default=0) + 1
+    session.flush()
+    audit.record(session, actor=actor, action="issue.item_moved", entity_type="issue", entity_id=issue.id,
+                 changes={"item": item.id, "section": section.slug})
+    return item
+
+
+def reorder_item(session: Session, issue: Issue, item: IssueItem, direction: str, *, actor: User | str) -> IssueItem:
+    """Swap an item with its neighbour above ("up") or below ("down") within its section."""
+    if direction not in ("up", "down"):
+        raise IssueError("direction must be up or down")
+    sections = sections_in_order(session)
+    here = item_section(item, sections).id
+    siblings = sorted((i for i in issue.items if item_section(i, sections).id == here), key=lambda i: (i.position, i.id))
+    index = siblings.index(item)
+    other_index = index - 1 if direction == "up" else index + 1
+    if not 0 <= other_index < len(siblings):
+        return item
+    ensure_editable(session, issue, actor=actor)
+    _renumber(issue)
+    other = siblings[other_index]
+    item.position, other.position = other.position, item.position
+    session.flush()
+    audit.record(session, actor=actor, action="issue.item_reordered", entity_type="issue", entity_id=issue.id,
+                 changes={"item": item.id, "direction": direction})
+    return item
+
+
+def _renumber(issue: Issue) -> None:
+    """Make positions unique (1..n) keeping the current order, so swaps are well defined."""
+    for n, item in enumerate(sorted(issue.items, key=lambda i: (i.position, i.id)), start=1):
+        item.position = n
+
+
+def remove_item(session: Session, issue: Issue, item: IssueItem, *, actor: User | str) -> None:
+    """Take an item out; its incident goes back to accepted and re-drafting will not bring it back."""
+    ensure_editable(session, issue, actor=actor)
+    incident = item.incident
+    issue.items.remove(item)
+    session.delete(item)
+    if incident is not None:
+        issue.excluded_incident_ids = sorted({*(issue.excluded_incident_ids or []), incident.id})
+        if incident.state == "scheduled":
+            transition(session, incident, "accepted", actor=actor, reason=f"removed from issue {issue.number}")
+    session.flush()
+    audit.record(session, actor=actor, action="issue.item_removed", entity_type="issue", entity_id=issue.id,
+                 changes={"incident": incident.id if incident else None, "person": item.person_id})
+
+
+def addable_incidents(session: Session, limit: int = 100) -> list[Incident]:
+    """Accepted incidents that are in no issue (e.g. accepted after their week's issue went out)."""
+    in_any_issue = select(IssueItem.incident_id).where(IssueItem.incident_id.is_not(None))
+    return list(session.scalars(
+        select(Incident).where(Incident.state == "accepted", Incident.id.not_in(in_any_issue))
+        .order_by(Incident.occurred_on.desc(), Incident.id.desc()).limit(limit)
+    ))
+
+
+def add_incident(session: Session, issue: Issue, incident: Incident, *, actor: User | str) -> IssueItem:
+    """Add an accepted incident from any period by hand."""
+    if incident.state != "accepted":
+        raise IssueError(f"incident {incident.id} is {incident.state}; only accepted incidents can go into an issue")
+    if session.scalar(select(IssueItem.id).where(IssueItem.incident_id == incident.id).limit(1)) is not None:
+        raise IssueError(f"incident {incident.id} is already in an issue")
+    ensure_editable(session, issue, actor=actor)
+    issue.excluded_incident_ids = [i for i in (issue.excluded_incident_ids or []) if i != incident.id]
+    add_incidents(session, issue, [incident], actor=actor)
+    audit.record(session, actor=actor, action="issue.items_added", entity_type="issue", entity_id=issue.id,
+                 changes={"incidents": [incident.id]})
+    return issue.items[-1]
+
+
+def add_case_update(session: Session, issue: Issue, person: Person, *, actor: User | str,
+                    section_slug: str = "persecution") -> IssueItem:
+    """An update on an ongoing case from the persons register, drafted from the person's latest status."""
+    if any(i.person_id == person.id for i in issue.items):
+        raise IssueError("this issue already has an update on that case")
+    section = session.scalar(select(Section).where(Section.slug == section_slug)) or sections_in_order(session)[0]
+    ensure_editable(session, issue, actor=actor)
+    latest = latest_status(session, person, issue.period_end)
+    if latest is not None:
+        text = f"Status as of {latest.occurred_on:%d %B %Y}: {status_label(latest.status)}"
+        text += f" ({latest.article})." if latest.article else "."
+        if latest.note.strip():
+            text += " " + latest.note.strip()
+    else:
+        text = ""
+    item = IssueItem(person=person, section=section, headline=f"Case update: {person.name}"[:HEADLINE_MAX],
+                     text=text[:TEXT_MAX], position=max((i.position for i in issue.items), default=0) + 1)
+    issue.items.append(item)
+    session.flush()
+    audit.record(session, actor=actor, action="issue.case_update_added", entity_type="issue", entity_id=issue.id,
+                 changes={"person": person.id, "item": item.id})
+    return item

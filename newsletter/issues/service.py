@@ -1,0 +1,325 @@
+"""Issue assembly and sign-off: draft a period, approve, schedule, freeze the snapshot, publish.
+
+Issue states: draft -> approved -> scheduled -> sending -> sent. `published_at` and the frozen
+`snapshot` mark an issue that went public (sent or written to the archive); after that it never
+changes. Every change is audited; nothing here commits.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import nh3
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from newsletter import audit
+from newsletter.config import Settings
+from newsletter.db import utcnow
+from newsletter.editorial.states import transition
+from newsletter.issues.errors import ApprovalError, IssueError, IssueLocked, IssueNotFound
+from newsletter.issues.periods import Period, current_period, parse_period
+from newsletter.issues.sections import section_for_incident, sections_in_order
+from newsletter.issues.snapshot import build_snapshot
+from newsletter.models import Incident, Issue, IssueItem, User
+
+__all__ = [
+    "ApprovalError", "IssueError", "IssueLocked", "IssueNotFound", "approve_issue", "build_snapshot",
+    "draft_issue", "freeze_snapshot", "list_issues", "publish_issue", "reopen_issue", "resolve_issue",
+    "schedule_issue", "unschedule_issue",
+]
+
+_NUMBER = re.compile(r"^\s*#?(\d+)\s*$")
+_WEEK = re.compile(r"^\s*(\d{4})-?W(\d{1,2})(?:-W\d{1,2})?\s*$", re.IGNORECASE)
+TEXT_LIMIT = 600
+
+
+# ---------------------------------------------------------------- finding issues
+
+
+def resolve_issue(session: Session, ref: str | int) -> Issue:
+    """An issue by its period ("2026-W47", any week it covers), its number, or "latest"."""
+    text = str(ref).strip()
+    issue: Issue | None = None
+    if text.lower() == "latest":
+        issue = session.scalar(select(Issue).order_by(Issue.number.desc()).limit(1))
+        if issue is None:
+            raise IssueNotFound("there are no issues yet; draft one with `newsletter draft`")
+        return issue
+    if m := _NUMBER.match(text):
+        issue = session.scalar(select(Issue).where(Issue.number == int(m.group(1))))
+    elif m := _WEEK.match(text):
+        try:
+            monday = date.fromisocalendar(int(m.group(1)), int(m.group(2)), 1)
+        except ValueError:
+            raise IssueNotFound(f"{text!r} is not a valid ISO week") from None
+        issue = session.scalar(
+            select(Issue).where(Issue.period_start <= monday, Issue.period_end >= monday).order_by(Issue.number).limit(1)
+        )
+    else:
+        raise IssueNotFound(f"{text!r} is not an issue reference: use a period such as 2026-W47, a number, or latest")
+    if issue is None:
+        raise IssueNotFound(f"no issue for {text!r}; list them with `newsletter issues`")
+    return issue
+
+
+def list_issues(session: Session, limit: int = 200) -> list[Issue]:
+    return list(session.scalars(select(Issue).order_by(Issue.number.desc()).limit(limit)))
+
+
+# ---------------------------------------------------------------- drafting
+
+
+def draft_issue(session: Session, *, settings: Settings, period: str | Period | None = None,
+                actor: User | str) -> Issue:
+    """Create (or top up) the period's draft with its accepted incidents, grouped by section.
+
+    Idempotent: incidents already in an issue, or removed from this one by an editor, are not added again.
+    """
+    kind = settings.period
+    if period is None:
+        p = current_period(kind, settings.tz)
+    elif isinstance(period, Period):
+        p = period
+    else:
+        p = parse_period(period, kind)
+    issue = session.scalar(select(Issue).where(Issue.period == p.label))
+    if issue is None:
+        issue = _new_issue(session, p, settings=settings, actor=actor)
+    elif issue.snapshot is not None or issue.state in ("sending", "sent"):
+        raise IssueLocked(f"issue {issue.number} ({issue.period}) was already sent or published; it cannot change")
+    elif issue.state != "draft":
+        raise IssueLocked(f"issue {issue.number} ({issue.period}) is {issue.state}; reopen it in the desk to add "
+                          "newly accepted incidents")
+    added = add_incidents(session, issue, period_incidents(session, issue, p, settings), actor=actor)
+    if added:
+        audit.record(session, actor=actor, action="issue.items_added", entity_type="issue", entity_id=issue.id,
+                     changes={"incidents": [i.id for i in added]})
+    return issue
+
+
+def _new_issue(session: Session, p: Period, *, settings: Settings, actor: User | str) -> Issue:
+    number = (session.scalar(select(func.max(Issue.number))) or 0) + 1
+    issue = Issue(number=number, period=p.label, period_start=p.start, period_end=p.end,
+                  title=f"Issue {number}: {human_range(p.start, p.end)}", intro="", language=settings.language,
+                  state="draft", excluded_incident_ids=[])
+    session.add(issue)
+    session.flush()
+    audit.record(session, actor=actor, action="issue.drafted", entity_type="issue", entity_id=issue.id,
+                 changes={"number": number, "period": p.label})
+    return issue
+
+
+def human_range(start: date, end: date) -> str:
+    """"16–22 November 2026", "28 December 2026 – 10 January 2027"."""
+    if start.year != end.year:
+        return f"{start.day} {start:%B %Y} – {end.day} {end:%B %Y}"
+    if start.month != end.month:
+        return f"{start.day} {start:%B} – {end.day} {end:%B %Y}"
+    return f"{start.day}–{end.day} {end:%B %Y}"
+
+
+def period_incidents(session: Session, issue: Issue, p: Period, settings: Settings) -> list[Incident]:
+    """Accepted incidents of the period (by date, or by arrival when the date is unknown), not yet in an issue."""
+    lo, hi = p.utc_bounds(settings.tz)
+    in_any_issue = select(IssueItem.incident_id).where(IssueItem.incident_id.is_not(None))
+    query = (
+        select(Incident)
+        .where(
+            Incident.state == "accepted",
+            or_(
+                and_(Incident.occurred_on.is_not(None), Incident.occurred_on >= p.start, Incident.occurred_on <= p.end),
+                and_(Incident.occurred_on.is_(None), Incident.created_at >= lo, Incident.created_at < hi),
+            ),
+            Incident.id.not_in(in_any_issue),
+        )
+        .order_by(Incident.occurred_on.is_(None), Incident.occurred_on, Incident.created_at, Incident.id)
+    )
+    excluded = set(issue.excluded_incident_ids or [])
+    return [i for i in session.scalars(query) if i.id not in excluded]
+
+
+def add_incidents(session: Session, issue: Issue, incidents: list[Incident], *, actor: User | str) -> list[Incident]:
+    """Append incidents as items in their sections and move them accepted -> scheduled."""
+    if not incidents:
+        return []
+    sections = sections_in_order(session)
+    position = max((i.position for i in issue.items), default=0)
+    for incident in incidents:
+        position += 1
+        issue.items.append(IssueItem(
+            incident=incident, section=section_for_incident(incident, sections), position=position,
+            headline=incident.title.strip()[:500], text=default_text(incident),
+        ))
+        transition(session, incident, "scheduled", actor=actor, reason=f"placed in issue {issue.number}")
+    session.flush()
+    return incidents
+
+
+def default_text(incident: Incident) -> str:
+    """The editor's starting text: the summary, else the first paragraph of the body, as plain text."""
+    text = (incident.summary or "").strip() or html_to_text(incident.body or "").split("\n\n", 1)[0]
+    if len(text) <= TEXT_LIMIT:
+        return text
+    cut = text[:TEXT_LIMIT]
+    end = max(cut.rfind(". "), cut.rfind(".\n"))
+    return cut[: end + 1] if end > TEXT_LIMIT // 3 else cut.rsplit(" ", 1)[0] + "…"
+
+
+def html_to_text(body: str) -> str:
+    """Sanitised HTML to plain paragraphs (block ends become blank lines)."""
+    marked = re.sub(r"(?i)<br\s*/?>", "\n", body)
+    marked = re.sub(r"(?i)</(p|div|li|h[1-6]|blockquote|tr)>", "\n\n", marked)
+    text = html.unescape(nh3.clean(marked, tags=set()))
+    paragraphs = [" ".join(p.split()) for p in re.split(r"\n\s*\n", text)]
+    return "\n\n".join(p for p in paragraphs if p)
+
+
+# ---------------------------------------------------------------- sign-off
+
+
+def approve_issue(session: Session, issue: Issue, *, user: User, settings: Settings | None = None) -> Issue:
+    """Sign the issue off. With settings.require_second_approval a second, different editor must approve too.
+
+    Approval checks that the issue is ready: a title, at least one published item, and a snapshot
+    that passes the consent check (ConsentViolation otherwise).
+    """
+    _refuse_frozen(issue)
+    if not user.active:
+        raise ApprovalError(f"{user.email} is deactivated and cannot approve")
+    if issue.state != "draft":
+        raise ApprovalError(f"issue {issue.number} is already {issue.state}")
+    check_ready(session, issue, settings)
+    now = utcnow()
+    second = bool(settings and settings.require_second_approval)
+    if second and issue.approved_by_id is not None:
+        if issue.approved_by_id == user.id:
+            raise ApprovalError(f"issue {issue.number} needs a second approval from a different editor "
+                                f"(you approved it already)")
+        issue.second_approved_by_id, issue.second_approved_at = user.id, now
+        issue.state = "approved"
+        action = "issue.approved"
+    else:
+        issue.approved_by_id, issue.approved_at = user.id, now
+        issue.state = "draft" if second else "approved"
+        action = "issue.approved_first" if second else "issue.approved"
+    session.flush()
+    audit.record(session, actor=user, action=action, entity_type="issue", entity_id=issue.id,
+                 changes={"state": issue.state})
+    return issue
+
+
+def check_ready(session: Session, issue: Issue, settings: Settings | None) -> dict[str, Any] | None:
+    """Refuse an issue that cannot go out; returns the snapshot it would publish when settings are given."""
+    if not issue.title.strip():
+        raise ApprovalError(f"issue {issue.number} has no title")
+    published = [i for i in issue.items if not (i.incident is not None and i.incident.publication == "internal")]
+    if not published:
+        raise ApprovalError(f"issue {issue.number} has no items to publish")
+    for item in published:
+        if not item.headline.strip():
+            raise ApprovalError(f"an item of issue {issue.number} (position {item.position}) has no headline")
+    if settings is None:
+        return None
+    return build_snapshot(session, issue, settings=settings)
+
+
+def awaiting_second_approval(issue: Issue) -> bool:
+    return issue.state == "draft" and issue.approved_by_id is not None
+
+
+def reopen_issue(session: Session, issue: Issue, *, actor: User | str, reason: str = "") -> Issue:
+    """Back to draft: withdraws every approval and any scheduled send (edits after sign-off need a new sign-off)."""
+    _refuse_frozen(issue)
+    if issue.state == "draft" and issue.approved_by_id is None:
+        return issue
+    before = issue.state
+    issue.state = "draft"
+    issue.approved_by_id = issue.approved_at = None
+    issue.second_approved_by_id = issue.second_approved_at = None
+    issue.scheduled_for = None
+    session.flush()
+    audit.record(session, actor=actor, action="issue.reopened", entity_type="issue", entity_id=issue.id,
+                 changes={"state": {"from": before, "to": "draft"}}, note=reason)
+    return issue
+
+
+def schedule_issue(session: Session, issue: Issue, when: datetime, *, actor: User | str) -> Issue:
+    """Set the send time of an approved issue; the scheduler sends it then."""
+    _refuse_frozen(issue)
+    if issue.state not in ("approved", "scheduled"):
+        raise ApprovalError(f"issue {issue.number} must be approved before it can be scheduled")
+    if when.tzinfo is None:
+        raise IssueError("the send time needs a time zone")
+    if when <= utcnow():
+        raise IssueError("the send time must be in the future")
+    issue.scheduled_for = when.astimezone(timezone.utc)
+    issue.state = "scheduled"
+    session.flush()
+    audit.record(session, actor=actor, action="issue.scheduled", entity_type="issue", entity_id=issue.id,
+                 changes={"scheduled_for": issue.scheduled_for.isoformat()})
+    return issue
+
+
+def unschedule_issue(session: Session, issue: Issue, *, actor: User | str) -> Issue:
+    _refuse_frozen(issue)
+    if issue.state != "scheduled":
+        raise IssueError(f"issue {issue.number} is not scheduled")
+    issue.state, issue.scheduled_for = "approved", None
+    session.flush()
+    audit.record(session, actor=actor, action="issue.unscheduled", entity_type="issue", entity_id=issue.id)
+    return issue
+
+
+def _refuse_frozen(issue: Issue) -> None:
+    if issue.snapshot is not None or issue.state in ("sending", "sent"):
+        raise IssueLocked(f"issue {issue.number} was already sent or published; it cannot change")
+
+
+# ---------------------------------------------------------------- going public
+
+
+def freeze_snapshot(session: Session, issue: Issue, *, settings: Settings) -> dict[str, Any]:
+    """Fix forever what readers get (consent applied) and mark its incidents published.
+
+    Called by publishing and by sending; the second call returns the same snapshot.
+    """
+    if issue.snapshot is not None:
+        return issue.snapshot
+    if issue.state == "draft":
+        raise ApprovalError(f"issue {issue.number} is not approved; an editor must approve it before it goes out")
+    if issue.published_at is None:
+        issue.published_at = utcnow()
+    snapshot = check_ready(session, issue, settings)
+    assert snapshot is not None
+    issue.snapshot = snapshot
+    for item in issue.items:
+        if item.incident is not None and item.incident.state == "scheduled":
+            transition(session, item.incident, "published", actor=f"issue {issue.number}")
+    session.flush()
+    audit.record(session, actor=f"issue {issue.number}", action="issue.frozen", entity_type="issue", entity_id=issue.id,
+                 changes={"items": sum(len(s["items"]) for s in snapshot["sections"]),
+                          "withheld": snapshot["withheld"]["incidents"]})
+    return snapshot
+
+
+def publish_issue(session: Session, issue: Issue, *, settings: Settings, actor: User | str) -> Path:
+    """Freeze the issue if needed and (re)write the static archive; returns the issue's folder.
+
+    Publishing again rewrites the archive from the frozen snapshots (e.g. after a template change).
+    """
+    from newsletter.render import write_archive
+
+    if issue.state == "draft":
+        raise ApprovalError(f"issue {issue.number} is not approved; an editor must approve it before publishing")
+    freeze_snapshot(session, issue, settings=settings)
+    snapshots = [i.snapshot for i in session.scalars(
+        select(Issue).where(Issue.published_at.is_not(None)).order_by(Issue.number)) if i.snapshot]
+    write_archive(settings.issues_dir, snapshots, settings)
+    audit.record(session, actor=actor, action="issue.published", entity_type="issue", entity_id=issue.id,
+                 changes={"issues_dir": str(settings.issues_dir)})
+    return Path(settings.issues_dir) / issue.period

@@ -1,0 +1,261 @@
+"""Build the issue snapshot: the only input of rendering, with the consent rules already applied.
+
+build_snapshot is a pure read (the desk previews use it); freezing stores its result on the issue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from newsletter.config import Settings
+from newsletter.issues import consent
+from newsletter.issues.consent import ConsentViolation, Redactor
+from newsletter.issues.sections import item_section, sections_in_order
+from newsletter.models import CaseStatus, Incident, Issue, IssueItem, Person, Section
+
+SNAPSHOT_VERSION = 1
+STATUS_LABELS = {
+    "summoned": "summoned for questioning",
+    "searched": "home searched",
+    "detained": "detained",
+    "pre_trial_detention": "in pre-trial detention",
+    "house_arrest": "under house arrest",
+    "charged": "charged",
+    "on_trial": "on trial",
+    "convicted_prison": "held in prison",
+    "restricted_freedom": "sentenced to restricted freedom",
+    "suspended_sentence": "given a suspended sentence",
+    "fined": "fined",
+    "forced_psychiatric_examination": "forced psychiatric examination",
+    "forced_psychiatric_placement": "forcibly held in a psychiatric hospital",
+    "released": "released",
+    "acquitted": "acquitted",
+    "in_exile": "in exile",
+    "extradition_requested": "extradition requested",
+    "prosecution_continues": "prosecution continues",
+}
+
+
+def status_label(status: str) -> str:
+    return STATUS_LABELS.get(status, status.replace("_", " "))
+
+
+@dataclass
+class IssuePeople:
+    """Who may be named anywhere in this issue, and how everyone else is referred to."""
+
+    named: dict[int, Person] = field(default_factory=dict)
+    protected: dict[int, Person] = field(default_factory=dict)
+
+    def redactor(self, exclude: Iterable[int] = ()) -> Redactor:
+        red = Redactor()
+        skip = set(exclude)
+        for pid, person in self.protected.items():
+            if pid not in skip:
+                red.add_person(person, consent.reference(person, item_is_public=False))
+        return red
+
+
+def item_people(item: IssueItem) -> tuple[list[Person], bool]:
+    """The persons an item is about, and whether the item is public (may name consenting people)."""
+    if item.incident is not None:
+        return list(item.incident.persons), item.incident.publication == "public"
+    if item.person is not None:
+        return [item.person], item.person.consent == "name"
+    return [], True
+
+
+def issue_people(items: Iterable[IssueItem]) -> IssuePeople:
+    """Persons named somewhere in the issue; everyone else linked to it is protected everywhere in it."""
+    people = IssuePeople()
+    seen: dict[int, Person] = {}
+    for item in items:
+        persons, public = item_people(item)
+        if item.incident is not None and item.incident.publication == "internal":
+            public = False
+        for person in persons:
+            seen[person.id] = person
+            if public and person.consent == "name":
+                people.named[person.id] = person
+    for pid, person in seen.items():
+        if pid not in people.named:
+            people.protected[pid] = person
+    return people
+
+
+def build_snapshot(session: Session, issue: Issue, *, settings: Settings) -> dict[str, Any]:
+    """The issue as readers will see it; raises ConsentViolation rather than publish a protected name."""
+    items = list(issue.items)
+    people = issue_people(items)
+    sections = sections_in_order(session)
+    by_slug: dict[str, list[dict[str, Any]]] = {s.slug: [] for s in sections}
+    withheld_cities: set[str] = set()
+    withheld = 0
+    for item in items:
+        incident = item.incident
+        if incident is not None and incident.publication == "internal":
+            withheld += 1
+            if incident.city and incident.city.strip():
+                withheld_cities.add(incident.city.strip().casefold())
+            continue
+        section = item_section(item, sections)
+        by_slug[section.slug].append(_item(session, item, people, issue.period_end))
+    intro_red = _intro_redactor(people)
+    title = intro_red.apply(issue.title.strip()) or f"Issue {issue.number}"
+    intro = intro_red.apply(issue.intro.strip())
+    preheader = intro_red.apply(issue.preheader.strip()) or _default_preheader(intro, by_slug)
+    leaks = consent.find_leaks([title, intro, preheader], intro_red.protected_parts)
+    if leaks:
+        raise ConsentViolation(f"issue {issue.number}: the title, intro or preheader still names a protected person "
+                               f"({', '.join(leaks)}); check the persons' aliases")
+    return {
+        "version": SNAPSHOT_VERSION,
+        "issue": {
+            "number": issue.number,
+            "period": issue.period,
+            "period_start": issue.period_start.isoformat(),
+            "period_end": issue.period_end.isoformat(),
+            "title": title,
+            "intro": intro,
+            "language": issue.language or settings.language,
+            "preheader": preheader,
+            "published_at": issue.published_at.isoformat() if issue.published_at else None,
+        },
+        "organisation": {"name": settings.org_name, "base_url": settings.base_url},
+        "sections": [
+            {"slug": s.slug, "title": s.title, "description": s.description or "", "items": by_slug[s.slug]}
+            for s in sections
+            if by_slug[s.slug]
+        ],
+        "withheld": (
+            {"incidents": withheld, "cities": len(withheld_cities)}
+            if issue.show_withheld_count else {"incidents": 0, "cities": 0}
+        ),
+        "persons_summary": _persons_summary(session, issue.period_end) if issue.show_persons_summary else None,
+    }
+
+
+def _intro_redactor(people: IssuePeople) -> Redactor:
+    red = people.redactor()
+    for person in people.named.values():
+        red.add_person(person, None)
+    return red
+
+
+def _default_preheader(intro: str, by_slug: dict[str, list[dict[str, Any]]]) -> str:
+    """The inbox preview line: the intro's first sentence, else the first headlines."""
+    first = intro.split("\n\n", 1)[0].strip()
+    if first:
+        cut = first.find(". ")
+        first = first[: cut + 1] if 0 < cut < 150 else first
+        return first if len(first) <= 150 else first[:147].rsplit(" ", 1)[0] + "…"
+    headlines = [i["headline"] for items in by_slug.values() for i in items][:3]
+    text = " · ".join(headlines)
+    return text if len(text) <= 150 else text[:147].rsplit(" ", 1)[0] + "…"
+
+
+def _item(session: Session, item: IssueItem, people: IssuePeople, as_of: date) -> dict[str, Any]:
+    if item.incident is not None:
+        data, red, cities = _incident_item(item, item.incident, people)
+    elif item.person is not None:
+        data, red, cities = _person_item(session, item, item.person, people, as_of)
+    else:
+        red, cities = people.redactor(), []
+        data = {"date": None, "date_precision": "day", "place": None, "kind": None, "links": []}
+    headline = red.apply(item.headline.strip()) or "Untitled"
+    data = {"id": item.id, "headline": headline, "text": red.apply(item.text.strip()), **data}
+    texts = [data["headline"], data["text"], data["place"] or ""] + [f"{l['title']} {l['url']}" for l in data["links"]]
+    leaks = consent.find_leaks(texts, red.protected_parts, cities)
+    if leaks:
+        raise ConsentViolation(f"item {item.id} (position {item.position}) would publish a protected name or place "
+                               f"({', '.join(leaks)}); check the persons' aliases and the incident's region")
+    return data
+
+
+def _incident_item(item: IssueItem, incident: Incident, people: IssuePeople) -> tuple[dict[str, Any], Redactor, list[str]]:
+    anonymised = incident.publication != "public"
+    red = people.redactor(exclude=[p.id for p in incident.persons])
+    for person in incident.persons:
+        red.add_person(person, consent.reference(person, item_is_public=not anonymised))
+    cities: list[str] = []
+    if anonymised:
+        general = consent.city_replacement(incident.region, incident.country)
+        red.add_place(incident.city, general)
+        for person in incident.persons:
+            red.add_place(person.city, consent.city_replacement(person.region or incident.region,
+                                                                person.country or incident.country))
+        cities = [c for c, repl in red.places if c.casefold() not in repl.casefold()]
+        place = consent.general_place(incident.region, incident.country)
+    else:
+        place = consent.public_place(incident)
+    links = consent.publishable_links(
+        incident.sources, anonymised=anonymised, protected_terms=red.protected_parts + cities, redactor=red
+    )
+    return {
+        "date": incident.occurred_on.isoformat() if incident.occurred_on else None,
+        "date_precision": incident.date_precision or "day",
+        "place": place,
+        "kind": incident.kind,
+        "links": links,
+    }, red, cities
+
+
+def _person_item(session: Session, item: IssueItem, person: Person, people: IssuePeople,
+                 as_of: date) -> tuple[dict[str, Any], Redactor, list[str]]:
+    public = person.consent == "name"
+    red = people.redactor(exclude=[person.id])
+    red.add_person(person, consent.reference(person, item_is_public=public))
+    cities: list[str] = []
+    if public:
+        place = ", ".join(p for p in (person.city, person.country) if p) or None
+    else:
+        red.add_place(person.city, consent.city_replacement(person.region, person.country))
+        cities = [c for c, repl in red.places if c.casefold() not in repl.casefold()]
+        place = consent.general_place(person.region, person.country)
+    latest = latest_status(session, person, as_of)
+    links: list[dict[str, str]] = []
+    if latest is not None and latest.source_url and latest.source_url.lower().startswith(("https://", "http://")):
+        if not consent.url_names(latest.source_url, red.protected_parts + cities):
+            from urllib.parse import urlsplit
+
+            links.append({"url": latest.source_url, "title": urlsplit(latest.source_url).hostname or latest.source_url})
+    return {
+        "date": latest.occurred_on.isoformat() if latest else None,
+        "date_precision": "day",
+        "place": place,
+        "kind": None,
+        "links": links,
+    }, red, cities
+
+
+def latest_status(session: Session, person: Person, as_of: date) -> CaseStatus | None:
+    return session.scalar(
+        select(CaseStatus)
+        .where(CaseStatus.person_id == person.id, CaseStatus.occurred_on <= as_of)
+        .order_by(CaseStatus.occurred_on.desc(), CaseStatus.id.desc())
+        .limit(1)
+    )
+
+
+def _persons_summary(session: Session, as_of: date) -> dict[str, Any]:
+    """Counts of persons of concern by their status on the issue's last day (no names at all)."""
+    from newsletter.editorial.persons import status_counts
+
+    counts = status_counts(session, as_of)
+    rows = counts.items() if isinstance(counts, dict) else counts
+    out = []
+    for row in rows:
+        status, count = (row if isinstance(row, tuple) else (row["status"], row["count"]))
+        if count:
+            out.append({"status": status, "label": status_label(status), "count": int(count)})
+    return {"as_of": as_of.isoformat(), "counts": out}
+
+
+def section_of(session: Session, slug: str) -> Section | None:
+    return session.scalar(select(Section).where(Section.slug == slug))

@@ -1,0 +1,78 @@
+"""The name and place redaction rules on free text (no database needed: persons are plain objects)."""
+
+from __future__ import annotations
+
+from newsletter.issues.consent import Redactor, find_leaks, initials, reference, url_names
+from newsletter.models import Person
+
+
+def person(name: str, consent: str, *, alias: str | None = None, role: str = "activist") -> Person:
+    return Person(name=name, consent=consent, alias=alias, role=role)
+
+
+def redactor(*pairs: tuple[Person, bool]) -> Redactor:
+    red = Redactor()
+    for p, public in pairs:
+        red.add_person(p, reference(p, item_is_public=public))
+    return red
+
+
+def test_each_consent_level_decides_the_reference() -> None:
+    aigul = "Aigul Utepova"
+    assert reference(person(aigul, "name"), item_is_public=True) is None
+    assert reference(person(aigul, "name", role="journalist"), item_is_public=False) == "a journalist"
+    assert reference(person(aigul, "alias", alias="Blogger A."), item_is_public=True) == "Blogger A."
+    assert reference(person(aigul, "alias", alias=" "), item_is_public=True) == "a civil activist"
+    assert reference(person(aigul, "initials"), item_is_public=False) == "A. U."
+    assert reference(person(aigul, "none", role="blogger"), item_is_public=True) == "a blogger"
+    assert initials("Ardak Temeshbayevich Nurgaliyev") == "A. T. N."
+
+
+def test_full_name_reversed_order_parts_and_case_are_all_replaced() -> None:
+    red = redactor((person("Asanali Suyubayev", "none"), False))
+    text = "Suyubayev Asanali was placed in a clinic. ASANALI filmed it; suyubayev's lawyer objected."
+    out = red.apply(text)
+    assert out == "A civil activist was placed in a clinic. A civil activist filmed it; a civil activist's lawyer objected."
+    assert find_leaks([out], red.protected_parts) == []
+
+
+def test_near_spellings_and_inflections_are_replaced() -> None:
+    red = redactor((person("Raigul Sadyrbaeva", "initials"), False))
+    out = red.apply("Raigul Sadyrbayeva is kept in unsanitary conditions; the Sadyrbaevas' lawyer, Raigulya, wrote.")
+    assert "Sadyrba" not in out and "Raigul" not in out
+    assert out.startswith("R. S. is kept")
+
+
+def test_a_named_person_sharing_a_first_name_keeps_their_name() -> None:
+    red = redactor((person("Aliya Isenova", "none"), False), (person("Aliya Bekova", "name"), True))
+    out = red.apply("Aliya Bekova visited Aliya Isenova in hospital. Later Aliya left.")
+    assert out.startswith("Aliya Bekova visited a civil activist in hospital.")
+    assert out.endswith("Later a civil activist left.")  # a lone shared first name is ambiguous: protect
+
+
+def test_places_are_generalised_and_capitalised_at_sentence_start() -> None:
+    red = Redactor()
+    red.add_place("Semey", "Abai Region")
+    assert red.apply("Semey police detained him. He lives in semey.") == "Abai Region police detained him. He lives in Abai Region."
+    assert find_leaks(["Abai Region police"], [], ["Semey"]) == []
+    assert find_leaks(["back in Semey's centre"], [], ["Semey"]) == ["Semey"]
+
+
+def test_words_that_merely_contain_a_short_name_or_resemble_it_loosely_are_left_alone() -> None:
+    red = redactor((person("Kuat Shamuratov", "none"), False))
+    assert red.apply("Kuattrocento, Shaman and Samarkand") == "Kuattrocento, Shaman and Samarkand"
+    # A long part's stem is treated as the name (the safe side): derived forms are replaced too.
+    assert red.apply("the Shamuratovs were searched") == "the a civil activist were searched"
+
+
+def test_an_alias_that_contains_the_real_name_is_caught_by_the_leak_check() -> None:
+    p = person("Aigul Utepova", "alias", alias="Aigul U.")
+    red = redactor((p, False))
+    out = red.apply("Aigul Utepova was released.")
+    assert find_leaks([out], red.protected_parts) == ["Aigul"]
+
+
+def test_urls_naming_a_person_are_recognised() -> None:
+    assert url_names("https://news.example.org/2026/aigul-utepova-released", ["Aigul", "Utepova"])
+    assert url_names("https://example.org/?q=UTEPOVA", ["Utepova"])
+    assert not url_names("https://news.example.org/2026/blogger-released", ["Aigul", "Utepova"])
