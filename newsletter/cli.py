@@ -235,3 +235,149 @@ def users_set(rt: Runtime, email: str, role: str | None, disable: bool | None, n
             console.print(f"{user.email}: {user.role}, {'active' if user.active else 'disabled'}")
     except accounts.UserError as exc:
         raise click.ClickException(str(exc)) from None
+
+
+# ---- delivery
+
+
+def _resolve(session: Any, ref: str) -> Any:
+    from newsletter.issues.service import IssueNotFound, resolve_issue
+
+    try:
+        return resolve_issue(session, ref)
+    except IssueNotFound as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@main.command()
+@click.argument("issue_ref", metavar="ISSUE")
+@click.option("--to", "to", multiple=True, metavar="ADDRESS", help="test send to this address only (repeatable); no subscriber is mailed")
+@pass_runtime
+def send(rt: Runtime, issue_ref: str, to: tuple[str, ...]) -> None:
+    """Send ISSUE (2026-W47, a number or latest) to all confirmed subscribers, or a test to --to ADDRESS.
+
+    Safe to interrupt and run again: every subscriber gets exactly one copy.
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from newsletter.delivery.message import DkimKeyError
+    from newsletter.delivery.service import SendAborted, SendRefused, run_send, send_test
+
+    rt.migrate()
+    with rt.session() as session:
+        issue = _resolve(session, issue_ref)
+    try:
+        if to:
+            sent_to = send_test(rt, issue, list(to))
+            console.print(f"test of issue {issue.number} ({issue.period}) sent to {', '.join(sent_to)}")
+            return
+        with Progress(TextColumn("sending {task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TextColumn("{task.fields[rate]:.0f} msg/s"), TimeRemainingColumn(), console=console,
+                      transient=True, disable=not console.is_terminal) as bar:
+            task = bar.add_task(issue.period, total=None, rate=0.0)
+
+            def progress(stats: Any, total: int) -> None:
+                bar.update(task, total=total, completed=stats.sent + stats.failed,
+                           rate=stats.sent / stats.elapsed if stats.elapsed else 0.0)
+
+            report = run_send(rt, issue, progress=progress)
+    except (SendRefused, DkimKeyError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    except SendAborted as exc:
+        console.print(f"[red]send stopped:[/red] {exc}", markup=True, highlight=False)
+        console.print("nothing is lost: run the same command again to continue where it stopped")
+        sys.exit(1)
+    except OSError as exc:
+        raise click.ClickException(f"the SMTP server refused or could not be reached: {exc}") from None
+    c = report.counts
+    console.print(
+        f"issue {issue.number} ({report.issue}): {report.sent} sent now, {report.failed} failed, "
+        f"{report.retried} to retry; {report.already_done} done before this run; "
+        f"{report.enqueued} new subscriber(s) queued; {report.rate:.0f} msg/s over {report.elapsed:.1f}s",
+        highlight=False,
+    )
+    console.print(
+        f"outbox: {c.get('sent', 0)} sent, {c.get('failed', 0)} failed, {c.get('bounced', 0)} bounced, "
+        f"{c.get('pending', 0)} pending, {c.get('sending', 0)} in flight; issue is {report.issue_state}",
+        highlight=False,
+    )
+
+
+@main.group()
+def subscribers() -> None:
+    """Import and export subscribers (the suppression list always wins)."""
+
+
+@subscribers.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--source", default=None, help='how these people consented, e.g. "conference sign-up sheet 2026-10"')
+@pass_runtime
+def subscribers_import(rt: Runtime, file: Path, source: str | None) -> None:
+    """Import subscribers from a CSV FILE (column email required; name, language, state optional)."""
+    from newsletter.delivery.service import import_subscribers
+
+    rt.migrate()
+    with rt.session() as session:
+        report = import_subscribers(session, file, source=source, settings=rt.settings)
+    for line in report.notes:
+        console.print(f"  {line}", markup=False, highlight=False)
+    for line in report.errors:
+        console.print(f"  [red]error[/red] {line}", highlight=False)
+    console.print(f"{file.name}: {report.created} imported, {report.existing} already subscribed, "
+                  f"{report.suppressed} suppressed, {len(report.errors)} bad row(s)", highlight=False)
+    if report.errors:
+        sys.exit(1)
+
+
+@subscribers.command("export")
+@click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@pass_runtime
+def subscribers_export(rt: Runtime, file: Path | None) -> None:
+    """Write all subscribers as CSV to FILE (or stdout); it imports back, suppressions included."""
+    from newsletter.delivery.service import export_subscribers
+
+    rt.migrate()
+    with rt.session() as session:
+        data = export_subscribers(session)
+    if file is None:
+        click.echo(data, nl=False)
+    else:
+        file.write_text(data, encoding="utf-8")
+        console.print(f"{data.count(chr(10)) - 1} subscriber(s) written to {file}")
+
+
+@main.group()
+def bounces() -> None:
+    """Bounce handling."""
+
+
+@bounces.command("process")
+@click.argument("file", required=False, type=click.File("rb"))
+@click.option("--imap", is_flag=True, help="read unseen messages from NEWSLETTER_IMAP_URL instead of a file")
+@pass_runtime
+def bounces_process(rt: Runtime, file: Any, imap: bool) -> None:
+    """Apply delivery status notifications (RFC 3464) from FILE, - (stdin) or --imap; mbox files work too."""
+    from newsletter.delivery.bounces import ImapError, imap_mailbox, split_messages
+    from newsletter.delivery.service import process_bounces
+
+    if imap == (file is not None):
+        raise click.UsageError("give either FILE (or - for stdin) or --imap")
+    rt.migrate()
+    try:
+        if imap:
+            with imap_mailbox(rt.settings) as box:
+                messages = box.fetch_unseen()
+                with rt.session() as session:
+                    report = process_bounces(session, messages, settings=rt.settings)
+                box.mark_seen()
+        else:
+            with rt.session() as session:
+                report = process_bounces(session, split_messages(file.read()), settings=rt.settings)
+    except ImapError as exc:
+        raise click.ClickException(str(exc)) from None
+    for line in report.details:
+        console.print(f"  {line}", markup=False, highlight=False)
+    console.print(f"{report.messages} message(s): {report.hard} hard bounce(s), {report.soft} soft, "
+                  f"{report.duplicates} already counted, {report.unknown} unknown recipient(s), "
+                  f"{report.unsubscribed} unsubscribe request(s), {report.ignored} ignored; "
+                  f"{report.bounced_subscribers} subscriber(s) now bounced", highlight=False)

@@ -96,6 +96,7 @@ class Settings(BaseSettings):
     send_batch_size: int = Field(200, ge=1)
     messages_per_connection: int = Field(100, ge=1)
     send_max_attempts: int = Field(5, ge=1)
+    send_lease_seconds: int = Field(600, ge=10, description="a claimed outbox row whose sender died is re-sent after this")
     bounce_threshold: int = Field(1, ge=1)
     imap_url: str | None = None
     confirm_token_max_age: int = Field(7 * 24 * 3600, ge=60)

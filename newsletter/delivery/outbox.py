@@ -1,0 +1,220 @@
+"""The outbox: Delivery rows claimed in batches, so any number of sender processes share one issue.
+
+Life of a row: pending -> sending (claimed_by, claimed_at; committed BEFORE the SMTP transaction)
+-> sent (message_id, committed right after the server's 250) | pending again with next_attempt_at
+(4xx, lost connection) | failed (5xx or attempts exhausted) | bounced (a DSN arrived later).
+
+Claiming uses SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL, so processes on several machines
+never take the same row; on SQLite the engine opens every transaction with BEGIN IMMEDIATE, which
+serialises the claim just as well. A row left in `sending` by a process that died is taken again
+once its lease has run out, or at once when the claimer ran on this host and its pid is gone.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from sqlalchemy import and_, delete, exists, func, literal, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from newsletter.config import Settings
+from newsletter.db import UTCDateTime, utcnow
+from newsletter.delivery.subscribers import record_hard_bounce
+from newsletter.models import Delivery, Subscriber, Suppression
+
+FINAL_STATES = ("sent", "failed", "bounced")
+MAX_BACKOFF_SECONDS = 600.0
+
+
+def worker_id() -> str:
+    """host:pid:nonce; the host and pid let a restart on the same machine spot its dead predecessor."""
+    return f"{socket.gethostname()[:120]}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+@dataclass(frozen=True)
+class Job:
+    delivery_id: int
+    subscriber_id: int
+    email: str
+    name: str | None
+    token: str
+    attempts: int
+
+
+@dataclass(frozen=True)
+class Outcome:
+    job: Job
+    kind: Literal["sent", "retry", "failed", "release"]
+    message_id: str | None = None
+    error: str | None = None
+    hard_bounce: bool = False
+
+
+def enqueue(session: Session, issue_id: int) -> int:
+    """Add a pending row for every confirmed, non-suppressed subscriber who has none for this issue."""
+    now = utcnow()
+    source = select(
+        literal(issue_id).label("issue_id"),
+        Subscriber.id,
+        literal("pending").label("state"),
+        literal(0).label("attempts"),
+        literal(now, UTCDateTime()).label("created_at"),
+    ).where(
+        Subscriber.state == "confirmed",
+        ~exists().where(Suppression.email == Subscriber.email),
+        ~exists().where(and_(Delivery.issue_id == issue_id, Delivery.subscriber_id == Subscriber.id)),
+    )
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(Delivery).from_select(
+        ["issue_id", "subscriber_id", "state", "attempts", "created_at"], source
+    ).on_conflict_do_nothing()
+    return session.execute(stmt).rowcount or 0
+
+
+def _dead_local_claimers(session: Session, issue_id: int) -> list[str]:
+    host = socket.gethostname()[:120]
+    claimers = session.scalars(
+        select(Delivery.claimed_by).where(Delivery.issue_id == issue_id, Delivery.state == "sending").distinct()
+    )
+    dead = []
+    for claimer in claimers:
+        if not claimer:
+            continue
+        parts = claimer.split(":")
+        if len(parts) == 3 and parts[0] == host and parts[1].isdigit() and not _pid_alive(int(parts[1])):
+            dead.append(claimer)
+    return dead
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def drop_unsendable(session: Session, issue_id: int) -> int:
+    """Pending rows of readers who unsubscribed or were suppressed after enqueue are simply removed."""
+    gone = select(Subscriber.id).where(
+        or_(Subscriber.state != "confirmed", exists().where(Suppression.email == Subscriber.email))
+    )
+    result = session.execute(
+        delete(Delivery).where(Delivery.issue_id == issue_id, Delivery.state == "pending",
+                               Delivery.subscriber_id.in_(gone))
+    )
+    return result.rowcount or 0
+
+
+def claim(session: Session, issue_id: int, claimer: str, *, limit: int, lease: timedelta) -> list[Job]:
+    """Take up to `limit` due rows (pending, or sending with an expired lease) and mark them ours."""
+    now = utcnow()
+    dead = _dead_local_claimers(session, issue_id)
+    stale = or_(Delivery.claimed_at < now - lease, Delivery.claimed_by.in_(dead)) if dead else (
+        Delivery.claimed_at < now - lease)
+    stmt = (
+        select(Delivery.id, Delivery.subscriber_id, Subscriber.email, Subscriber.name, Subscriber.token,
+               Delivery.attempts)
+        .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
+        .where(
+            Delivery.issue_id == issue_id,
+            or_(
+                and_(Delivery.state == "pending",
+                     or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now)),
+                and_(Delivery.state == "sending", stale),
+            ),
+            Subscriber.state == "confirmed",
+            ~exists().where(Suppression.email == Subscriber.email),
+        )
+        .order_by(Delivery.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=Delivery)
+    )
+    rows = session.execute(stmt).all()
+    if not rows:
+        return []
+    session.execute(
+        update(Delivery)
+        .where(Delivery.id.in_([r.id for r in rows]))
+        .values(state="sending", claimed_by=claimer, claimed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return [Job(r.id, r.subscriber_id, r.email, r.name, r.token, r.attempts) for r in rows]
+
+
+def backoff(attempts: int) -> timedelta:
+    """2, 4, 8, ... seconds, capped: long enough for a greylisting relay, short enough for one run."""
+    return timedelta(seconds=min(MAX_BACKOFF_SECONDS, 2.0 ** max(1, attempts)))
+
+
+def record(session: Session, outcomes: Iterable[Outcome], *, settings: Settings) -> None:
+    """Write what the SMTP server said; one transaction for a group of outcomes."""
+    now = utcnow()
+    sent, other = [], []
+    for o in outcomes:
+        (sent if o.kind == "sent" else other).append(o)
+    if sent:
+        session.execute(update(Delivery), [
+            {"id": o.job.delivery_id, "state": "sent", "message_id": o.message_id, "sent_at": now,
+             "last_error": None, "next_attempt_at": None} for o in sent
+        ])
+    for o in other:
+        values: dict[str, object]
+        if o.kind == "release":
+            values = {"state": "pending", "claimed_by": None, "claimed_at": None}
+        elif o.kind == "retry" and o.job.attempts + 1 < settings.send_max_attempts:
+            values = {"state": "pending", "attempts": o.job.attempts + 1, "last_error": o.error,
+                      "next_attempt_at": now + backoff(o.job.attempts + 1), "claimed_by": None, "claimed_at": None}
+        else:
+            values = {"state": "failed", "attempts": o.job.attempts + 1, "last_error": o.error,
+                      "message_id": o.message_id}
+        session.execute(update(Delivery).where(Delivery.id == o.job.delivery_id).values(**values)
+                        .execution_options(synchronize_session=False))
+        if o.kind == "failed" and o.hard_bounce:
+            sub = session.get(Subscriber, o.job.subscriber_id)
+            if sub is not None:
+                record_hard_bounce(session, sub, settings=settings)
+
+
+def release(session: Session, issue_id: int, claimer: str) -> int:
+    """Give back rows this process claimed but never tried (clean shutdown), so others take them at once."""
+    result = session.execute(
+        update(Delivery)
+        .where(Delivery.issue_id == issue_id, Delivery.state == "sending", Delivery.claimed_by == claimer)
+        .values(state="pending", claimed_by=None, claimed_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
+
+
+def counts(session: Session, issue_id: int) -> dict[str, int]:
+    rows = session.execute(
+        select(Delivery.state, func.count()).where(Delivery.issue_id == issue_id).group_by(Delivery.state)
+    ).all()
+    return {state: n for state, n in rows}
+
+
+def next_retry_at(session: Session, issue_id: int) -> datetime | None:
+    """When the earliest postponed row becomes due; None when nothing is pending."""
+    return session.scalar(
+        select(func.min(func.coalesce(Delivery.next_attempt_at, Delivery.created_at), type_=UTCDateTime()))
+        .where(Delivery.issue_id == issue_id, Delivery.state == "pending")
+    )
+
+
+def live_claims_elsewhere(session: Session, issue_id: int, claimer: str) -> int:
+    return session.scalar(
+        select(func.count()).where(Delivery.issue_id == issue_id, Delivery.state == "sending",
+                                   Delivery.claimed_by != claimer)
+    ) or 0

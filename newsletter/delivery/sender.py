@@ -1,0 +1,324 @@
+"""The async SMTP sender: several connections draining the outbox, with a group-committing recorder.
+
+Exactly-once, as far as SMTP allows: a row is committed as `sending` before its SMTP transaction
+and as `sent` right after the server's 250. A connection sends its next message only after the
+outcome of the previous one is committed, so if the process dies (even by SIGKILL) at most ONE
+message per connection can have been accepted by the server without being marked sent. That
+row is re-sent after a restart, with the same deterministic Message-ID (see service.message_id),
+so the copy is recognisable and deduplicated by mail stores that key on Message-ID. The same
+holds for a connection lost after the message body was sent but before the server's reply.
+Outcomes of all connections are written in one transaction per round (group commit), so the
+database is not the bottleneck.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from aiosmtplib import (
+    SMTP,
+    SMTPConnectError,
+    SMTPException,
+    SMTPRecipientsRefused,
+    SMTPResponseException,
+    SMTPSenderRefused,
+    SMTPServerDisconnected,
+    SMTPTimeoutError,
+)
+
+from newsletter.db import utcnow
+from newsletter.delivery import outbox
+from newsletter.delivery.message import MessageFactory, Recipient
+from newsletter.delivery.outbox import Job, Outcome
+from newsletter.delivery.smtp import async_client, smtp_target
+from newsletter.runtime import Runtime
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+HARD_BOUNCE_DATA_CODES = (550, 551, 553)
+MAX_CONNECT_FAILURES = 5
+
+
+class SendAborted(Exception):
+    """The run cannot go on (relay unreachable, sender address refused); nothing is lost, rows stay pending."""
+
+
+@dataclass
+class SendStats:
+    sent: int = 0
+    failed: int = 0
+    retried: int = 0
+    bounced_subscribers: int = 0
+    started: float = field(default_factory=time.monotonic)
+    finished: float | None = None
+
+    @property
+    def elapsed(self) -> float:
+        return (self.finished or time.monotonic()) - self.started
+
+
+class RateLimiter:
+    """Evenly spaced sends across all connections (settings.send_rate per second; 0 = no limit)."""
+
+    def __init__(self, rate: float) -> None:
+        self.interval = 1.0 / rate if rate > 0 else 0.0
+        self.next = time.monotonic()
+
+    async def wait(self) -> None:
+        if not self.interval:
+            return
+        now = time.monotonic()
+        slot = max(self.next, now)
+        self.next = slot + self.interval
+        if slot > now:
+            await asyncio.sleep(slot - now)
+
+
+class Sender:
+    """One run over one issue's outbox; build with the pieces, then `asyncio.run(sender.run())`."""
+
+    def __init__(self, runtime: Runtime, issue_id: int, factory: MessageFactory,
+                 message_id: Callable[[int], str], *, claimer: str,
+                 progress: Callable[[SendStats], None] | None = None) -> None:
+        s = runtime.settings
+        self.runtime = runtime
+        self.settings = s
+        self.issue_id = issue_id
+        self.factory = factory
+        self.message_id = message_id
+        self.claimer = claimer
+        self.progress = progress
+        self.target = smtp_target(s)
+        self.connections = s.send_connections
+        self.lease = timedelta(seconds=s.send_lease_seconds)
+        # Never hold more claimed rows than a rate-limited run can send well within the lease.
+        batch = s.send_batch_size
+        if s.send_rate > 0:
+            batch = max(1, min(batch, int(s.send_rate * s.send_lease_seconds / 4)))
+        self.batch = batch
+        self.stats = SendStats()
+        self.fatal: str | None = None
+        self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-db")
+        self._pending: list[tuple[Outcome, asyncio.Future[None]]] = []
+
+    # ------------------------------------------------------------ database, one thread
+
+    async def _in_db(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        def call() -> T:
+            with self.runtime.session() as session:
+                return fn(session, *args, **kwargs)
+
+        return await asyncio.get_running_loop().run_in_executor(self._db, call)
+
+    # ------------------------------------------------------------ run
+
+    async def run(self) -> SendStats:
+        self.queue: asyncio.Queue[Job | None] = asyncio.Queue()
+        self.stop = asyncio.Event()
+        self.recorded = asyncio.Event()
+        self.wakeup = asyncio.Event()
+        self.inflight = 0
+        self.limiter = RateLimiter(self.settings.send_rate)
+        self.connect_failures = 0
+        self._install_sigterm()
+        recorder = asyncio.create_task(self._recorder())
+        workers = [asyncio.create_task(self._worker(n)) for n in range(self.connections)]
+        try:
+            await self._feed()
+            for _ in workers:
+                self.queue.put_nowait(None)
+            await asyncio.gather(*workers)
+        finally:
+            for task in workers:
+                task.cancel()
+            self.closing = True
+            self.wakeup.set()
+            await asyncio.gather(recorder, return_exceptions=True)
+            self._db.shutdown(wait=True)
+            self.stats.finished = time.monotonic()
+        if self.fatal:
+            raise SendAborted(self.fatal)
+        return self.stats
+
+    def _install_sigterm(self) -> None:
+        if threading.current_thread() is threading.main_thread():
+            try:
+                asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, self.stop.set)
+            except (NotImplementedError, RuntimeError):
+                pass
+
+    async def _feed(self) -> None:
+        low_water = max(self.connections * 2, self.batch // 2)
+        while not self.stop.is_set():
+            if self.queue.qsize() < low_water:
+                jobs = await self._in_db(outbox.claim, self.issue_id, self.claimer, limit=self.batch, lease=self.lease)
+                for job in jobs:
+                    self.inflight += 1
+                    self.queue.put_nowait(job)
+                if jobs:
+                    continue
+                if self.inflight == 0:
+                    await self._in_db(outbox.drop_unsendable, self.issue_id)
+                    due = await self._in_db(outbox.next_retry_at, self.issue_id)
+                    if due is None:
+                        return
+                    wait = (due - utcnow()).total_seconds()
+                    await self._sleep_or_stop(min(max(wait, 0.2), 5.0))
+                    continue
+            self.recorded.clear()
+            await self._sleep_or_stop(1.0, event=self.recorded)
+
+    async def _sleep_or_stop(self, seconds: float, event: asyncio.Event | None = None) -> None:
+        waiters = [asyncio.ensure_future(self.stop.wait())]
+        if event is not None:
+            waiters.append(asyncio.ensure_future(event.wait()))
+        _, pending = await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        for w in waiters:
+            w.cancel()
+
+    # ------------------------------------------------------------ recorder (group commit)
+
+    async def _submit(self, outcome: Outcome) -> None:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.append((outcome, future))
+        self.wakeup.set()
+        await future
+
+    async def _recorder(self) -> None:
+        self.closing = False
+        while True:
+            await self.wakeup.wait()
+            self.wakeup.clear()
+            batch, self._pending = self._pending, []
+            if not batch:
+                if self.closing:
+                    return
+                continue
+            try:
+                await self._in_db(outbox.record, [o for o, _ in batch], settings=self.settings)
+            except BaseException as exc:  # the workers must learn that their outcome is not stored
+                for _, fut in batch:
+                    if not fut.done():
+                        fut.set_exception(exc)
+                self.fatal = self.fatal or f"could not record sends in the database: {type(exc).__name__}: {exc}"
+                self.stop.set()
+                if isinstance(exc, asyncio.CancelledError):
+                    raise
+                continue
+            for outcome, fut in batch:
+                self._count(outcome)
+                if not fut.done():
+                    fut.set_result(None)
+            self.inflight -= len(batch)
+            self.recorded.set()
+            if self.progress:
+                self.progress(self.stats)
+
+    def _count(self, o: Outcome) -> None:
+        if o.kind == "sent":
+            self.stats.sent += 1
+        elif o.kind == "retry":
+            if o.job.attempts + 1 < self.settings.send_max_attempts:
+                self.stats.retried += 1
+            else:
+                self.stats.failed += 1
+        elif o.kind == "failed":
+            self.stats.failed += 1
+
+    # ------------------------------------------------------------ workers (one SMTP connection each)
+
+    async def _worker(self, n: int) -> None:
+        client: SMTP | None = None
+        used = 0
+        try:
+            while True:
+                job = await self.queue.get()
+                if job is None:
+                    return
+                if self.stop.is_set():
+                    await self._submit(Outcome(job, "release"))
+                    continue
+                if client is None or used >= self.settings.messages_per_connection:
+                    await _quit(client)
+                    client = await self._connect()
+                    used = 0
+                    if client is None:
+                        await self._submit(Outcome(job, "release"))
+                        continue
+                await self.limiter.wait()
+                outcome, keep = await self._send_one(client, job)
+                used += 1
+                if not keep:
+                    await _quit(client)
+                    client = None
+                await self._submit(outcome)
+        finally:
+            await _quit(client)
+
+    async def _connect(self) -> SMTP | None:
+        while not self.stop.is_set():
+            client = async_client(self.target)
+            try:
+                await client.connect()
+            except (SMTPException, OSError) as exc:
+                self.connect_failures += 1
+                if self.connect_failures >= MAX_CONNECT_FAILURES:
+                    self.fatal = f"cannot connect to the SMTP server {self.target.display}: {_describe(exc)}"
+                    self.stop.set()
+                    return None
+                await self._sleep_or_stop(min(5.0, 0.5 * 2 ** self.connect_failures))
+                continue
+            self.connect_failures = 0
+            return client
+        return None
+
+    async def _send_one(self, client: SMTP, job: Job) -> tuple[Outcome, bool]:
+        """Returns the outcome and whether the connection is still usable."""
+        mid = self.message_id(job.delivery_id)
+        message = self.factory.build(Recipient(job.email, job.name, job.token), mid)
+        try:
+            await client.sendmail(self.factory.from_address, [job.email], message)
+        except SMTPRecipientsRefused as exc:
+            refused = exc.recipients[0] if exc.recipients else None
+            code = refused.code if refused else 550
+            text = f"{code} {refused.message if refused else ''}".strip()
+            if 500 <= code < 600:
+                return Outcome(job, "failed", message_id=mid, error=text, hard_bounce=True), True
+            return Outcome(job, "retry", error=text), True
+        except SMTPSenderRefused as exc:
+            if 500 <= exc.code < 600:
+                self.fatal = f"the SMTP server refused the sender address {self.factory.from_address}: {exc.code} {exc.message}"
+                self.stop.set()
+                return Outcome(job, "release"), False
+            return Outcome(job, "retry", error=f"{exc.code} {exc.message}"), True
+        except (SMTPServerDisconnected, SMTPTimeoutError, SMTPConnectError, ConnectionError, OSError) as exc:
+            return Outcome(job, "retry", error=f"connection lost: {_describe(exc)}"), False
+        except SMTPResponseException as exc:
+            text = f"{exc.code} {exc.message}"
+            if 500 <= exc.code < 600:
+                return Outcome(job, "failed", message_id=mid, error=text,
+                               hard_bounce=exc.code in HARD_BOUNCE_DATA_CODES), True
+            return Outcome(job, "retry", error=text), exc.code not in (421,)
+        return Outcome(job, "sent", message_id=mid), True
+
+
+async def _quit(client: SMTP | None) -> None:
+    if client is None or not client.is_connected:
+        return
+    try:
+        await asyncio.wait_for(client.quit(), timeout=5)
+    except (SMTPException, OSError, asyncio.TimeoutError):
+        client.close()
+
+
+def _describe(exc: BaseException) -> str:
+    return str(exc) or type(exc).__name__
