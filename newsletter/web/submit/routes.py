@@ -1,5 +1,199 @@
-"""Routes: filled in by the domain that owns them."""
+"""Volunteer pages: the report form (/submit) and the receipt pages (/receipt, /receipt/{code})."""
 
-from fastapi import APIRouter
+from __future__ import annotations
 
-router = APIRouter()
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import RedirectResponse
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from newsletter.submissions import attachments, labels, receipts
+from newsletter.submissions.i18n import LANGUAGES, _
+from newsletter.submissions.schema import MAX_PERSONS, MAX_TEXT
+from newsletter.submissions.service import (
+    FollowUpError,
+    ReceiptNotFound,
+    add_followup,
+    create_submission,
+    receipt_status,
+)
+from newsletter.web.security import verify_csrf
+from newsletter.web.submit.common import LimitedRoute, client_key, in_transaction, limiter, use_language
+from newsletter.web.submit.forms import HONEYPOT, FormState, read_files, read_form, uploaded_files, validate
+from newsletter.web.templating import render
+
+router = APIRouter(route_class=LimitedRoute, include_in_schema=False)
+BLANK_PERSON = {"name": "", "role": "", "alias": ""}
+FORM_LIMITS: dict[str, Any] = {"max_files": attachments.MAX_FILES + 1, "max_fields": 400,
+                               "max_part_size": MAX_TEXT * 4 + 4096}
+
+
+def _page(request: Request, template: str, lang: str, ctx: dict[str, Any], status_code: int = 200) -> Response:
+    base = {"labels": labels, "languages": LANGUAGES, "lang": lang, "limits": _limits(request)}
+    return render(request, template, base | ctx, status_code=status_code)
+
+
+def _limits(request: Request) -> dict[str, Any]:
+    settings = request.app.state.runtime.settings
+    return {"file": attachments.human_size(settings.max_upload_bytes), "file_bytes": settings.max_upload_bytes,
+            "total": attachments.human_size(settings.max_submission_bytes),
+            "total_bytes": settings.max_submission_bytes, "files": attachments.MAX_FILES}
+
+
+def _form(request: Request, lang: str, state: FormState, status_code: int = 200) -> Response:
+    if not state.persons:
+        state.persons = [dict(BLANK_PERSON)]
+    return _page(request, "submit/form.html.j2", lang, {"state": state}, status_code)
+
+
+async def _read(request: Request) -> FormData | str:
+    """The posted form, or a message saying why it could not be read."""
+    try:
+        return await request.form(**FORM_LIMITS)
+    except StarletteHTTPException as exc:
+        return _("The form could not be read (%(reason)s). Go back and send it again.", reason=exc.detail)
+    except (ValueError, KeyError, UnicodeDecodeError):
+        return _("The form could not be read. Go back and send it again.")
+
+
+def _csrf_ok(request: Request, form: FormData) -> bool:
+    token = form.get("csrf_token")
+    try:
+        verify_csrf(request, token if isinstance(token, str) else None)
+    except HTTPException:
+        return False
+    return True
+
+
+@router.get("/submit")
+def submit_page(request: Request) -> Response:
+    return _form(request, use_language(request), FormState())
+
+
+@router.post("/submit")
+async def submit_report(request: Request) -> Response:
+    lang = use_language(request)
+    form = await _read(request)
+    if isinstance(form, str):
+        return _page(request, "submit/problem.html.j2", lang, {"title": _("Not sent"), "message": form}, 400)
+    try:
+        state = read_form(form)
+        if not _csrf_ok(request, form):
+            state.errors["form"] = _("The page was open too long or cookies are blocked. Your text is kept "
+                                     "below: check it and send again.")
+            return _form(request, lang, state, 403)
+        if form.get(HONEYPOT):
+            state.errors["form"] = _("Leave the field marked “leave this empty” empty, then send again.")
+            return _form(request, lang, state, 400)
+        if form.get("action") == "add_person":
+            if len(state.persons) < MAX_PERSONS:
+                state.persons.append(dict(BLANK_PERSON))
+            return _form(request, lang, state)
+        wait = limiter(request).hit(client_key(request))
+        if wait is not None:
+            state.errors["form"] = _("Too many reports from your connection in a short time. Your text is kept: "
+                                     "wait %(s)s seconds and send again.", s=int(wait))
+            return _form(request, lang, state, 429)
+        data = validate(state, lang)
+        settings = request.app.state.runtime.settings
+        files = await read_files(uploaded_files(form))
+        cleaned, file_errors = await run_in_threadpool(attachments.clean_all, files, settings)
+        if file_errors:
+            state.errors["files"] = " ".join(file_errors)
+        if data is None or state.errors:
+            if files:
+                state.errors.setdefault("files", _("For your safety, chosen files are not kept when the form "
+                                                   "is shown again: choose them again."))
+            return _form(request, lang, state, 400)
+        written: list[Any] = []
+        try:
+            _incident, code = await in_transaction(request, lambda s: create_submission(
+                s, data, cleaned, settings=settings, channel="form", written=written))
+        except BaseException:
+            attachments.discard(written)
+            raise
+        return _page(request, "submit/done.html.j2", lang, {"code": code, "files": len(cleaned)})
+    finally:
+        await form.close()
+
+
+@router.get("/receipt")
+def receipt_lookup(request: Request, code: str | None = None) -> Response:
+    lang = use_language(request)
+    if code:
+        canonical = receipts.normalise(code)
+        if canonical:
+            return RedirectResponse(f"/receipt/{canonical}?lang={lang}", status_code=303)
+        return _page(request, "submit/lookup.html.j2", lang, {"code": code, "error": _(
+            "A receipt code has 25 letters and digits, like 7KQ2M-XR4PD-0B9TE-HW3NA-56CVF. Check it and try again.")}, 400)
+    return _page(request, "submit/lookup.html.j2", lang, {"code": "", "error": None})
+
+
+@router.get("/receipt/{code}")
+async def receipt_page(request: Request, code: str) -> Response:
+    lang = use_language(request)
+    wait = limiter(request, "receipt").hit(client_key(request))
+    if wait is not None:
+        return _page(request, "submit/problem.html.j2", lang, {"title": _("Please wait"), "message": _(
+            "Too many requests from your connection in a short time. Wait %(s)s seconds and try again.",
+            s=int(wait))}, 429)
+    return await _receipt(request, lang, code)
+
+
+async def _receipt(request: Request, lang: str, code: str, *, notice: str | None = None,
+                   errors: dict[str, str] | None = None, text: str = "", status_code: int = 200) -> Response:
+    def load(session: Any) -> dict[str, Any]:
+        status = receipt_status(session, code)
+        messages = [{"author": m.author, "text": m.text, "at": m.created_at} for m in status.submission.messages]
+        return {"status": status.status, "question": status.question, "messages": messages,
+                "received_at": status.submission.created_at}
+
+    try:
+        ctx = await in_transaction(request, load)
+    except ReceiptNotFound as exc:
+        return _page(request, "submit/lookup.html.j2", lang, {"code": code, "error": str(exc)}, 404)
+    ctx |= {"code": receipts.normalise(code), "notice": notice, "errors": errors or {}, "text": text}
+    return _page(request, "submit/receipt.html.j2", lang, ctx, status_code)
+
+
+@router.post("/receipt/{code}")
+async def receipt_followup(request: Request, code: str) -> Response:
+    lang = use_language(request)
+    form = await _read(request)
+    if isinstance(form, str):
+        return _page(request, "submit/problem.html.j2", lang, {"title": _("Not sent"), "message": form}, 400)
+    try:
+        raw_text = form.get("text")
+        text = raw_text if isinstance(raw_text, str) else ""
+        if not _csrf_ok(request, form):
+            return await _receipt(request, lang, code, text=text, status_code=403, errors={"text": _(
+                "The page was open too long or cookies are blocked. Your text is kept: send it again.")})
+        wait = limiter(request).hit(client_key(request))
+        if wait is not None:
+            return await _receipt(request, lang, code, text=text, status_code=429, errors={"text": _(
+                "Too many requests from your connection. Your text is kept: wait %(s)s seconds and send again.",
+                s=int(wait))})
+        settings = request.app.state.runtime.settings
+        files = await read_files(uploaded_files(form))
+        cleaned, file_errors = await run_in_threadpool(attachments.clean_all, files, settings)
+        if file_errors:
+            return await _receipt(request, lang, code, text=text, status_code=400,
+                                  errors={"files": " ".join(file_errors)})
+        written: list[Any] = []
+        try:
+            await in_transaction(request, lambda s: add_followup(s, code, text, cleaned, settings=settings,
+                                                                 written=written))
+        except ReceiptNotFound as exc:
+            return _page(request, "submit/lookup.html.j2", lang, {"code": code, "error": str(exc)}, 404)
+        except FollowUpError as exc:
+            attachments.discard(written)
+            return await _receipt(request, lang, code, text=text, status_code=400, errors={"text": str(exc)})
+        except BaseException:
+            attachments.discard(written)
+            raise
+        return await _receipt(request, lang, code, notice=_("Thank you. Your information was added to the report."))
+    finally:
+        await form.close()

@@ -1,0 +1,141 @@
+"""What every volunteer-facing route shares: language, rate limits, body size limits, one transaction."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from fastapi import Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from sqlalchemy.orm import Session
+from starlette.types import Message, Receive
+
+from newsletter.runtime import Runtime
+from newsletter.submissions import i18n
+from newsletter.submissions.ratelimit import RateLimiter
+from newsletter.web import templating
+
+T = TypeVar("T")
+_limiter_lock = threading.Lock()
+API_RATE_FACTOR = 10  # a partner tool relays many volunteers, so its token gets ten times the per-client rate
+MULTIPART_OVERHEAD = 256 * 1024
+
+
+def use_language(request: Request) -> str:
+    """Pick the page language (?lang= switch, else the browser's Accept-Language) for this request."""
+    runtime: Runtime = request.app.state.runtime
+    default = runtime.settings.language if runtime.settings.language in i18n.LANGUAGES else i18n.DEFAULT_LANGUAGE
+    lang = i18n.choose_language(request.query_params.get("lang"), request.headers.get("accept-language"), default)
+    catalog = i18n.activate(lang)
+    templating.translations.set(catalog)
+    templating.current_language.set(lang)
+    return lang
+
+
+def limiter(request: Request, name: str = "submit") -> RateLimiter:
+    """One in-memory limiter per app and purpose, created on first use."""
+    state = request.app.state
+    attr = f"{name}_limiter"
+    found = getattr(state, attr, None)
+    if found is None:
+        with _limiter_lock:
+            found = getattr(state, attr, None)
+            if found is None:
+                per_minute = request.app.state.runtime.settings.submit_rate_per_minute
+                found = RateLimiter(per_minute * (API_RATE_FACTOR if name == "api" else 1))
+                setattr(state, attr, found)
+    return found
+
+
+def client_key(request: Request) -> str:
+    """The address used only as the (HMAC-ed, in-memory) rate-limit key; never stored or logged."""
+    return request.client.host if request.client else "unknown"
+
+
+async def in_transaction(request: Request, work: Callable[[Session], T]) -> T:
+    """Run `work` in a worker thread inside one transaction committed BEFORE the response is built,
+    so a receipt is only ever shown for a report that is stored."""
+    runtime: Runtime = request.app.state.runtime
+
+    def run() -> T:
+        with runtime.session() as session:
+            return work(session)
+
+    return await run_in_threadpool(run)
+
+
+class BodyTooLarge(Exception):
+    """The request body went over its limit while being read."""
+
+
+def body_limit(request: Request) -> int:
+    settings = request.app.state.runtime.settings
+    if request.url.path.startswith("/api/"):
+        return settings.max_submission_bytes * 4 // 3 + MULTIPART_OVERHEAD  # base64 inside JSON
+    return settings.max_submission_bytes + MULTIPART_OVERHEAD
+
+
+def _limited(receive: Receive, limit: int, scope: dict[str, Any]) -> Receive:
+    seen = 0
+
+    async def wrapped() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                scope["body_too_large"] = True
+                raise BodyTooLarge()
+        return message
+
+    return wrapped
+
+
+def too_large_response(request: Request) -> Response:
+    from newsletter.submissions.attachments import human_size
+
+    settings = request.app.state.runtime.settings
+    message = i18n._("The report is too large: at most %(limit)s including files.",
+                     limit=human_size(settings.max_submission_bytes))
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"detail": message}, status_code=413)
+    return templating.render(request, "submit/problem.html.j2", {"title": i18n._("Too large"), "message": message},
+                             status_code=413)
+
+
+class LimitedRoute(APIRoute):
+    """Refuses bodies over the submission limit, by Content-Length up front or while streaming."""
+
+    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+        original = super().get_route_handler()
+
+        async def handler(request: Request) -> Response:
+            if request.method in ("GET", "HEAD"):
+                return await original(request)
+            use_language(request)
+            limit = body_limit(request)
+            length = request.headers.get("content-length", "")
+            if length.isdigit() and int(length) > limit:
+                return too_large_response(request)
+            limited = Request(request.scope, _limited(request.receive, limit, request.scope))
+            try:
+                return await original(limited)
+            except Exception:
+                if request.scope.get("body_too_large"):
+                    return too_large_response(request)
+                raise
+
+        return handler
+
+
+def rate_limited_response(request: Request, retry_after: float, *, json: bool = False) -> Response:
+    message = i18n._("Too many reports from your connection in a short time. Wait %(s)s seconds and send again.",
+                     s=int(retry_after))
+    headers = {"Retry-After": str(int(retry_after))}
+    if json:
+        return JSONResponse({"detail": message}, status_code=429, headers=headers)
+    return templating.render(request, "submit/problem.html.j2", {"title": i18n._("Please wait"), "message": message},
+                             status_code=429, headers=headers)
