@@ -381,3 +381,188 @@ def bounces_process(rt: Runtime, file: Any, imap: bool) -> None:
                   f"{report.duplicates} already counted, {report.unknown} unknown recipient(s), "
                   f"{report.unsubscribed} unsubscribe request(s), {report.ignored} ignored; "
                   f"{report.bounced_subscribers} subscriber(s) now bounced", highlight=False)
+
+
+# ---- render
+
+
+@main.command("render")
+@click.argument("issue_ref", metavar="ISSUE")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="folder to write into  [default: <data dir>/render/<period>]")
+@pass_runtime
+def render_cmd(rt: Runtime, issue_ref: str, out_dir: Path | None) -> None:
+    """Render ISSUE (2026-W47, a number or latest) to email.html, email.txt, subject.txt, index.html, issue.json.
+
+    A sent or published issue is rendered from its frozen snapshot; a draft from its current state.
+    Nothing is published: the archive changes only with `newsletter publish`.
+    """
+    from newsletter.issues.errors import ConsentViolation, IssueError, IssueNotFound
+    from newsletter.issues.service import resolve_issue
+    from newsletter.issues.snapshot import build_snapshot
+    from newsletter.render import InvalidSnapshot, RenderError, render_issue
+
+    rt.migrate()
+    try:
+        with rt.session() as session:
+            issue = resolve_issue(session, issue_ref)
+            frozen = issue.snapshot is not None
+            snapshot = issue.snapshot if frozen else build_snapshot(session, issue, settings=rt.settings)
+            period = issue.period
+            session.rollback()
+        rendered = render_issue(snapshot, rt.settings)
+    except (IssueNotFound, IssueError, ConsentViolation, InvalidSnapshot, RenderError) as exc:
+        raise click.ClickException(str(exc)) from None
+    out = rendered.write(out_dir or rt.settings.data_dir / "render" / period)
+    for warning in rendered.warnings:
+        console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
+    size = len(rendered.email_html.encode()) / 1024
+    console.print(f"issue {period} ({'frozen snapshot' if frozen else 'draft, not frozen'}) rendered to {out}/: "
+                  f"email.html {size:.0f} KB, email.txt, subject.txt, index.html, issue.json", highlight=False)
+
+
+# ---- collect
+
+
+@main.command()
+@click.option("--sources", "sources_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="sources file (default: NEWSLETTER_SOURCES, feeds/sources.toml)")
+@click.option("--all", "force_all", is_flag=True, help="fetch every enabled feed, not only those due")
+@pass_runtime
+def collect(rt: Runtime, sources_file: Path | None, force_all: bool) -> None:
+    """Fetch due (or all) feeds now, with progress; one failing feed never stops the others."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from newsletter.collect.display import print_report
+    from newsletter.collect.service import run_collect
+
+    rt.migrate()
+    columns = (TextColumn("collecting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.description}"))
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("", total=None)
+
+        def advance(done: int, total: int, outcome: object) -> None:
+            bar.update(task, completed=done, total=total, description=getattr(outcome, "name", "")[:40])
+
+        report = run_collect(rt, force_all=force_all, sources_file=sources_file, progress=advance)
+    print_report(console, report)
+
+
+@main.group(invoke_without_command=True)
+@click.pass_context
+def feeds(ctx: click.Context) -> None:
+    """List feeds with their health (last success, last error, errors, next check, entries in 7 days)."""
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(feeds_list)
+
+
+@feeds.command("list")
+@pass_runtime
+def feeds_list(rt: Runtime) -> None:
+    """List feeds with their health."""
+    from rich.console import Console as _Console
+
+    from newsletter.collect.display import health_table
+    from newsletter.collect.health import feed_health
+
+    rt.migrate()
+    with rt.session() as session:
+        rows = feed_health(session)
+    _Console(width=max(160, console.width)).print(health_table(rows))
+
+
+@feeds.command("sync")
+@click.option("--sources", "sources_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="sources file (default: NEWSLETTER_SOURCES, feeds/sources.toml)")
+@pass_runtime
+def feeds_sync(rt: Runtime, sources_file: Path | None) -> None:
+    """Load the sources file into the database; bad entries are reported by name and field, the rest synced."""
+    from newsletter.collect.service import SourcesFileError, sync_file
+
+    rt.migrate()
+    try:
+        synced = sync_file(rt, sources_file or rt.settings.sources)
+    except SourcesFileError as exc:
+        raise click.ClickException(str(exc)) from None
+    from rich.markup import escape
+
+    for line in synced.errors:
+        console.print(f"[red]error[/red] {escape(line)}", highlight=False)
+    console.print(f"{len(synced)} feed(s) synced, {len(synced.errors)} problem(s)", highlight=False)
+    if synced.errors:
+        sys.exit(1)
+
+
+@feeds.command("enable")
+@click.argument("name")
+@pass_runtime
+def feeds_enable(rt: Runtime, name: str) -> None:
+    """Re-enable a feed the collector disabled (e.g. after HTTP 410 Gone)."""
+    from newsletter.collect.health import enable_source
+
+    rt.migrate()
+    try:
+        with rt.session() as session:
+            enable_source(session, name)
+    except LookupError as exc:
+        raise click.ClickException(str(exc)) from None
+    console.print(f"feed {name!r} enabled; it is checked on the next collect", highlight=False)
+
+
+# ---- submissions
+
+
+@main.group()
+def tokens() -> None:
+    """API tokens for partner tools posting to /api/incidents."""
+
+
+@tokens.command("create")
+@click.argument("name")
+@pass_runtime
+def tokens_create(rt: Runtime, name: str) -> None:
+    """Create a token for the tool NAME; the token is printed once, on stdout."""
+    from newsletter.submissions.tokens import TokenError, create_token
+
+    rt.migrate()
+    try:
+        with rt.session() as session:
+            token, plaintext = create_token(session, name=name, actor="cli")
+    except TokenError as exc:
+        raise click.ClickException(str(exc)) from None
+    console.print(f"token {token.id} created for {name!r}; it is shown only now:", highlight=False)
+    click.echo(plaintext)
+
+
+@tokens.command("list")
+@pass_runtime
+def tokens_list(rt: Runtime) -> None:
+    """List tokens (never their values): id, name, created, last used, revoked."""
+    from newsletter.submissions.tokens import list_tokens
+
+    rt.migrate()
+    with rt.session() as session:
+        rows = list_tokens(session)
+        for t in rows:
+            used = t.last_used_at.strftime("%Y-%m-%d %H:%M") if t.last_used_at else "never used"
+            state = f"revoked {t.revoked_at:%Y-%m-%d}" if t.revoked_at else "active"
+            click.echo(f"{t.id}\t{t.name}\tcreated {t.created_at:%Y-%m-%d}\t{used}\t{state}")
+    if not rows:
+        console.print("no API tokens yet: newsletter tokens create NAME")
+
+
+@tokens.command("revoke")
+@click.argument("token_id", type=int)
+@pass_runtime
+def tokens_revoke(rt: Runtime, token_id: int) -> None:
+    """Revoke token TOKEN_ID at once (see `newsletter tokens list`)."""
+    from newsletter.submissions.tokens import TokenError, revoke_token
+
+    rt.migrate()
+    try:
+        with rt.session() as session:
+            token = revoke_token(session, token_id, actor="cli")
+            name = token.name
+    except TokenError as exc:
+        raise click.ClickException(str(exc)) from None
+    console.print(f"token {token_id} ({name!r}) revoked", highlight=False)

@@ -1,0 +1,130 @@
+"""Deduplication: identity of an entry within its feed, and near-duplicates across outlets.
+
+Within a feed an entry is known by its GUID, else its link, else a hash of its content; a GUID
+(or link) that several different entries of one fetch share is not trusted for that fetch, so
+feeds with repeated or missing GUIDs still work. Across feeds the same canonical URL is one
+incident. Near-duplicates (one event, different words) only become DuplicateCandidate rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from rapidfuzz import fuzz
+
+NEAR_THRESHOLD = 65.0  # max(token_set_ratio of the titles, % of shared word stems)
+STEM = 6  # crude stemming by prefix: "detained"/"detain", "задержан"/"задержали"
+MIN_SHARED = 2  # significant title words two items must share before they are compared
+MAX_POSTING = 64  # a word in more titles than this is too common to pick candidates with
+_WORD = re.compile(r"\w+", re.UNICODE)
+STOPWORDS = frozenset(
+    """a an and are as at be been by for from has have he her his in into is it its of on or over she that the
+    their they this to was were will with after before about against amid under new says said year years
+    и в во не что он на я с со как а то все она так его но да ты к у же вы за бы по только ее мне было вот
+    от меня еще нет о из ему теперь когда даже ну вдруг ли если уже или ни быть был него до вас нибудь
+    опять уж вам ведь там потом себя ничего ей может они тут где есть надо ней для мы тебя их чем была сам
+    чтоб без будто чего раз тоже себе под будет ж тогда кто этот того потому этого какой совсем ним здесь
+    этом один почти мой тем чтобы нее были куда зачем всех никогда можно при наконец два об другой хоть
+    после над больше тот через эти нас про всего них какая много разве три эту моя впрочем хорошо свою
+    этой перед иногда лучше чуть том нельзя такой им более всегда конечно всю между""".split()
+)
+
+
+def content_hash(title: str, text: str) -> str:
+    normal = " ".join(f"{title}\n{text}".casefold().split())
+    return hashlib.sha256(normal.encode("utf-8")).hexdigest()
+
+
+def normalise_title(title: str) -> str:
+    return " ".join(_WORD.findall(title.casefold()))
+
+
+def significant_words(title: str) -> tuple[str, ...]:
+    """Words that can tell one event from another (names, places, article numbers, verbs)."""
+    words = _WORD.findall(title.casefold())
+    return tuple(dict.fromkeys(w[:STEM] for w in words if (len(w) >= 4 or w.isdigit()) and w not in STOPWORDS))
+
+
+class HasIdentity(Protocol):
+    guid: str | None
+    canonical_url: str | None
+    content_hash: str
+
+
+@dataclass(frozen=True)
+class Identity:
+    """The keys an entry is looked up by within its own feed; None where a key is absent or untrusted."""
+
+    guid: str | None
+    link: str | None
+    content_hash: str
+
+
+def identities(entries: Sequence[HasIdentity]) -> list[Identity]:
+    """Decide per entry which of GUID / link can be trusted in this fetch (not shared by different content)."""
+    guid_hashes: defaultdict[str, set[str]] = defaultdict(set)
+    link_hashes: defaultdict[str, set[str]] = defaultdict(set)
+    for e in entries:
+        if e.guid:
+            guid_hashes[e.guid].add(e.content_hash)
+        if e.canonical_url:
+            link_hashes[e.canonical_url].add(e.content_hash)
+    out = []
+    for e in entries:
+        guid = e.guid if e.guid and len(guid_hashes[e.guid]) == 1 else None
+        link = e.canonical_url if e.canonical_url and len(link_hashes[e.canonical_url]) == 1 else None
+        out.append(Identity(guid, link, e.content_hash))
+    return out
+
+
+class NearDuplicateIndex:
+    """In-memory inverted index of recent titles; candidates are verified with rapidfuzz.
+
+    Blocking on shared significant words keeps the work linear in practice: a new title is only
+    compared with titles sharing at least two uncommon words with it.
+    """
+
+    def __init__(self, threshold: float = NEAR_THRESHOLD) -> None:
+        self.threshold = threshold
+        self._titles: dict[int, str] = {}
+        self._sizes: dict[int, int] = {}
+        self._postings: defaultdict[str, list[int]] = defaultdict(list)
+
+    def __len__(self) -> int:
+        return len(self._titles)
+
+    def add(self, incident_id: int, title: str, words: Iterable[str] | None = None) -> None:
+        words = tuple(words) if words is not None else significant_words(title)
+        self._titles[incident_id] = normalise_title(title)
+        self._sizes[incident_id] = len(words)
+        for word in words:
+            posting = self._postings[word]
+            if len(posting) <= MAX_POSTING:
+                posting.append(incident_id)
+
+    def match(self, title: str, words: Iterable[str] | None = None, *, exclude: set[int] | None = None) -> list[tuple[int, float]]:
+        """Earlier incidents that look like the same event as this title, best first."""
+        words = tuple(words) if words is not None else significant_words(title)
+        shared: Counter[int] = Counter()
+        for word in words:
+            posting = self._postings.get(word)
+            if posting and len(posting) <= MAX_POSTING:
+                shared.update(posting)
+        if not shared:
+            return []
+        normal = normalise_title(title)
+        found = []
+        for other, count in shared.items():
+            if count < MIN_SHARED or (exclude and other in exclude):
+                continue
+            overlap = 100.0 * count / max(1, min(len(words), self._sizes[other]))
+            score = max(overlap, fuzz.token_set_ratio(normal, self._titles[other]))
+            if score >= self.threshold:
+                found.append((other, round(float(score), 1)))
+        found.sort(key=lambda pair: -pair[1])
+        return found

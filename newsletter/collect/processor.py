@@ -1,0 +1,246 @@
+"""Write one feed's fetch and parse result into the database: incidents, their sources, the feed's health.
+
+Plain functions on a session; they never commit (the run commits per batch of feeds, with a
+savepoint per feed so one feed's database error loses only that feed).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import insert, or_, select
+from sqlalchemy.orm import Session
+
+from newsletter.collect.dedupe import Identity, NearDuplicateIndex, identities
+from newsletter.collect.fetcher import FetchResult
+from newsletter.collect.outcome import FeedOutcome
+from newsletter.collect.parser import ParsedEntry, ParsedFeed
+from newsletter.collect.schedule import next_check, parse_retry_after
+from newsletter.models import DuplicateCandidate, Incident, IncidentSource, Source
+
+MAX_CANDIDATES = 5
+
+
+def record_failure(source: Source, error: str, now: datetime, *, retry_after: str | None = None, gone: bool = False) -> None:
+    """Count an error, back off, and for 410 Gone disable the source (only an operator re-enables it)."""
+    source.error_count = (source.error_count or 0) + 1
+    source.last_error = error[:2000]
+    source.last_checked_at = now
+    if gone:
+        source.enabled = False
+        source.disabled_reason = f"{error} (seen {now:%Y-%m-%d %H:%M} UTC)"[:500]
+    source.next_check_at = next_check(now, source.poll_interval, source.error_count, parse_retry_after(retry_after, now))
+
+
+def _success(source: Source, result: FetchResult, now: datetime, warning: str | None) -> None:
+    source.error_count = 0
+    source.last_error = warning
+    source.last_checked_at = now
+    source.last_success_at = now
+    if result.moved_to:
+        source.moved_to = result.moved_to[:2000]
+    source.etag = (result.etag or None) and result.etag[:500]
+    source.last_modified = (result.last_modified or None) and result.last_modified[:100]
+    source.next_check_at = next_check(now, source.poll_interval, 0)
+
+
+def store_result(
+    session: Session,
+    source: Source,
+    result: FetchResult,
+    parsed: ParsedFeed | None,
+    *,
+    now: datetime,
+    near: NearDuplicateIndex | None,
+) -> FeedOutcome:
+    """Apply one feed's result; `near` is the run's near-duplicate index (None to skip that step)."""
+    outcome = FeedOutcome(source.id, source.name, "failed")
+    if result.status == "gone":
+        record_failure(source, result.error or "HTTP 410 Gone", now, gone=True)
+        outcome.status, outcome.error = "gone", result.error
+        return outcome
+    if result.status == "error":
+        record_failure(source, result.error or "unknown error", now, retry_after=result.retry_after)
+        outcome.error = result.error
+        return outcome
+    if result.status == "not_modified":
+        _success(source, result, now, None)
+        outcome.status = "not_modified"
+        return outcome
+    assert parsed is not None
+    if parsed.error:
+        record_failure(source, parsed.error, now)
+        outcome.error = parsed.error
+        return outcome
+    if parsed.title and not source.title:
+        source.title = parsed.title
+    if parsed.site_url and not source.site_url:
+        source.site_url = parsed.site_url
+    store_entries(session, source, parsed, outcome, now=now, near=near)
+    _success(source, result, now, parsed.warning)
+    outcome.status = "fetched"
+    outcome.warning = parsed.warning
+    return outcome
+
+
+def _key(ident: Identity) -> tuple[str, str]:
+    if ident.guid:
+        return ("guid", ident.guid)
+    if ident.link:
+        return ("link", ident.link)
+    return ("hash", ident.content_hash)
+
+
+def store_entries(
+    session: Session, source: Source, parsed: ParsedFeed, outcome: FeedOutcome, *, now: datetime, near: NearDuplicateIndex | None
+) -> None:
+    entries = parsed.entries
+    idents = identities(entries)
+    unique: dict[tuple[str, str], tuple[ParsedEntry, Identity]] = {}
+    for entry, ident in zip(entries, idents):
+        key = _key(ident)
+        if key in unique:
+            outcome.seen += 1
+        else:
+            unique[key] = (entry, ident)
+    if not unique:
+        return
+    items = list(unique.values())
+    known = _known_in_feed(session, source.id, [i for _, i in items])
+    fresh: list[tuple[ParsedEntry, Identity]] = []
+    changed: list[tuple[ParsedEntry, IncidentSource]] = []
+    for entry, ident in items:
+        row = (
+            (ident.guid and known.get(("guid", ident.guid)))
+            or (ident.link and known.get(("link", ident.link)))
+            or known.get(("hash", ident.content_hash))
+        )
+        if row is None:
+            fresh.append((entry, ident))
+        else:
+            outcome.seen += 1
+            if row.content_hash != entry.content_hash:
+                changed.append((entry, row))
+    _apply_changes(session, changed, outcome, now)
+    if not fresh:
+        return
+    elsewhere = _known_links(session, [i.link for _, i in fresh if i.link])
+    new_rows: list[tuple[ParsedEntry, Identity]] = []
+    attach: list[tuple[ParsedEntry, int]] = []
+    for entry, ident in fresh:
+        target = elsewhere.get(ident.link) if ident.link else None
+        if target is not None:
+            attach.append((entry, target))
+        else:
+            new_rows.append((entry, ident))
+    language = source.language or parsed.language
+    incident_ids: list[int] = []
+    if new_rows:
+        incident_ids = list(session.scalars(
+            insert(Incident).returning(Incident.id, sort_by_parameter_order=True),
+            [_incident_values(entry, language, now) for entry, _ in new_rows],
+        ))
+    links = [(entry, iid) for (entry, _), iid in zip(new_rows, incident_ids)] + attach
+    session.execute(insert(IncidentSource), [
+        {
+            "incident_id": iid, "source_id": source.id, "url": entry.link, "canonical_url": entry.canonical_url,
+            "guid": entry.guid, "title": entry.title, "content_hash": entry.content_hash,
+            "published_at": entry.published_at, "created_at": now,
+        }
+        for entry, iid in links
+    ])
+    outcome.new += len(new_rows)
+    outcome.irrelevant += sum(1 for entry, _ in new_rows if not entry.relevant)
+    outcome.excluded += sum(1 for entry, _ in new_rows if entry.excluded_by)
+    outcome.same_link += len(attach)
+    _promote_attached(session, attach)
+    if near is not None:
+        outcome.near_duplicates += _near_duplicates(session, near, [(e, i) for (e, _), i in zip(new_rows, incident_ids)], now)
+
+
+def _incident_values(entry: ParsedEntry, language: str | None, now: datetime) -> dict[str, object]:
+    return {
+        "title": entry.title, "summary": entry.summary, "body": entry.body, "origin": "feed", "state": "new",
+        "publication": "public", "language": language,
+        "occurred_on": entry.published_at.date() if entry.published_at else None, "date_precision": "day",
+        "location_precision": "country", "matched_keywords": list(entry.matched), "relevant": entry.relevant,
+        "suggested_section": entry.suggested_section, "content_hash": entry.content_hash,
+        "created_at": now, "updated_at": now,
+    }
+
+
+def _known_in_feed(session: Session, source_id: int, idents: list[Identity]) -> dict[tuple[str, str], IncidentSource]:
+    guids = [i.guid for i in idents if i.guid]
+    links = [i.link for i in idents if i.link]
+    hashes = [i.content_hash for i in idents]
+    conditions = [IncidentSource.content_hash.in_(hashes)]
+    if guids:
+        conditions.append(IncidentSource.guid.in_(guids))
+    if links:
+        conditions.append(IncidentSource.canonical_url.in_(links))
+    rows = session.scalars(select(IncidentSource).where(IncidentSource.source_id == source_id, or_(*conditions)))
+    known: dict[tuple[str, str], IncidentSource] = {}
+    for row in rows:
+        for key in (("guid", row.guid), ("link", row.canonical_url), ("hash", row.content_hash)):
+            if key[1]:
+                known.setdefault(key, row)  # type: ignore[arg-type]
+    return known
+
+
+def _known_links(session: Session, links: list[str]) -> dict[str, int]:
+    """Incidents other feeds already brought under these canonical URLs (following merges)."""
+    if not links:
+        return {}
+    rows = session.execute(
+        select(IncidentSource.canonical_url, Incident.id, Incident.merged_into_id)
+        .join(Incident, Incident.id == IncidentSource.incident_id)
+        .where(IncidentSource.canonical_url.in_(links))
+        .order_by(IncidentSource.id)
+    )
+    found: dict[str, int] = {}
+    for url, iid, merged in rows:
+        found.setdefault(url, merged or iid)
+    return found
+
+
+def _apply_changes(session: Session, changed: list[tuple[ParsedEntry, IncidentSource]], outcome: FeedOutcome, now: datetime) -> None:
+    """An entry edited by its publisher updates the incident while no editor has touched it yet."""
+    for entry, row in changed:
+        row.content_hash = entry.content_hash
+        row.title = entry.title
+        incident = session.get(Incident, row.incident_id)
+        if incident is None or incident.state != "new" or incident.origin != "feed" or len(incident.sources) > 1:
+            continue
+        incident.title, incident.summary, incident.body = entry.title, entry.summary, entry.body
+        incident.content_hash = entry.content_hash
+        incident.matched_keywords = list(entry.matched)
+        incident.relevant = entry.relevant
+        incident.updated_at = now
+        outcome.updated += 1
+
+
+def _promote_attached(session: Session, attach: list[tuple[ParsedEntry, int]]) -> None:
+    """A relevant report of a link another feed judged irrelevant makes the incident relevant."""
+    relevant = [(entry, iid) for entry, iid in attach if entry.relevant or entry.matched]
+    for entry, iid in relevant:
+        incident = session.get(Incident, iid)
+        if incident is None:
+            continue
+        merged = list(dict.fromkeys([*(incident.matched_keywords or []), *entry.matched]))
+        if merged != (incident.matched_keywords or []):
+            incident.matched_keywords = merged
+        if entry.relevant and not incident.relevant and not entry.excluded_by:
+            incident.relevant = True
+
+
+def _near_duplicates(session: Session, near: NearDuplicateIndex, created: list[tuple[ParsedEntry, int]], now: datetime) -> int:
+    rows = []
+    for entry, iid in created:
+        if not entry.relevant:
+            continue
+        for other, score in near.match(entry.title, entry.words)[:MAX_CANDIDATES]:
+            rows.append({"incident_id": iid, "other_id": other, "score": score, "method": "title", "state": "open", "created_at": now})
+        near.add(iid, entry.title, entry.words)
+    if rows:
+        session.execute(insert(DuplicateCandidate), rows)
+    return len(rows)

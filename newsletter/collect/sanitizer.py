@@ -1,0 +1,85 @@
+"""Entry HTML made safe with nh3: no scripts, event handlers, javascript: URLs, iframes, styles or images.
+
+Images are dropped as well: showing them on the desk would load third-party resources.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from urllib.parse import urljoin, urlsplit
+
+import nh3
+
+TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "cite", "code", "dd", "div", "dl", "dt", "em", "h2", "h3", "h4",
+    "h5", "h6", "hr", "i", "li", "ol", "p", "pre", "q", "s", "small", "span", "strong", "sub", "sup",
+    "table", "tbody", "td", "th", "thead", "tr", "u", "ul",
+}
+DROP_WITH_CONTENT = {"script", "style", "iframe", "object", "embed", "noscript", "template", "svg", "math", "form", "select", "textarea", "button"}
+URL_SCHEMES = {"http", "https", "mailto"}
+
+_CLEANER = nh3.Cleaner(
+    tags=TAGS,
+    clean_content_tags=DROP_WITH_CONTENT,
+    attributes={"a": {"href", "title"}, "abbr": {"title"}, "td": {"colspan", "rowspan"}, "th": {"colspan", "rowspan"}},
+    url_schemes=URL_SCHEMES,
+    link_rel="noopener noreferrer nofollow",
+    strip_comments=True,
+)
+_TEXT = nh3.Cleaner(tags=set(), clean_content_tags=DROP_WITH_CONTENT, attributes={})
+_HREF = re.compile(r'href="([^"]*)"')
+_BLOCK_END = re.compile(r"</(p|div|li|h[2-6]|blockquote|tr|dd|dt|pre)>|<br\s*/?>", re.IGNORECASE)
+_SPACE = re.compile(r"[ \t\r\f\v\u00a0]+")
+_LINES = re.compile(r"\s*\n\s*")
+
+
+def absolute_url(value: str, base: str | None) -> str | None:
+    """Resolve a link against its base; None unless the result is http(s) or mailto."""
+    url = urljoin(base, value.strip()) if base else value.strip()
+    return url if urlsplit(url).scheme.lower() in URL_SCHEMES else None
+
+
+def sanitize_html(fragment: str, base: str | None) -> str:
+    """Clean an entry's HTML and make its links absolute."""
+    if not fragment:
+        return ""
+    cleaned = _CLEANER.clean(fragment)
+
+    def fix(match: re.Match[str]) -> str:
+        url = absolute_url(html.unescape(match.group(1)), base)
+        return f'href="{html.escape(url, quote=True)}"' if url else 'href="#"'
+
+    return _HREF.sub(fix, cleaned).strip()
+
+
+def to_text(fragment: str) -> str:
+    """Plain text of an HTML fragment: paragraphs on their own lines, entities decoded."""
+    if not fragment:
+        return ""
+    if "<" not in fragment and "&" not in fragment:
+        text = fragment
+    else:
+        text = html.unescape(_TEXT.clean(_BLOCK_END.sub(lambda m: m.group(0) + "\n", fragment)))
+    text = _SPACE.sub(" ", text)
+    return _LINES.sub("\n", text).strip()
+
+
+def one_line(text: str, limit: int) -> str:
+    line = " ".join(text.split())
+    if len(line) <= limit:
+        return line
+    cut = line[: limit - 1].rsplit(" ", 1)[0]
+    return cut + "…"
+
+
+def excerpt(text: str, limit: int = 600) -> str:
+    """The first sentences of a text, at most `limit` characters, cut at a sentence or word end."""
+    flat = " ".join(text.split())
+    if len(flat) <= limit:
+        return flat
+    window = flat[:limit]
+    end = max(window.rfind(". "), window.rfind("! "), window.rfind("? "))
+    if end > limit // 3:
+        return window[: end + 1]
+    return one_line(flat, limit)

@@ -1,0 +1,238 @@
+"""The collect run: sync the sources file, fetch due feeds, parse them on all cores, store, report.
+
+Three things overlap: fetching (asyncio in a background thread), parsing (a process pool when
+there are many feeds) and storing (this thread, one short transaction per batch of feeds, so the
+SQLite write lock is never held for long and volunteers' submissions are not blocked).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import queue
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import timedelta
+from multiprocessing import get_context
+from pathlib import Path
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from newsletter.collect.dedupe import NearDuplicateIndex
+from newsletter.collect.fetcher import Fetcher, FetchRequest, FetchResult
+from newsletter.collect.outcome import CollectReport, FeedOutcome
+from newsletter.collect.parser import ParsedFeed, parse_feed
+from newsletter.collect.processor import record_failure, store_result
+from newsletter.collect.rules import FeedRules, GlobalRules
+from newsletter.collect.sources import SourcesFileError, SyncedSources, parse_interval, sync_sources
+from newsletter.config import Settings
+from newsletter.db import utcnow
+from newsletter.models import Incident, Source
+from newsletter.runtime import Runtime
+
+__all__ = ["run_collect", "sync_sources", "sync_file", "CollectReport", "FeedOutcome", "SourcesFileError", "due_sources"]
+
+log = logging.getLogger(__name__)
+POOL_MIN_FEEDS = 8  # below this, starting worker processes costs more than it saves
+BATCH = 50
+NEAR_WINDOW = timedelta(days=14)
+Progress = Callable[[int, int, FeedOutcome], None]
+
+
+@dataclass(frozen=True)
+class _Job:
+    request: FetchRequest
+    rules: FeedRules
+    language: str | None
+
+
+def due_sources(session: Session, *, force_all: bool = False) -> list[Source]:
+    now = utcnow()
+    query = select(Source).where(Source.kind == "feed", Source.enabled.is_(True), Source.url.is_not(None))
+    if not force_all:
+        query = query.where(or_(Source.next_check_at.is_(None), Source.next_check_at <= now))
+    return list(session.scalars(query.order_by(Source.id)))
+
+
+def sync_file(runtime: Runtime, path: Path) -> SyncedSources:
+    """Sync the sources file in its own transaction (raises SourcesFileError if unreadable)."""
+    interval = parse_interval(runtime.settings.default_poll_interval)
+    with runtime.session() as session:
+        return sync_sources(session, path, default_interval=interval)
+
+
+def run_collect(
+    runtime: Runtime, *, force_all: bool = False, sources_file: Path | None = None, progress: Progress | None = None
+) -> CollectReport:
+    """Fetch every due (or, with force_all, every enabled) feed once; never raises for a feed's faults."""
+    started = time.perf_counter()
+    report = CollectReport()
+    rules = GlobalRules()
+    path = sources_file or runtime.settings.sources
+    if sources_file is not None or path.exists():
+        try:
+            synced = sync_file(runtime, path)
+            rules = synced.rules
+            report.sources_errors.extend(synced.errors)
+        except SourcesFileError as exc:
+            report.sources_errors.append(str(exc))
+    with runtime.session() as session:
+        report.feeds_total = session.query(Source).filter(Source.kind == "feed", Source.enabled.is_(True)).count()
+        jobs = [
+            _Job(
+                FetchRequest(s.id, s.name, s.moved_to or s.url or "", s.etag, s.last_modified),
+                FeedRules(tuple(s.keywords or ()), tuple(s.exclude_keywords or ()), s.default_section, rules),
+                s.language,
+            )
+            for s in due_sources(session, force_all=force_all)
+        ]
+    report.feeds_due = len(jobs)
+    if jobs:
+        _Run(runtime, jobs, report, progress).execute()
+    report.elapsed = time.perf_counter() - started
+    return report
+
+
+def _workers() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+class _Run:
+    def __init__(self, runtime: Runtime, jobs: list[_Job], report: CollectReport, progress: Progress | None) -> None:
+        self.runtime = runtime
+        self.jobs = jobs
+        self.report = report
+        self.progress = progress
+        self.results: queue.Queue[tuple[FetchResult, ParsedFeed | None] | None] = queue.Queue()
+        self.stop = threading.Event()
+        self.error: BaseException | None = None
+        self.near: NearDuplicateIndex | None = None
+
+    def execute(self) -> None:
+        thread = threading.Thread(target=self._pipeline, name="collect-fetch", daemon=True)
+        thread.start()
+        try:
+            self._consume()
+        finally:
+            self.stop.set()
+            thread.join(timeout=self.runtime.settings.fetch_timeout + 10)
+        if self.error is not None:
+            raise self.error
+
+    # ---- background thread: fetch and parse
+    def _pipeline(self) -> None:
+        try:
+            asyncio.run(self._fetch_all())
+        except BaseException as exc:  # surfaced in the main thread
+            self.error = exc
+        finally:
+            self.results.put(None)
+
+    def _executor(self) -> Executor:
+        workers = _workers()
+        if len(self.jobs) >= POOL_MIN_FEEDS and workers > 1:
+            return ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
+        return ThreadPoolExecutor(max_workers=1, thread_name_prefix="collect-parse")
+
+    async def _fetch_all(self) -> None:
+        settings: Settings = self.runtime.settings
+        loop = asyncio.get_running_loop()
+        executor = self._executor()
+        try:
+            async with Fetcher(settings) as fetcher:
+
+                async def one(job: _Job) -> None:
+                    if self.stop.is_set():
+                        return
+                    result = await fetcher.fetch(job.request)
+                    parsed = None
+                    if result.status == "ok":
+                        try:
+                            parsed = await loop.run_in_executor(
+                                executor, parse_feed, result.body, result.headers,
+                                result.final_url or job.request.url, job.rules, job.language,
+                            )
+                        except Exception as exc:  # a crashed worker process is this feed's failure
+                            parsed = ParsedFeed(error=f"parser failed: {type(exc).__name__}: {exc}"[:500])
+                        result.body = b""
+                    self.results.put((result, parsed))
+
+                await asyncio.gather(*(one(job) for job in self.jobs))
+        finally:
+            executor.shutdown(wait=True, cancel_futures=True)
+
+    # ---- this thread: store
+    def _consume(self) -> None:
+        done = 0
+        total = len(self.jobs)
+        finished = False
+        while not finished:
+            item = self.results.get()
+            batch = []
+            while item is not None:
+                batch.append(item)
+                if len(batch) >= BATCH:
+                    break
+                try:
+                    item = self.results.get_nowait()
+                except queue.Empty:
+                    break
+            else:
+                finished = True
+            if not batch:
+                continue
+            outcomes = self._store(batch)
+            for outcome in outcomes:
+                done += 1
+                self.report.outcomes.append(outcome)
+                if outcome.status in ("failed", "gone"):
+                    log.warning("feed %r failed: %s", outcome.name, outcome.error)
+                if self.progress is not None:
+                    self.progress(done, total, outcome)
+
+    def _store(self, batch: list[tuple[FetchResult, ParsedFeed | None]]) -> list[FeedOutcome]:
+        now = utcnow()
+        outcomes = []
+        with self.runtime.session() as session:
+            if self.near is None and any(p is not None and p.entries for _, p in batch):
+                self.near = _load_near_index(session, now)
+            ids = [r.request.source_id for r, _ in batch]
+            sources = {s.id: s for s in session.scalars(select(Source).where(Source.id.in_(ids)))}
+            for result, parsed in batch:
+                source = sources.get(result.request.source_id)
+                if source is None:  # deleted while we fetched
+                    continue
+                try:
+                    with session.begin_nested():
+                        outcomes.append(store_result(session, source, result, parsed, now=now, near=self.near))
+                except Exception as exc:
+                    log.exception("storing feed %r failed", source.name)
+                    error = f"could not store entries: {type(exc).__name__}: {exc}"[:500]
+                    with session.begin_nested():
+                        source = session.get(Source, result.request.source_id)
+                        assert source is not None
+                        record_failure(source, error, now)
+                    outcomes.append(FeedOutcome(source.id, source.name, "failed", error=error))
+        return outcomes
+
+
+def _load_near_index(session: Session, now: object) -> NearDuplicateIndex:
+    """Recent incidents of every origin (volunteer reports too) that new entries are compared with."""
+    index = NearDuplicateIndex()
+    since = utcnow() - NEAR_WINDOW
+    rows = session.execute(
+        select(Incident.id, Incident.title)
+        .where(Incident.created_at >= since, Incident.relevant.is_(True), Incident.state.not_in(("rejected", "duplicate")))
+        .order_by(Incident.id)
+    )
+    for iid, title in rows:
+        index.add(iid, title)
+    return index
