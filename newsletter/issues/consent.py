@@ -202,7 +202,7 @@ class Redactor:
 def _capitalise_at(text: str, index: int, replacement: str) -> str:
     """Start the replacement with a capital where it starts a sentence."""
     before = text[:index].rstrip()
-    if not before or before[-1] in ".!?:\n\"“«(":
+    if not before or before[-1] in ".!?\"“«":
         return replacement[:1].upper() + replacement[1:]
     return replacement
 

@@ -5,6 +5,7 @@ build_snapshot is a pure read (the desk previews use it); freezing stores its re
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -40,6 +41,9 @@ STATUS_LABELS = {
     "extradition_requested": "extradition requested",
     "prosecution_continues": "prosecution continues",
 }
+
+
+_SENTENCE_END = re.compile(r"(?<=[a-z0-9)\]”\"'][.!?])\s+(?=[A-Z«“\"])")
 
 
 def status_label(status: str) -> str:
@@ -152,8 +156,8 @@ def _default_preheader(intro: str, by_slug: dict[str, list[dict[str, Any]]]) -> 
     """The inbox preview line: the intro's first sentence, else the first headlines."""
     first = intro.split("\n\n", 1)[0].strip()
     if first:
-        cut = first.find(". ")
-        first = first[: cut + 1] if 0 < cut < 150 else first
+        end = _SENTENCE_END.search(first)
+        first = first[: end.start()] if end and end.start() < 150 else first
         return first if len(first) <= 150 else first[:147].rsplit(" ", 1)[0] + "…"
     headlines = [i["headline"] for items in by_slug.values() for i in items][:3]
     text = " · ".join(headlines)

@@ -35,14 +35,14 @@ def make_incident(session: Session) -> Callable[..., Incident]:
               region: str | None = None, country: str | None = "Kazakhstan", persons: Sequence[Person] = (),
               links: Sequence[tuple[str, str, str]] = (), section: str | None = None, kind: str | None = None,
               **extra: Any) -> Incident:
+        sections = [session.scalar(select(Section).where(Section.slug == section))] if section else []
         incident = Incident(title=title, summary=summary, occurred_on=occurred_on, publication=publication,
-                            state=state, city=city, region=region, country=country, kind=kind, origin="editor", **extra)
-        incident.persons = list(persons)
-        if section:
-            incident.sections = [session.scalar(select(Section).where(Section.slug == section))]
-        for url, link_title, kind_ in links:
-            incident.sources.append(IncidentSource(url=url, canonical_url=url, title=link_title, source=source(kind_)))
+                            state=state, city=city, region=region, country=country, kind=kind, origin="editor",
+                            persons=list(persons), sections=sections, **extra)
         session.add(incident)
+        with session.no_autoflush:
+            for url, link_title, kind_ in links:
+                incident.sources.append(IncidentSource(url=url, canonical_url=url, title=link_title, source=source(kind_)))
         session.flush()
         return incident
 

@@ -1,0 +1,160 @@
+"""Consent in the snapshot: the anonymised and internal fixtures never leak a protected name or city."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+
+import pytest
+from sqlalchemy.orm import Session
+
+from newsletter.config import Settings
+from newsletter.issues.consent import ConsentViolation
+from newsletter.issues.service import build_snapshot, draft_issue
+from newsletter.models import CaseStatus, Issue
+from tests.issues.conftest import INTERNAL_CITY, INTERNAL_NAME, PROTECTED_CITY, PROTECTED_NAME
+
+PROTECTED_WORDS = [*PROTECTED_NAME.split(), PROTECTED_CITY, *INTERNAL_NAME.split(), INTERNAL_CITY, "Shamuratov"]
+
+
+@pytest.fixture
+def consent_issue(session: Session, settings: Settings, make_incident, make_person) -> Issue:
+    """One public, one anonymised and one internal incident, with protected people in all of them."""
+    raigul = make_person(PROTECTED_NAME, consent="initials", role="human_rights_defender", city=PROTECTED_CITY,
+                         region="Abai Region")
+    aliya = make_person("Aliya Isenova", consent="alias", alias="Activist E.", city=PROTECTED_CITY, region="Abai Region")
+    kuat = make_person("Kuat Shamuratov", consent="none", role="citizen")
+    aya = make_person("Aya Sadvakasova", consent="name", role="human_rights_defender", city="Almaty")
+    zhanmurat = make_person(INTERNAL_NAME, consent="name", city=INTERNAL_CITY)
+    make_incident(
+        "Raigul Sadyrbaeva and Aliya Isenova persecuted for monitoring a protest in Semey",
+        summary="Raigul Sadyrbayeva, who has a disability, is held without medicines. Aliya Isenova is in "
+                "hospital in Semey, handcuffed. Semey police refuse visits.",
+        publication="anonymised", city=PROTECTED_CITY, region="Abai Region", persons=[raigul, aliya],
+        section="persecution",
+        links=[("https://news.example.org/2026/sadyrbaeva-isenova-semey", "Sadyrbaeva in Semey", "feed"),
+               ("https://news.example.org/2026/monitors-persecuted", "Monitors of Raigul's protest persecuted", "feed"),
+               ("https://volunteer.example.org/report/17", "Volunteer report", "volunteer"),
+               ("https://editor.example.org/notes", "Editor link", "import")],
+    )
+    make_incident(
+        "Aya Sadvakasova convicted; Kuat Shamuratov tried for calming a crowd",
+        summary="Aya Sadvakasova was convicted under Article 274. Kuat Shamuratov urged people to calm down.",
+        publication="public", city="Almaty", persons=[aya, kuat], section="persecution",
+        links=[("https://news.example.org/aya-convicted", "Aya Sadvakasova convicted", "feed"),
+               ("https://news.example.org/shamuratov-trial", "Trial", "feed")],
+    )
+    make_incident(
+        f"{INTERNAL_NAME} beaten in {INTERNAL_CITY}", summary=f"{INTERNAL_NAME} was beaten in {INTERNAL_CITY}.",
+        publication="internal", city=INTERNAL_CITY, persons=[zhanmurat], section="persecution",
+        links=[("https://news.example.org/ashtaev", "Ashtaev", "feed")],
+    )
+    make_incident("Searches in two other towns", publication="internal", city="Uralsk")
+    make_incident("Another search in the same town", publication="internal", city="uralsk ")
+    issue = draft_issue(session, settings=settings, period="2026-W47", actor="cli")
+    issue.intro = "This week Raigul Sadyrbaeva, Aya Sadvakasova and Zhanmurat Ashtaev were persecuted."
+    session.flush()
+    return issue
+
+
+def words_of(snapshot: dict) -> str:
+    return json.dumps(snapshot, ensure_ascii=False)
+
+
+def assert_no_protected_words(text: str) -> None:
+    for word in PROTECTED_WORDS:
+        assert not re.search(re.escape(word), text, re.IGNORECASE), f"{word!r} leaked"
+    assert not re.search(r"Sadyrba", text, re.IGNORECASE)
+
+
+def test_snapshot_contains_no_protected_name_or_city(session: Session, settings: Settings, consent_issue: Issue) -> None:
+    snapshot = build_snapshot(session, consent_issue, settings=settings)
+    assert_no_protected_words(words_of(snapshot))
+    json.dumps(snapshot)  # JSON-serialisable as the render contract requires
+
+
+def test_anonymised_item_uses_each_persons_consent_and_the_region(session: Session, settings: Settings,
+                                                                   consent_issue: Issue) -> None:
+    snapshot = build_snapshot(session, consent_issue, settings=settings)
+    items = {i["headline"]: i for s in snapshot["sections"] for i in s["items"]}
+    anon = next(i for h, i in items.items() if "persecuted for monitoring" in h)
+    assert anon["headline"] == "R. S. and Activist E. persecuted for monitoring a protest in Abai Region"
+    assert anon["text"].startswith("R. S., who has a disability")
+    assert "Activist E. is in hospital in Abai Region" in anon["text"]
+    assert anon["place"] == "Abai Region, Kazakhstan"
+    # Only feed articles whose address names nobody; link titles redacted.
+    assert anon["links"] == [{"url": "https://news.example.org/2026/monitors-persecuted",
+                              "title": "Monitors of R. S.'s protest persecuted"}]
+
+
+def test_public_item_names_consenting_people_only(session: Session, settings: Settings, consent_issue: Issue) -> None:
+    snapshot = build_snapshot(session, consent_issue, settings=settings)
+    public = next(i for s in snapshot["sections"] for i in s["items"] if "convicted" in i["headline"])
+    assert public["headline"] == "Aya Sadvakasova convicted; a citizen tried for calming a crowd"
+    assert public["place"] == "Almaty, Kazakhstan"
+    assert [l["url"] for l in public["links"]] == ["https://news.example.org/aya-convicted"]
+
+
+def test_internal_incidents_are_only_counted(session: Session, settings: Settings, consent_issue: Issue) -> None:
+    snapshot = build_snapshot(session, consent_issue, settings=settings)
+    assert snapshot["withheld"] == {"incidents": 3, "cities": 2}
+    assert sum(len(s["items"]) for s in snapshot["sections"]) == 2
+    consent_issue.show_withheld_count = False
+    assert build_snapshot(session, consent_issue, settings=settings)["withheld"] == {"incidents": 0, "cities": 0}
+
+
+def test_intro_protects_everyone_not_named_in_a_public_item(session: Session, settings: Settings,
+                                                           consent_issue: Issue) -> None:
+    snapshot = build_snapshot(session, consent_issue, settings=settings)
+    # Zhanmurat consented to his name, but appears only in an internal incident in this issue.
+    assert snapshot["issue"]["intro"] == "This week R. S., Aya Sadvakasova and a civil activist were persecuted."
+    assert snapshot["issue"]["preheader"] == snapshot["issue"]["intro"]
+
+
+def test_snapshot_follows_the_render_contract(session: Session, settings: Settings, consent_issue: Issue) -> None:
+    snapshot = build_snapshot(session, consent_issue, settings=settings)
+    assert snapshot["version"] == 1
+    assert snapshot["issue"] | {"intro": "", "preheader": ""} == {
+        "number": 1, "period": "2026-W47", "period_start": "2026-11-16", "period_end": "2026-11-22",
+        "title": "Issue 1: 16–22 November 2026", "intro": "", "language": "en", "preheader": "",
+        "published_at": None,
+    }
+    assert snapshot["organisation"] == {"name": settings.org_name, "base_url": settings.base_url}
+    assert [s["slug"] for s in snapshot["sections"]] == ["persecution"]
+    item = snapshot["sections"][0]["items"][0]
+    assert set(item) == {"id", "headline", "text", "date", "date_precision", "place", "kind", "links"}
+    assert item["date"] == "2026-11-18" and snapshot["persons_summary"] is None
+    try:
+        from newsletter.render.snapshot import parse_snapshot
+    except ImportError:
+        return
+    parse_snapshot(snapshot)
+
+
+def test_an_alias_containing_the_real_name_blocks_the_snapshot(session: Session, settings: Settings,
+                                                              consent_issue: Issue) -> None:
+    aliya = next(p for i in consent_issue.items if i.incident for p in i.incident.persons if p.name == "Aliya Isenova")
+    aliya.alias = "Aliya I."
+    with pytest.raises(ConsentViolation, match=r"protected name or place \(Aliya\)"):
+        build_snapshot(session, consent_issue, settings=settings)
+
+
+def test_case_update_on_a_protected_person(session: Session, settings: Settings, make_person) -> None:
+    from newsletter.issues import items as issue_items
+
+    person = make_person("Nurgul Kaluova", consent="none", role="activist", city="Taraz", region="Zhambyl Region")
+    person.statuses.append(CaseStatus(status="pre_trial_detention", occurred_on=date(2026, 11, 10),
+                                      article="Article 405", note="Nurgul Kaluova's detention in Taraz was extended.",
+                                      source_url="https://news.example.org/kaluova-detention"))
+    person.statuses.append(CaseStatus(status="released", occurred_on=date(2026, 12, 20)))  # after the issue
+    session.flush()
+    issue = draft_issue(session, settings=settings, period="2026-W47", actor="cli")
+    item = issue_items.add_case_update(session, issue, person, actor="cli")
+    assert item.headline == "Case update: Nurgul Kaluova"  # the editor sees the real name in the desk
+    snap = build_snapshot(session, issue, settings=settings)
+    (out,) = snap["sections"][0]["items"]
+    assert out["headline"] == "Case update: a civil activist"
+    assert out["text"] == ("Status as of 10 November 2026: in pre-trial detention (Article 405). "
+                           "A civil activist's detention in Zhambyl Region was extended.")
+    assert out["place"] == "Zhambyl Region, Kazakhstan" and out["links"] == [] and out["date"] == "2026-11-10"
