@@ -566,3 +566,87 @@ def tokens_revoke(rt: Runtime, token_id: int) -> None:
     except TokenError as exc:
         raise click.ClickException(str(exc)) from None
     console.print(f"token {token_id} ({name!r}) revoked", highlight=False)
+
+
+# ---- issues
+
+
+@main.command()
+@click.option("--period", metavar="PERIOD", help="ISO week such as 2026-W47  [default: the running week or fortnight]")
+@pass_runtime
+def draft(rt: Runtime, period: str | None) -> None:
+    """Assemble the period's draft issue from its accepted incidents (safe to run again)."""
+    from newsletter.issues.errors import IssueError, NoSections, PeriodError
+    from newsletter.issues.service import draft_issue
+
+    rt.migrate()
+    try:
+        with rt.session() as session:
+            issue = draft_issue(session, settings=rt.settings, period=period, actor="cli")
+            line = (f"issue {issue.number} ({issue.period}, {issue.period_start:%d %b} – {issue.period_end:%d %b %Y}): "
+                    f"{len(issue.items)} items, {issue.state}")
+    except (IssueError, PeriodError, NoSections) as exc:
+        raise click.ClickException(str(exc)) from None
+    console.print(line, highlight=False)
+
+
+@main.command("issues")
+@pass_runtime
+def issues_list(rt: Runtime) -> None:
+    """List issues, newest first: number, period, state, items, approvals, publication."""
+    from newsletter.issues.service import list_issues
+
+    rt.migrate()
+    with rt.session() as session:
+        rows = list_issues(session)
+        for i in rows:
+            approvals = sum(x is not None for x in (i.approved_by_id, i.second_approved_by_id))
+            when = (f"published {i.published_at:%Y-%m-%d %H:%M}" if i.published_at
+                    else f"scheduled {i.scheduled_for:%Y-%m-%d %H:%M} UTC" if i.scheduled_for else "not published")
+            click.echo(f"{i.number}\t{i.period}\t{i.state}\t{len(i.items)} items\t{approvals} approval(s)\t{when}\t{i.title}")
+    if not rows:
+        console.print("no issues yet: newsletter draft")
+
+
+@main.command()
+@click.argument("issue_ref", metavar="ISSUE")
+@click.option("--user", "email", required=True, metavar="EMAIL", help="the editor who signs the issue off")
+@pass_runtime
+def approve(rt: Runtime, issue_ref: str, email: str) -> None:
+    """Sign ISSUE off as editor EMAIL (a second editor too when NEWSLETTER_REQUIRE_SECOND_APPROVAL is on)."""
+    from newsletter.editorial.users import get_by_email
+    from newsletter.issues.errors import ConsentViolation, IssueError
+    from newsletter.issues.service import approve_issue, resolve_issue
+
+    rt.migrate()
+    try:
+        with rt.session() as session:
+            user = get_by_email(session, email)
+            if user is None:
+                raise click.ClickException(f"no user {email!r}; add one with `newsletter users add`")
+            issue = approve_issue(session, resolve_issue(session, issue_ref), user=user, settings=rt.settings)
+            line = (f"issue {issue.number} approved by {user.email}" if issue.state == "approved"
+                    else f"issue {issue.number}: first approval by {user.email}; a second editor must approve too")
+    except (IssueError, ConsentViolation) as exc:
+        raise click.ClickException(str(exc)) from None
+    console.print(line, highlight=False)
+
+
+@main.command()
+@click.argument("issue_ref", metavar="ISSUE")
+@pass_runtime
+def publish(rt: Runtime, issue_ref: str) -> None:
+    """Freeze ISSUE's snapshot (consent applied) and write it into the static archive with the index and feed."""
+    from newsletter.issues.errors import ConsentViolation, IssueError
+    from newsletter.issues.service import publish_issue, resolve_issue
+    from newsletter.render import InvalidSnapshot, RenderError
+
+    rt.migrate()
+    try:
+        with rt.session() as session:
+            issue = resolve_issue(session, issue_ref)
+            folder = publish_issue(session, issue, settings=rt.settings, actor="cli")
+            number = issue.number
+    except (IssueError, ConsentViolation, InvalidSnapshot, RenderError) as exc:
+        raise click.ClickException(str(exc)) from None
+    console.print(f"issue {number} published to {folder}/ (archive index and feed.xml updated)", highlight=False)

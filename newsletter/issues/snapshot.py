@@ -251,13 +251,8 @@ def _persons_summary(session: Session, as_of: date) -> dict[str, Any]:
     """Counts of persons of concern by their status on the issue's last day (no names at all)."""
     from newsletter.editorial.persons import status_counts
 
-    counts = status_counts(session, as_of)
-    rows = counts.items() if isinstance(counts, dict) else counts
-    out = []
-    for row in rows:
-        status, count = (row if isinstance(row, tuple) else (row["status"], row["count"]))
-        if count:
-            out.append({"status": status, "label": status_label(status), "count": int(count)})
+    out = [{"status": status, "label": label, "count": int(count)}
+           for status, label, count in status_counts(session, as_of) if count]
     return {"as_of": as_of.isoformat(), "counts": out}
 
 
