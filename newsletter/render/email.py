@@ -66,12 +66,24 @@ def tidy_text(text: str) -> str:
     return _BLANKS.sub("\n\n\n", text).strip("\n") + "\n"
 
 
+def _template_position(exc: BaseException) -> str:
+    """Where in which template file it failed: Jinja rewrites tracebacks to point at template lines."""
+    lineno = getattr(exc, "lineno", None)
+    filename = getattr(exc, "filename", None)
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.endswith(".j2"):
+            filename, lineno = tb.tb_frame.f_code.co_filename, tb.tb_lineno
+        tb = tb.tb_next
+    return f"{filename} line {lineno}" if filename and lineno else ""
+
+
 def render_template(settings: Settings, name: str, context: dict[str, Any]) -> str:
     try:
         return render_environment(settings).get_template(name).render(context)
     except Exception as exc:  # noqa: BLE001 - any template error becomes one clear message
-        where = f"{name} line {exc.lineno}" if getattr(exc, "lineno", None) else name
-        raise RenderError(f"template {where}: {type(exc).__name__}: {exc}") from exc
+        where = _template_position(exc)
+        raise RenderError(f"template {name}{f' ({where})' if where else ''}: {type(exc).__name__}: {exc}") from exc
 
 
 def mjml_to_html(source: str) -> str:

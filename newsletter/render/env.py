@@ -34,7 +34,7 @@ _locale: ContextVar[Locale] = ContextVar("render_locale", default=Locale("en"))
 
 @lru_cache(maxsize=32)
 def _catalog(language: str) -> gettext.NullTranslations:
-    return gettext.translation("newsletter", localedir=str(LOCALE_DIR), languages=[language], fallback=True)
+    return gettext.translation("messages", localedir=str(LOCALE_DIR), languages=[language], fallback=True)
 
 
 @lru_cache(maxsize=32)
