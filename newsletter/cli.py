@@ -397,7 +397,7 @@ def render_cmd(rt: Runtime, issue_ref: str, out_dir: Path | None) -> None:
     A sent or published issue is rendered from its frozen snapshot; a draft from its current state.
     Nothing is published: the archive changes only with `newsletter publish`.
     """
-    from newsletter.issues.errors import ConsentViolation, IssueError, IssueNotFound
+    from newsletter.issues.errors import ConsentViolation, IssueError, NoSections
     from newsletter.issues.service import resolve_issue
     from newsletter.issues.snapshot import build_snapshot
     from newsletter.render import InvalidSnapshot, RenderError, render_issue
@@ -411,7 +411,7 @@ def render_cmd(rt: Runtime, issue_ref: str, out_dir: Path | None) -> None:
             period = issue.period
             session.rollback()
         rendered = render_issue(snapshot, rt.settings)
-    except (IssueNotFound, IssueError, ConsentViolation, InvalidSnapshot, RenderError) as exc:
+    except (IssueError, ConsentViolation, NoSections, InvalidSnapshot, RenderError) as exc:
         raise click.ClickException(str(exc)) from None
     out = rendered.write(out_dir or rt.settings.data_dir / "render" / period)
     for warning in rendered.warnings:
