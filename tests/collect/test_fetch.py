@@ -1,0 +1,133 @@
+"""Fetching politely and within bounds: conditional GET, redirects, Retry-After, backoff, limits, User-Agent."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from sqlalchemy.orm import Session
+
+from newsletter.collect.outcome import CollectReport
+from newsletter.collect.schedule import backoff_seconds, parse_retry_after
+from newsletter.db import utcnow
+from tests.collect.conftest import SourcesWriter, source_named
+from tests.collect.feedserver import FeedServer, Reply, rss
+
+FEED = rss([{"title": "Activist detained", "link": "https://o.example/1", "guid": "1", "description": "x"}])
+
+
+def test_unchanged_feed_costs_one_304_and_no_parsing(
+    server: FeedServer, write_sources: SourcesWriter, collect: Callable[..., CollectReport], session: Session
+) -> None:
+    server.routes["/f.xml"] = Reply(body=FEED, etag='"v1"')
+    write_sources([{"name": "f", "url": server.url("/f.xml")}])
+    first = collect()
+    assert first.fetched == 1 and first.new_incidents == 1
+    assert source_named(session, "f").etag == '"v1"'
+    second = collect()
+    assert second.not_modified == 1 and second.fetched == 0 and second.seen == 0
+    hits = server.hits("/f.xml")
+    assert len(hits) == 2 and hits[1].headers.get("if-none-match") == '"v1"'
+
+
+def test_last_modified_is_sent_back(
+    server: FeedServer, write_sources: SourcesWriter, collect: Callable[..., CollectReport], session: Session
+) -> None:
+    stamp = "Wed, 18 Nov 2026 10:00:00 GMT"
+    server.routes["/lm.xml"] = lambda h: (
+        Reply(304, headers={}) if h.headers.get("If-Modified-Since") == stamp
+        else Reply(body=FEED, headers={"Content-Type": "application/rss+xml", "Last-Modified": stamp})
+    )
+    write_sources([{"name": "lm", "url": server.url("/lm.xml")}])
+    collect()
+    assert collect().not_modified == 1
+    assert source_named(session, "lm").last_modified == stamp
+
+
+def test_permanent_redirect_is_remembered_temporary_is_not(
+    server: FeedServer, write_sources: SourcesWriter, collect: Callable[..., CollectReport], session: Session
+) -> None:
+    server.routes["/old.xml"] = Reply(301, headers={"Location": "/new.xml"})
+    server.routes["/new.xml"] = Reply(body=FEED)
+    server.routes["/tmp.xml"] = Reply(302, headers={"Location": "/tmp-target.xml"})
+    server.routes["/tmp-target.xml"] = Reply(body=rss([{"title": "Other", "link": "https://o.example/2", "guid": "2"}]))
+    write_sources([{"name": "moved", "url": server.url("/old.xml")}, {"name": "temp", "url": server.url("/tmp.xml")}])
+    assert collect().fetched == 2
+    assert source_named(session, "moved").moved_to == server.url("/new.xml")
+    assert source_named(session, "temp").moved_to is None
+    collect()
+    assert len(server.hits("/old.xml")) == 1, "a permanent redirect is followed once, then the new URL is used"
+    assert len(server.hits("/tmp.xml")) == 2
+    # the configured URL changing in the file forgets the remembered redirect
+    write_sources([{"name": "moved", "url": server.url("/new.xml") + "?v=2"}, {"name": "temp", "url": server.url("/tmp.xml")}])
+    collect()
+    assert source_named(session, "moved").moved_to is None
+
+
+def test_too_many_redirects(server: FeedServer, write_sources: SourcesWriter, collect: Callable[..., CollectReport],
+                            session: Session) -> None:
+    for i in range(8):
+        server.routes[f"/r{i}.xml"] = Reply(302, headers={"Location": f"/r{i + 1}.xml"})
+    write_sources([{"name": "chain", "url": server.url("/r0.xml")}])
+    report = collect()
+    assert report.failed and "redirects" in report.failed[0][1]
+
+
+def test_user_agent_names_the_collector(server: FeedServer, write_sources: SourcesWriter, collect: Callable[..., CollectReport]) -> None:
+    server.routes["/ua.xml"] = Reply(body=FEED)
+    write_sources([{"name": "ua", "url": server.url("/ua.xml")}])
+    collect()
+    ua = server.hits("/ua.xml")[0].headers["user-agent"]
+    assert ua.startswith("newsletter-collector/") and "http://127.0.0.1:8000" in ua
+
+
+def test_errors_back_off_exponentially_and_success_resets(
+    server: FeedServer, write_sources: SourcesWriter, collect: Callable[..., CollectReport], session: Session
+) -> None:
+    server.routes["/flaky.xml"] = Reply(500, b"down", {"Content-Type": "text/plain"})
+    write_sources([{"name": "flaky", "url": server.url("/flaky.xml"), "every": "10m"}])
+    delays = []
+    for _ in range(3):
+        before = utcnow()
+        collect()
+        source = source_named(session, "flaky")
+        delays.append((source.next_check_at - before).total_seconds())
+    assert source.error_count == 3
+    assert 590 <= delays[0] <= 610 and 1190 <= delays[1] <= 1210 and 2390 <= delays[2] <= 2410
+    server.routes["/flaky.xml"] = Reply(body=FEED)
+    collect()
+    source = source_named(session, "flaky")
+    assert source.error_count == 0 and source.last_error is None
+
+
+def test_only_due_feeds_are_fetched_without_all(
+    server: FeedServer, write_sources: SourcesWriter, collect: Callable[..., CollectReport]
+) -> None:
+    server.routes["/due.xml"] = Reply(body=FEED)
+    write_sources([{"name": "due", "url": server.url("/due.xml")}])
+    assert collect(force_all=False).feeds_due == 1
+    report = collect(force_all=False)
+    assert report.feeds_due == 0 and report.feeds_total == 1
+    assert collect(force_all=True).feeds_due == 1
+
+
+def test_per_host_limit_is_respected(
+    server: FeedServer, write_sources: SourcesWriter, collect: Callable[..., CollectReport], monkeypatch
+) -> None:
+    for i in range(6):
+        server.routes[f"/slow{i}.xml"] = Reply(body=rss([{"title": f"t{i}", "link": f"https://s.example/{i}", "guid": str(i)}]), delay=0.3)
+    write_sources([{"name": f"slow{i}", "url": server.url(f"/slow{i}.xml")} for i in range(6)])
+    report = collect()
+    assert report.fetched == 6
+    assert server.max_in_flight <= 4, "fetch_per_host defaults to 4"
+    assert server.max_in_flight >= 2, "feeds are fetched concurrently"
+
+
+def test_schedule_helpers() -> None:
+    now = utcnow()
+    assert backoff_seconds(600, 0) == 600 and backoff_seconds(600, 4) == 4800
+    assert backoff_seconds(3600, 20) == 24 * 3600
+    assert parse_retry_after("120", now) == 120
+    later = now + timedelta(hours=2)
+    assert 7190 <= (parse_retry_after(later.strftime("%a, %d %b %Y %H:%M:%S GMT"), now) or 0) <= 7200
+    assert parse_retry_after("soon", now) is None
