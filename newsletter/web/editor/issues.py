@@ -1,5 +1,346 @@
-"""Routes: filled in by the domain that owns them."""
+"""Desk routes for issues: list and draft, edit the issue and its items, preview, test send, sign-off.
 
-from fastapi import APIRouter
+Handlers parse the form, call newsletter.issues services and redirect (POST-redirect-GET); a refused
+action shows the issue page again with the reason. Previews are served with their own CSP so that
+the desk can frame them (frame-ancestors 'self') and the email's inline styles apply.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from newsletter import audit
+from newsletter.config import Settings
+from newsletter.issues import items as issue_items
+from newsletter.issues import service
+from newsletter.issues.errors import ConsentViolation, IssueError, NoSections, PeriodError
+from newsletter.issues.sections import item_section, sections_in_order
+from newsletter.models import Incident, Issue, IssueItem, Person, User
+from newsletter.runtime import Runtime
+from newsletter.web.deps import get_runtime, get_session, get_settings
+from newsletter.web.editor.auth import CurrentUser
+from newsletter.web.security import verify_csrf
+from newsletter.web.templating import render
 
 router = APIRouter()
+DESK_CSS = Path(__file__).resolve().parents[3] / "templates" / "web" / "editor" / "issues" / "issues.css"
+PREVIEW_CSP = ("default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data: {base}; "
+               "frame-ancestors 'self'; base-uri 'none'; form-action 'none'")
+REFUSALS = (IssueError, ConsentViolation, PeriodError, NoSections)
+MAX_TEST_ADDRESSES = 10
+Csrf = Annotated[str, Form()]
+
+
+def _issue(session: Session, issue_id: int) -> Issue:
+    issue = session.get(Issue, issue_id)
+    if issue is None:
+        raise HTTPException(status_code=404, detail=f"There is no issue {issue_id}.")
+    return issue
+
+
+def _back(issue: Issue, done: str, anchor: str = "") -> RedirectResponse:
+    return RedirectResponse(f"/editor/issues/{issue.id}?{urlencode({'done': done})}{anchor}", status_code=303)
+
+
+def _page(request: Request, session: Session, settings: Settings, issue: Issue, *, error: str | None = None,
+          status_code: int = 200) -> HTMLResponse:
+    """The issue page: fields, items by section, additions, previews and sign-off."""
+    sections = sections_in_order(session)
+    grouped: dict[int, list[IssueItem]] = {s.id: [] for s in sections}
+    for item in sorted(issue.items, key=lambda i: (i.position, i.id)):
+        grouped[item_section(item, sections).id].append(item)
+    consent_error = None
+    if error is None:
+        try:
+            service.build_snapshot(session, issue, settings=settings)
+        except ConsentViolation as exc:
+            consent_error = str(exc)
+    q = request.query_params.get("q", "").strip()[:100]
+    sent = request.query_params.get("sent", "")
+    notice = f"Test sent to {int(sent)} address(es)." if sent.isdigit() else None
+    users = {u.id: u.email for u in session.scalars(select(User).where(
+        User.id.in_([i for i in (issue.approved_by_id, issue.second_approved_by_id) if i])))}
+    return render(request, "editor/issues/issue.html.j2", {
+        "active": "issues", "issue": issue, "sections": sections, "grouped": grouped, "error": error, "notice": notice,
+        "consent_error": consent_error, "addable": issue_items.addable_incidents(session, limit=50),
+        "q": q, "persons": _find_persons(session, q) if q else [], "approvers": users,
+        "frozen": issue.snapshot is not None or issue.state in ("sending", "sent"),
+        "awaiting_second": service.awaiting_second_approval(issue), "period_label": describe_issue(issue),
+        "publication": _publication,
+        "second_required": settings.require_second_approval, "timezone": settings.timezone,
+    }, status_code=status_code)
+
+
+def _publication(item: IssueItem) -> str:
+    """What readers get of an item: public, anonymised, internal (counted only), or a case update."""
+    if item.incident is not None:
+        return item.incident.publication
+    if item.person is not None:
+        return "public" if item.person.consent == "name" else "anonymised"
+    return "public"
+
+
+def describe_issue(issue: Issue) -> str:
+    return f"{issue.period_start:%d %b} – {issue.period_end:%d %b %Y}"
+
+
+def _find_persons(session: Session, q: str) -> list[Person]:
+    like = f"%{q.lower()}%"
+    return list(session.scalars(select(Person).where(or_(func.lower(Person.name).like(like),
+                                                         func.lower(Person.alias).like(like)))
+                                .order_by(Person.name).limit(20)))
+
+
+def _refused(request: Request, session: Session, settings: Settings, issue_id: int, exc: Exception) -> HTMLResponse:
+    session.rollback()
+    return _page(request, session, settings, _issue(session, issue_id), error=str(exc), status_code=409)
+
+
+# ---------------------------------------------------------------- list and draft
+
+
+@router.get("/editor/issues/", response_class=HTMLResponse, include_in_schema=False)
+def issue_list(request: Request, user: CurrentUser, session: Session = Depends(get_session),
+               settings: Settings = Depends(get_settings)) -> HTMLResponse:
+    return _list_page(request, session, settings)
+
+
+def _list_page(request: Request, session: Session, settings: Settings, *, error: str | None = None,
+               period: str = "", status_code: int = 200) -> HTMLResponse:
+    return render(request, "editor/issues/list.html.j2", {
+        "active": "issues", "issues": service.list_issues(session), "error": error, "period": period,
+        "period_kind": settings.period, "describe": describe_issue,
+    }, status_code=status_code)
+
+
+@router.post("/editor/issues/draft", include_in_schema=False)
+def draft(request: Request, user: CurrentUser, csrf_token: Csrf = "",
+          period: Annotated[str, Form(max_length=40)] = "", session: Session = Depends(get_session),
+          settings: Settings = Depends(get_settings)) -> Response:
+    verify_csrf(request, csrf_token)
+    try:
+        issue = service.draft_issue(session, settings=settings, period=period.strip() or None, actor=user)
+    except REFUSALS as exc:
+        session.rollback()
+        return _list_page(request, session, settings, error=str(exc), period=period, status_code=409)
+    return _back(issue, "saved")
+
+
+# ---------------------------------------------------------------- the issue page and its edits
+
+
+@router.get("/editor/issues/issues.css", include_in_schema=False)
+def desk_css() -> Response:
+    return Response(DESK_CSS.read_text(encoding="utf-8"), media_type="text/css")
+
+
+@router.get("/editor/issues/{issue_id}", response_class=HTMLResponse, include_in_schema=False)
+def issue_page(request: Request, issue_id: int, user: CurrentUser, session: Session = Depends(get_session),
+               settings: Settings = Depends(get_settings)) -> HTMLResponse:
+    return _page(request, session, settings, _issue(session, issue_id))
+
+
+@router.post("/editor/issues/{issue_id}/fields", include_in_schema=False)
+def save_fields(request: Request, issue_id: int, user: CurrentUser, csrf_token: Csrf = "",
+                title: Annotated[str, Form(max_length=1000)] = "", intro: Annotated[str, Form(max_length=40000)] = "",
+                preheader: Annotated[str, Form(max_length=1000)] = "",
+                show_withheld_count: Annotated[str, Form()] = "", show_persons_summary: Annotated[str, Form()] = "",
+                session: Session = Depends(get_session), settings: Settings = Depends(get_settings)) -> Response:
+    verify_csrf(request, csrf_token)
+    issue = _issue(session, issue_id)
+    fields = issue_items.IssueFields(title, intro, preheader, bool(show_withheld_count), bool(show_persons_summary))
+    try:
+        issue_items.update_issue(session, issue, fields, actor=user)
+    except REFUSALS as exc:
+        return _refused(request, session, settings, issue_id, exc)
+    return _back(issue, "saved")
+
+
+@router.post("/editor/issues/{issue_id}/items/{item_id}", include_in_schema=False)
+def item_action(request: Request, issue_id: int, item_id: int, user: CurrentUser, csrf_token: Csrf = "",
+                action: Annotated[str, Form()] = "save", headline: Annotated[str, Form(max_length=1000)] = "",
+                text: Annotated[str, Form(max_length=10000)] = "", section: Annotated[str, Form(max_length=64)] = "",
+                session: Session = Depends(get_session), settings: Settings = Depends(get_settings)) -> Response:
+    """One form per item: save its text, move it, reorder it or remove it (the button pressed says which)."""
+    verify_csrf(request, csrf_token)
+    issue = _issue(session, issue_id)
+    try:
+        item = issue_items.get_item(issue, item_id)
+        if action == "save":
+            issue_items.update_item(session, issue, item, headline=headline, text=text, actor=user)
+        elif action == "move":
+            issue_items.move_item(session, issue, item, section, actor=user)
+        elif action in ("up", "down"):
+            issue_items.reorder_item(session, issue, item, action, actor=user)
+        elif action == "remove":
+            issue_items.remove_item(session, issue, item, actor=user)
+            return _back(issue, "deleted")
+        else:
+            raise IssueError(f"unknown action {action!r}")
+    except REFUSALS as exc:
+        return _refused(request, session, settings, issue_id, exc)
+    return _back(issue, "moved" if action in ("up", "down", "move") else "saved", f"#item-{item_id}")
+
+
+@router.post("/editor/issues/{issue_id}/add", include_in_schema=False)
+def add(request: Request, issue_id: int, user: CurrentUser, csrf_token: Csrf = "",
+        incident_id: Annotated[int | None, Form()] = None, person_id: Annotated[int | None, Form()] = None,
+        section: Annotated[str, Form(max_length=64)] = "persecution",
+        session: Session = Depends(get_session), settings: Settings = Depends(get_settings)) -> Response:
+    """Add an accepted incident from any period, or an update on a case from the persons register."""
+    verify_csrf(request, csrf_token)
+    issue = _issue(session, issue_id)
+    try:
+        if incident_id is not None:
+            incident = session.get(Incident, incident_id)
+            if incident is None:
+                raise IssueError(f"there is no incident {incident_id}")
+            issue_items.add_incident(session, issue, incident, actor=user)
+        elif person_id is not None:
+            person = session.get(Person, person_id)
+            if person is None:
+                raise IssueError(f"there is no person {person_id}")
+            issue_items.add_case_update(session, issue, person, actor=user, section_slug=section)
+        else:
+            raise IssueError("choose an incident or a person to add")
+    except REFUSALS as exc:
+        return _refused(request, session, settings, issue_id, exc)
+    return _back(issue, "created")
+
+
+# ---------------------------------------------------------------- sign-off
+
+
+@router.post("/editor/issues/{issue_id}/signoff", include_in_schema=False)
+def signoff(request: Request, issue_id: int, user: CurrentUser, csrf_token: Csrf = "",
+            action: Annotated[str, Form()] = "", when: Annotated[str, Form(max_length=40)] = "",
+            session: Session = Depends(get_session), settings: Settings = Depends(get_settings)) -> Response:
+    """approve | reopen | schedule | unschedule | publish."""
+    verify_csrf(request, csrf_token)
+    issue = _issue(session, issue_id)
+    try:
+        if action == "approve":
+            service.approve_issue(session, issue, user=user, settings=settings)
+        elif action == "reopen":
+            service.reopen_issue(session, issue, actor=user, reason="reopened in the desk")
+        elif action == "schedule":
+            service.schedule_issue(session, issue, _local_time(when, settings), actor=user)
+        elif action == "unschedule":
+            service.unschedule_issue(session, issue, actor=user)
+        elif action == "publish":
+            service.publish_issue(session, issue, settings=settings, actor=user)
+        else:
+            raise IssueError(f"unknown action {action!r}")
+    except REFUSALS as exc:
+        return _refused(request, session, settings, issue_id, exc)
+    except Exception as exc:
+        from newsletter.render import InvalidSnapshot, RenderError
+
+        if isinstance(exc, (InvalidSnapshot, RenderError)):
+            return _refused(request, session, settings, issue_id, exc)
+        raise
+    return _back(issue, "saved")
+
+
+def _local_time(text: str, settings: Settings) -> datetime:
+    """A datetime-local form value, read in the organisation's time zone."""
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise IssueError("give the send time as a date and time, e.g. 2026-11-23T09:00") from None
+    return value if value.tzinfo else value.replace(tzinfo=settings.tz)
+
+
+@router.post("/editor/issues/{issue_id}/test-send", include_in_schema=False)
+def test_send(request: Request, issue_id: int, user: CurrentUser, csrf_token: Csrf = "",
+              addresses: Annotated[str, Form(max_length=4000)] = "", session: Session = Depends(get_session),
+              runtime: Runtime = Depends(get_runtime)) -> Response:
+    """Send the issue as readers will get it to a few addresses (no subscriber is mailed)."""
+    from newsletter.delivery.service import send_test
+
+    verify_csrf(request, csrf_token)
+    issue = _issue(session, issue_id)
+    to = [a.strip() for a in addresses.replace(",", "\n").replace(";", "\n").splitlines() if a.strip()]
+    try:
+        if not to:
+            raise IssueError("give at least one address for the test send")
+        if len(to) > MAX_TEST_ADDRESSES:
+            raise IssueError(f"a test goes to at most {MAX_TEST_ADDRESSES} addresses")
+        session.commit()  # send_test reads the issue in its own transaction; hold no lock meanwhile
+        sent = send_test(runtime, issue, to)
+    except (ValueError, ConsentViolation, IssueError) as exc:
+        return _refused(request, session, runtime.settings, issue_id, exc)
+    except OSError as exc:
+        return _refused(request, session, runtime.settings, issue_id,
+                        IssueError(f"the mail relay could not be reached or refused the test: {exc}"))
+    audit.record(session, actor=user, action="issue.test_sent", entity_type="issue", entity_id=issue_id,
+                 changes={"recipients": len(sent)})
+    return RedirectResponse(f"/editor/issues/{issue_id}?{urlencode({'sent': len(sent)})}#test-send", status_code=303)
+
+
+# ---------------------------------------------------------------- previews
+
+
+@router.get("/editor/issues/{issue_id}/preview", response_class=HTMLResponse, include_in_schema=False)
+def preview(request: Request, issue_id: int, user: CurrentUser, session: Session = Depends(get_session),
+            settings: Settings = Depends(get_settings)) -> HTMLResponse:
+    issue = _issue(session, issue_id)
+    try:
+        rendered = _render(session, issue, settings)
+    except Exception as exc:  # noqa: BLE001 - any failure is shown to the editor instead of the preview
+        return _page(request, session, settings, issue, error=f"cannot preview: {exc}", status_code=409)
+    return render(request, "editor/issues/preview.html.j2", {
+        "active": "issues", "issue": issue, "subject": rendered.subject, "text": rendered.email_text,
+        "html_kb": len(rendered.email_html.encode()) / 1024, "warnings": rendered.warnings,
+    })
+
+
+def _render(session: Session, issue: Issue, settings: Settings) -> Any:
+    from newsletter.render import render_issue
+
+    snapshot = issue.snapshot or service.build_snapshot(session, issue, settings=settings)
+    return render_issue(snapshot, settings)
+
+
+def _framed(body: str, media_type: str, settings: Settings) -> Response:
+    return Response(body, media_type=media_type, headers={
+        "content-security-policy": PREVIEW_CSP.format(base=settings.base_url),
+        "x-frame-options": "SAMEORIGIN",
+    })
+
+
+@router.get("/editor/issues/{issue_id}/preview/email.html", include_in_schema=False)
+def preview_email(issue_id: int, user: CurrentUser, session: Session = Depends(get_session),
+                  settings: Settings = Depends(get_settings)) -> Response:
+    return _framed(_render(session, _issue(session, issue_id), settings).email_html, "text/html", settings)
+
+
+@router.get("/editor/issues/{issue_id}/preview/email.txt", include_in_schema=False)
+def preview_text(issue_id: int, user: CurrentUser, session: Session = Depends(get_session),
+                 settings: Settings = Depends(get_settings)) -> PlainTextResponse:
+    return PlainTextResponse(_render(session, _issue(session, issue_id), settings).email_text)
+
+
+@router.get("/editor/issues/{issue_id}/preview/web/", include_in_schema=False)
+def preview_web(issue_id: int, user: CurrentUser, session: Session = Depends(get_session),
+                settings: Settings = Depends(get_settings)) -> Response:
+    return _framed(_render(session, _issue(session, issue_id), settings).web_html, "text/html", settings)
+
+
+@router.get("/editor/issues/{issue_id}/preview/web/{name}", include_in_schema=False)
+def preview_asset(issue_id: int, name: str, settings: Settings = Depends(get_settings)) -> Response:
+    """The archive's own CSS and JS beside the previewed page (public files; no issue data)."""
+    from newsletter.render.web import ASSETS, load_assets
+
+    if name not in ASSETS:
+        raise HTTPException(status_code=404, detail="Not found.")
+    media = "text/css" if name.endswith(".css") else "text/javascript"
+    return Response(load_assets(settings)[name], media_type=media)
