@@ -45,7 +45,7 @@ from newsletter.runtime import Runtime
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 HARD_BOUNCE_DATA_CODES = (550, 551, 553)
-MAX_CONNECT_FAILURES = 5
+MAX_CONNECT_FAILURES = 4
 
 
 class SendAborted(Exception):
@@ -275,7 +275,7 @@ class Sender:
                     self.fatal = f"cannot connect to the SMTP server {self.target.display}: {_describe(exc)}"
                     self.stop.set()
                     return None
-                await self._sleep_or_stop(min(5.0, 0.5 * 2 ** self.connect_failures))
+                await self._sleep_or_stop(min(5.0, 0.25 * 2 ** self.connect_failures))
                 continue
             self.connect_failures = 0
             return client
