@@ -1,0 +1,113 @@
+"""Deduplication within a feed (GUID, link, content hash), across feeds (canonical URL), and near-duplicates."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from newsletter.collect.dedupe import NearDuplicateIndex
+from newsletter.collect.outcome import CollectReport
+from newsletter.models import DuplicateCandidate, Incident, IncidentSource
+from tests.collect.conftest import SourcesWriter, source_named
+from tests.collect.feedserver import FeedServer, Reply, rss
+
+
+def _count(session: Session, model: type) -> int:
+    session.expire_all()
+    return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def test_same_canonical_url_in_two_feeds_is_one_incident_with_two_sources(
+    server: FeedServer, write_sources: SourcesWriter, collect: Callable[..., CollectReport], session: Session
+) -> None:
+    server.routes["/a.xml"] = Reply(body=rss([{"title": "Blogger detained in Shymkent", "guid": "a1",
+                                               "link": "https://news.example/story?utm_source=rss&amp;id=5"}]))
+    server.routes["/b.xml"] = Reply(body=rss([{"title": "Shymkent: blogger held by police", "guid": "b1",
+                                               "link": "https://NEWS.example:443/story?id=5#comments"}]))
+    write_sources([{"name": "a", "url": server.url("/a.xml")}, {"name": "b", "url": server.url("/b.xml")}])
+    report = collect()
+    assert report.new_incidents == 1 and report.same_link == 1
+    incident = session.scalars(select(Incident)).one()
+    assert {s.source.name for s in incident.sources if s.source} == {"a", "b"}
+    assert {s.canonical_url for s in incident.sources} == {"https://news.example/story?id=5"}
+
+
+def test_missing_guids_and_links_fall_back_to_content_hash(
+    server: FeedServer, write_sources: SourcesWriter, collect: Callable[..., CollectReport], session: Session
+) -> None:
+    items = [{"title": f"Fine for a solitary picket number {i}", "description": f"Picket {i}."} for i in range(3)]
+    server.routes["/bare.xml"] = Reply(body=rss(items + [items[0]]))  # the same entry twice, no GUID, no link
+    write_sources([{"name": "bare", "url": server.url("/bare.xml")}])
+    first = collect()
+    assert first.new_incidents == 3 and first.seen == 1
+    assert collect().new_incidents == 0
+    assert _count(session, Incident) == 3
+
+
+def test_links_shared_by_different_entries_are_not_trusted(
+    server: FeedServer, write_sources: SourcesWriter, collect: Callable[..., CollectReport], session: Session
+) -> None:
+    """A feed whose every entry links to its home page still yields one incident per entry."""
+    items = [{"title": f"Trial of activist {i} postponed", "link": "https://outlet.example/", "description": f"Trial {i}."} for i in range(4)]
+    server.routes["/home.xml"] = Reply(body=rss(items))
+    write_sources([{"name": "home", "url": server.url("/home.xml")}])
+    assert collect().new_incidents == 4
+    assert collect().new_incidents == 0
+
+
+def test_edited_entry_updates_an_untouched_incident(
+    server: FeedServer, write_sources: SourcesWriter, collect: Callable[..., CollectReport], session: Session
+) -> None:
+    server.routes["/e.xml"] = Reply(body=rss([{"title": "Activist detained", "link": "https://e.example/1", "guid": "e1",
+                                               "description": "First version."}]))
+    write_sources([{"name": "e", "url": server.url("/e.xml")}])
+    collect()
+    server.routes["/e.xml"] = Reply(body=rss([{"title": "Activist detained for 10 days", "link": "https://e.example/1",
+                                               "guid": "e1", "description": "Corrected version."}]))
+    report = collect()
+    assert report.new_incidents == 0 and report.updated == 1
+    session.expire_all()
+    incident = session.scalars(select(Incident)).one()
+    assert incident.title == "Activist detained for 10 days" and "Corrected" in incident.body
+
+
+def test_near_duplicates_become_candidates_never_merges(
+    server: FeedServer, write_sources: SourcesWriter, collect: Callable[..., CollectReport], session: Session
+) -> None:
+    server.routes["/x.xml"] = Reply(body=rss([
+        {"title": "Activist Nurgul Kaluova detained in Almaty ahead of elections", "link": "https://x.example/1", "guid": "x1"},
+        {"title": "Parliament adopts law on peaceful assemblies", "link": "https://x.example/2", "guid": "x2"},
+    ]))
+    server.routes["/y.xml"] = Reply(body=rss([
+        {"title": "Almaty police detain activist Nurgul Kaluova", "link": "https://y.example/9", "guid": "y9"},
+        {"title": "Weather: snow expected in Astana", "link": "https://y.example/10", "guid": "y10"},
+    ]))
+    write_sources([{"name": "x", "url": server.url("/x.xml")}, {"name": "y", "url": server.url("/y.xml")}])
+    report = collect()
+    assert report.new_incidents == 4 and report.near_duplicates == 1
+    pair = session.scalars(select(DuplicateCandidate)).one()
+    titles = {pair.incident.title, pair.other.title}
+    assert all("Kaluova" in t for t in titles) and pair.state == "open" and pair.score >= 65
+    assert all(i.state == "new" and i.merged_into_id is None for i in session.scalars(select(Incident)))
+
+
+def test_near_duplicates_are_found_against_earlier_incidents_of_any_origin(
+    server: FeedServer, write_sources: SourcesWriter, collect: Callable[..., CollectReport], session: Session
+) -> None:
+    volunteer = Incident(title="Searches at the homes of Shymkent activists Asanali and Temirlan", origin="volunteer")
+    session.add(volunteer)
+    session.commit()
+    server.routes["/z.xml"] = Reply(body=rss([{"title": "Police search homes of activists Asanali and Temirlan in Shymkent",
+                                               "link": "https://z.example/1", "guid": "z1"}]))
+    write_sources([{"name": "z", "url": server.url("/z.xml")}])
+    assert collect().near_duplicates == 1
+    assert session.scalars(select(DuplicateCandidate)).one().other_id == volunteer.id
+
+
+def test_near_index_ignores_unrelated_titles() -> None:
+    index = NearDuplicateIndex()
+    index.add(1, "Court sentences journalist Ivanov to five years under Article 174")
+    assert index.match("Football results from Almaty") == []
+    assert index.match("Journalist Ivanov sentenced to five years, Article 174")[0][0] == 1
