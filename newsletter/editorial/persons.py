@@ -1,0 +1,208 @@
+"""Persons of concern and their dated case timelines; counts by current status as of any date.
+
+A person's status on a day is the latest timeline entry on or before that day, so the summary of a
+past week can be reproduced exactly ("17 people are being held in prison, 8 have received
+suspended sentences ...", as in the seed report 003).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from newsletter import audit
+from newsletter.models import CASE_STATUSES, PERSON_CONSENT, PERSON_ROLES, CaseStatus, Incident, Person, User
+
+STATUS_LABELS: dict[str, str] = {
+    "summoned": "summoned for questioning",
+    "searched": "searched",
+    "detained": "detained",
+    "pre_trial_detention": "held in pre-trial detention",
+    "house_arrest": "under house arrest",
+    "charged": "charged",
+    "on_trial": "on trial",
+    "convicted_prison": "held in prison",
+    "restricted_freedom": "sentenced to restricted freedom",
+    "suspended_sentence": "received suspended sentences",
+    "fined": "fined",
+    "forced_psychiatric_examination": "sent for forced psychiatric examination",
+    "forced_psychiatric_placement": "forcibly held in a mental hospital",
+    "released": "released",
+    "acquitted": "acquitted",
+    "in_exile": "in exile",
+    "extradition_requested": "facing extradition requests",
+    "prosecution_continues": "still being prosecuted",
+}
+ROLE_LABELS = {r: r.replace("_", " ") for r in PERSON_ROLES}
+CONSENT_LABELS = {
+    "name": "may be named", "alias": "only by alias", "initials": "only by initials", "none": "never named",
+}
+PERSON_FIELDS = ("name", "alias", "city", "region", "country", "role", "consent", "notes")
+
+
+class PersonError(ValueError):
+    """A change to the register was refused; the message says why."""
+
+
+@dataclass
+class PersonRow:
+    person: Person
+    status: str | None
+    since: date | None
+
+    @property
+    def label(self) -> str:
+        return STATUS_LABELS.get(self.status or "", "no status recorded")
+
+
+def _clean_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    clean: dict[str, Any] = {}
+    for name, value in fields.items():
+        if name not in PERSON_FIELDS:
+            raise PersonError(f"{name}: not a field of a person")
+        value = (value or "").strip() if isinstance(value, str) or value is None else value
+        if name == "name":
+            if not value:
+                raise PersonError("name: a person needs a name (or the alias used for them)")
+            if len(value) > 300:
+                raise PersonError("name: at most 300 characters")
+        elif name == "alias":
+            value = value[:300] or None
+        elif name in ("city", "region", "country"):
+            value = value[:200] or None
+        elif name == "role":
+            if value and value not in PERSON_ROLES:
+                raise PersonError(f"role: '{value}' is not one of {', '.join(PERSON_ROLES)}")
+            value = value or None
+        elif name == "consent":
+            if value not in PERSON_CONSENT:
+                raise PersonError(f"consent: '{value}' is not one of {', '.join(PERSON_CONSENT)}")
+        elif name == "notes" and len(value) > 20_000:
+            raise PersonError("notes: at most 20000 characters")
+        clean[name] = value
+    return clean
+
+
+def create_person(session: Session, *, actor: User | str, **fields: Any) -> Person:
+    fields.setdefault("consent", "none")
+    clean = _clean_fields(fields)
+    if "name" not in clean:
+        raise PersonError("name: a person needs a name (or the alias used for them)")
+    person = Person(**clean)
+    session.add(person)
+    session.flush()
+    audit.record(session, actor=actor, action="person.create", entity_type="person", entity_id=person.id,
+                 changes={k: v for k, v in clean.items() if k != "notes"})
+    return person
+
+
+def update_person(session: Session, person: Person, *, actor: User | str, **fields: Any) -> dict[str, Any]:
+    clean = _clean_fields(fields)
+    changes = {k: {"from": getattr(person, k), "to": v} for k, v in clean.items() if getattr(person, k) != v}
+    for k, v in clean.items():
+        setattr(person, k, v)
+    if changes:
+        session.flush()
+        audit.record(session, actor=actor, action="person.update", entity_type="person", entity_id=person.id,
+                     changes=changes)
+    return changes
+
+
+def add_status(session: Session, person: Person, *, status: str, occurred_on: date | str | None, actor: User | str,
+               article: str | None = None, note: str = "", source_url: str | None = None,
+               incident_id: int | None = None) -> CaseStatus:
+    """Add a dated step to the case; each step must say where it is known from (a link or an incident)."""
+    if status not in CASE_STATUSES:
+        raise PersonError(f"status: '{status}' is not one of {', '.join(CASE_STATUSES)}")
+    if isinstance(occurred_on, str):
+        try:
+            occurred_on = date.fromisoformat(occurred_on.strip())
+        except ValueError:
+            raise PersonError(f"date: '{occurred_on}' is not a date (use YYYY-MM-DD)") from None
+    if occurred_on is None:
+        raise PersonError("date: each step of a case needs the date it happened")
+    source_url = (source_url or "").strip() or None
+    if source_url:
+        parts = urlsplit(source_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc or len(source_url) > 2000:
+            raise PersonError(f"source: '{source_url[:100]}' is not an http(s) link")
+    if incident_id is not None and session.get(Incident, incident_id) is None:
+        raise PersonError(f"source: there is no incident {incident_id}")
+    if not source_url and incident_id is None:
+        raise PersonError("source: give the link or the incident this step is known from")
+    entry = CaseStatus(person_id=person.id, status=status, occurred_on=occurred_on,
+                       article=(article or "").strip()[:100] or None, note=(note or "").strip(),
+                       source_url=source_url, incident_id=incident_id,
+                       created_by_id=actor.id if isinstance(actor, User) else None)
+    session.add(entry)
+    session.flush()
+    session.expire(person, ["statuses"])
+    audit.record(session, actor=actor, action="person.status", entity_type="person", entity_id=person.id,
+                 changes={"status": status, "occurred_on": occurred_on, "article": entry.article,
+                          "source_url": source_url, "incident": incident_id})
+    return entry
+
+
+def delete_status(session: Session, entry: CaseStatus, *, actor: User | str) -> None:
+    """Remove a mistaken step; the audit log keeps what it said."""
+    audit.record(session, actor=actor, action="person.status_delete", entity_type="person", entity_id=entry.person_id,
+                 changes={"status": entry.status, "occurred_on": entry.occurred_on, "source_url": entry.source_url,
+                          "incident": entry.incident_id})
+    person_id = entry.person_id
+    session.delete(entry)
+    session.flush()
+    person = session.get(Person, person_id)
+    if person is not None:
+        session.expire(person, ["statuses"])
+
+
+def _latest(as_of: date):  # type: ignore[no-untyped-def]
+    """Subquery: each person's latest status on or before `as_of` (ties: the entry recorded last)."""
+    rank = func.row_number().over(partition_by=CaseStatus.person_id,
+                                  order_by=(CaseStatus.occurred_on.desc(), CaseStatus.id.desc())).label("rank")
+    ranked = (select(CaseStatus.person_id, CaseStatus.status, CaseStatus.occurred_on, rank)
+              .where(CaseStatus.occurred_on <= as_of).subquery())
+    return select(ranked.c.person_id, ranked.c.status, ranked.c.occurred_on).where(ranked.c.rank == 1).subquery()
+
+
+def status_counts(session: Session, as_of: date) -> list[tuple[str, str, int]]:
+    """(status, label, count) of persons by their status on `as_of`, largest group first."""
+    latest = _latest(as_of)
+    rows = session.execute(select(latest.c.status, func.count()).group_by(latest.c.status)).all()
+    order = {s: i for i, s in enumerate(CASE_STATUSES)}
+    result = [(status, STATUS_LABELS[status], int(count)) for status, count in rows if status in STATUS_LABELS]
+    return sorted(result, key=lambda r: (-r[2], order[r[0]]))
+
+
+def summary_sentence(counts: list[tuple[str, str, int]]) -> str:
+    """'17 people: held in prison; 8: received suspended sentences; 1: forcibly held in a mental hospital.'"""
+    parts = [f"{count} {'person' if count == 1 else 'people'}: {label}" for _status, label, count in counts]
+    return "; ".join(parts) + "." if parts else ""
+
+
+def register(session: Session, *, as_of: date, q: str | None = None, status: str | None = None,
+             city: str | None = None, limit: int = 500) -> list[PersonRow]:
+    """The register with each person's status on `as_of`, filtered by name/alias, status and city."""
+    latest = _latest(as_of)
+    stmt = (select(Person, latest.c.status, latest.c.occurred_on)
+            .outerjoin(latest, latest.c.person_id == Person.id).order_by(Person.name, Person.id).limit(limit))
+    if q:
+        like = f"%{q.strip().lower()}%"
+        stmt = stmt.where(or_(func.lower(Person.name).like(like), func.lower(Person.alias).like(like)))
+    if status:
+        stmt = stmt.where(latest.c.status == status)
+    if city:
+        stmt = stmt.where(func.lower(Person.city) == city.strip().lower())
+    return [PersonRow(person, st, since) for person, st, since in session.execute(stmt).all()]
+
+
+def search_persons(session: Session, q: str, limit: int = 20) -> list[Person]:
+    like = f"%{(q or '').strip().lower()}%"
+    return list(session.scalars(select(Person).where(or_(func.lower(Person.name).like(like),
+                                                         func.lower(Person.alias).like(like)))
+                                .order_by(Person.name).limit(limit)))

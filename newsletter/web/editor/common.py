@@ -1,0 +1,38 @@
+"""Small helpers shared by the desk's route modules."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy.orm import Session
+
+from newsletter.web.templating import render
+
+
+def done(url: str, code: str, **query: Any) -> RedirectResponse:
+    """Redirect after a successful POST; the layout shows the fixed notice for `code`."""
+    args = {k: v for k, v in query.items() if v not in (None, "")} | {"done": code}
+    sep = "&" if "?" in url else "?"
+    return RedirectResponse(f"{url}{sep}{urlencode(args)}", status_code=303)
+
+
+def refused(request: Request, session: Session, template: str, context: Callable[[], dict[str, Any]], message: str,
+            *, status_code: int = 400, **extra: Any) -> HTMLResponse:
+    """Undo the request's partial work, rebuild the page's context and show it again with the reason."""
+    session.rollback()
+    return render(request, template, {**context(), **extra, "error": message}, status_code=status_code)
+
+
+def get_or_404(session: Session, model: type, ident: int, what: str) -> Any:
+    obj = session.get(model, ident)
+    if obj is None:
+        raise HTTPException(status_code=404, detail=f"There is no {what} {ident}.")
+    return obj
+
+
+def query_dict(request: Request) -> dict[str, str]:
+    return {k: v for k, v in request.query_params.items()}

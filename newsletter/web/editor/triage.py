@@ -1,0 +1,144 @@
+"""The triage queue and the incident page."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from newsletter.editorial import persons as persons_service
+from newsletter.editorial import search, service
+from newsletter.editorial.sections import list_sections
+from newsletter.editorial.states import allowed
+from newsletter.models import (
+    DATE_PRECISIONS, INCIDENT_KINDS, INCIDENT_STATES, LOCATION_PRECISIONS, ORIGINS, PUBLICATION_LEVELS, Attachment,
+    AuditLog, Incident, Source, Submission,
+)
+from newsletter.web.deps import get_session
+from newsletter.web.editor.auth import CurrentUser
+from newsletter.web.editor.common import done, get_or_404, query_dict, refused
+from newsletter.web.security import verify_csrf
+from newsletter.web.templating import render
+
+router = APIRouter()
+INCIDENT_TEMPLATE = "editor/incident.html.j2"
+
+
+@router.get("/editor/triage", response_class=HTMLResponse, include_in_schema=False)
+def triage(request: Request, user: CurrentUser, session: Session = Depends(get_session)) -> HTMLResponse:
+    filters, errors = search.parse_filters(query_dict(request))
+    page = search.triage_page(session, filters)
+    return render(request, "editor/triage.html.j2", {
+        "page": page, "f": filters, "filter_errors": errors, "states": INCIDENT_STATES, "origins": ORIGINS,
+        "sources": session.execute(select(Source.id, Source.name).order_by(Source.name)).all(),
+        "sections": list_sections(session),
+    }, status_code=400 if errors else 200)
+
+
+def incident_context(session: Session, incident: Incident, person_q: str = "") -> dict[str, Any]:
+    return {
+        "incident": incident,
+        "sources": service.sources_of(session, incident),
+        "sections": list_sections(session),
+        "attachments": session.scalars(select(Attachment).where(Attachment.incident_id == incident.id)
+                                       .order_by(Attachment.id)).all(),
+        "submissions": session.scalars(select(Submission).where(Submission.incident_id == incident.id)).all(),
+        "history": session.scalars(select(AuditLog).where(AuditLog.entity_type == "incident",
+                                                          AuditLog.entity_id == incident.id)
+                                   .order_by(AuditLog.id.desc()).limit(50)).all(),
+        "allowed": allowed(incident),
+        "body_html": Markup(service.sanitise_body(incident.body)),  # re-cleaned: never trust stored HTML
+        "person_q": person_q,
+        "person_matches": persons_service.search_persons(session, person_q) if person_q else [],
+        "kinds": INCIDENT_KINDS, "publications": PUBLICATION_LEVELS, "date_precisions": DATE_PRECISIONS,
+        "location_precisions": LOCATION_PRECISIONS, "status_labels": persons_service.STATUS_LABELS,
+    }
+
+
+@router.get("/editor/incidents/{incident_id}", response_class=HTMLResponse, include_in_schema=False)
+def incident_page(request: Request, incident_id: int, user: CurrentUser, session: Session = Depends(get_session),
+                  person_q: str = "") -> HTMLResponse:
+    incident = get_or_404(session, Incident, incident_id, "incident")
+    return render(request, INCIDENT_TEMPLATE, incident_context(session, incident, person_q.strip()[:200]))
+
+
+@router.post("/editor/incidents/{incident_id}/edit", include_in_schema=False)
+def edit_incident(
+    request: Request, incident_id: int, user: CurrentUser, session: Session = Depends(get_session),
+    csrf_token: Annotated[str, Form()] = "", title: Annotated[str, Form()] = "", summary: Annotated[str, Form()] = "",
+    body: Annotated[str, Form()] = "", kind: Annotated[str, Form()] = "", occurred_on: Annotated[str, Form()] = "",
+    date_precision: Annotated[str, Form()] = "day", city: Annotated[str, Form()] = "",
+    region: Annotated[str, Form()] = "", country: Annotated[str, Form()] = "",
+    location_precision: Annotated[str, Form()] = "city", publication: Annotated[str, Form()] = "",
+) -> Response:
+    verify_csrf(request, csrf_token)
+    incident = get_or_404(session, Incident, incident_id, "incident")
+    try:
+        service.update_incident(session, incident, actor=user, title=title, summary=summary, body=body, kind=kind,
+                                occurred_on=occurred_on, date_precision=date_precision, city=city, region=region,
+                                country=country, location_precision=location_precision, publication=publication)
+    except service.EditorialError as exc:
+        return refused(request, session, INCIDENT_TEMPLATE, lambda: incident_context(session, incident), str(exc))
+    return done(f"/editor/incidents/{incident_id}", "saved")
+
+
+@router.post("/editor/incidents/{incident_id}/sections", include_in_schema=False)
+def incident_sections(request: Request, incident_id: int, user: CurrentUser, session: Session = Depends(get_session),
+                      csrf_token: Annotated[str, Form()] = "",
+                      section: Annotated[list[str], Form()] = []) -> Response:  # noqa: B006 - FastAPI copies defaults
+    verify_csrf(request, csrf_token)
+    incident = get_or_404(session, Incident, incident_id, "incident")
+    try:
+        service.set_sections(session, incident, section, actor=user)
+    except service.EditorialError as exc:
+        return refused(request, session, INCIDENT_TEMPLATE, lambda: incident_context(session, incident), str(exc))
+    return done(f"/editor/incidents/{incident_id}", "saved")
+
+
+@router.post("/editor/incidents/{incident_id}/persons", include_in_schema=False)
+def incident_persons(request: Request, incident_id: int, user: CurrentUser, session: Session = Depends(get_session),
+                     csrf_token: Annotated[str, Form()] = "", person_id: Annotated[str, Form()] = "",
+                     action: Annotated[str, Form()] = "link") -> Response:
+    verify_csrf(request, csrf_token)
+    incident = get_or_404(session, Incident, incident_id, "incident")
+    current = [p.id for p in incident.persons]
+    try:
+        if not person_id.strip().isdigit():
+            raise service.EditorialError("choose a person to link (by id)")
+        pid = int(person_id)
+        wanted = [*current, pid] if action == "link" else [i for i in current if i != pid]
+        service.set_persons(session, incident, wanted, actor=user)
+    except service.EditorialError as exc:
+        return refused(request, session, INCIDENT_TEMPLATE, lambda: incident_context(session, incident), str(exc))
+    return done(f"/editor/incidents/{incident_id}", "saved")
+
+
+@router.post("/editor/incidents/{incident_id}/decide", include_in_schema=False)
+def decide(
+    request: Request, incident_id: int, user: CurrentUser, session: Session = Depends(get_session),
+    csrf_token: Annotated[str, Form()] = "", action: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "", question: Annotated[str, Form()] = "",
+    duplicate_of: Annotated[str, Form()] = "", section: Annotated[list[str] | None, Form()] = None,
+    set_sections: Annotated[str, Form()] = "",
+) -> Response:
+    verify_csrf(request, csrf_token)
+    incident = get_or_404(session, Incident, incident_id, "incident")
+    try:
+        keep = None
+        if action == "duplicate":
+            ref = duplicate_of.strip().lstrip("#")
+            if not ref.isdigit() or session.get(Incident, int(ref)) is None:
+                raise service.EditorialError(f"duplicate of: '{duplicate_of}' is not the number of an existing incident")
+            keep = session.get(Incident, int(ref))
+        sections = (section or []) if set_sections else None
+        state = service.decide(session, incident, action, actor=user, reason=reason, question=question,
+                               duplicate_of=keep, sections=sections)
+    except service.EditorialError as exc:
+        return refused(request, session, INCIDENT_TEMPLATE, lambda: incident_context(session, incident), str(exc),
+                       status_code=409)
+    code = {"new": "reopened"}.get(state, state)
+    return done(f"/editor/incidents/{incident_id}", code)

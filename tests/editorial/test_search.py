@@ -1,0 +1,105 @@
+"""Triage queue: every filter, full-text search on both backends, paging, bad filter values."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+
+from fastapi.testclient import TestClient
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from newsletter.editorial import search
+from newsletter.models import Incident
+from tests.editorial import factories as fx
+
+
+def _ids(session: Session, **params: str) -> list[int]:
+    f, errors = search.parse_filters(params)
+    assert errors == []
+    return [i.id for i in search.triage_page(session, f).items]
+
+
+def test_each_filter_narrows_the_queue(session: Session) -> None:
+    feed = fx.source(session, "Vlast")
+    other = fx.source(session, "Radio Azattyq")
+    t0 = datetime(2026, 11, 10, 12, tzinfo=timezone.utc)
+    a = fx.incident(session, "Activist detained in Almaty", src=feed, city="Almaty", occurred_on=date(2026, 11, 9),
+                    matched_keywords=["detained", "Article 174"], sections=["persecution"], created_at=t0)
+    b = fx.incident(session, "Blogger sent to psychiatric clinic", src=other, city="Oral",
+                    occurred_on=date(2026, 11, 12), matched_keywords=["psychiatric"],
+                    sections=["punitive-psychiatry"], created_at=t0 + timedelta(days=2))
+    c = fx.incident(session, "Volunteer report of a search", origin="volunteer", city="almaty",
+                    occurred_on=date(2026, 11, 14), created_at=t0 + timedelta(days=4))
+    d = fx.incident(session, "Accepted earlier", src=feed, state="accepted", created_at=t0)
+    e = fx.incident(session, "Off-topic item", src=feed, relevant=False, created_at=t0)
+    assert _ids(session) == [c.id, b.id, a.id]  # state=new by default, newest first, irrelevant hidden
+    assert _ids(session, state="accepted") == [d.id]
+    assert set(_ids(session, state="all")) == {a.id, b.id, c.id, d.id}
+    assert e.id in _ids(session, irrelevant="1")
+    assert _ids(session, origin="volunteer") == [c.id]
+    assert _ids(session, source=str(other.id)) == [b.id]
+    assert _ids(session, section="persecution") == [a.id]
+    assert _ids(session, occurred_from="2026-11-10", occurred_to="2026-11-13") == [b.id]
+    assert _ids(session, received_from="2026-11-12", received_to="2026-11-12") == [b.id]
+    assert _ids(session, city="ALMATY") == [c.id, a.id]
+    assert _ids(session, keyword="article 174") == [a.id]
+    assert _ids(session, keyword="psychiatric", city="Almaty") == []
+
+
+def test_full_text_matches_word_prefixes_in_title_summary_and_body(session: Session) -> None:
+    a = fx.incident(session, "Trade unionist sentenced", summary="Court in Zhanaozen gave four years.")
+    b = fx.incident(session, "Journalist summoned", body="<p>Questioned about a Facebook post on the rally</p>")
+    c = fx.incident(session, "Задержан активист в Уральске", summary="Статья 174")
+    assert _ids(session, q="zhanaozen") == [a.id]
+    assert _ids(session, q="sentence") == [a.id]  # prefix of "sentenced"
+    assert _ids(session, q="facebook rally") == [b.id]
+    assert _ids(session, q="facebook zhanaozen") == []  # every word must match
+    assert _ids(session, q="задерж") == [c.id]
+    assert _ids(session, q="174") == [c.id]
+    assert set(_ids(session, q='"); DROP TABLE incidents; --')) <= {a.id, b.id, c.id}  # no injection, no error
+
+
+def test_search_index_follows_edits_and_deletes(session: Session) -> None:
+    inc = fx.incident(session, "Picket in Aktobe")
+    assert _ids(session, q="aktobe") == [inc.id]
+    inc.title = "Picket in Shymkent"
+    session.flush()
+    assert _ids(session, q="aktobe") == []
+    assert _ids(session, q="shymkent") == [inc.id]
+    session.execute(delete(Incident).where(Incident.id == inc.id))
+    assert _ids(session, q="shymkent") == []
+
+
+def test_paging(session: Session) -> None:
+    base = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    made = [fx.incident(session, f"Item {n}", created_at=base + timedelta(minutes=n)).id for n in range(7)]
+    f, _ = search.parse_filters({"page": "2"})
+    page = search.triage_page(session, f, per_page=3)
+    assert [i.id for i in page.items] == list(reversed(made))[3:6]
+    assert page.total == 7 and page.has_next and page.has_previous
+    f3, _ = search.parse_filters({"page": "3"})
+    last = search.triage_page(session, f3, per_page=3)
+    assert [i.id for i in last.items] == [made[0]] and not last.has_next
+
+
+def test_bad_filter_values_are_reported_and_the_rest_still_applies(editor_client: TestClient, session: Session) -> None:
+    fx.incident(session, "Detention in Atyrau", city="Atyrau")
+    fx.incident(session, "Other city", city="Taraz")
+    response = editor_client.get("/editor/triage?state=bogus&occurred_from=yesterday&city=Atyrau&page=x")
+    assert response.status_code == 400
+    assert "state: unknown state &#39;bogus&#39;" in response.text
+    assert "is not a date (use YYYY-MM-DD)" in response.text
+    assert "Detention in Atyrau" in response.text and "Other city" not in response.text
+
+
+def test_triage_page_lists_and_links_with_filters_kept(editor_client: TestClient, session: Session) -> None:
+    feed = fx.source(session, "Vlast")
+    for n in range(55):
+        fx.incident(session, f"Arrest number {n}", src=feed, matched_keywords=["arrest"])
+    first = editor_client.get("/editor/triage?q=arrest&keyword=arrest")
+    assert first.status_code == 200
+    assert first.text.count('class="triage-row"') == 50
+    assert "55 incidents" in first.text
+    assert 'href="/editor/triage?state=new&amp;keyword=arrest&amp;q=arrest&amp;page=2"' in first.text
+    second = editor_client.get("/editor/triage?state=new&keyword=arrest&q=arrest&page=2")
+    assert second.text.count('class="triage-row"') == 5 and "Vlast" in second.text
