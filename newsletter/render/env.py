@@ -9,7 +9,6 @@ duration of one render, so one cached environment serves every language.
 from __future__ import annotations
 
 import gettext
-import textwrap
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -93,15 +92,26 @@ def paragraphs(text: str | None) -> list[str]:
 
 
 def wrap(text: str, width: int = 72, indent: str = "", first: str | None = None) -> str:
-    """Fill one paragraph for the plain-text part; long URLs are never broken."""
-    return textwrap.fill(
-        " ".join(text.split()),
-        width=width,
-        initial_indent=indent if first is None else first,
-        subsequent_indent=indent,
-        break_long_words=False,
-        break_on_hyphens=False,
-    )
+    """Fill one paragraph for the plain-text part; words (and so URLs) are never broken.
+
+    A greedy fill: textwrap gives the same result for plain prose but costs ten times as much,
+    and a 40-item issue wraps about 130 paragraphs.
+    """
+    lines: list[str] = []
+    line = indent if first is None else first
+    empty = True
+    for word in text.split():
+        if not empty and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line, empty = indent + word, False
+        elif empty:
+            line, empty = line + word, False
+        else:
+            line += " " + word
+    if empty:
+        return ""
+    lines.append(line)
+    return "\n".join(lines)
 
 
 def host(url: str) -> str:

@@ -50,7 +50,8 @@ class RenderedIssue:
 
 
 def issue_json(snapshot: Snapshot) -> str:
-    return json.dumps(public_json(snapshot), ensure_ascii=False, indent=2) + "\n"
+    """Compact JSON: the C encoder is only used without indentation, and machines read this file."""
+    return json.dumps(public_json(snapshot), ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
 def render_issue(snapshot: dict[str, Any] | Snapshot, settings: Settings) -> RenderedIssue:

@@ -19,7 +19,7 @@ class InvalidSnapshot(ValueError):
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, str_strip_whitespace=True)
 
 
 def _http_url(value: str) -> str:
