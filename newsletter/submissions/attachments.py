@@ -189,17 +189,17 @@ def _clean_pdf(data: bytes, name: str) -> bytes:
         if pdf.is_encrypted:
             raise AttachmentError(_("%(name)s: the PDF is encrypted. Send it without the password.", name=name))
         try:
-            for obj in pdf.objects:
-                if not isinstance(obj, (pikepdf.Dictionary, pikepdf.Stream)):
-                    continue
-                keys = set(obj.keys())
-                if keys.intersection(_PDF_ACTIVE) or obj.get("/S") in (pikepdf.Name.JavaScript, pikepdf.Name.Launch):
+            roots = [pdf.trailer, *pdf.objects]
+            for dictionary in _pdf_dictionaries(roots):
+                keys = set(dictionary.keys())
+                action = dictionary.get("/S")
+                if keys.intersection(_PDF_ACTIVE) or action in (pikepdf.Name.JavaScript, pikepdf.Name.Launch):
                     raise AttachmentError(_(
                         "%(name)s: the PDF contains scripts, automatic actions or embedded files, which could "
                         "reveal who you are. Print it to a new PDF, or send photos of its pages.", name=name))
                 for key in ("/Metadata", "/PieceInfo"):
                     if key in keys:
-                        del obj[key]
+                        del dictionary[key]
             if "/Info" in pdf.trailer:
                 del pdf.trailer["/Info"]
             for key in ("/Metadata", "/PieceInfo", "/OpenAction"):
@@ -212,6 +212,34 @@ def _clean_pdf(data: bytes, name: str) -> bytes:
         except (pikepdf.PdfError, OSError, ValueError, RuntimeError, TypeError):
             raise AttachmentError(_("%(name)s: the PDF is damaged and cannot be read.", name=name)) from None
     return out.getvalue()
+
+
+def _pdf_dictionaries(roots: list) -> list:
+    """Every dictionary of the file: each indirect object and the direct dictionaries nested in it
+    (an /OpenAction or /AA is often a direct dictionary inside the catalog or a page)."""
+    import pikepdf
+
+    found: list = []
+    seen: set[tuple[int, int]] = set()
+    stack = list(roots)
+    while stack:
+        obj = stack.pop()
+        if isinstance(obj, (pikepdf.Dictionary, pikepdf.Stream)):
+            if obj.is_indirect:
+                if obj.objgen in seen:
+                    continue
+                seen.add(obj.objgen)
+            found.append(obj)
+            stack.extend(v for v in obj.values() if _direct_container(v))
+        elif isinstance(obj, pikepdf.Array):
+            stack.extend(v for v in obj if _direct_container(v))
+    return found
+
+
+def _direct_container(value: object) -> bool:
+    import pikepdf
+
+    return isinstance(value, (pikepdf.Dictionary, pikepdf.Array)) and not value.is_indirect
 
 
 _OFFICE_ACTIVE = re.compile(r"(vbaProject\.bin|vbaData\.xml|/embeddings/|/activeX/|^Basic/|^Scripts/|^Object ?\d|"
