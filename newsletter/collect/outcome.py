@@ -30,6 +30,8 @@ class CollectReport:
     outcomes: list[FeedOutcome] = field(default_factory=list)
     sources_errors: list[str] = field(default_factory=list)
     elapsed: float = 0.0
+    parse_processes: int = 0  # worker processes used for parsing (0: parsed in a thread of this process)
+    parse_seconds: float = 0.0  # CPU time spent parsing, summed over feeds
 
     def _count(self, status: str) -> int:
         return sum(1 for o in self.outcomes if o.status == status)

@@ -139,6 +139,7 @@ class _Run:
     def _executor(self) -> Executor:
         workers = _workers()
         if len(self.jobs) >= POOL_MIN_FEEDS and workers > 1:
+            self.report.parse_processes = workers
             return ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
         return ThreadPoolExecutor(max_workers=1, thread_name_prefix="collect-parse")
 
@@ -163,6 +164,7 @@ class _Run:
                         except Exception as exc:  # a crashed worker process is this feed's failure
                             parsed = ParsedFeed(error=f"parser failed: {type(exc).__name__}: {exc}"[:500])
                         result.body = b""
+                        self.report.parse_seconds += parsed.seconds
                     self.results.put((result, parsed))
 
                 await asyncio.gather(*(one(job) for job in self.jobs))
@@ -203,7 +205,7 @@ class _Run:
         outcomes = []
         with self.runtime.session() as session:
             if self.near is None and any(p is not None and p.entries for _, p in batch):
-                self.near = _load_near_index(session, now)
+                self.near = _load_near_index(session)
             ids = [r.request.source_id for r, _ in batch]
             sources = {s.id: s for s in session.scalars(select(Source).where(Source.id.in_(ids)))}
             for result, parsed in batch:
@@ -224,7 +226,7 @@ class _Run:
         return outcomes
 
 
-def _load_near_index(session: Session, now: object) -> NearDuplicateIndex:
+def _load_near_index(session: Session) -> NearDuplicateIndex:
     """Recent incidents of every origin (volunteer reports too) that new entries are compared with."""
     index = NearDuplicateIndex()
     since = utcnow() - NEAR_WINDOW

@@ -1,0 +1,64 @@
+"""`newsletter collect` end to end: progress, summary, many feeds parsed on worker processes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from newsletter.collect.outcome import CollectReport
+from newsletter.models import Incident, IncidentSource
+from tests.collect.conftest import SourcesWriter
+from tests.collect.feedserver import FeedServer, Reply, rss
+
+
+def _feed(i: int, n: int = 5) -> bytes:
+    return rss([
+        {"title": f"Outlet {i} report {j}: activist {i * 100 + j} detained", "link": f"https://o{i}.example/{j}",
+         "guid": f"{i}-{j}", "description": f"&lt;p&gt;Report {j} of outlet {i}.&lt;/p&gt;",
+         "pubDate": "Wed, 18 Nov 2026 10:00:00 +0600"}
+        for j in range(n)
+    ])
+
+
+def test_collect_command_prints_a_summary_and_survives_a_failing_feed(
+    server: FeedServer, write_sources: SourcesWriter, cli, session: Session
+) -> None:
+    server.routes["/ok.xml"] = Reply(body=_feed(1))
+    server.routes["/down.xml"] = Reply(503, b"maintenance", {"Content-Type": "text/plain", "Retry-After": "60"})
+    write_sources([{"name": "ok", "url": server.url("/ok.xml")}, {"name": "down", "url": server.url("/down.xml")}])
+    out = " ".join(cli("collect", "--all").output.split())
+    assert "failed down: HTTP 503" in out
+    assert "2 feed(s)" in out and "1 fetched, 0 not modified, 1 failed" in out and "5 new incident(s)" in out
+    assert "duplicates: 0 same link as another feed" in out
+    again = " ".join(cli("collect").output.split())
+    assert "no feed is due" in again
+    assert session.scalar(select(func.count()).select_from(Incident)) == 5
+
+
+def test_collect_with_explicit_sources_file(server: FeedServer, write_sources: SourcesWriter, cli, tmp_path) -> None:
+    server.routes["/ok.xml"] = Reply(body=_feed(2, 2))
+    path = write_sources([{"name": "elsewhere", "url": server.url("/ok.xml")}], path=tmp_path / "other.toml")
+    out = " ".join(cli("collect", "--sources", str(path)).output.split())
+    assert "1 fetched" in out and "2 new incident(s)" in out
+    missing = cli("collect", "--sources", str(tmp_path / "nope.toml"), expect=2)
+    assert "does not exist" in missing.output
+
+
+def test_many_feeds_are_parsed_on_worker_processes(
+    server: FeedServer, write_sources: SourcesWriter, collect: Callable[..., CollectReport], session: Session
+) -> None:
+    feeds = []
+    for i in range(10):
+        server.routes[f"/f{i}.xml"] = Reply(body=_feed(i))
+        feeds.append({"name": f"outlet {i}", "url": server.url(f"/f{i}.xml")})
+    write_sources(feeds)
+    progress: list[tuple[int, int]] = []
+    report = collect(progress=lambda done, total, outcome: progress.append((done, total)))
+    assert report.parse_processes >= 2 or report.parse_processes == 0 and len(__import__("os").sched_getaffinity(0)) == 1
+    assert report.fetched == 10 and report.new_incidents == 50 and not report.failed
+    assert progress[-1] == (10, 10) and len(progress) == 10
+    # dates are normalised to UTC: 10:00 +0600 is 04:00 UTC
+    published = session.scalars(select(IncidentSource.published_at)).first()
+    assert published is not None and published.hour == 4 and published.utcoffset().total_seconds() == 0
