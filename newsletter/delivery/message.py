@@ -96,6 +96,9 @@ def _crlf(text: str) -> str:
 
 
 def _qp(text: str) -> bytes:
+    """Quoted-printable with CRLF everywhere: binascii picks CRLF for soft breaks when the data ends with one."""
+    if not text.endswith("\r\n"):
+        text += "\r\n"
     return binascii.b2a_qp(text.encode("utf-8"), istext=True)
 
 
@@ -138,10 +141,10 @@ class MessageFactory:
             "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
         ).encode("ascii")
         self._part_html = (
-            f"\r\n--{self.boundary}\r\nContent-Type: text/html; charset=utf-8\r\n"
+            f"--{self.boundary}\r\nContent-Type: text/html; charset=utf-8\r\n"
             "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
         ).encode("ascii")
-        self._end = f"\r\n--{self.boundary}--\r\n".encode("ascii")
+        self._end = f"--{self.boundary}--\r\n".encode("ascii")
         self._dkim_key = load_dkim_key(settings)
         self._date_cache: tuple[int, bytes] = (0, b"")
 

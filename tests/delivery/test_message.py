@@ -1,0 +1,111 @@
+"""The MIME message: structure, headers, per-recipient link, DKIM signature verified by dkimpy."""
+
+from __future__ import annotations
+
+import base64
+import re
+import subprocess
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import dkim
+import pytest
+
+from newsletter.config import load_settings
+from newsletter.delivery.message import PLACEHOLDER, DkimKeyError, MessageFactory, Recipient
+from newsletter.render import render_email
+from tests.delivery.helpers import snapshot
+
+
+class Rendered:
+    subject = "Weekly monitor: searches in Almaty — № 3"
+    text = f"Hello\n\nUnsubscribe: {PLACEHOLDER}\n.\nFrom here on\n"
+    html = f'<html><body><p>Hello</p><a href="{PLACEHOLDER}">Unsubscribe</a></body></html>'
+
+
+def _dkim_key(tmp_path: Path) -> tuple[Path, bytes]:
+    """A fresh 2048-bit test key (as `openssl genrsa` makes for a real selector) and its DNS TXT record."""
+    path = tmp_path / "dkim.pem"
+    subprocess.run(["openssl", "genrsa", "-traditional", "-out", str(path), "2048"], check=True, capture_output=True)
+    public = subprocess.run(["openssl", "rsa", "-in", str(path), "-pubout", "-outform", "DER"], check=True,
+                            capture_output=True).stdout
+    return path, b"v=DKIM1; k=rsa; p=" + base64.b64encode(public)
+
+
+def test_headers_and_structure(settings_env, monkeypatch) -> None:
+    monkeypatch.setenv("NEWSLETTER_UNSUBSCRIBE_MAILTO", "leave@example.org")
+    monkeypatch.setenv("NEWSLETTER_REPLY_TO", "desk@example.org")
+    settings = load_settings()
+    factory = MessageFactory(Rendered(), settings)
+    raw = factory.build(Recipient("anna@example.org", "Anna Ö.", "tok123tok123tok123tok123"), "<w47.1.2.abc@example.org>")
+    assert b"\n" not in raw.replace(b"\r\n", b"")  # CRLF only
+    msg = message_from_bytes(raw, policy=policy.default)
+    assert msg["From"] == "Test Newsletter <news@example.org>"
+    assert msg["To"].addresses[0].addr_spec == "anna@example.org"
+    assert msg["Subject"] == Rendered.subject
+    assert msg["Date"] and msg["Message-ID"] == "<w47.1.2.abc@example.org>"
+    assert msg["Reply-To"] == "desk@example.org"
+    assert msg["List-Id"] == '"Monitoring Newsletter" <newsletter.example.org>'
+    url = "http://127.0.0.1:8000/unsubscribe/tok123tok123tok123tok123"
+    assert msg["List-Unsubscribe"] == f"<{url}>, <mailto:leave@example.org?subject=unsubscribe%20tok123tok123tok123tok123>"
+    assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert msg.get_content_type() == "multipart/alternative"
+    parts = list(msg.iter_parts())
+    assert [p.get_content_type() for p in parts] == ["text/plain", "text/html"]  # text first, HTML last
+    assert f"Unsubscribe: {url}" in parts[0].get_content()
+    assert f'href="{url}"' in parts[1].get_content()
+    assert PLACEHOLDER not in parts[0].get_content() + parts[1].get_content()
+    assert ".\nFrom here on" in parts[0].get_content().replace("\r\n", "\n")
+
+
+def test_each_recipient_gets_their_own_link_without_rerendering(settings) -> None:
+    rendered = render_email(snapshot(), settings)
+    assert PLACEHOLDER in rendered.html and PLACEHOLDER in rendered.text
+    factory = MessageFactory(rendered, settings)
+    a = message_from_bytes(factory.build(Recipient("a@example.org", None, "A" * 43), "<1@x>"), policy=policy.default)
+    b = message_from_bytes(factory.build(Recipient("b@example.org", None, "B" * 43), "<2@x>"), policy=policy.default)
+    html_a, html_b = (m.get_body(("html",)).get_content() for m in (a, b))
+    assert "/unsubscribe/" + "A" * 43 in html_a and "B" * 43 not in html_a
+    assert "/unsubscribe/" + "B" * 43 in html_b
+    assert "/unsubscribe/" + "A" * 43 in a.get_body(("plain",)).get_content()
+    # No tracking: no remote images, no redirect links, nothing per reader but the unsubscribe link.
+    assert not re.search(r"<img[^>]+src=\"https?://", html_a)
+    assert html_a.replace("A" * 43, "X") == html_b.replace("B" * 43, "X")
+
+
+def test_dkim_signature_verifies_and_covers_unsubscribe_headers(settings_env, monkeypatch, tmp_path) -> None:
+    key_path, dns_record = _dkim_key(tmp_path)
+    monkeypatch.setenv("NEWSLETTER_DKIM_KEY_FILE", str(key_path))
+    monkeypatch.setenv("NEWSLETTER_DKIM_SELECTOR", "news2026")
+    monkeypatch.setenv("NEWSLETTER_DKIM_DOMAIN", "example.org")
+    factory = MessageFactory(Rendered(), load_settings())
+    raw = factory.build(Recipient("anna@example.org", None, "t" * 43), "<1.2.3@example.org>")
+
+    def dns(name: bytes, timeout: int = 5) -> bytes:
+        assert name == b"news2026._domainkey.example.org."
+        return dns_record
+
+    assert raw.startswith(b"DKIM-Signature:")
+    assert dkim.verify(raw, dnsfunc=dns)
+    signature = message_from_bytes(raw)["DKIM-Signature"]
+    signed = re.search(r"h=([^;]+)", signature.replace("\r\n", "").replace(" ", "")).group(1).lower().split(":")
+    assert {"list-unsubscribe", "list-unsubscribe-post", "list-id", "from", "subject", "to", "message-id"} <= set(signed)
+    tampered = raw.replace(b"<http://127.0.0.1:8000/unsubscribe/", b"<https://evil.example/unsubscribe/")
+    assert not dkim.verify(tampered, dnsfunc=dns)
+
+
+def test_unreadable_dkim_key_is_a_clear_error(settings_env, monkeypatch, tmp_path) -> None:
+    bad = tmp_path / "key.pem"
+    bad.write_text("not a key")
+    monkeypatch.setenv("NEWSLETTER_DKIM_KEY_FILE", str(bad))
+    monkeypatch.setenv("NEWSLETTER_DKIM_SELECTOR", "s")
+    monkeypatch.setenv("NEWSLETTER_DKIM_DOMAIN", "example.org")
+    with pytest.raises(DkimKeyError, match="not a PEM private key"):
+        MessageFactory(Rendered(), load_settings())
+
+
+def test_header_injection_in_names_is_neutralised(settings) -> None:
+    factory = MessageFactory(Rendered(), settings)
+    raw = factory.build(Recipient("a@example.org", "Eve\r\nBcc: victim@example.org", "t" * 43), "<1@x>")
+    msg = message_from_bytes(raw)
+    assert msg["Bcc"] is None
