@@ -14,8 +14,7 @@ from typing import Any
 
 from newsletter.config import Settings
 from newsletter.render.context import IssueView, build_view, issue_path
-from newsletter.render.email import render_template
-from newsletter.render.env import format_day, text_direction, use_language
+from newsletter.render.env import format_day, render_template, text_direction, use_language
 from newsletter.render.files import write_atomic
 from newsletter.render.issue import RenderedIssue, render_issue
 from newsletter.render.snapshot import InvalidSnapshot, Snapshot, parse_snapshot

@@ -15,7 +15,7 @@ import mjml
 
 from newsletter.config import Settings
 from newsletter.render.context import UNSUBSCRIBE_PLACEHOLDER, IssueView, build_view
-from newsletter.render.env import render_environment, use_language
+from newsletter.render.env import RenderError, render_template, use_language
 from newsletter.render.mjml_check import check_mjml
 from newsletter.render.snapshot import Snapshot, parse_snapshot
 
@@ -25,10 +25,6 @@ SUBJECT_TEMPLATE = "email/issue/subject.txt.j2"
 MJML_TEMPLATE = "email/issue/body.mjml.j2"
 TEXT_TEMPLATE = "email/issue/body.txt.j2"
 GMAIL_CLIP_BYTES = 102 * 1024
-
-
-class RenderError(Exception):
-    """A template could not be rendered; the message names the template and the cause."""
 
 
 @dataclass(frozen=True)
@@ -64,26 +60,6 @@ def tidy_text(text: str) -> str:
     """Trailing spaces off (except the "-- " signature separator), at most two blank lines in a row."""
     text = _TRAILING.sub("\n", text.replace("\n-- \n", "\n--\x00\n")).replace("--\x00", "-- ")
     return _BLANKS.sub("\n\n\n", text).strip("\n") + "\n"
-
-
-def _template_position(exc: BaseException) -> str:
-    """Where in which template file it failed: Jinja rewrites tracebacks to point at template lines."""
-    lineno = getattr(exc, "lineno", None)
-    filename = getattr(exc, "filename", None)
-    tb = exc.__traceback__
-    while tb is not None:
-        if tb.tb_frame.f_code.co_filename.endswith(".j2"):
-            filename, lineno = tb.tb_frame.f_code.co_filename, tb.tb_lineno
-        tb = tb.tb_next
-    return f"{filename} line {lineno}" if filename and lineno else ""
-
-
-def render_template(settings: Settings, name: str, context: dict[str, Any]) -> str:
-    try:
-        return render_environment(settings).get_template(name).render(context)
-    except Exception as exc:  # noqa: BLE001 - any template error becomes one clear message
-        where = _template_position(exc)
-        raise RenderError(f"template {name}{f' ({where})' if where else ''}: {type(exc).__name__}: {exc}") from exc
 
 
 def mjml_to_html(source: str) -> str:

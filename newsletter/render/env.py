@@ -31,6 +31,10 @@ _translations: ContextVar[gettext.NullTranslations] = ContextVar("render_transla
 _locale: ContextVar[Locale] = ContextVar("render_locale", default=Locale("en"))
 
 
+class RenderError(Exception):
+    """A template could not be rendered; the message names the template and the cause."""
+
+
 @lru_cache(maxsize=32)
 def _catalog(language: str) -> gettext.NullTranslations:
     return gettext.translation("messages", localedir=str(LOCALE_DIR), languages=[language], fallback=True)
@@ -145,3 +149,23 @@ def _environment(template_dirs: tuple[Path, ...]) -> Environment:
 def render_environment(settings: Settings) -> Environment:
     """The shared environment for these settings' template folders (built once per folder list)."""
     return _environment(tuple(Path(d).resolve() for d in settings.template_dirs))
+
+
+def _template_position(exc: BaseException) -> str:
+    """Where in which template file it failed: Jinja rewrites tracebacks to point at template lines."""
+    lineno = getattr(exc, "lineno", None)
+    filename = getattr(exc, "filename", None)
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.endswith(".j2"):
+            filename, lineno = tb.tb_frame.f_code.co_filename, tb.tb_lineno
+        tb = tb.tb_next
+    return f"{filename} line {lineno}" if filename and lineno else ""
+
+
+def render_template(settings: Settings, name: str, context: dict[str, Any]) -> str:
+    try:
+        return render_environment(settings).get_template(name).render(context)
+    except Exception as exc:  # noqa: BLE001 - any template error becomes one clear message
+        where = _template_position(exc)
+        raise RenderError(f"template {name}{f' ({where})' if where else ''}: {type(exc).__name__}: {exc}") from exc

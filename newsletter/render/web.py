@@ -6,8 +6,7 @@ from typing import Any
 
 from newsletter.config import Settings
 from newsletter.render.context import IssueView
-from newsletter.render.email import RenderError, render_template
-from newsletter.render.env import render_environment
+from newsletter.render.env import RenderError, render_environment, render_template
 
 ISSUE_TEMPLATE = "web/archive/issue.html.j2"
 INDEX_TEMPLATE = "web/archive/index.html.j2"
