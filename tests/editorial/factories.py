@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from newsletter.models import DuplicateCandidate, Incident, IncidentSource, Section, Source
+from newsletter.models import DuplicateCandidate, Incident, IncidentSource, Section, Source  # noqa: F401 - re-exported
 
 _n = itertools.count(1)
 

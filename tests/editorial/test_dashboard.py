@@ -1,0 +1,48 @@
+"""Dashboard: waiting per source and per day, the weekly SVG chart, sources in error."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from newsletter.editorial import dashboard
+from tests.editorial import factories as fx
+
+
+def test_dashboard_figures(session: Session) -> None:
+    feed = fx.source(session, "Vlast")
+    now = datetime.now(timezone.utc)
+    for _ in range(3):
+        fx.incident(session, "feed item", src=feed, created_at=now)
+    fx.incident(session, "volunteer", origin="volunteer", created_at=now - timedelta(days=1))
+    fx.incident(session, "done", src=feed, state="accepted", created_at=now)
+    assert dashboard.waiting_by_source(session) == [("Vlast", 3), ("channel: volunteer", 1)]
+    assert dashboard.waiting_by_day(session) == [(now.date(), 3), (now.date() - timedelta(days=1), 1)]
+    assert dashboard.waiting_total(session) == 4
+
+
+def test_weekly_chart_counts_by_section(session: Session) -> None:
+    today = date(2026, 11, 20)  # Friday of ISO week 47
+    fx.incident(session, "a", occurred_on=date(2026, 11, 16), sections=["persecution"])
+    fx.incident(session, "b", occurred_on=date(2026, 11, 17), sections=["persecution", "international"])
+    fx.incident(session, "c", occurred_on=date(2026, 11, 10), sections=["international"])
+    fx.incident(session, "too old", occurred_on=date(2026, 8, 1), sections=["persecution"])
+    fx.incident(session, "rejected", occurred_on=date(2026, 11, 16), sections=["persecution"], state="rejected")
+    chart = dashboard.weekly_by_section(session, today=today)
+    assert chart.weeks[-1] == date(2026, 11, 16) and len(chart.weeks) == 12
+    assert chart.series["Intensified political persecution"][-1] == 2
+    assert chart.series["International corner"][-2:] == [1, 1]
+    svg = dashboard.chart_svg(chart)
+    assert svg.startswith("<svg") and "<script" not in svg and "http://" not in svg.replace("http://www.w3.org/2000/svg", "")
+    assert "week of 2026-11-16: 2" in svg
+
+
+def test_dashboard_page(editor_client: TestClient, session: Session) -> None:
+    broken = fx.source(session, "Broken feed", error_count=4, last_error="HTTP 503")
+    fx.incident(session, "waiting", src=broken)
+    page = editor_client.get("/editor/")
+    assert page.status_code == 200
+    assert "Triage: 1 waiting" in page.text and "Broken feed" in page.text and "HTTP 503" in page.text
+    assert "<svg" in page.text and 'role="img"' in page.text
