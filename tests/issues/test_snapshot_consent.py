@@ -109,3 +109,40 @@ def test_case_update_on_a_protected_person(session: Session, settings: Settings,
     assert out["text"] == ("Status as of 10 November 2026: in pre-trial detention (Article 405). "
                            "A civil activist's detention in Zhambyl Region was extended.")
     assert out["place"] == "Zhambyl Region, Kazakhstan" and out["links"] == [] and out["date"] == "2026-11-10"
+
+
+def test_persons_summary_counts_statuses_on_the_issue_date_without_names(session: Session, settings: Settings,
+                                                                         make_incident, make_person) -> None:
+    from newsletter.render import render_issue
+
+    for n, (status, day) in enumerate([("convicted_prison", 1), ("convicted_prison", 5), ("forced_psychiatric_placement", 9)]):
+        person = make_person(f"Protected Person{n}", consent="none")
+        person.statuses.append(CaseStatus(status="detained", occurred_on=date(2026, 10, 1)))
+        person.statuses.append(CaseStatus(status=status, occurred_on=date(2026, 11, day)))
+    later = make_person("Released Later", consent="none")
+    later.statuses.append(CaseStatus(status="convicted_prison", occurred_on=date(2026, 11, 2)))
+    later.statuses.append(CaseStatus(status="released", occurred_on=date(2026, 11, 30)))  # after the issue's week
+    session.flush()
+    make_incident("Activist detained")
+    issue = draft_issue(session, settings=settings, period="2026-W47", actor="cli")
+    assert build_snapshot(session, issue, settings=settings)["persons_summary"] is None
+    issue.show_persons_summary = True
+    snap = build_snapshot(session, issue, settings=settings)
+    assert snap["persons_summary"]["as_of"] == "2026-11-22"
+    counts = {c["status"]: c["count"] for c in snap["persons_summary"]["counts"]}
+    assert counts == {"convicted_prison": 3, "forced_psychiatric_placement": 1}
+    assert all(c["label"] for c in snap["persons_summary"]["counts"])
+    rendered = render_issue(snap, settings)
+    assert "held in prison" in rendered.email_text
+    assert "Person0" not in rendered.email_text + rendered.web_html + rendered.issue_json
+
+
+def test_a_protected_person_is_not_named_in_another_items_text(session: Session, settings: Settings,
+                                                              consent_issue: Issue) -> None:
+    public = next(i for i in consent_issue.items if i.incident and i.incident.publication == "public")
+    public.text = "Aya Sadvakasova had monitored the protest with Raigul Sadyrbaeva and Zhanmurat Ashtaev."
+    session.flush()
+    snap = build_snapshot(session, consent_issue, settings=settings)
+    text = next(i["text"] for s in snap["sections"] for i in s["items"] if i["id"] == public.id)
+    assert text == "Aya Sadvakasova had monitored the protest with R. S. and a civil activist."
+    assert_no_protected_words(json.dumps(snap, ensure_ascii=False))
