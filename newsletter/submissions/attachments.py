@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import os
 import re
 import secrets
@@ -35,6 +36,9 @@ from newsletter.submissions.i18n import _
 MAX_FILES = 10
 MAX_IMAGE_PIXELS = 50_000_000  # a bigger "photo" is a decompression bomb, not evidence
 Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+# At DEBUG level Pillow logs every EXIF tag it parses, GPS position and camera owner included:
+# the very metadata this module strips must not reach the logs either.
+logging.getLogger("PIL").setLevel(max(logging.INFO, logging.getLogger("PIL").level))
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 ODT = "application/vnd.oasis.opendocument.text"
