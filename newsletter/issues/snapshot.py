@@ -18,7 +18,7 @@ from newsletter.config import Settings
 from newsletter.issues import consent
 from newsletter.issues.consent import ConsentViolation, Redactor
 from newsletter.issues.sections import item_section, sections_in_order
-from newsletter.models import CaseStatus, Incident, Issue, IssueItem, Person, Section
+from newsletter.models import CaseStatus, Incident, Issue, IssueItem, Person
 
 SNAPSHOT_VERSION = 1
 STATUS_LABELS = {
@@ -255,6 +255,3 @@ def _persons_summary(session: Session, as_of: date) -> dict[str, Any]:
            for status, label, count in status_counts(session, as_of) if count]
     return {"as_of": as_of.isoformat(), "counts": out}
 
-
-def section_of(session: Session, slug: str) -> Section | None:
-    return session.scalar(select(Section).where(Section.slug == slug))

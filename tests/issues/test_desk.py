@@ -12,7 +12,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from newsletter.config import Settings
 from newsletter.models import AuditLog, Incident, Issue
 from newsletter.runtime import Runtime
 from newsletter.web.app import create_app

@@ -260,7 +260,7 @@ def _local_time(text: str, settings: Settings) -> datetime:
 
 
 @router.post("/editor/issues/{issue_id}/test-send", include_in_schema=False)
-def test_send(request: Request, issue_id: int, user: CurrentUser, csrf_token: Csrf = "",
+def send_test_copy(request: Request, issue_id: int, user: CurrentUser, csrf_token: Csrf = "",
               addresses: Annotated[str, Form(max_length=4000)] = "", session: Session = Depends(get_session),
               runtime: Runtime = Depends(get_runtime)) -> Response:
     """Send the issue as readers will get it to a few addresses (no subscriber is mailed)."""
