@@ -16,7 +16,7 @@ from newsletter.logs import configure_logging
 from newsletter.runtime import Runtime
 
 F = TypeVar("F", bound=Callable[..., Any])
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 
 
 class State:

@@ -30,4 +30,5 @@ def configure_logging(settings: Settings) -> None:
     root.setLevel(settings.log_level)
     # Access logs would record client addresses: they are never enabled.
     logging.getLogger("uvicorn.access").disabled = True
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    for noisy in ("httpx", "alembic", "mail.log"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

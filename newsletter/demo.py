@@ -1,0 +1,365 @@
+"""`newsletter demo`: the whole weekly cycle on bundled, fictional demo data, through the real code.
+
+Feeds in feeds/demo/ are served from a loopback HTTP server and collected by the real collector;
+volunteer reports go through the submission service; simple demo rules triage and tag; the week's
+issue is drafted, approved, published to the archive and sent through a loopback SMTP server
+(aiosmtpd) that keeps every message as an .eml file. Running it twice adds no duplicates.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from email.utils import format_datetime
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from newsletter.config import PROJECT_ROOT
+from newsletter.db import utcnow
+from newsletter.models import CaseStatus, Incident, Person, Subscriber, User
+from newsletter.runtime import Runtime
+
+DEMO_DIR = PROJECT_ROOT / "feeds" / "demo"
+DEMO_ACTOR = "demo"
+DEMO_EDITOR = "demo-editor@example.org"
+DEMO_SUBSCRIBERS = (
+    ("diplomat@embassy.example", "en"),
+    ("journalist@newsroom.example", "en"),
+    ("analyst@ngo.example", "ru"),
+)
+_DATE_TOKEN = re.compile(r"@(RFC822|ISO):(\d+)@")
+
+# Demo triage rules: which section an accepted incident goes to, by words in its title or text.
+SECTION_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("punitive-psychiatry", ("psychiatric", "psychoneurological", "mental")),
+    ("international", ("MEP", "UN ", "EU ", "European Parliament", "Special Rapporteur")),
+    ("legislation", ("law", "draft law", "register")),
+    ("solidarity", ("solidarity", "raised funds", "collect money", "support")),
+    ("repression", ("journalist", "blogger", "fined")),
+    ("persecution", ("detained", "detention", "charged", "searched", "searches", "custody", "arrest")),
+)
+
+
+def week_dates(today: date) -> tuple[date, date]:
+    monday = today - timedelta(days=today.weekday())
+    return monday, monday + timedelta(days=6)
+
+
+def fill_dates(text: str, now: datetime) -> str:
+    """Replace @RFC822:N@ / @ISO:N@ with N days ago (at 09:00 UTC), never before this week's Monday."""
+    monday, _ = week_dates(now.date())
+
+    def when(days: int) -> datetime:
+        day = max(now.date() - timedelta(days=days), monday)
+        return datetime.combine(day, time(9, 0), tzinfo=timezone.utc)
+
+    def repl(match: re.Match[str]) -> str:
+        moment = when(int(match.group(2)))
+        return format_datetime(moment) if match.group(1) == "RFC822" else moment.isoformat()
+
+    return _DATE_TOKEN.sub(repl, text)
+
+
+class _FeedHandler(SimpleHTTPRequestHandler):
+    """Serves feeds/demo with the date tokens filled in; quiet (no access log)."""
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server API
+        path = DEMO_DIR / self.path.lstrip("/").split("?", 1)[0]
+        if path.parent != DEMO_DIR or not path.is_file():
+            self.send_error(404)
+            return
+        body = fill_dates(path.read_text(encoding="utf-8"), utcnow()).encode()
+        ctype = "application/atom+xml" if path.suffix == ".atom" else "application/rss+xml"
+        self.send_response(200)
+        self.send_header("Content-Type", f"{ctype}; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        pass
+
+
+@contextmanager
+def feed_server() -> Iterator[str]:
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(_FeedHandler, directory=str(DEMO_DIR)))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+class _EmlSink:
+    """aiosmtpd handler that writes every accepted message to a numbered .eml file."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.count = 0
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        with self.lock:
+            self.count += 1
+            existing = len(list(self.folder.glob("*.eml")))
+            rcpt = re.sub(r"[^A-Za-z0-9@._-]", "_", envelope.rcpt_tos[0])
+            (self.folder / f"{existing + 1:04d}-{rcpt}.eml").write_bytes(envelope.original_content or envelope.content)
+        return "250 OK"
+
+
+@contextmanager
+def smtp_server(folder: Path) -> Iterator[tuple[str, _EmlSink]]:
+    from aiosmtpd.controller import Controller
+
+    folder.mkdir(parents=True, exist_ok=True)
+    sink = _EmlSink(folder)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield f"smtp://127.0.0.1:{port}", sink
+    finally:
+        controller.stop()
+
+
+@dataclass
+class DemoReport:
+    lines: list[str] = field(default_factory=list)
+
+    def add(self, console: Console, text: str) -> None:
+        self.lines.append(text)
+        console.print(text)
+
+
+DEMO_REPORTS: tuple[dict[str, Any], ...] = (
+    {
+        "external_id": "demo-volunteer-1",
+        "data": {
+            "title": "Pensioner summoned to the prosecutor's office over a WhatsApp group",
+            "what": "Our volunteer reports that Saule Nurlanovna, a pensioner from Tasqala who administers a "
+                    "WhatsApp group of 300 residents, was summoned to the prosecutor's office and warned that "
+                    "sharing news about the protests could lead to charges under Article 174.",
+            "kind": "summons", "city": "Tasqala", "region": "Tasqala Region", "country": "Karastan",
+            "persons": [{"name": "Saule Nurlanovna", "role": "citizen"}],
+            "consent": "names", "language": "en",
+        },
+    },
+    {
+        "external_id": "demo-volunteer-2",
+        "data": {
+            "title": "Relatives of an exiled blogger questioned by police",
+            "what": "The parents of a blogger who lives in exile were questioned for four hours at the police "
+                    "station in Koktobe about their son's YouTube channel. Officers told them to persuade him "
+                    "to stop publishing. The family asks not to be named.",
+            "kind": "pressure_on_relatives", "city": "Koktobe", "region": "East Region", "country": "Karastan",
+            "persons": [{"name": "Timur Kasenov", "role": "blogger"}],
+            "consent": "no_names", "language": "en",
+        },
+    },
+    {
+        "external_id": "demo-volunteer-3",
+        "data": {
+            "what": "Two leaflet distributors were searched and held for three hours in Ustyurt City; they do "
+                    "not want their case to be made public.",
+            "kind": "search", "city": "Ustyurt City", "region": "West Region", "country": "Karastan",
+            "persons": [{"name": "Aidos B.", "role": "activist", "is_alias": True}],
+            "consent": "count_only", "language": "en",
+        },
+    },
+)
+
+DEMO_PERSONS: tuple[tuple[str, str, str, tuple[tuple[str, int, str | None], ...]], ...] = (
+    # name, city, role, ((status, days ago, article), ...)
+    ("Daniyar Omarov", "Almet", "activist", (("detained", 2, None), ("charged", 1, "Article 174"))),
+    ("Marat Seitkali", "Zhanakent", "trade_unionist", (("detained", 4, None), ("pre_trial_detention", 3, None))),
+    ("Gulnara Akhmetova", "Sarybel", "blogger", (("searched", 9, None), ("charged", 1, "Article 174"))),
+    ("Yerlan Bekov", "Tasqala", "journalist", (("fined", 0, None),)),
+    ("Askar Temirov", "Almet", "activist", (("convicted_prison", 400, "Article 174"),)),
+    ("Dana Sultanova", "Koktobe", "activist", (("suspended_sentence", 200, "Article 405"),)),
+)
+
+
+def _section_for(incident: Incident) -> str:
+    text = f"{incident.title} {incident.summary} {incident.body}"
+    if incident.suggested_section:
+        return incident.suggested_section
+    for slug, words in SECTION_RULES:
+        if any(w.lower() in text.lower() for w in words):
+            return slug
+    return "persecution"
+
+
+def _demo_editor(session: Session) -> User:
+    import secrets
+
+    from newsletter.editorial.users import create_user, get_by_email
+
+    user = get_by_email(session, DEMO_EDITOR)
+    if user is None:
+        user = create_user(session, email=DEMO_EDITOR, password=secrets.token_urlsafe(24), role="editor", actor=DEMO_ACTOR)
+    return user
+
+
+def _submit_reports(session: Session, rt: Runtime) -> int:
+    from newsletter.submissions.schema import SubmissionIn
+    from newsletter.submissions.service import create_submission
+
+    created = 0
+    for report in DEMO_REPORTS:
+        if session.scalar(select(Incident.id).where(Incident.external_id == report["external_id"])):
+            continue
+        data = dict(report["data"], occurred_on=utcnow().date() - timedelta(days=1))
+        incident, _code = create_submission(session, SubmissionIn(**data), settings=rt.settings, channel="form")
+        incident.external_id = report["external_id"]
+        created += 1
+    return created
+
+
+def _register_persons(session: Session, today: date) -> int:
+    added = 0
+    for name, city, role, timeline in DEMO_PERSONS:
+        if session.scalar(select(Person.id).where(Person.name == name)):
+            continue
+        person = Person(name=name, city=city, country="Karastan", role=role, consent="name")
+        for status, days_ago, article in timeline:
+            person.statuses.append(CaseStatus(status=status, occurred_on=today - timedelta(days=days_ago),
+                                              article=article, note="demo data"))
+        session.add(person)
+        added += 1
+    session.flush()
+    return added
+
+
+def _triage(session: Session, editor: User) -> dict[str, int]:
+    """Demo rules: merge strong duplicate candidates, accept relevant new incidents into a section."""
+    from newsletter.editorial.service import decide, merge_incidents
+    from newsletter.models import DuplicateCandidate
+
+    counts = {"merged": 0, "accepted": 0, "persons_linked": 0}
+    for cand in session.scalars(select(DuplicateCandidate).where(DuplicateCandidate.state == "open")):
+        keep, dup = sorted((cand.incident, cand.other), key=lambda i: i.id)
+        if dup.state in ("new", "needs_info") and keep.state not in ("duplicate",):
+            merge_incidents(session, dup, keep, actor=editor)
+            counts["merged"] += 1
+    persons = {p.name: p for p in session.scalars(select(Person))}
+    for incident in session.scalars(
+        select(Incident).where(Incident.state == "new", Incident.relevant.is_(True)).order_by(Incident.id)
+    ):
+        text = f"{incident.title} {incident.summary} {incident.body}"
+        for name, person in persons.items():
+            if name in text and person not in incident.persons:
+                incident.persons.append(person)
+                counts["persons_linked"] += 1
+        decide(session, incident, "accept", actor=editor, sections=[_section_for(incident)])
+        counts["accepted"] += 1
+    return counts
+
+
+def _import_subscribers(session: Session, rt: Runtime, folder: Path) -> int:
+    from newsletter.delivery.service import import_subscribers
+
+    csv_path = folder / "demo-subscribers.csv"
+    csv_path.write_text("email,language\n" + "".join(f"{e},{lang}\n" for e, lang in DEMO_SUBSCRIBERS))
+    before = len(session.scalars(select(Subscriber.id)).all())
+    import_subscribers(session, csv_path, source="demo data", settings=rt.settings)
+    session.flush()
+    return len(session.scalars(select(Subscriber.id)).all()) - before
+
+
+def run_demo(rt: Runtime, *, console: Console) -> DemoReport:
+    """Run the weekly cycle on demo data and say what happened and where the results are."""
+    from newsletter.collect.service import run_collect
+    from newsletter.delivery.service import run_send
+    from newsletter.issues.errors import IssueLocked
+    from newsletter.issues.service import approve_issue, draft_issue, publish_issue
+
+    if rt.settings.mode == "production":
+        raise RuntimeError("newsletter demo writes fictional data into the database; it refuses to run in production mode")
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every SMTP line
+    report = DemoReport()
+    work = rt.settings.data_dir / "demo"
+    work.mkdir(parents=True, exist_ok=True)
+    mail_dir = work / "mail"
+    with feed_server() as feeds_url, smtp_server(mail_dir) as (smtp_url, sink):
+        settings = rt.settings.model_copy(update={"allow_loopback_feeds": True, "smtp_url": smtp_url})
+        demo_rt = Runtime(settings)
+        demo_rt.__dict__["engine"] = rt.engine  # share the pool; only settings differ
+        sources = work / "sources.toml"
+        sources.write_text((DEMO_DIR / "sources.toml").read_text().replace("@BASE@", feeds_url))
+
+        report.add(console, f"[bold]1. Collect[/bold] demo feeds served from {feeds_url}")
+        collected = run_collect(demo_rt, force_all=True, sources_file=sources)
+        report.add(console, f"   {collected.fetched} feeds fetched, {len(collected.failed)} failed, "
+                            f"{collected.new_incidents} new incidents ({collected.irrelevant} kept out of triage "
+                            f"by the keyword rules), {collected.same_link} same-link and "
+                            f"{collected.near_duplicates} near-duplicate reports")
+        for name, reason in collected.failed:
+            report.add(console, f"   [red]{name}: {reason}[/red]")
+
+        today = utcnow().astimezone(settings.tz).date()
+        with demo_rt.session() as session:
+            submitted = _submit_reports(session, demo_rt)
+            persons = _register_persons(session, today)
+        report.add(console, f"[bold]2. Volunteer reports[/bold]: {submitted} new (publish with names, without names, count only)")
+        report.add(console, f"   persons of concern registered: {persons} new")
+
+        with demo_rt.session() as session:
+            editor = _demo_editor(session)
+            triage = _triage(session, editor)
+        report.add(console, f"[bold]3. Triage[/bold] by demo rules: {triage['accepted']} accepted into sections, "
+                            f"{triage['merged']} duplicates merged, {triage['persons_linked']} persons linked")
+
+        with demo_rt.session() as session:
+            editor = _demo_editor(session)
+            try:
+                issue = draft_issue(session, settings=settings, actor=editor)
+                if not issue.title:
+                    issue.title = f"{settings.org_name}: the week in review"
+                if not issue.intro:
+                    issue.intro = ("This week our volunteers and partners registered new detentions, charges under "
+                                   "Article 174 and a forced psychiatric placement. Below are the cases whose "
+                                   "subjects agreed to be named, and a count of those who did not.")
+                if issue.state == "draft":
+                    approve_issue(session, issue, user=editor, settings=settings)
+                folder = publish_issue(session, issue, settings=settings, actor=editor)
+                report.add(console, f"[bold]4. Issue[/bold] no. {issue.number} ({issue.period}): "
+                                    f"{len(issue.items)} items, approved and published")
+            except IssueLocked as exc:
+                from newsletter.issues.service import resolve_issue
+
+                issue = resolve_issue(session, "latest")
+                folder = Path(settings.issues_dir) / issue.period
+                report.add(console, f"[bold]4. Issue[/bold] {exc}")
+            issue_id = issue.id
+            added = _import_subscribers(session, demo_rt, work)
+        report.add(console, f"   web page and email: {folder}/index.html, {folder}/email.html, {folder}/email.txt")
+        report.add(console, f"   archive: {settings.issues_dir}/index.html and {settings.issues_dir}/feed.xml")
+
+        with demo_rt.session() as session:
+            from newsletter.models import Issue
+
+            issue = session.get(Issue, issue_id)
+        sent = run_send(demo_rt, issue)
+        report.add(console, f"[bold]5. Send[/bold] to {len(DEMO_SUBSCRIBERS)} demo subscribers ({added} new): "
+                            f"{sent.sent} sent now, {sent.already_done} already sent before, {sent.failed} failed")
+        report.add(console, f"   messages received by the loopback SMTP server: {mail_dir}/*.eml")
+    report.add(console, "Next: [bold]newsletter serve[/bold], then open http://127.0.0.1:8000/issues/ "
+                        "(archive), /submit (volunteer form), /editor/ (desk; add an account with "
+                        "`newsletter users add --email you@example.org --role admin`).")
+    return report

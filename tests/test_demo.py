@@ -1,0 +1,72 @@
+"""`newsletter demo` runs the whole weekly cycle end to end, and a second run adds nothing."""
+
+from __future__ import annotations
+
+import email
+import json
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from newsletter.config import Settings
+from newsletter.models import Delivery, Incident, IncidentSource, Issue, Person, Source, Subscriber
+
+
+def _counts(session: Session) -> dict[str, int]:
+    return {
+        model.__tablename__: session.scalar(select(func.count()).select_from(model)) or 0
+        for model in (Incident, IncidentSource, Issue, Person, Source, Subscriber, Delivery)
+    }
+
+
+def test_demo_runs_the_weekly_cycle_twice_without_duplicates(cli: Any, session: Session, settings: Settings) -> None:
+    first = cli("demo")
+    out = first.output
+    for step in ("1. Collect", "2. Volunteer reports", "3. Triage", "4. Issue", "5. Send"):
+        assert step in out
+    assert "0 failed" in out
+
+    issue = session.scalar(select(Issue))
+    assert issue is not None and issue.state == "sent" and issue.snapshot is not None
+    folder = Path(settings.issues_dir) / issue.period
+    for name in ("email.html", "email.txt", "index.html", "issue.json", "subject.txt"):
+        assert (folder / name).stat().st_size > 0, name
+    assert (Path(settings.issues_dir) / "index.html").exists()
+    assert (Path(settings.issues_dir) / "feed.xml").exists()
+
+    # Feeds went through the real collector: several sources, one incident reported by two feeds.
+    feeds = session.scalars(select(Source).where(Source.kind == "feed")).all()
+    assert len(feeds) == 4 and all(f.last_success_at is not None for f in feeds)
+    multi = session.execute(
+        select(IncidentSource.incident_id).group_by(IncidentSource.incident_id).having(func.count() > 1)
+    ).all()
+    assert multi, "the article republished by a second feed should be one incident with two sources"
+    # Scripts and javascript: links from the demo feeds were sanitised away.
+    bodies = " ".join(session.scalars(select(Incident.body)))
+    assert "<script" not in bodies and "javascript:" not in bodies and "onclick" not in bodies
+
+    # Consent: the count-only report is counted, never shown; the no-names report shows no name or city.
+    snapshot_text = json.dumps(issue.snapshot)
+    outputs = snapshot_text + "".join((folder / n).read_text() for n in ("email.html", "email.txt", "index.html"))
+    assert "Aidos" not in outputs and "Ustyurt City" not in outputs
+    assert "Timur Kasenov" not in outputs and "Koktobe about" not in outputs
+    assert issue.snapshot["withheld"]["incidents"] >= 1
+    assert "Article 174" in outputs
+
+    # Every demo subscriber got exactly one copy, kept as .eml by the loopback SMTP server.
+    mails = sorted((Path(settings.data_dir) / "demo" / "mail").glob("*.eml"))
+    assert len(mails) == 3
+    recipients = sorted(email.message_from_bytes(m.read_bytes())["To"] for m in mails)
+    assert recipients == ["analyst@ngo.example", "diplomat@embassy.example", "journalist@newsroom.example"]
+    msg = email.message_from_bytes(mails[0].read_bytes())
+    assert msg.get_content_type() == "multipart/alternative"
+    assert msg["List-Unsubscribe"]
+    assert " ".join(msg["Subject"].split()) == (folder / "subject.txt").read_text().strip()
+
+    before = _counts(session)
+    second = cli("demo")
+    assert "0 new" in second.output and "3 already sent" in second.output
+    assert _counts(session) == before
+    assert len(list((Path(settings.data_dir) / "demo" / "mail").glob("*.eml"))) == 3
