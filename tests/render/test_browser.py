@@ -14,12 +14,15 @@ from tests.render.builders import make_snapshot, series
 
 pytestmark = pytest.mark.browser
 
-PAGES = ["/issues/", "/issues/2026-W48/", "/issues/2026-W48/email.html"]
+PAGES = ["/issues/", "/issues/2026-W48/", "/issues/2026-W48/email.html", "/issues/2026-W45/",
+         "/issues/2026-W45/email.html"]  # W45 is in Arabic: right to left
 
 
 @pytest.fixture
 def archive_url(live_server: str, settings: Settings) -> str:
     snaps = series(2, items=4) + [make_snapshot(40, number=4, period="2026-W48", language="en")]
+    snaps[0]["issue"].update(language="ar", title="أوقفوا الاضطهاد السياسي")
+    snaps[0]["sections"][0]["title"] = "قمع الأصوات المستقلة"
     snaps[-1]["sections"][0]["items"][0]["headline"] = "A very long headline with an unbreakable " + "x" * 80
     snaps[-1]["sections"][0]["items"][0]["links"].append(
         {"url": "https://example.org/" + "very-long-path/" * 12, "title": ""})
