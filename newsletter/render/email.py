@@ -62,12 +62,23 @@ def tidy_text(text: str) -> str:
     return _BLANKS.sub("\n\n\n", text).strip("\n") + "\n"
 
 
+_POSITION = re.compile(r"at position (\d+):(\d+)")
+
+
 def mjml_to_html(source: str) -> str:
     """MJML -> HTML with no font imports; comments stripped (they only add weight)."""
     try:
         return mjml.mjml2html(source, fonts={}, disable_comments=True)
     except Exception as exc:  # noqa: BLE001 - MRML raises plain exceptions for invalid markup
-        raise RenderError(f"MJML could not be rendered: {exc}") from exc
+        message = str(exc)
+        found = _POSITION.search(message)
+        if found:
+            # MRML counts bytes; say which line of the rendered MJML it is and show it.
+            start = len(source.encode()[: int(found.group(1))].decode(errors="ignore"))
+            line = source.count("\n", 0, start) + 1
+            text = source.splitlines()[line - 1].strip() if source.splitlines() else ""
+            message += f" (line {line} of the rendered MJML: {text[:120]!r})"
+        raise RenderError(f"MJML could not be rendered: {message}") from exc
 
 
 def render_email_view(view: IssueView, settings: Settings) -> RenderedEmail:

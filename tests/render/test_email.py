@@ -80,6 +80,21 @@ def test_broken_user_template_is_reported_as_a_warning(snapshot40: dict[str, Any
     assert "mj-txt" in caplog.text
 
 
+def test_invalid_mjml_is_a_clear_error(render_settings: Settings, tmp_path: Any) -> None:
+    from newsletter.render import RenderError
+
+    folder = tmp_path / "mytemplates" / "email" / "issue"
+    folder.mkdir(parents=True)
+    # MRML refuses whitespace between head elements unless it contains a line break.
+    (folder / "body.mjml.j2").write_text(
+        "<mjml>\n<mj-head>\n<mj-title>{{ v.title }}</mj-title>  <mj-preview>x</mj-preview>\n</mj-head>\n"
+        "<mj-body></mj-body>\n</mjml>\n")
+    settings = render_settings.model_copy(update={"templates_dir": tmp_path / "mytemplates"})
+    with pytest.raises(RenderError, match=r"MJML could not be rendered: .* \(line 3 of the rendered MJML: "
+                                          r"'<mj-title>Please, listen"):
+        render_email(make_snapshot(1), settings)
+
+
 def test_forty_items_stay_under_gmail_clipping(snapshot40: dict[str, Any], render_settings: Settings) -> None:
     email = render_email(snapshot40, render_settings)
     assert sum(len(s["items"]) for s in snapshot40["sections"]) == 40
@@ -97,6 +112,7 @@ def test_lang_dir_preheader_and_dark_mode(snapshot40: dict[str, Any], render_set
     preheader = snapshot40["issue"]["preheader"]
     hidden = re.search(r'<div style="display:none;[^"]*">([^<]*)</div>', email.html)
     assert hidden and hidden.group(1).startswith(preheader[:40])
+    assert hidden.group(1).endswith("&#847;&zwnj;&nbsp;" * 20)  # nothing else leaks into the inbox preview
     assert f"<title>{email.subject}</title>" in email.html
 
     rtl = make_snapshot(3, language="ar")
