@@ -1,0 +1,1 @@
+"""Operations: the scheduler's jobs, its lease, status, backups and the editors' digest."""

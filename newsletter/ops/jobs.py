@@ -1,0 +1,370 @@
+"""The recurring jobs: what each does, when it runs, and how one run is recorded.
+
+Every run, by the scheduler or by hand (`newsletter jobs run NAME`), goes through run_job():
+a JobRun row (running -> ok | skipped | error), and exactly one log line with the outcome.
+A job's body returns a one-line summary, raises Skip when there was nothing to do, or raises
+anything else to fail; failures never escape run_job, so one job cannot stop the others.
+
+Missed-run policy (after downtime, or when a run takes longer than the interval):
+- every job coalesces: however many runs were missed, it runs once;
+- polling jobs (collect, send, retry, bounces) have no grace limit and also run at once
+  whenever a scheduler becomes active, because each only acts on what is due now;
+- the weekly draft runs if at most `DRAFT_GRACE` late, the digest if at most `DIGEST_GRACE`
+  late; later than that the run is recorded as `missed` and the next regular time applies;
+- a scheduled issue is sent only if the send starts at most `settings.send_grace_minutes`
+  after `Issue.scheduled_for`; later than that it is left for an editor (it shows in
+  `newsletter status` and in the digest) who sends it by hand or schedules it again.
+  A send that has started is always completed: the outbox sends each subscriber one copy.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from newsletter.config import Settings
+from newsletter.models import Issue, JobRun
+from newsletter.ops.clock import Clock, SystemClock
+from newsletter.ops.triggers import LocalTimeTrigger
+from newsletter.runtime import Runtime
+
+log = logging.getLogger("newsletter.jobs")
+
+DRAFT_GRACE = timedelta(hours=24)
+DIGEST_GRACE = timedelta(hours=12)
+HOUSEKEEPING_GRACE = timedelta(hours=24)
+JOB_RUNS_KEPT = timedelta(days=30)
+DETAIL_MAX = 4000
+RETRY_DELAYS = (60, 300, 900, 1800, 3600)  # seconds after the 1st, 2nd, ... consecutive failure
+
+
+class Skip(Exception):
+    """Nothing to do this time; the message says why (recorded as outcome `skipped`)."""
+
+
+@dataclass(frozen=True)
+class JobContext:
+    runtime: Runtime
+    clock: Clock
+    scheduled_for: datetime | None = None
+    by: str = "scheduler"  # "scheduler" or "hand"
+
+    @property
+    def settings(self) -> Settings:
+        return self.runtime.settings
+
+
+@dataclass(frozen=True)
+class Schedule:
+    trigger: BaseTrigger
+    text: str  # human form, also used to notice that a setting changed
+    polling: bool  # True: runs at once when a scheduler becomes active
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    name: str
+    description: str
+    body: Callable[[JobContext], str]
+    schedule: Callable[[Settings, datetime], Schedule]
+    grace: timedelta | None = None  # None: a late run always runs (coalesced)
+    enabled: Callable[[Settings], bool] = field(default=lambda s: True)
+    retry: bool = False  # after a failure, try again soon instead of at the next regular time
+
+
+@dataclass(frozen=True)
+class RunResult:
+    job: str
+    outcome: str  # ok | skipped | error | missed
+    detail: str
+    seconds: float
+    run_id: int | None = None
+
+
+# ------------------------------------------------------------------ schedules
+
+
+def every(minutes: int) -> Callable[[Settings, datetime], Schedule]:
+    def build(settings: Settings, now: datetime) -> Schedule:
+        return Schedule(IntervalTrigger(minutes=minutes, start_date=now, timezone=settings.tz),
+                        f"every {minutes} min", polling=True)
+
+    return build
+
+
+def _hhmm(value: str) -> tuple[int, int]:
+    hh, mm = value.split(":")
+    return int(hh), int(mm)
+
+
+def draft_schedule(settings: Settings, now: datetime) -> Schedule:
+    hour, minute = _hhmm(settings.draft_time)
+    trigger = LocalTimeTrigger(day_of_week=settings.draft_weekday, hour=hour, minute=minute, timezone=settings.tz)
+    return Schedule(trigger, f"{settings.draft_weekday} {settings.draft_time} {settings.timezone}", polling=False)
+
+
+def digest_schedule(settings: Settings, now: datetime) -> Schedule:
+    hour, minute = _hhmm(settings.digest_time)
+    trigger = LocalTimeTrigger(hour=hour, minute=minute, timezone=settings.tz)
+    return Schedule(trigger, f"daily {settings.digest_time} {settings.timezone}", polling=False)
+
+
+def housekeeping_schedule(settings: Settings, now: datetime) -> Schedule:
+    trigger = LocalTimeTrigger(hour=4, minute=17, timezone=settings.tz)
+    return Schedule(trigger, f"daily 04:17 {settings.timezone}", polling=False)
+
+
+# ------------------------------------------------------------------ job bodies
+
+
+def collect(ctx: JobContext) -> str:
+    from newsletter.collect.service import run_collect
+
+    report = run_collect(ctx.runtime)
+    if report.feeds_due == 0 and not report.sources_errors:
+        raise Skip(f"no feed due ({report.feeds_total} enabled)")
+    detail = (f"{report.feeds_due} of {report.feeds_total} feed(s) due: {report.fetched} fetched, "
+              f"{report.not_modified} not modified, {len(report.failed)} failed; "
+              f"{report.new_incidents} new incident(s), {report.duplicates} duplicate(s)")
+    if report.sources_errors:
+        detail += f"; sources file: {len(report.sources_errors)} error(s): {report.sources_errors[0]}"
+    return detail
+
+
+def draft(ctx: JobContext) -> str:
+    from newsletter.issues.errors import IssueLocked
+    from newsletter.issues.periods import current_period
+    from newsletter.issues.service import draft_issue
+
+    settings = ctx.settings
+    period = current_period(settings.period, settings.tz, ctx.clock.now())
+    with ctx.runtime.session() as session:
+        try:
+            issue = draft_issue(session, settings=settings, period=period, actor="scheduler")
+        except IssueLocked as exc:
+            raise Skip(str(exc)) from None
+        return f"issue {issue.number} ({issue.period}) drafted with {len(issue.items)} item(s)"
+
+
+_sending: set[int] = set()
+_sending_lock = threading.Lock()
+
+
+@contextmanager
+def _claim_issue(issue_id: int) -> Iterator[bool]:
+    """One send per issue at a time in this process (the send and retry jobs may both see it)."""
+    with _sending_lock:
+        mine = issue_id not in _sending
+        if mine:
+            _sending.add(issue_id)
+    try:
+        yield mine
+    finally:
+        if mine:
+            with _sending_lock:
+                _sending.discard(issue_id)
+
+
+def overdue_issues(session: Session, *, settings: Settings, now: datetime) -> list[Issue]:
+    """Scheduled issues whose send time passed more than the grace ago: they wait for an editor."""
+    limit = now - timedelta(minutes=settings.send_grace_minutes)
+    return list(session.scalars(
+        select(Issue).where(Issue.state == "scheduled", Issue.scheduled_for.is_not(None), Issue.scheduled_for < limit)
+        .order_by(Issue.scheduled_for)
+    ))
+
+
+def send_scheduled(ctx: JobContext) -> str:
+    from newsletter.delivery.service import run_send
+
+    now = ctx.clock.now()
+    grace = timedelta(minutes=ctx.settings.send_grace_minutes)
+    with ctx.runtime.session() as session:
+        due = list(session.scalars(
+            select(Issue).where(Issue.state == "scheduled", Issue.scheduled_for.is_not(None), Issue.scheduled_for <= now)
+            .order_by(Issue.scheduled_for)
+        ))
+    if not due:
+        raise Skip("no scheduled issue is due")
+    lines, overdue = [], []
+    for issue in due:
+        assert issue.scheduled_for is not None
+        late = now - issue.scheduled_for
+        if late > grace:
+            overdue.append(f"issue {issue.number} ({issue.period}) was due {_ago(late)} ago")
+            continue
+        with _claim_issue(issue.id) as mine:
+            if not mine:
+                continue
+            report = run_send(ctx.runtime, issue)
+        lines.append(f"issue {issue.number} ({issue.period}): {report.sent} sent, {report.failed} failed, "
+                     f"{report.remaining} remaining, now {report.issue_state}")
+    if overdue:
+        lines.append("left for an editor (later than the send grace of "
+                     f"{ctx.settings.send_grace_minutes} min): " + "; ".join(overdue))
+        log.warning("scheduled send overdue, not sent without an editor: %s", "; ".join(overdue))
+    if not lines:
+        raise Skip("the due issue is being sent by another job")
+    return " | ".join(lines)
+
+
+def retry_deliveries(ctx: JobContext) -> str:
+    """Resume sends that are under way: temporary failures waiting for their retry, or a crashed sender."""
+    from newsletter.delivery.service import run_send
+
+    with ctx.runtime.session() as session:
+        sending = list(session.scalars(select(Issue).where(Issue.state == "sending").order_by(Issue.number)))
+    if not sending:
+        raise Skip("no send under way")
+    lines = []
+    for issue in sending:
+        with _claim_issue(issue.id) as mine:
+            if not mine:
+                continue
+            report = run_send(ctx.runtime, issue)
+        lines.append(f"issue {issue.number} ({issue.period}): {report.sent} sent, {report.failed} failed, "
+                     f"{report.remaining} remaining, now {report.issue_state}")
+    if not lines:
+        raise Skip("every send under way is already being worked on")
+    return " | ".join(lines)
+
+
+def bounces(ctx: JobContext) -> str:
+    from newsletter.delivery.bounces import imap_mailbox
+    from newsletter.delivery.service import process_bounces
+
+    with imap_mailbox(ctx.settings) as box:
+        messages = box.fetch_unseen()
+        if not messages:
+            raise Skip("no new message in the bounce mailbox")
+        with ctx.runtime.session() as session:
+            report = process_bounces(session, messages, settings=ctx.settings)
+        box.mark_seen()
+    return (f"{report.messages} message(s): {report.hard} hard bounce(s), {report.soft} soft, "
+            f"{report.unsubscribed} unsubscribe request(s); {report.bounced_subscribers} subscriber(s) now bounced")
+
+
+def digest(ctx: JobContext) -> str:
+    from newsletter.ops.digest import send_digest
+
+    return send_digest(ctx.runtime, now=ctx.clock.now(), scheduled=ctx.by == "scheduler")
+
+
+def housekeeping(ctx: JobContext) -> str:
+    cutoff = ctx.clock.now() - JOB_RUNS_KEPT
+    with ctx.runtime.session() as session:
+        deleted = session.execute(delete(JobRun).where(JobRun.started_at < cutoff)).rowcount
+    return f"{deleted} job run record(s) older than {JOB_RUNS_KEPT.days} days removed"
+
+
+def _ago(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 120:
+        return f"{minutes} min"
+    hours = minutes // 60
+    return f"{hours} h" if hours < 48 else f"{hours // 24} days"
+
+
+JOBS: dict[str, JobSpec] = {spec.name: spec for spec in (
+    JobSpec("collect", "fetch the feeds that are due (each source at its own interval)", collect,
+            lambda s, now: every(s.collect_every_minutes)(s, now)),
+    JobSpec("draft", "draft the running period's issue from accepted incidents", draft, draft_schedule,
+            grace=DRAFT_GRACE, retry=True),
+    JobSpec("send", "send approved issues whose scheduled time has come", send_scheduled, every(1)),
+    JobSpec("retry", "resume sends under way (temporary failures, interrupted senders)", retry_deliveries, every(5)),
+    JobSpec("bounces", "read bounces from the IMAP mailbox (when NEWSLETTER_IMAP_URL is set)", bounces, every(15),
+            enabled=lambda s: bool(s.imap_url)),
+    JobSpec("digest", "email editors when reports wait for triage or sources have failed for a day", digest,
+            digest_schedule, grace=DIGEST_GRACE, retry=True),
+    JobSpec("housekeeping", f"remove job run records older than {JOB_RUNS_KEPT.days} days", housekeeping,
+            housekeeping_schedule, grace=HOUSEKEEPING_GRACE),
+)}
+
+
+def enabled_jobs(settings: Settings, registry: dict[str, JobSpec] | None = None) -> list[JobSpec]:
+    return [spec for spec in (registry or JOBS).values() if spec.enabled(settings)]
+
+
+# ------------------------------------------------------------------ running and recording
+
+
+def run_job(spec: JobSpec, ctx: JobContext) -> RunResult:
+    """Run one job now, record it, log one line; never raises for the job's own failures."""
+    started = ctx.clock.now()
+    with ctx.runtime.session() as session:
+        row = JobRun(job=spec.name, started_at=started, outcome="running", detail=f"started by {ctx.by}")
+        session.add(row)
+        session.flush()
+        run_id = row.id
+    t0 = time.perf_counter()
+    try:
+        detail, outcome = spec.body(ctx), "ok"
+    except Skip as exc:
+        detail, outcome = str(exc), "skipped"
+    except Exception as exc:  # noqa: BLE001 - a failing job is recorded, never allowed to stop the scheduler
+        detail, outcome = _describe_error(exc), "error"
+    seconds = time.perf_counter() - t0
+    with ctx.runtime.session() as session:
+        row = session.get(JobRun, run_id)
+        if row is not None:  # housekeeping may not remove a running row, but be safe
+            row.finished_at = ctx.clock.now()
+            row.outcome = outcome
+            row.detail = detail[:DETAIL_MAX]
+    summary = detail.splitlines()[0] if detail else ""
+    level = logging.ERROR if outcome == "error" else logging.INFO
+    log.log(level, "job %s %s in %.1fs (%s): %s", spec.name, outcome, seconds, ctx.by, summary)
+    return RunResult(spec.name, outcome, detail, seconds, run_id)
+
+
+def record_missed(runtime: Runtime, spec: JobSpec, scheduled_for: datetime, now: datetime) -> RunResult:
+    """A run that came later than the job's grace: recorded and logged, not run."""
+    late = now - scheduled_for
+    detail = (f"not run: due at {scheduled_for.isoformat(timespec='minutes')}, {_ago(late)} late, "
+              f"more than the grace of {_ago(spec.grace or timedelta())}")
+    with runtime.session() as session:
+        session.add(JobRun(job=spec.name, started_at=now, finished_at=now, outcome="missed", detail=detail))
+    log.warning("job %s missed: %s", spec.name, detail)
+    return RunResult(spec.name, "missed", detail, 0.0)
+
+
+def retry_delay(runtime: Runtime, name: str) -> timedelta | None:
+    """Delay before retrying a failed job, growing with consecutive failures; None once they are exhausted."""
+    with runtime.session() as session:
+        outcomes = session.scalars(
+            select(JobRun.outcome).where(JobRun.job == name, JobRun.outcome != "running")
+            .order_by(JobRun.started_at.desc(), JobRun.id.desc()).limit(len(RETRY_DELAYS) + 1)
+        ).all()
+    failures = 0
+    for outcome in outcomes:
+        if outcome != "error":
+            break
+        failures += 1
+    if failures == 0 or failures > len(RETRY_DELAYS):
+        return None
+    return timedelta(seconds=RETRY_DELAYS[failures - 1])
+
+
+def run_by_hand(runtime: Runtime, name: str, *, clock: Clock | None = None,
+                registry: dict[str, JobSpec] | None = None) -> RunResult:
+    """`newsletter jobs run NAME`: the same body and record as a scheduled run."""
+    jobs = registry or JOBS
+    if name not in jobs:
+        raise KeyError(f"no job named {name!r}; the jobs are: {', '.join(jobs)}")
+    return run_job(jobs[name], JobContext(runtime, clock or SystemClock(), by="hand"))
+
+
+def _describe_error(exc: BaseException) -> str:
+    first = f"{type(exc).__name__}: {exc}".strip()
+    tail = "".join(traceback.format_exception(exc)[-6:])
+    return f"{first}\n{tail}"
