@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from newsletter.render.env import _gettext, _ngettext, format_day, paragraphs, text_direction
+from newsletter.render.env import translate, translate_plural, format_day, paragraphs, text_direction
 from newsletter.render.snapshot import Link, Snapshot
 
 UNSUBSCRIBE_PLACEHOLDER = "%%UNSUBSCRIBE_URL%%"
@@ -103,12 +103,12 @@ def withheld_line(snapshot: Snapshot) -> str | None:
     if w.incidents <= 0:
         return None
     if w.cities > 0:
-        cities = _ngettext("%(num)d city", "%(num)d cities", w.cities)
-        return _ngettext(
+        cities = translate_plural("%(num)d city", "%(num)d cities", w.cities)
+        return translate_plural(
             "%(num)d further case in %(cities)s is not published for the safety of those involved.",
             "%(num)d further cases in %(cities)s are not published for the safety of those involved.",
             w.incidents, cities=cities)
-    return _ngettext(
+    return translate_plural(
         "%(num)d further case is not published for the safety of those involved.",
         "%(num)d further cases are not published for the safety of those involved.",
         w.incidents)
@@ -147,7 +147,7 @@ def build_view(snapshot: Snapshot) -> IssueView:
             if len(email_links) < len(it.links):
                 # Sources off our own site are linked from the web page only, never from the email.
                 refs.append(web_url)
-                email_links.append(RefLink(_gettext("Sources and details"), web_url, len(refs)))
+                email_links.append(RefLink(translate("Sources and details"), web_url, len(refs)))
             items.append(ItemView(
                 id=it.id, anchor=anchor, headline=it.headline, paragraphs=paragraphs(it.text),
                 date_label=format_day(it.date, it.date_precision), place=it.place, kind=it.kind,
@@ -155,9 +155,9 @@ def build_view(snapshot: Snapshot) -> IssueView:
             ))
         sections.append(SectionView(slug=section.slug, anchor=f"section-{section.slug}", title=section.title,
                                     description=section.description, items=items))
-    number_label = _gettext("No. %(number)d", number=meta.number)
-    period_label = _gettext("%(start)s – %(end)s", start=format_day(meta.period_start), end=format_day(meta.period_end))
-    title = meta.title.strip() or _gettext("Issue %(number)d", number=meta.number)
+    number_label = translate("No. %(number)d", number=meta.number)
+    period_label = translate("%(start)s – %(end)s", start=format_day(meta.period_start), end=format_day(meta.period_end))
+    title = meta.title.strip() or translate("Issue %(number)d", number=meta.number)
     intro = paragraphs(meta.intro)
     preheader = " ".join(meta.preheader.split()) or (intro[0][:140] if intro else period_label)
     subject = " ".join(f"{org.name} {number_label}: {title}".split())

@@ -65,12 +65,12 @@ def use_language(language: str) -> Iterator[None]:
         _locale.reset(t2)
 
 
-def _gettext(message: str, **variables: Any) -> str:
+def translate(message: str, **variables: Any) -> str:
     text = _translations.get().gettext(message)
     return text % variables if variables else text
 
 
-def _ngettext(singular: str, plural: str, n: int, **variables: Any) -> str:
+def translate_plural(singular: str, plural: str, n: int, **variables: Any) -> str:
     text = _translations.get().ngettext(singular, plural, n)
     return text % ({"num": n} | variables)
 
@@ -83,7 +83,7 @@ def format_day(value: date | None, precision: str = "day") -> str:
     if precision == "month":
         return format_skeleton("yMMMM", value, locale=locale)
     if precision == "week":
-        return _gettext("week of %(date)s", date=format_date(value, "long", locale=locale))
+        return translate("week of %(date)s", date=format_date(value, "long", locale=locale))
     return format_date(value, "long", locale=locale)
 
 
@@ -141,7 +141,7 @@ def _environment(template_dirs: tuple[Path, ...]) -> Environment:
         keep_trailing_newline=True,
         auto_reload=True,
     )
-    env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.install_gettext_callables(translate, translate_plural, newstyle=True)  # type: ignore[attr-defined]
     env.filters.update(format_day=format_day, paragraphs=paragraphs, wrap=wrap, underline=underline, host=host)
     return env
 
