@@ -145,3 +145,16 @@ def test_items_can_be_edited_moved_and_reordered(session: Session, settings: Set
         issue_items.move_item(session, issue, b, "nowhere", actor="cli")
     actions = session.scalars(select(AuditLog.action).where(AuditLog.entity_type == "issue")).all()
     assert {"issue.item_reordered", "issue.item_moved", "issue.item_edited"} <= set(actions)
+
+
+def test_item_text_starts_from_the_summary_or_the_bodys_first_paragraph(session: Session, settings: Settings,
+                                                                        make_incident) -> None:
+    make_incident("With summary", summary="Editor's two sentences. Really.", body="<p>Ignored body.</p>")
+    make_incident("Body only", body="<p>First &amp; <b>bold</b> paragraph<br>continues.</p><p>Second paragraph.</p>"
+                                    "<script>alert(1)</script>")
+    make_incident("Long body", body="<p>" + "A sentence that goes on. " * 60 + "</p>")
+    issue = draft_issue(session, settings=settings, period="2026-W47", actor="cli")
+    texts = {i.headline: i.text for i in issue.items}
+    assert texts["With summary"] == "Editor's two sentences. Really."
+    assert texts["Body only"] == "First & bold paragraph continues."
+    assert len(texts["Long body"]) <= 600 and texts["Long body"].endswith("goes on.")
