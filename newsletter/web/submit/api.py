@@ -99,7 +99,7 @@ async def post_incident(payload: ApiSubmissionIn, request: Request,
     written: list[Any] = []
     try:
         _incident, code = await in_transaction(request, lambda s: create_submission(
-            s, data, cleaned, settings=settings, channel="api", api_token=token, written=written))
+            s, data, cleaned, settings=settings, channel="api", api_token=token, written=written, load=False))
     except BaseException:
         attachments.discard(written)
         raise

@@ -100,7 +100,7 @@ async def submit_report(request: Request) -> Response:
         data = validate(state, lang)
         settings = request.app.state.runtime.settings
         files = await read_files(uploaded_files(form))
-        cleaned, file_errors = await run_in_threadpool(attachments.clean_all, files, settings)
+        cleaned, file_errors = (await run_in_threadpool(attachments.clean_all, files, settings)) if files else ([], [])
         if file_errors:
             state.errors["files"] = " ".join(file_errors)
         if data is None or state.errors:
@@ -111,7 +111,7 @@ async def submit_report(request: Request) -> Response:
         written: list[Any] = []
         try:
             _incident, code = await in_transaction(request, lambda s: create_submission(
-                s, data, cleaned, settings=settings, channel="form", written=written))
+                s, data, cleaned, settings=settings, channel="form", written=written, load=False))
         except BaseException:
             attachments.discard(written)
             raise
