@@ -650,3 +650,92 @@ def publish(rt: Runtime, issue_ref: str) -> None:
     except (IssueError, ConsentViolation, InvalidSnapshot, RenderError) as exc:
         raise click.ClickException(str(exc)) from None
     console.print(f"issue {number} published to {folder}/ (archive index and feed.xml updated)", highlight=False)
+
+
+# ---- scheduler
+
+
+@main.command("scheduler")
+@click.option("--lease-seconds", default=60.0, show_default=True, type=click.FloatRange(min=3),
+              help="how long the active scheduler's lease lasts; a waiting one takes over this long after it dies")
+@pass_runtime
+def scheduler_cmd(rt: Runtime, lease_seconds: float) -> None:
+    """Run the recurring jobs: collect, weekly draft, scheduled sends, retries, bounces, editors' digest.
+
+    Start one per machine if you like: only one is active (a lease in the database); the others
+    wait and take over when it stops. Stop with SIGTERM or Ctrl-C.
+    """
+    from newsletter.scheduler import Scheduler
+
+    rt.migrate()
+    Scheduler(rt, lease_seconds=lease_seconds).run()
+
+
+@main.command("status")
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+@click.option("--check", is_flag=True, help="exit with status 1 when something needs attention (for monitoring)")
+@pass_runtime
+def status_cmd(rt: Runtime, as_json: bool, check: bool) -> None:
+    """Source health, reports waiting for triage, the outbox, and the next and last run of every job."""
+    import json
+
+    from newsletter.db import utcnow
+    from newsletter.ops.display import print_status
+    from newsletter.ops.status import gather
+
+    rt.migrate()
+    status = gather(rt, now=utcnow())
+    if as_json:
+        click.echo(json.dumps(status.as_dict(), indent=2))
+    else:
+        print_status(Console(), status, rt.settings.tz)
+    if check and status.problems:
+        sys.exit(1)
+
+
+@main.command("backup")
+@click.argument("dest", required=False, type=click.Path(path_type=Path))
+@pass_runtime
+def backup_cmd(rt: Runtime, dest: Path | None) -> None:
+    """Copy the SQLite database consistently (while it is in use) to DEST  [default: <data dir>/backups/]."""
+    from newsletter.ops.backup import BackupError, backup_sqlite
+
+    try:
+        path = backup_sqlite(rt.settings, dest)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    console.print(f"backup written to {path} ({path.stat().st_size / 1e6:.1f} MB)", highlight=False)
+
+
+@main.group("jobs")
+def jobs_group() -> None:
+    """The scheduler's jobs; each also runs by hand."""
+
+
+@jobs_group.command("list")
+@pass_runtime
+def jobs_list(rt: Runtime) -> None:
+    """Every job with its schedule, next run and last outcome."""
+    from newsletter.db import utcnow
+    from newsletter.ops.display import print_jobs
+    from newsletter.ops.status import gather
+
+    rt.migrate()
+    status = gather(rt, now=utcnow())
+    print_jobs(Console(), status.jobs, rt.settings.tz, status.now)
+
+
+@jobs_group.command("run")
+@click.argument("name")
+@pass_runtime
+def jobs_run(rt: Runtime, name: str) -> None:
+    """Run job NAME now (collect, draft, send, retry, bounces, digest, housekeeping), recorded like a scheduled run."""
+    from newsletter.ops.jobs import JOBS, run_by_hand
+
+    if name not in JOBS:
+        raise click.ClickException(f"no job named {name!r}; the jobs are: {', '.join(JOBS)}")
+    rt.migrate()
+    result = run_by_hand(rt, name)
+    console.print(f"job {name} {result.outcome} in {result.seconds:.1f}s: {result.detail}", markup=False, highlight=False)
+    if result.outcome == "error":
+        sys.exit(1)

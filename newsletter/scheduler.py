@@ -131,6 +131,8 @@ class Scheduler(BaseScheduler):
 
     def run(self, install_signals: bool = True) -> None:
         """Block: wait for the lease, then run due jobs, until SIGTERM/SIGINT or stop()."""
+        # Our own lines say what APScheduler's INFO lines say, with the outcome; keep its warnings.
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
         if install_signals:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 signal.signal(sig, lambda *_: self.stop())
@@ -264,7 +266,8 @@ class Scheduler(BaseScheduler):
 def next_runs(runtime: Runtime) -> dict[str, datetime | None]:
     """Next run time of every job in the store, read from the table without unpickling the jobs."""
     with runtime.engine.connect() as conn:
-        rows = conn.execute(text(f"SELECT id, next_run_time FROM {JOBS_TABLE}")).all()
+        rows = conn.execution_options(sqlite_begin="DEFERRED").execute(
+            text(f"SELECT id, next_run_time FROM {JOBS_TABLE}")).all()
     return {
         row.id: datetime.fromtimestamp(row.next_run_time, timezone.utc)
         if row.next_run_time is not None and not math.isnan(row.next_run_time) else None

@@ -94,5 +94,5 @@ class Lease:
 def current(engine: Engine, name: str = LEASE_NAME) -> LeaseInfo | None:
     table = SchedulerLease.__table__
     with engine.connect() as conn:
-        row = conn.execute(select(table.c.holder, table.c.expires_at, table.c.acquired_at).where(table.c.name == name)).first()
+        row = conn.execution_options(sqlite_begin="DEFERRED").execute(select(table.c.holder, table.c.expires_at, table.c.acquired_at).where(table.c.name == name)).first()
     return LeaseInfo(row.holder, row.expires_at, row.acquired_at) if row else None
