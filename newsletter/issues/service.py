@@ -105,7 +105,7 @@ def draft_issue(session: Session, *, settings: Settings, period: str | Period | 
 def _new_issue(session: Session, p: Period, *, settings: Settings, actor: User | str) -> Issue:
     number = (session.scalar(select(func.max(Issue.number))) or 0) + 1
     issue = Issue(number=number, period=p.label, period_start=p.start, period_end=p.end,
-                  title=f"Issue {number}: {human_range(p.start, p.end)}", intro="", language=settings.language,
+                  title=human_range(p.start, p.end), intro="", language=settings.language,
                   state="draft", excluded_incident_ids=[])
     session.add(issue)
     session.flush()

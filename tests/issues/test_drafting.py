@@ -32,7 +32,7 @@ def test_draft_collects_accepted_incidents_of_the_week_by_section(session: Sessi
 
     assert (issue.number, issue.period, issue.state) == (1, "2026-W47", "draft")
     assert (issue.period_start, issue.period_end) == (date(2026, 11, 16), date(2026, 11, 22))
-    assert issue.title == "Issue 1: 16–22 November 2026"
+    assert issue.title == "16–22 November 2026"
     assert sorted(item_titles(issue)) == sorted([
         ("repression", "Journalist summoned"), ("punitive-psychiatry", "Blogger forcibly hospitalised"),
         ("legislation", "Charity law passed"),
@@ -95,7 +95,7 @@ def test_week_53_issue(session: Session, settings: Settings, make_incident) -> N
     make_incident("New year's eve", occurred_on=date(2026, 12, 31))
     make_incident("Second of January", occurred_on=date(2027, 1, 2))
     issue = draft_issue(session, settings=settings, period="2026-W53", actor="cli")
-    assert issue.title == "Issue 1: 28 December 2026 – 3 January 2027"
+    assert issue.title == "28 December 2026 – 3 January 2027"
     assert len(issue.items) == 2
     assert resolve_issue(session, "2026-W53").id == issue.id
 

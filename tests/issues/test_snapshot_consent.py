@@ -68,7 +68,7 @@ def test_snapshot_follows_the_render_contract(session: Session, settings: Settin
     assert snapshot["version"] == 1
     assert snapshot["issue"] | {"intro": "", "preheader": ""} == {
         "number": 1, "period": "2026-W47", "period_start": "2026-11-16", "period_end": "2026-11-22",
-        "title": "Issue 1: 16–22 November 2026", "intro": "", "language": "en", "preheader": "",
+        "title": "16–22 November 2026", "intro": "", "language": "en", "preheader": "",
         "published_at": None,
     }
     assert snapshot["organisation"] == {"name": settings.org_name, "base_url": settings.base_url}
