@@ -95,11 +95,31 @@ def _crlf(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\r\n")
 
 
-def _qp(text: str) -> bytes:
-    """Quoted-printable with CRLF everywhere: binascii picks CRLF for soft breaks when the data ends with one."""
-    if not text.endswith("\r\n"):
-        text += "\r\n"
-    return binascii.b2a_qp(text.encode("utf-8"), istext=True)
+def _qp_piece(text: str, *, last: bool) -> bytes:
+    """Quoted-printable for one piece of a body that is assembled from pieces.
+
+    binascii picks CRLF for soft breaks only when the data contains one, so a CRLF is appended and
+    (for a middle piece) replaced by a soft line break: pieces then join without any real line
+    break between them, and the per-recipient link is encoded alone instead of the whole body.
+    """
+    if last:
+        return binascii.b2a_qp((text if text.endswith("\r\n") else text + "\r\n").encode("utf-8"), istext=True)
+    encoded = binascii.b2a_qp((text + "\r\n").encode("utf-8"), istext=True)
+    encoded = encoded[:-2]
+    start = encoded.rfind(b"\n") + 1
+    line = encoded[start:]
+    if len(line) >= 76:  # keep every line within RFC 2045's 76 characters, soft "=" included
+        cut = 72
+        while b"=" in line[cut - 2:cut]:
+            cut -= 1
+        encoded = encoded[:start] + line[:cut] + b"=\r\n" + line[cut:]
+    return encoded + b"=\r\n"
+
+
+def _qp_pieces(text: str) -> list[bytes]:
+    """The body split at the placeholder, each piece encoded once for the whole run."""
+    parts = _crlf(text).split(PLACEHOLDER)
+    return [_qp_piece(p, last=i == len(parts) - 1) for i, p in enumerate(parts)]
 
 
 def load_dkim_key(settings: Settings) -> bytes | None:
@@ -134,8 +154,8 @@ class MessageFactory:
         self.boundary = f"=={secrets.token_hex(12)}=="
         common.append(f'Content-Type: multipart/alternative;\r\n boundary="{self.boundary}"'.encode("ascii"))
         self._common = b"\r\n".join(common)
-        self._text = _crlf(rendered.text).split(PLACEHOLDER)
-        self._html = _crlf(rendered.html).split(PLACEHOLDER)
+        self._text = _qp_pieces(rendered.text)
+        self._html = _qp_pieces(rendered.html)
         self._part_text = (
             f"--{self.boundary}\r\nContent-Type: text/plain; charset=utf-8\r\n"
             "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
@@ -147,6 +167,9 @@ class MessageFactory:
         self._end = f"--{self.boundary}--\r\n".encode("ascii")
         self._dkim_key = load_dkim_key(settings)
         self._date_cache: tuple[int, bytes] = (0, b"")
+        self._url_generic = unsubscribe_url(settings, None)
+        self._url_base = self._url_generic + "/"
+        self._mailto_base = unsubscribe_mailto(settings, None)
 
     def random_message_id(self) -> str:
         return f"<test.{secrets.token_hex(12)}@{self.domain}>"
@@ -159,21 +182,24 @@ class MessageFactory:
         return self._date_cache[1]
 
     def build(self, recipient: Recipient, message_id: str) -> bytes:
-        url = unsubscribe_url(self.settings, recipient.token)
-        mailto = unsubscribe_mailto(self.settings, recipient.token)
-        to = formataddr((_one_line(recipient.name), recipient.email), charset="utf-8") if recipient.name else recipient.email
+        url = self._url_base + recipient.token if recipient.token else self._url_generic
+        mailto = self._mailto_base + (f"%20{recipient.token}" if recipient.token else "")
+        if recipient.name:
+            to = _encode_header("To", formataddr((_one_line(recipient.name), recipient.email), charset="utf-8"))
+        else:
+            to = b"To: " + recipient.email.encode("ascii")
         headers = b"\r\n".join((
             self._common,
-            _encode_header("To", to),
+            to,
             self._date(),
             f"Message-ID: {message_id}".encode("ascii"),
             f"List-Unsubscribe: <{url}>,\r\n <{mailto}>".encode("ascii"),
         ))
         body = b"".join((
             self._part_text,
-            _qp(url.join(self._text)),
+            _qp_piece(url, last=False).join(self._text),
             self._part_html,
-            _qp(html.escape(url).join(self._html)),
+            _qp_piece(html.escape(url), last=False).join(self._html),
             self._end,
         ))
         message = headers + b"\r\n\r\n" + body
