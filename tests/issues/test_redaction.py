@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+
 from newsletter.issues.consent import Redactor, find_leaks, initials, reference, url_names
 from newsletter.models import Person
 
@@ -76,3 +80,17 @@ def test_urls_naming_a_person_are_recognised() -> None:
     assert url_names("https://news.example.org/2026/aigul-utepova-released", ["Aigul", "Utepova"])
     assert url_names("https://example.org/?q=UTEPOVA", ["Utepova"])
     assert not url_names("https://news.example.org/2026/blogger-released", ["Aigul", "Utepova"])
+
+
+_WORDS = ["Raigul", "Sadyrbaeva", "RAIGUL", "sadyrbaeva's", "Sadyrbayeva", "Semey", "the", "police", "detained",
+          "activist", "in", "and", "(", ")", ".", ",", "Aya", "Sadvakasova", "Raigul's", "—", "\n\n"]
+
+
+@hsettings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(_WORDS), min_size=1, max_size=40))
+def test_no_text_built_from_protected_words_survives_redaction(words: list[str]) -> None:
+    red = redactor((person("Raigul Sadyrbaeva", "initials"), False), (person("Aya Sadvakasova", "name"), True))
+    red.add_place("Semey", "Abai Region")
+    out = red.apply(" ".join(words))
+    assert find_leaks([out], red.protected_parts, ["Semey"]) == []
+    assert "raigul" not in out.lower() and "sadyrba" not in out.lower() and "semey" not in out.lower()
