@@ -45,6 +45,15 @@ def address_problem(ip: IPAddress, *, allow_loopback: bool) -> str | None:
 async def resolve_checked(host: str, port: int, *, allow_loopback: bool) -> list[str]:
     """Resolve a host and return its addresses, or raise BlockedAddress if any of them is internal."""
     try:
+        literal = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        literal = None
+    if literal is not None:
+        problem = address_problem(literal, allow_loopback=allow_loopback)
+        if problem:
+            raise BlockedAddress(f"refused: {host} is a {problem} address")
+        return [str(literal)]
+    try:
         infos = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except OSError as exc:
         raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc

@@ -32,6 +32,7 @@ class CollectReport:
     elapsed: float = 0.0
     parse_processes: int = 0  # worker processes used for parsing (0: parsed in a thread of this process)
     parse_seconds: float = 0.0  # CPU time spent parsing, summed over feeds
+    store_seconds: float = 0.0  # wall time spent writing to the database
 
     def _count(self, status: str) -> int:
         return sum(1 for o in self.outcomes if o.status == status)

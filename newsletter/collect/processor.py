@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import insert, or_, select
+from sqlalchemy import Table, func, insert, or_, select, text
 from sqlalchemy.orm import Session
 
 from newsletter.collect.dedupe import Identity, NearDuplicateIndex, identities
@@ -134,14 +134,13 @@ def store_entries(
         else:
             new_rows.append((entry, ident))
     language = source.language or parsed.language
-    incident_ids: list[int] = []
+    incident_ids = allocate_ids(session, Incident.__table__, len(new_rows))
     if new_rows:
-        incident_ids = list(session.scalars(
-            insert(Incident).returning(Incident.id, sort_by_parameter_order=True),
-            [_incident_values(entry, language, now) for entry, _ in new_rows],
-        ))
+        session.execute(insert(Incident.__table__), [
+            {"id": iid, **_incident_values(entry, language, now)} for (entry, _), iid in zip(new_rows, incident_ids)
+        ])
     links = [(entry, iid) for (entry, _), iid in zip(new_rows, incident_ids)] + attach
-    session.execute(insert(IncidentSource), [
+    session.execute(insert(IncidentSource.__table__), [
         {
             "incident_id": iid, "source_id": source.id, "url": entry.link, "canonical_url": entry.canonical_url,
             "guid": entry.guid, "title": entry.title, "content_hash": entry.content_hash,
@@ -156,6 +155,24 @@ def store_entries(
     _promote_attached(session, attach)
     if near is not None:
         outcome.near_duplicates += _near_duplicates(session, near, [(e, i) for (e, _), i in zip(new_rows, incident_ids)], now)
+
+
+def allocate_ids(session: Session, table: Table, count: int) -> list[int]:
+    """Primary keys for a batch insert without RETURNING, which SQLite would run one row at a time.
+
+    PostgreSQL hands out sequence values; SQLite is safe with max(id) because every transaction
+    holds the write lock from BEGIN IMMEDIATE (see newsletter.db.make_engine).
+    """
+    if count == 0:
+        return []
+    name = table.name
+    if session.get_bind().dialect.name == "postgresql":
+        rows = session.execute(
+            text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"), {"t": name, "n": count}
+        )
+        return [int(r[0]) for r in rows]
+    start = session.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one() + 1
+    return list(range(start, start + count))
 
 
 def _incident_values(entry: ParsedEntry, language: str | None, now: datetime) -> dict[str, object]:
@@ -242,5 +259,5 @@ def _near_duplicates(session: Session, near: NearDuplicateIndex, created: list[t
             rows.append({"incident_id": iid, "other_id": other, "score": score, "method": "title", "state": "open", "created_at": now})
         near.add(iid, entry.title, entry.words)
     if rows:
-        session.execute(insert(DuplicateCandidate), rows)
+        session.execute(insert(DuplicateCandidate.__table__), rows)
     return len(rows)

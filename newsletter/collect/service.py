@@ -20,7 +20,7 @@ from datetime import timedelta
 from multiprocessing import get_context
 from pathlib import Path
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from newsletter.collect.dedupe import NearDuplicateIndex
@@ -82,7 +82,9 @@ def run_collect(
         except SourcesFileError as exc:
             report.sources_errors.append(str(exc))
     with runtime.session() as session:
-        report.feeds_total = session.query(Source).filter(Source.kind == "feed", Source.enabled.is_(True)).count()
+        report.feeds_total = session.scalar(
+            select(func.count()).select_from(Source).where(Source.kind == "feed", Source.enabled.is_(True))
+        ) or 0
         jobs = [
             _Job(
                 FetchRequest(s.id, s.name, s.moved_to or s.url or "", s.etag, s.last_modified),
@@ -191,12 +193,14 @@ class _Run:
                 finished = True
             if not batch:
                 continue
+            started = time.perf_counter()
             outcomes = self._store(batch)
+            self.report.store_seconds += time.perf_counter() - started
             for outcome in outcomes:
                 done += 1
                 self.report.outcomes.append(outcome)
                 if outcome.status in ("failed", "gone"):
-                    log.warning("feed %r failed: %s", outcome.name, outcome.error)
+                    log.info("feed %r failed: %s", outcome.name, outcome.error)
                 if self.progress is not None:
                     self.progress(done, total, outcome)
 
@@ -217,6 +221,7 @@ class _Run:
                         outcomes.append(store_result(session, source, result, parsed, now=now, near=self.near))
                 except Exception as exc:
                     log.exception("storing feed %r failed", source.name)
+                    self.near = None  # it may hold incidents that were rolled back: rebuild from the database
                     error = f"could not store entries: {type(exc).__name__}: {exc}"[:500]
                     with session.begin_nested():
                         source = session.get(Source, result.request.source_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 from sqlalchemy import func, select
@@ -56,9 +57,23 @@ def test_many_feeds_are_parsed_on_worker_processes(
     write_sources(feeds)
     progress: list[tuple[int, int]] = []
     report = collect(progress=lambda done, total, outcome: progress.append((done, total)))
-    assert report.parse_processes >= 2 or report.parse_processes == 0 and len(__import__("os").sched_getaffinity(0)) == 1
+    assert report.parse_processes == len(os.sched_getaffinity(0)) or len(os.sched_getaffinity(0)) == 1
     assert report.fetched == 10 and report.new_incidents == 50 and not report.failed
     assert progress[-1] == (10, 10) and len(progress) == 10
     # dates are normalised to UTC: 10:00 +0600 is 04:00 UTC
     published = session.scalars(select(IncidentSource.published_at)).first()
     assert published is not None and published.hour == 4 and published.utcoffset().total_seconds() == 0
+
+
+def test_feeds_enable_brings_back_a_gone_feed(
+    server: FeedServer, write_sources: SourcesWriter, cli, session: Session
+) -> None:
+    server.routes["/gone.xml"] = Reply(410, b"gone", {"Content-Type": "text/plain"})
+    write_sources([{"name": "gone", "url": server.url("/gone.xml")}])
+    cli("collect")
+    assert "disabled" in cli("feeds").output
+    assert "no feed named 'nope'" in cli("feeds", "enable", "nope", expect=1).output
+    server.routes["/gone.xml"] = Reply(body=_feed(3, 1))
+    cli("feeds", "enable", "gone")
+    out = " ".join(cli("collect").output.split())
+    assert "1 fetched" in out and "1 new incident(s)" in out

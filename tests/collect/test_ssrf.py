@@ -49,7 +49,7 @@ def test_redirect_to_an_internal_address_is_refused(
     server.routes["/jump.xml"] = Reply(302, headers={"Location": "http://192.168.1.1/admin"})
     write_sources([{"name": "jump", "url": server.url("/jump.xml")}])
     report = run_collect(runtime, force_all=True)
-    assert report.failed and "192.168.1.1, a private address" in report.failed[0][1]
+    assert report.failed and "192.168.1.1 is a private address" in report.failed[0][1]
 
 
 def test_only_http_and_https(write_sources: SourcesWriter, runtime: Runtime) -> None:
