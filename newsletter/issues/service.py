@@ -15,6 +15,7 @@ from typing import Any
 
 import nh3
 from sqlalchemy import and_, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from newsletter import audit
@@ -103,15 +104,25 @@ def draft_issue(session: Session, *, settings: Settings, period: str | Period | 
 
 
 def _new_issue(session: Session, p: Period, *, settings: Settings, actor: User | str) -> Issue:
-    number = (session.scalar(select(func.max(Issue.number))) or 0) + 1
-    issue = Issue(number=number, period=p.label, period_start=p.start, period_end=p.end,
-                  title=human_range(p.start, p.end), intro="", language=settings.language,
-                  state="draft", excluded_incident_ids=[])
-    session.add(issue)
-    session.flush()
-    audit.record(session, actor=actor, action="issue.drafted", entity_type="issue", entity_id=issue.id,
-                 changes={"number": number, "period": p.label})
-    return issue
+    """Create the period's issue with the next number; a concurrent draft of the same period wins politely."""
+    for _attempt in range(3):
+        number = (session.scalar(select(func.max(Issue.number))) or 0) + 1
+        issue = Issue(number=number, period=p.label, period_start=p.start, period_end=p.end,
+                      title=human_range(p.start, p.end), intro="", language=settings.language,
+                      state="draft", excluded_incident_ids=[])
+        try:
+            with session.begin_nested():
+                session.add(issue)
+                session.flush()
+        except IntegrityError:
+            existing = session.scalar(select(Issue).where(Issue.period == p.label))
+            if existing is not None:
+                return existing
+            continue
+        audit.record(session, actor=actor, action="issue.drafted", entity_type="issue", entity_id=issue.id,
+                     changes={"number": number, "period": p.label})
+        return issue
+    raise IssueError(f"could not create the issue for {p.label}: other issues were being created at the same time; try again")
 
 
 def human_range(start: date, end: date) -> str:

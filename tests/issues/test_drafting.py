@@ -158,3 +158,36 @@ def test_item_text_starts_from_the_summary_or_the_bodys_first_paragraph(session:
     assert texts["With summary"] == "Editor's two sentences. Really."
     assert texts["Body only"] == "First & bold paragraph continues."
     assert len(texts["Long body"]) <= 600 and texts["Long body"].endswith("goes on.")
+
+
+def test_two_concurrent_drafts_of_a_period_make_one_issue(runtime, settings: Settings, session: Session,
+                                                          make_incident) -> None:
+    import threading
+    import time
+
+    make_incident("One")
+    make_incident("Two")
+    first_flushed = threading.Event()
+    results: dict[str, object] = {}
+
+    def draft_in(name: str, hold: float) -> None:
+        try:
+            with runtime.session() as s:
+                issue = draft_issue(s, settings=settings, period="2026-W47", actor=name)
+                first_flushed.set()
+                time.sleep(hold)
+                results[name] = (issue.number, len(issue.items))
+        except Exception as exc:  # noqa: BLE001 - the assertion below reports it
+            results[name] = exc
+
+    a = threading.Thread(target=draft_in, args=("a", 0.5))
+    a.start()
+    assert first_flushed.wait(10)
+    b = threading.Thread(target=draft_in, args=("b", 0))
+    b.start()
+    a.join(30)
+    b.join(30)
+    assert results["a"] == (1, 2)
+    assert results["b"] == (1, 2), results["b"]
+    assert len(session.scalars(select(Issue)).all()) == 1
+    assert len(session.scalars(select(IssueItem)).all()) == 2
