@@ -213,10 +213,8 @@ class Scheduler(BaseScheduler):
                 run_times = run_times[-1:] if run_times and job.coalesce else run_times
                 if not run_times:
                     continue
-                try:
-                    executor.submit_job(job, run_times)
-                except MaxInstancesReachedError:
-                    log.info("job %s is still running; its run due at %s is skipped", job.id, run_times[-1].isoformat())
+                # Move the job on before running it, so that a job which re-adds itself (a retry) is not
+                # then overwritten; APScheduler never re-runs an interrupted job either way.
                 following = job.trigger.get_next_fire_time(run_times[-1], now)
                 try:
                     if following:
@@ -225,7 +223,11 @@ class Scheduler(BaseScheduler):
                     else:
                         self.store.remove_job(job.id)
                 except JobLookupError:
-                    pass  # replaced or removed meanwhile (e.g. a retry re-added)
+                    continue  # removed meanwhile
+                try:
+                    executor.submit_job(job, run_times)
+                except MaxInstancesReachedError:
+                    log.info("job %s is still running; its run due at %s is skipped", job.id, run_times[-1].isoformat())
             return self.store.get_next_run_time()
 
     # ---------------------------------------------------------------- running one job
@@ -246,18 +248,19 @@ class Scheduler(BaseScheduler):
             return
         result = jobs.run_job(spec, jobs.JobContext(self.runtime, self.clock, scheduled_for=due))
         if result.outcome == "error" and spec.retry:
-            self._schedule_retry(spec)
+            self._schedule_retry(spec, job, due)
 
-    def _schedule_retry(self, spec: jobs.JobSpec) -> None:
+    def _schedule_retry(self, spec: jobs.JobSpec, job: Job, due: datetime) -> None:
         delay = jobs.retry_delay(self.runtime, spec.name)
         if delay is None:
             log.error("job %s failed %d times in a row; no more retries until its next regular run",
                       spec.name, len(jobs.RETRY_DELAYS) + 1)
             return
-        when = self.clock.now() + delay
-        regular = self.store.lookup_job(spec.name)
-        if regular is not None and regular.next_run_time is not None and regular.next_run_time <= when:
-            return
+        now = self.clock.now()
+        when = now + delay
+        regular = job.trigger.get_next_fire_time(due, now)
+        if regular is not None and regular <= when:
+            return  # the next regular run comes first
         self.add_job(scheduled_job, DateTrigger(run_date=when, timezone=self.timezone), args=[spec.name],
                      id=spec.name + RETRY_SUFFIX, name=f"{spec.name}: retry", replace_existing=True, next_run_time=when)
         log.info("job %s will be retried at %s", spec.name, when.isoformat(timespec="seconds"))

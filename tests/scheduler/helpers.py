@@ -44,15 +44,12 @@ def spec(name: str, body: Callable[[jobs.JobContext], str], schedule: Callable[.
 def simulate(sched: Scheduler, clock: ManualClock, until: datetime) -> int:
     """Run the scheduler's loop as run() does, letting the clock jump to each wake-up; returns ticks."""
     ticks = 0
-    while clock.now() < until:
+    while True:
         wait = sched.tick()
         ticks += 1
-        step = max(wait, 0.001)
-        if clock.now() + timedelta(seconds=step) > until:
-            clock.set(until)
-            sched.tick()
+        if clock.now() >= until:
             break
-        clock.sleep(step)
+        clock.set(min(clock.now() + timedelta(seconds=max(wait, 0.001)), until))
     return ticks
 
 

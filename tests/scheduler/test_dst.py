@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from dataclasses import replace
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from newsletter.ops import jobs
 from newsletter.ops.clock import ManualClock
 from newsletter.scheduler import Scheduler
-from tests.scheduler.helpers import UTC, Recorder, runs, simulate, spec
+from sqlalchemy import select
+
+from newsletter.models import Issue
+from tests.scheduler.helpers import UTC, Recorder, add_subscribers, make_issue, runs, simulate, spec
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -55,27 +59,31 @@ def test_draft_in_the_repeated_hour_runs_once_and_in_the_skipped_hour_runs_once(
     assert "2027-03-21" in runs(session, "draft")[2].detail
 
 
-def test_scheduled_send_fires_at_the_scheduled_local_minute_across_spring_change(make_runtime, session) -> None:
-    rt = make_runtime(timezone="Europe/Berlin")
-    body = Recorder()
-    # An editor scheduled Monday 08:00 Berlin time, the day after clocks went forward.
-    due = datetime(2027, 3, 29, 8, 0, tzinfo=BERLIN)
-    seen: list[datetime] = []
+def test_scheduled_send_goes_out_at_the_scheduled_local_minute_after_spring_change(make_runtime, session, smtp) -> None:
+    rt = make_runtime(timezone="Europe/Berlin", smtp_url=smtp.url, send_grace_minutes=60)
+    # An editor scheduled Monday 08:00 Berlin time, the day after the clocks went forward.
+    make_issue(session, scheduled_for=datetime(2027, 3, 29, 8, 0, tzinfo=BERLIN))
+    add_subscribers(session, 3)
+    observed: list[tuple[datetime, int]] = []
+    real = jobs.JOBS["send"]
 
-    def send(ctx: jobs.JobContext) -> str:
-        now = ctx.clock.now()
-        if now >= due:
-            seen.append(now)
-            raise jobs.Skip("sent")  # recorded like the real job's outcome line
-        return body(ctx)
+    def watched(ctx: jobs.JobContext) -> str:
+        observed.append((ctx.clock.now(), len(smtp.messages)))
+        return real.body(ctx)
 
-    clock = ManualClock(datetime(2027, 3, 28, 0, 30, tzinfo=UTC))  # before the change at 01:00 UTC
+    clock = ManualClock(datetime(2027, 3, 29, 5, 50, tzinfo=UTC))
     sched = Scheduler(rt, clock=clock, inline=True, lease_seconds=3600,
-                      registry={"send": spec("send", send, jobs.every(1))})
+                      registry={"send": replace(real, body=watched)})
     sched.start()
     simulate(sched, clock, datetime(2027, 3, 29, 6, 5, tzinfo=UTC))
     sched.shutdown()
 
-    assert seen and seen[0] == datetime(2027, 3, 29, 6, 0, tzinfo=UTC)  # 08:00 CEST
-    assert seen[0].astimezone(BERLIN).hour == 8
-    assert body.calls[-1] == datetime(2027, 3, 29, 5, 59, tzinfo=UTC)
+    assert len(smtp.messages) == 3
+    assert sorted(r for m in smtp.messages for r in m.rcpt_tos) == [f"reader{i}@example.org" for i in range(3)]
+    before = [n for t, n in observed if t < datetime(2027, 3, 29, 6, 0, tzinfo=UTC)]
+    assert before and set(before) == {0}  # nothing left before 08:00 local (06:00 UTC)
+    sent_run = next(r for r in runs(session, "send") if r.outcome == "ok")
+    assert sent_run.started_at == datetime(2027, 3, 29, 6, 0, tzinfo=UTC)
+    assert "3 sent" in sent_run.detail and "now sent" in sent_run.detail
+    session.expire_all()
+    assert session.scalar(select(Issue.state)) == "sent"
