@@ -88,7 +88,9 @@ def draft_issue(session: Session, *, settings: Settings, period: str | Period | 
         p = period
     else:
         p = parse_period(period, kind)
-    issue = session.scalar(select(Issue).where(Issue.period == p.label))
+    # Row lock (PostgreSQL): a concurrent re-draft waits, then sees this one's items and adds nothing twice.
+    issue = session.scalar(select(Issue).where(Issue.period == p.label).with_for_update()
+                           .execution_options(populate_existing=True))
     if issue is None:
         issue = _new_issue(session, p, settings=settings, actor=actor)
     elif issue.snapshot is not None or issue.state in ("sending", "sent"):

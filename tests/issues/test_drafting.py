@@ -191,3 +191,37 @@ def test_two_concurrent_drafts_of_a_period_make_one_issue(runtime, settings: Set
     assert results["b"] == (1, 2), results["b"]
     assert len(session.scalars(select(Issue)).all()) == 1
     assert len(session.scalars(select(IssueItem)).all()) == 2
+
+
+def test_two_concurrent_redrafts_add_each_incident_once(runtime, settings: Settings, session: Session,
+                                                        make_incident) -> None:
+    import threading
+    import time
+
+    make_incident("Existing")
+    with runtime.session() as s:
+        draft_issue(s, settings=settings, period="2026-W47", actor="cli")
+    make_incident("New one")
+    make_incident("New two")
+    first_done = threading.Event()
+    errors: list[Exception] = []
+
+    def redraft(hold: float) -> None:
+        try:
+            with runtime.session() as s:
+                draft_issue(s, settings=settings, period="2026-W47", actor="cli")
+                first_done.set()
+                time.sleep(hold)
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
+    a = threading.Thread(target=redraft, args=(0.5,))
+    a.start()
+    assert first_done.wait(10)
+    b = threading.Thread(target=redraft, args=(0,))
+    b.start()
+    a.join(30)
+    b.join(30)
+    assert errors == []
+    headlines = sorted(session.scalars(select(IssueItem.headline)).all())
+    assert headlines == ["Existing", "New one", "New two"]
