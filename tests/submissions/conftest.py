@@ -9,7 +9,10 @@ from typing import Any
 import httpx
 import pytest
 
+from sqlalchemy.orm import Session
+
 from newsletter.config import Settings, load_settings
+from newsletter.runtime import Runtime
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 RECEIPT = re.compile(r'id="receipt-code">([^<]+)<')
@@ -19,6 +22,16 @@ RECEIPT = re.compile(r'id="receipt-code">([^<]+)<')
 def settings(settings_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Settings:
     monkeypatch.setenv("NEWSLETTER_SUBMIT_RATE_PER_MINUTE", "100000")
     return load_settings()
+
+
+@pytest.fixture
+def session(runtime: Runtime) -> Iterator[Session]:
+    """A transactional session, as the services always get from their caller (the shared fixture is
+    in autocommit mode). Tests here that start a server use runtime.session() blocks instead."""
+    s = runtime.sessions()
+    yield s
+    s.rollback()
+    s.close()
 
 
 def report(**overrides: Any) -> dict[str, str]:
