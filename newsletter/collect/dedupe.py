@@ -17,7 +17,7 @@ from typing import Protocol
 
 from rapidfuzz import fuzz
 
-NEAR_THRESHOLD = 65.0  # max(token_set_ratio of the titles, % of shared word stems)
+NEAR_THRESHOLD = 60.0  # mean of: % of shared word stems, rapidfuzz token_sort_ratio of the titles
 STEM = 6  # crude stemming by prefix: "detained"/"detain", "задержан"/"задержали"
 MIN_SHARED = 2  # significant title words two items must share before they are compared
 MAX_POSTING = 64  # a word in more titles than this is too common to pick candidates with
@@ -123,7 +123,7 @@ class NearDuplicateIndex:
             if count < MIN_SHARED or (exclude and other in exclude):
                 continue
             overlap = 100.0 * count / max(1, min(len(words), self._sizes[other]))
-            score = max(overlap, fuzz.token_set_ratio(normal, self._titles[other]))
+            score = (overlap + fuzz.token_sort_ratio(normal, self._titles[other])) / 2
             if score >= self.threshold:
                 found.append((other, round(float(score), 1)))
         found.sort(key=lambda pair: -pair[1])

@@ -33,6 +33,7 @@ class CollectReport:
     parse_processes: int = 0  # worker processes used for parsing (0: parsed in a thread of this process)
     parse_seconds: float = 0.0  # CPU time spent parsing, summed over feeds
     store_seconds: float = 0.0  # wall time spent writing to the database
+    store_cpu_seconds: float = 0.0  # of which CPU time of the storing thread
 
     def _count(self, status: str) -> int:
         return sum(1 for o in self.outcomes if o.status == status)

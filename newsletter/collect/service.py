@@ -193,9 +193,10 @@ class _Run:
                 finished = True
             if not batch:
                 continue
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.thread_time()
             outcomes = self._store(batch)
             self.report.store_seconds += time.perf_counter() - started
+            self.report.store_cpu_seconds += time.thread_time() - cpu
             for outcome in outcomes:
                 done += 1
                 self.report.outcomes.append(outcome)
