@@ -303,6 +303,10 @@ def freeze_snapshot(session: Session, issue: Issue, *, settings: Settings) -> di
     """
     if issue.snapshot is not None:
         return issue.snapshot
+    session.flush()
+    session.refresh(issue, with_for_update=True)  # a concurrent send or publish waits, then finds it frozen
+    if issue.snapshot is not None:
+        return issue.snapshot
     if issue.state == "draft":
         raise ApprovalError(f"issue {issue.number} is not approved; an editor must approve it before it goes out")
     if issue.published_at is None:
