@@ -179,6 +179,9 @@ class Scheduler(BaseScheduler):
             self.active = False
         if self.active and not was_active:
             log.info("scheduler %s is now the active scheduler", self.lease.holder)
+            interrupted = jobs.mark_interrupted(self.runtime, holder=self.lease.holder, now=now)
+            if interrupted:
+                log.warning("%d job run(s) of a previous scheduler were interrupted (see `newsletter status`)", interrupted)
             self.declare_jobs(now)
         elif was_active and not self.active:
             log.warning("scheduler %s lost the lease; standing by", self.lease.holder)
@@ -246,7 +249,7 @@ class Scheduler(BaseScheduler):
         if spec.grace is not None and now - due > spec.grace:
             jobs.record_missed(self.runtime, spec, due, now)
             return
-        result = jobs.run_job(spec, jobs.JobContext(self.runtime, self.clock, scheduled_for=due))
+        result = jobs.run_job(spec, jobs.JobContext(self.runtime, self.clock, scheduled_for=due, holder=self.lease.holder))
         if result.outcome == "error" and spec.retry:
             self._schedule_retry(spec, job, due)
 

@@ -10,7 +10,7 @@ from rich.table import Table
 
 from newsletter.ops.status import JobLine, Status
 
-OUTCOME_STYLE = {"ok": "green", "skipped": "dim", "error": "bold red", "missed": "yellow", "running": "cyan"}
+OUTCOME_STYLE = {"ok": "green", "skipped": "dim", "error": "bold red", "missed": "yellow", "interrupted": "yellow", "running": "cyan"}
 
 
 def when(moment: datetime | None, tz: ZoneInfo, now: datetime | None = None) -> str:

@@ -59,6 +59,7 @@ class JobContext:
     clock: Clock
     scheduled_for: datetime | None = None
     by: str = "scheduler"  # "scheduler" or "hand"
+    holder: str | None = None  # the scheduler process (host:pid:id) running it
 
     @property
     def settings(self) -> Settings:
@@ -86,7 +87,7 @@ class JobSpec:
 @dataclass(frozen=True)
 class RunResult:
     job: str
-    outcome: str  # ok | skipped | error | missed
+    outcome: str  # ok | skipped | error | missed (and, in JobRun only: running | interrupted)
     detail: str
     seconds: float
     run_id: int | None = None
@@ -303,7 +304,7 @@ def run_job(spec: JobSpec, ctx: JobContext) -> RunResult:
     """Run one job now, record it, log one line; never raises for the job's own failures."""
     started = ctx.clock.now()
     with ctx.runtime.session() as session:
-        row = JobRun(job=spec.name, started_at=started, outcome="running", detail=f"started by {ctx.by}")
+        row = JobRun(job=spec.name, started_at=started, outcome="running", detail=_started_by(ctx.by, ctx.holder))
         session.add(row)
         session.flush()
         run_id = row.id
@@ -325,6 +326,23 @@ def run_job(spec: JobSpec, ctx: JobContext) -> RunResult:
     level = logging.ERROR if outcome == "error" else logging.INFO
     log.log(level, "job %s %s in %.1fs (%s): %s", spec.name, outcome, seconds, ctx.by, summary)
     return RunResult(spec.name, outcome, detail, seconds, run_id)
+
+
+def _started_by(by: str, holder: str | None) -> str:
+    return f"started by {by} {holder}" if holder else f"started by {by}"
+
+
+def mark_interrupted(runtime: Runtime, *, holder: str, now: datetime) -> int:
+    """Close the `running` records of schedulers that lost the lease (killed mid-run): they will never finish."""
+    with runtime.session() as session:
+        stale = session.scalars(select(JobRun).where(
+            JobRun.outcome == "running", JobRun.detail.like("started by scheduler %"),
+            JobRun.detail != _started_by("scheduler", holder),
+        )).all()
+        for row in stale:
+            row.outcome, row.finished_at = "interrupted", now
+            row.detail += "; interrupted: its scheduler stopped before the run finished"
+    return len(stale)
 
 
 def record_missed(runtime: Runtime, spec: JobSpec, scheduled_for: datetime, now: datetime) -> RunResult:

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -93,3 +99,55 @@ def add_subscribers(session: Session, n: int, prefix: str = "reader") -> list[st
     session.execute(insert(Subscriber), rows)
     session.flush()
     return [r["email"] for r in rows]
+
+
+NEWSLETTER = str(Path(sys.executable).parent / "newsletter")
+
+
+def start_scheduler(log: Path, *, lease_seconds: float = 3, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    """`newsletter scheduler` as a real process with the test's NEWSLETTER_* environment."""
+    out = log.open("wb")
+    return subprocess.Popen([NEWSLETTER, "scheduler", "--lease-seconds", str(lease_seconds)],
+                            env={**os.environ, **(env or {})}, stdout=out, stderr=subprocess.STDOUT)
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float, what: str, logs: list[Path] = ()) -> None:  # type: ignore[assignment]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    output = "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}" for p in logs if p.exists())
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}\n{output}")
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait(timeout=30)
+
+
+class GatedSink:
+    """An SMTP sink that accepts `open_for` messages, then holds further ones unanswered and
+    unrecorded, like a relay that stops responding mid-send. After release() the held ones are
+    refused (their sender is gone by then) and new ones are accepted and recorded."""
+
+    def __init__(self, open_for: int) -> None:
+        self.open_for = open_for
+        self.messages: list[tuple[str, list[str]]] = []
+        self.lock = threading.Lock()
+        self.released = threading.Event()
+        self.held = 0
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd API
+        with self.lock:
+            if self.released.is_set() or len(self.messages) < self.open_for:
+                self.messages.append((envelope.mail_from, list(envelope.rcpt_tos)))
+                return "250 OK"
+            self.held += 1
+        while not self.released.is_set():
+            await asyncio.sleep(0.05)
+        return "451 4.3.0 try again later"
+
+    def release(self) -> None:
+        self.released.set()
