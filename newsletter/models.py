@@ -68,6 +68,7 @@ incident_sections = Table(
     Base.metadata,
     Column("incident_id", ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True),
     Column("section_id", ForeignKey("sections.id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_incident_sections_section_id", "section_id"),  # triage filter by section (migration 0004)
 )
 
 incident_persons = Table(

@@ -1,4 +1,5 @@
-"""editorial: full-text index over incidents (title, summary, body) for the triage search.
+"""editorial: full-text index over incidents (title, summary, body) for the triage search, and an
+index on incident_sections.section_id for the triage filter by section.
 
 SQLite: an external-content FTS5 table `incidents_fts` kept in sync by triggers.
 PostgreSQL: a side table `incidents_fts(incident_id, document tsvector)` with a GIN index, kept in
@@ -25,7 +26,7 @@ depends_on = None
 SQLITE_UP = [
     """CREATE VIRTUAL TABLE incidents_fts USING fts5(
            title, summary, body, content='incidents', content_rowid='id',
-           tokenize='unicode61 remove_diacritics 2')""",
+           tokenize='unicode61 remove_diacritics 0')""",
     """CREATE TRIGGER incidents_fts_ai AFTER INSERT ON incidents BEGIN
            INSERT INTO incidents_fts(rowid, title, summary, body) VALUES (new.id, new.title, new.summary, new.body);
        END""",
@@ -72,6 +73,7 @@ PG_DOWN = [
 
 
 def upgrade() -> None:
+    op.create_index("ix_incident_sections_section_id", "incident_sections", ["section_id"])
     statements = PG_UP if op.get_bind().dialect.name == "postgresql" else SQLITE_UP
     for statement in statements:
         op.execute(statement)
@@ -81,3 +83,4 @@ def downgrade() -> None:
     statements = PG_DOWN if op.get_bind().dialect.name == "postgresql" else SQLITE_DOWN
     for statement in statements:
         op.execute(statement)
+    op.drop_index("ix_incident_sections_section_id", table_name="incident_sections")

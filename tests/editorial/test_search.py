@@ -46,15 +46,17 @@ def test_each_filter_narrows_the_queue(session: Session) -> None:
     assert _ids(session, keyword="psychiatric", city="Almaty") == []
 
 
-def test_full_text_matches_word_prefixes_in_title_summary_and_body(session: Session) -> None:
+def test_full_text_matches_words_and_prefixes_in_title_summary_and_body(session: Session) -> None:
     a = fx.incident(session, "Trade unionist sentenced", summary="Court in Zhanaozen gave four years.")
     b = fx.incident(session, "Journalist summoned", body="<p>Questioned about a Facebook post on the rally</p>")
     c = fx.incident(session, "Задержан активист в Уральске", summary="Статья 174")
     assert _ids(session, q="zhanaozen") == [a.id]
-    assert _ids(session, q="sentence") == [a.id]  # prefix of "sentenced"
+    assert _ids(session, q="sentence") == []  # whole words only ...
+    assert _ids(session, q="sentence*") == [a.id]  # ... unless asked for a prefix
     assert _ids(session, q="facebook rally") == [b.id]
     assert _ids(session, q="facebook zhanaozen") == []  # every word must match
-    assert _ids(session, q="задерж") == [c.id]
+    assert _ids(session, q="задерж*") == [c.id]
+    assert _ids(session, q="Задержан") == [c.id]
     assert _ids(session, q="174") == [c.id]
     assert set(_ids(session, q='"); DROP TABLE incidents; --')) <= {a.id, b.id, c.id}  # no injection, no error
 
@@ -76,10 +78,10 @@ def test_paging(session: Session) -> None:
     f, _ = search.parse_filters({"page": "2"})
     page = search.triage_page(session, f, per_page=3)
     assert [i.id for i in page.items] == list(reversed(made))[3:6]
-    assert page.total == 7 and page.has_next and page.has_previous
+    assert page.has_next and page.has_previous and (page.first, page.last) == (4, 6)
     f3, _ = search.parse_filters({"page": "3"})
     last = search.triage_page(session, f3, per_page=3)
-    assert [i.id for i in last.items] == [made[0]] and not last.has_next
+    assert [i.id for i in last.items] == [made[0]] and not last.has_next and last.total_label == "7"
 
 
 def test_bad_filter_values_are_reported_and_the_rest_still_applies(editor_client: TestClient, session: Session) -> None:
@@ -99,7 +101,19 @@ def test_triage_page_lists_and_links_with_filters_kept(editor_client: TestClient
     first = editor_client.get("/editor/triage?q=arrest&keyword=arrest")
     assert first.status_code == 200
     assert first.text.count('class="triage-row"') == 50
-    assert "55 incidents" in first.text
+    assert "Incidents 1–50, more on the next page" in first.text
     assert 'href="/editor/triage?state=new&amp;keyword=arrest&amp;q=arrest&amp;page=2"' in first.text
     second = editor_client.get("/editor/triage?state=new&keyword=arrest&q=arrest&page=2")
     assert second.text.count('class="triage-row"') == 5 and "Vlast" in second.text
+    assert "Incidents 51–55 of 55" in second.text and "rel=\"next\"" not in second.text
+
+
+def test_both_search_plans_give_the_same_page(session: Session, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    base = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    hits = [fx.incident(session, f"Picket number {n}", created_at=base + timedelta(hours=n)).id for n in range(6)]
+    fx.incident(session, "Something else", created_at=base + timedelta(hours=9))
+    fx.incident(session, "Picket but accepted", state="accepted", created_at=base + timedelta(hours=10))
+    expected = list(reversed(hits))
+    assert _ids(session, q="picket") == expected
+    monkeypatch.setattr(search, "PROBE_LIMIT", 0)  # force the walk-newest-first plan
+    assert _ids(session, q="picket") == expected
