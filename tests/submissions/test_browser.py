@@ -123,3 +123,32 @@ def test_no_serious_accessibility_violations(phone: Any, live_server: str) -> No
     results = Axe().run(phone)
     serious = [v for v in results.response["violations"] if v.get("impact") in ("serious", "critical")]
     assert serious == [], [(v["id"], v["help"]) for v in serious]
+
+
+def test_keyboard_order_skips_the_honeypot(phone: Any, live_server: str) -> None:
+    page = phone
+    page.goto(f"{live_server}/submit")
+    page.focus("#what")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "kind"
+    page.focus("#consent-count_only")
+    visited = []
+    for _ in range(6):
+        page.keyboard.press("Tab")
+        visited.append(page.evaluate("document.activeElement.id || document.activeElement.value"))
+    assert "website" not in visited and "send" in visited
+
+
+def test_receipt_page_has_no_serious_accessibility_violations(phone: Any, live_server: str) -> None:
+    from axe_playwright_python.sync_playwright import Axe
+
+    page = phone
+    page.goto(f"{live_server}/submit")
+    page.fill("#what", "A solidarity picket was held outside the court.")
+    page.select_option("#kind", "solidarity_action")
+    page.check("#consent-names")
+    page.click("button[value=send]")
+    page.click("text=Check this report")
+    results = Axe().run(page)
+    serious = [v for v in results.response["violations"] if v.get("impact") in ("serious", "critical")]
+    assert serious == [], [(v["id"], v["help"]) for v in serious]
