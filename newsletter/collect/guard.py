@@ -14,7 +14,6 @@ from typing import Any, Iterable
 import anyio
 import httpcore
 import httpx
-from httpcore._backends.auto import AutoBackend
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -72,7 +71,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
 
     def __init__(self, *, allow_loopback: bool) -> None:
         self.allow_loopback = allow_loopback
-        self._inner = AutoBackend()
+        self._inner = httpcore.AnyIOBackend()
 
     async def connect_tcp(
         self,

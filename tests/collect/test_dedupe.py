@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 
 from newsletter.collect.dedupe import NearDuplicateIndex
 from newsletter.collect.outcome import CollectReport
-from newsletter.models import DuplicateCandidate, Incident, IncidentSource
-from tests.collect.conftest import SourcesWriter, source_named
+from newsletter.models import DuplicateCandidate, Incident
+from tests.collect.conftest import SourcesWriter
 from tests.collect.feedserver import FeedServer, Reply, rss
 
 

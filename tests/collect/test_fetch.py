@@ -112,7 +112,7 @@ def test_only_due_feeds_are_fetched_without_all(
 
 
 def test_per_host_limit_is_respected(
-    server: FeedServer, write_sources: SourcesWriter, collect: Callable[..., CollectReport], monkeypatch
+    server: FeedServer, write_sources: SourcesWriter, collect: Callable[..., CollectReport]
 ) -> None:
     for i in range(6):
         server.routes[f"/slow{i}.xml"] = Reply(body=rss([{"title": f"t{i}", "link": f"https://s.example/{i}", "guid": str(i)}]), delay=0.3)
