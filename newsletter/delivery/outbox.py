@@ -74,8 +74,8 @@ def enqueue(session: Session, issue_id: int) -> int:
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     stmt = dialect.insert(Delivery).from_select(
         ["issue_id", "subscriber_id", "state", "attempts", "created_at"], source
-    ).on_conflict_do_nothing()
-    return session.execute(stmt).rowcount or 0
+    ).on_conflict_do_nothing().returning(Delivery.id)
+    return len(session.execute(stmt).all())
 
 
 def _dead_local_claimers(session: Session, issue_id: int) -> list[str]:
