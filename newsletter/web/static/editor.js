@@ -6,8 +6,15 @@
   var current = -1;
   function rows() { return Array.prototype.slice.call(document.querySelectorAll("[data-keys] [data-href]")); }
   function mark(list, i) {
-    list.forEach(function (r) { r.classList.remove("kbd-current"); r.removeAttribute("aria-selected"); });
-    if (list[i]) { list[i].classList.add("kbd-current"); list[i].setAttribute("aria-selected", "true"); list[i].scrollIntoView({block: "nearest"}); }
+    list.forEach(function (r) {
+      r.classList.remove("kbd-current"); r.removeAttribute("aria-selected"); r.style.outline = "";
+    });
+    if (list[i]) {
+      list[i].classList.add("kbd-current");
+      list[i].setAttribute("aria-selected", "true");
+      list[i].style.outline = "3px solid currentColor";  /* CSSOM, allowed by the CSP (no inline style attribute) */
+      list[i].scrollIntoView({block: "nearest"});
+    }
   }
   function typing(el) {
     return el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName));
