@@ -17,9 +17,11 @@ from typing import Protocol
 
 from rapidfuzz import fuzz
 
-NEAR_THRESHOLD = 60.0  # mean of: % of shared word stems, rapidfuzz token_sort_ratio of the titles
-STEM = 6  # crude stemming by prefix: "detained"/"detain", "задержан"/"задержали"
-MIN_SHARED = 2  # significant title words two items must share before they are compared
+NEAR_THRESHOLD = 60.0  # Dice coefficient (%) of the word stems of title + lede
+SAME_TITLE = 85.0  # or rapidfuzz token_sort_ratio of the titles: the same words reordered
+STEM = 5  # crude stemming by prefix: "unionist"/"union", "detained"/"detain", "задержан"/"задержали"
+LEDE_WORDS = 60  # words of the text that count besides the title: who, where, what
+MIN_SHARED = 3  # stems two items must share before they are compared at all
 MAX_POSTING = 64  # a word in more titles than this is too common to pick candidates with
 _WORD = re.compile(r"\w+", re.UNICODE)
 STOPWORDS = frozenset(
@@ -44,9 +46,9 @@ def normalise_title(title: str) -> str:
     return " ".join(_WORD.findall(title.casefold()))
 
 
-def significant_words(title: str) -> tuple[str, ...]:
-    """Words that can tell one event from another (names, places, article numbers, verbs)."""
-    words = _WORD.findall(title.casefold())
+def significant_words(title: str, text: str = "") -> tuple[str, ...]:
+    """Stems of the title and the lede that can tell one event from another (names, places, articles, verbs)."""
+    words = _WORD.findall(title.casefold()) + _WORD.findall(text[:1000].casefold())[:LEDE_WORDS]
     return tuple(dict.fromkeys(w[:STEM] for w in words if (len(w) >= 4 or w.isdigit()) and w not in STOPWORDS))
 
 
@@ -83,10 +85,12 @@ def identities(entries: Sequence[HasIdentity]) -> list[Identity]:
 
 
 class NearDuplicateIndex:
-    """In-memory inverted index of recent titles; candidates are verified with rapidfuzz.
+    """In-memory inverted index of recent incidents' title + lede stems.
 
-    Blocking on shared significant words keeps the work linear in practice: a new title is only
-    compared with titles sharing at least two uncommon words with it.
+    Blocking on shared stems keeps the work linear in practice: a new item is only scored against
+    items sharing at least MIN_SHARED uncommon stems with it. The score is the Dice coefficient of
+    the two stem sets (the same person, place and charge reported in other words), or rapidfuzz's
+    token_sort_ratio of the titles when that is very high (the same headline reworded).
     """
 
     def __init__(self, threshold: float = NEAR_THRESHOLD) -> None:
@@ -99,6 +103,7 @@ class NearDuplicateIndex:
         return len(self._titles)
 
     def add(self, incident_id: int, title: str, words: Iterable[str] | None = None) -> None:
+        """Index an incident; `words` are its significant_words(title, text) (default: the title's)."""
         words = tuple(words) if words is not None else significant_words(title)
         self._titles[incident_id] = normalise_title(title)
         self._sizes[incident_id] = len(words)
@@ -122,8 +127,9 @@ class NearDuplicateIndex:
         for other, count in shared.items():
             if count < MIN_SHARED or (exclude and other in exclude):
                 continue
-            overlap = 100.0 * count / max(1, min(len(words), self._sizes[other]))
-            score = (overlap + fuzz.token_sort_ratio(normal, self._titles[other])) / 2
+            dice = 200.0 * count / (len(words) + self._sizes[other])
+            reworded = fuzz.token_sort_ratio(normal, self._titles[other])
+            score = max(dice, reworded if reworded >= SAME_TITLE else 0.0)
             if score >= self.threshold:
                 found.append((other, round(float(score), 1)))
         found.sort(key=lambda pair: -pair[1])

@@ -190,5 +190,5 @@ def _entry(e: Any, feed_url: str, rules: FeedRules, now: datetime) -> ParsedEntr
         relevant=verdict.relevant,
         excluded_by=verdict.excluded_by,
         suggested_section=verdict.suggested_section,
-        words=significant_words(title),
+        words=significant_words(title, text),
     )

@@ -23,12 +23,13 @@ from pathlib import Path
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from newsletter.collect.dedupe import NearDuplicateIndex
+from newsletter.collect.dedupe import NearDuplicateIndex, significant_words
 from newsletter.collect.fetcher import Fetcher, FetchRequest, FetchResult
 from newsletter.collect.outcome import CollectReport, FeedOutcome
 from newsletter.collect.parser import ParsedFeed, parse_feed
 from newsletter.collect.processor import record_failure, store_result
 from newsletter.collect.rules import FeedRules, GlobalRules
+from newsletter.collect.sanitizer import to_text
 from newsletter.collect.sources import SourcesFileError, SyncedSources, parse_interval, sync_sources
 from newsletter.config import Settings
 from newsletter.db import utcnow
@@ -237,10 +238,10 @@ def _load_near_index(session: Session) -> NearDuplicateIndex:
     index = NearDuplicateIndex()
     since = utcnow() - NEAR_WINDOW
     rows = session.execute(
-        select(Incident.id, Incident.title)
+        select(Incident.id, Incident.title, Incident.summary, func.substr(Incident.body, 1, 2000))
         .where(Incident.created_at >= since, Incident.relevant.is_(True), Incident.state.not_in(("rejected", "duplicate")))
         .order_by(Incident.id)
     )
-    for iid, title in rows:
-        index.add(iid, title)
+    for iid, title, summary, body in rows:
+        index.add(iid, title, significant_words(title, summary or to_text(body or "")))
     return index

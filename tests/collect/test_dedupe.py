@@ -7,7 +7,7 @@ from collections.abc import Callable
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from newsletter.collect.dedupe import NearDuplicateIndex
+from newsletter.collect.dedupe import NearDuplicateIndex, significant_words
 from newsletter.collect.outcome import CollectReport
 from newsletter.models import DuplicateCandidate, Incident
 from tests.collect.conftest import SourcesWriter
@@ -111,3 +111,18 @@ def test_near_index_ignores_unrelated_titles() -> None:
     index.add(1, "Court sentences journalist Ivanov to five years under Article 174")
     assert index.match("Football results from Almaty") == []
     assert index.match("Journalist Ivanov sentenced to five years, Article 174")[0][0] == 1
+
+
+def test_same_event_in_other_words_is_found_through_the_lede() -> None:
+    index = NearDuplicateIndex()
+    a_title = "Court sends trade unionist Marat Seitkali to two months of pre-trial detention"
+    a_text = ("The Zhanakent city court ordered two months of pre-trial detention for Marat Seitkali, a leader of the "
+              "independent oil workers' union. He is charged with organising an unauthorised strike.")
+    index.add(1, a_title, significant_words(a_title, a_text))
+    b_title = "Union leader Seitkali remanded in custody for two months"
+    b_text = ("Marat Seitkali, who leads the independent oil workers' union, was remanded in custody for two months by "
+              "a Zhanakent court on charges of organising an unauthorised strike.")
+    assert index.match(b_title, significant_words(b_title, b_text))[0][0] == 1
+    other_title = "Murat Seitkali's relatives summoned by police"
+    other_text = "Police in Almaty summoned the brother and the wife of the activist for questioning about a Facebook post."
+    assert index.match(other_title, significant_words(other_title, other_text)) == []
