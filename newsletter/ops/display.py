@@ -48,7 +48,7 @@ def print_status(console: Console, status: Status, tz: ZoneInfo) -> None:
 
     waiting = f"{status.waiting_triage} report(s) waiting for triage"
     if status.oldest_waiting:
-        waiting += f", oldest since {when(status.oldest_waiting, tz, now)}"
+        waiting += f", oldest received {when(status.oldest_waiting, tz, now)}"
     console.print(f"[bold]Triage[/bold]: {waiting}; {status.needs_info} waiting for a volunteer's answer")
 
     sources = Table(title="Sources", title_justify="left", show_edge=False)

@@ -47,11 +47,18 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> JSONResponse:
+        """For a load balancer: 503 only when this node cannot reach the database. The scheduler's
+        state is informational (it runs elsewhere; alert on `newsletter status --check` instead)."""
+        from newsletter.db import utcnow
+        from newsletter.ops.lease import current
+
         try:
             with runtime.engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
+                conn.execution_options(sqlite_begin="DEFERRED").execute(text("SELECT 1"))
+            lease = current(runtime.engine)
         except Exception as exc:  # noqa: BLE001 - a health check reports any failure
             return JSONResponse({"status": "error", "database": type(exc).__name__}, status_code=503)
-        return JSONResponse({"status": "ok"})
+        scheduler = "none" if lease is None else ("active" if lease.active(utcnow()) else "stale")
+        return JSONResponse({"status": "ok", "scheduler": scheduler})
 
     return app
