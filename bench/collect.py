@@ -52,8 +52,13 @@ def _name(rng: random.Random) -> str:
     return f"{first} {last}"
 
 
+_LEX_RNG = random.Random(0)
+_LEXICON = sorted({"".join(_LEX_RNG.choice(SYLLABLES) for _ in range(2 + k % 3)) for k in range(6000)})
+
+
 def _sentence(rng: random.Random, n: int) -> str:
-    words = [rng.choice(WORDS) for _ in range(n)]
+    """Domain words mixed with a few thousand other words, so unrelated texts overlap as little as real ones do."""
+    words = [rng.choice(WORDS) if rng.random() < 0.3 else rng.choice(_LEXICON) for _ in range(n)]
     return " ".join(words).capitalize() + "."
 
 
