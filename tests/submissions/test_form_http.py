@@ -57,8 +57,12 @@ def test_valid_report_is_stored_and_receipt_shows_state(form_client: FormClient,
     page = form_client.http.get(f"/receipt/{code}")
     assert page.status_code == 200 and 'id="status">Received<' in page.text
     assert page.headers["cache-control"] == "no-store"
-    lookup = form_client.http.get("/receipt", params={"code": code.lower().replace("-", "")})
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form_client.http.get("/receipt").text).group(1)
+    lookup = form_client.http.post("/receipt", data={"csrf_token": token, "action": "show",
+                                                     "code": code.lower().replace("-", "")})
     assert lookup.status_code == 200 and 'id="status">Received<' in lookup.text
+    assert code not in str(lookup.url), "the code is posted, never put in the URL"
+    assert f'action="/receipt/{code}' not in lookup.text and f'href="/receipt/{code}' not in lookup.text
 
 
 def test_invalid_input_keeps_text_and_puts_errors_next_to_fields(form_client: FormClient, runtime: Runtime) -> None:
@@ -176,7 +180,8 @@ def test_receipt_followup_and_unknown_codes(form_client: FormClient, runtime: Ru
     page = form_client.http.get(f"/receipt/{code}")
     assert "Which district?" in page.text and "More information needed" in page.text
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-    r = form_client.http.post(f"/receipt/{code}", data={"csrf_token": token, "text": "Sovetsky district."},
+    r = form_client.http.post("/receipt", data={"csrf_token": token, "code": code, "action": "add",
+                                                "text": "Sovetsky district."},
                               files=[("files", ("doc.pdf", samples.pdf_with_metadata(), "application/pdf"))])
     assert r.status_code == 200 and "was added to the report" in r.text and "Sovetsky district." in r.text
     with runtime.session() as s:
@@ -188,5 +193,7 @@ def test_receipt_followup_and_unknown_codes(form_client: FormClient, runtime: Ru
     assert empty.status_code == 400 and "Write something" in empty.text
     missing = form_client.http.get("/receipt/00000-00000-00000-00000-00000")
     assert missing.status_code == 404 and "No report has this receipt code" in missing.text
-    malformed = form_client.http.get("/receipt", params={"code": "hello"})
+    malformed = form_client.http.post("/receipt", data={"csrf_token": token, "code": "hello", "action": "show"})
     assert malformed.status_code == 400 and "25 letters and digits" in malformed.text
+    forged = form_client.http.post("/receipt", data={"csrf_token": "x", "code": code, "action": "show"})
+    assert forged.status_code == 403 and "Which district?" not in forged.text

@@ -38,7 +38,7 @@ class ApiSubmissionIn(SubmissionIn):
 
 class ApiReceipt(BaseModel):
     receipt_code: str = Field(description="Give this to the volunteer: it is the only way to follow the report")
-    receipt_url: str
+    receipt_url: str = Field(description="Page where the volunteer enters the code (the code is never put in a URL)")
     state: Literal["received"] = "received"
     attachments: int
 
@@ -103,4 +103,4 @@ async def post_incident(payload: ApiSubmissionIn, request: Request,
     except BaseException:
         attachments.discard(written)
         raise
-    return ApiReceipt(receipt_code=code, receipt_url=f"{settings.base_url}/receipt/{code}", attachments=len(cleaned))
+    return ApiReceipt(receipt_code=code, receipt_url=f"{settings.base_url}/receipt", attachments=len(cleaned))

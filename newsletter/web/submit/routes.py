@@ -6,7 +6,6 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import RedirectResponse
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -121,26 +120,54 @@ async def submit_report(request: Request) -> Response:
 
 
 @router.get("/receipt")
-def receipt_lookup(request: Request, code: str | None = None) -> Response:
+def receipt_lookup(request: Request) -> Response:
     lang = use_language(request)
-    if code:
-        canonical = receipts.normalise(code)
-        if canonical:
-            return RedirectResponse(f"/receipt/{canonical}?lang={lang}", status_code=303)
-        return _page(request, "submit/lookup.html.j2", lang, {"code": code, "error": _(
-            "A receipt code has 25 letters and digits, like 7KQ2M-XR4PD-0B9TE-HW3NA-56CVF. Check it and try again.")}, 400)
     return _page(request, "submit/lookup.html.j2", lang, {"code": "", "error": None})
 
 
 @router.get("/receipt/{code}")
 async def receipt_page(request: Request, code: str) -> Response:
+    """A typed-in link still works; the pages themselves post the code so it stays out of browser history."""
     lang = use_language(request)
     wait = limiter(request, "receipt").hit(client_key(request))
     if wait is not None:
-        return _page(request, "submit/problem.html.j2", lang, {"title": _("Please wait"), "message": _(
-            "Too many requests from your connection in a short time. Wait %(s)s seconds and try again.",
-            s=int(wait))}, 429)
+        return _too_many(request, lang, wait)
     return await _receipt(request, lang, code)
+
+
+@router.post("/receipt")
+@router.post("/receipt/{path_code}")
+async def receipt_post(request: Request, path_code: str | None = None) -> Response:
+    """Show a report (action=show) or add the volunteer's information and files to it (action=add)."""
+    lang = use_language(request)
+    form = await _read(request)
+    if isinstance(form, str):
+        return _page(request, "submit/problem.html.j2", lang, {"title": _("Not sent"), "message": form}, 400)
+    try:
+        raw_code, raw_text = form.get("code"), form.get("text")
+        code = raw_code if isinstance(raw_code, str) and raw_code else path_code or ""
+        text = raw_text if isinstance(raw_text, str) else ""
+        if form.get("action") == "add" or path_code:
+            return await _followup(request, lang, form, code, text)
+        if not _csrf_ok(request, form):
+            return _page(request, "submit/lookup.html.j2", lang, {"code": code, "error": _(
+                "The page was open too long or cookies are blocked. Send the code again.")}, 403)
+        wait = limiter(request, "receipt").hit(client_key(request))
+        if wait is not None:
+            return _too_many(request, lang, wait)
+        if receipts.normalise(code) is None:
+            return _page(request, "submit/lookup.html.j2", lang, {"code": code, "error": _(
+                "A receipt code has 25 letters and digits, like 7KQ2M-XR4PD-0B9TE-HW3NA-56CVF. "
+                "Check it and try again.")}, 400)
+        return await _receipt(request, lang, code)
+    finally:
+        await form.close()
+
+
+def _too_many(request: Request, lang: str, wait: float) -> Response:
+    return _page(request, "submit/problem.html.j2", lang, {"title": _("Please wait"), "message": _(
+        "Too many requests from your connection in a short time. Wait %(s)s seconds and try again.",
+        s=int(wait))}, 429)
 
 
 async def _receipt(request: Request, lang: str, code: str, *, notice: str | None = None,
@@ -159,41 +186,30 @@ async def _receipt(request: Request, lang: str, code: str, *, notice: str | None
     return _page(request, "submit/receipt.html.j2", lang, ctx, status_code)
 
 
-@router.post("/receipt/{code}")
-async def receipt_followup(request: Request, code: str) -> Response:
-    lang = use_language(request)
-    form = await _read(request)
-    if isinstance(form, str):
-        return _page(request, "submit/problem.html.j2", lang, {"title": _("Not sent"), "message": form}, 400)
+async def _followup(request: Request, lang: str, form: FormData, code: str, text: str) -> Response:
+    if not _csrf_ok(request, form):
+        return await _receipt(request, lang, code, text=text, status_code=403, errors={"text": _(
+            "The page was open too long or cookies are blocked. Your text is kept: send it again.")})
+    wait = limiter(request).hit(client_key(request))
+    if wait is not None:
+        return await _receipt(request, lang, code, text=text, status_code=429, errors={"text": _(
+            "Too many requests from your connection. Your text is kept: wait %(s)s seconds and send again.",
+            s=int(wait))})
+    settings = request.app.state.runtime.settings
+    files = await read_files(uploaded_files(form))
+    cleaned, file_errors = await run_in_threadpool(attachments.clean_all, files, settings)
+    if file_errors:
+        return await _receipt(request, lang, code, text=text, status_code=400, errors={"files": " ".join(file_errors)})
+    written: list[Any] = []
     try:
-        raw_text = form.get("text")
-        text = raw_text if isinstance(raw_text, str) else ""
-        if not _csrf_ok(request, form):
-            return await _receipt(request, lang, code, text=text, status_code=403, errors={"text": _(
-                "The page was open too long or cookies are blocked. Your text is kept: send it again.")})
-        wait = limiter(request).hit(client_key(request))
-        if wait is not None:
-            return await _receipt(request, lang, code, text=text, status_code=429, errors={"text": _(
-                "Too many requests from your connection. Your text is kept: wait %(s)s seconds and send again.",
-                s=int(wait))})
-        settings = request.app.state.runtime.settings
-        files = await read_files(uploaded_files(form))
-        cleaned, file_errors = await run_in_threadpool(attachments.clean_all, files, settings)
-        if file_errors:
-            return await _receipt(request, lang, code, text=text, status_code=400,
-                                  errors={"files": " ".join(file_errors)})
-        written: list[Any] = []
-        try:
-            await in_transaction(request, lambda s: add_followup(s, code, text, cleaned, settings=settings,
-                                                                 written=written))
-        except ReceiptNotFound as exc:
-            return _page(request, "submit/lookup.html.j2", lang, {"code": code, "error": str(exc)}, 404)
-        except FollowUpError as exc:
-            attachments.discard(written)
-            return await _receipt(request, lang, code, text=text, status_code=400, errors={"text": str(exc)})
-        except BaseException:
-            attachments.discard(written)
-            raise
-        return await _receipt(request, lang, code, notice=_("Thank you. Your information was added to the report."))
-    finally:
-        await form.close()
+        await in_transaction(request, lambda s: add_followup(s, code, text, cleaned, settings=settings,
+                                                             written=written))
+    except ReceiptNotFound as exc:
+        return _page(request, "submit/lookup.html.j2", lang, {"code": code, "error": str(exc)}, 404)
+    except FollowUpError as exc:
+        attachments.discard(written)
+        return await _receipt(request, lang, code, text=text, status_code=400, errors={"text": str(exc)})
+    except BaseException:
+        attachments.discard(written)
+        raise
+    return await _receipt(request, lang, code, notice=_("Thank you. Your information was added to the report."))
