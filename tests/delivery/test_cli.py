@@ -156,3 +156,25 @@ def test_send_command_and_test_send(cli, session, make_runtime) -> None:
 def test_send_refuses_a_draft(cli, session) -> None:
     make_issue(session, state="draft", frozen=False)
     assert "must approve it" in flat(cli("send", "1", expect=1))
+
+
+def test_bounces_from_an_imap_mailbox(cli, session, monkeypatch) -> None:
+    from tests.delivery.imap_server import Mailbox, imap_server
+
+    add_subscribers(session, 2)
+    token = session.scalar(select(Subscriber.token).where(Subscriber.email == "reader1@example.org"))
+    box = Mailbox("bounces@example.org", "s3cret pass", {
+        7: dsn("reader0@example.org").encode(),
+        9: f"From: reader1@example.org\r\nSubject: unsubscribe {token}\r\n\r\n".encode(),
+    })
+    with imap_server(box) as port:
+        monkeypatch.setenv("NEWSLETTER_IMAP_URL", f"imap://bounces%40example.org:s3cret%20pass@127.0.0.1:{port}/INBOX")
+        out = flat(cli("bounces", "process", "--imap"))
+        assert "2 message(s): 1 hard bounce(s)" in out and "1 unsubscribe request(s)" in out
+        assert box.seen == {7, 9} and box.logins == 1
+        assert "0 message(s)" in flat(cli("bounces", "process", "--imap"))  # seen messages are not read again
+        monkeypatch.setenv("NEWSLETTER_IMAP_URL", f"imap://bounces%40example.org:wrong@127.0.0.1:{port}/INBOX")
+        out = flat(cli("bounces", "process", "--imap", expect=1))
+        assert "IMAP error from 127.0.0.1" in out and "wrong" not in out
+    states = dict(session.execute(select(Subscriber.email, Subscriber.state)).all())
+    assert states == {"reader0@example.org": "bounced", "reader1@example.org": "unsubscribed"}
