@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -113,7 +115,7 @@ def _new_issue(session: Session, p: Period, *, settings: Settings, actor: User |
                       title=human_range(p.start, p.end), intro="", language=settings.language,
                       state="draft", excluded_incident_ids=[])
         try:
-            with session.begin_nested():
+            with _savepoint(session):
                 session.add(issue)
                 session.flush()
         except IntegrityError:
@@ -125,6 +127,16 @@ def _new_issue(session: Session, p: Period, *, settings: Settings, actor: User |
                      changes={"number": number, "period": p.label})
         return issue
     raise IssueError(f"could not create the issue for {p.label}: other issues were being created at the same time; try again")
+
+
+@contextmanager
+def _savepoint(session: Session) -> Iterator[None]:
+    """A savepoint inside the caller's transaction; none is needed (or possible) on an autocommit connection."""
+    if session.connection().get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+        yield
+        return
+    with session.begin_nested():
+        yield
 
 
 def human_range(start: date, end: date) -> str:
