@@ -179,10 +179,15 @@ class Scheduler(BaseScheduler):
             self.active = False
         if self.active and not was_active:
             log.info("scheduler %s is now the active scheduler", self.lease.holder)
-            interrupted = jobs.mark_interrupted(self.runtime, holder=self.lease.holder, now=now)
-            if interrupted:
-                log.warning("%d job run(s) of a previous scheduler were interrupted (see `newsletter status`)", interrupted)
-            self.declare_jobs(now)
+            try:
+                interrupted = jobs.mark_interrupted(self.runtime, holder=self.lease.holder, now=now)
+                if interrupted:
+                    log.warning("%d job run(s) of a previous scheduler were interrupted (see `newsletter status`)",
+                                interrupted)
+                self.declare_jobs(now)
+            except Exception as exc:  # noqa: BLE001 - try again on the next tick; the lease is still ours
+                log.warning("could not declare the jobs: %s", exc)
+                self.active = False
         elif was_active and not self.active:
             log.warning("scheduler %s lost the lease; standing by", self.lease.holder)
         return self.active
