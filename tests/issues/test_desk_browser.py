@@ -42,3 +42,15 @@ def test_issue_page_fits_a_phone(runtime: Runtime, live_server: str, page, conse
     assert page.locator("h1").inner_text().startswith("Issue 1")
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0
+
+
+def test_desk_issue_pages_pass_axe(runtime: Runtime, live_server: str, page, consent_issue: Issue) -> None:
+    from axe_playwright_python.sync_playwright import Axe
+
+    make_user(runtime, "editor@example.org")
+    login(page, live_server, "editor@example.org")
+    axe = Axe()
+    for path in ("/editor/issues/", f"/editor/issues/{consent_issue.id}", f"/editor/issues/{consent_issue.id}/preview"):
+        page.goto(live_server + path)
+        violations = [v for v in axe.run(page).response["violations"] if v.get("impact") in ("serious", "critical")]
+        assert violations == [], (path, [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in violations])
