@@ -171,9 +171,9 @@ def _entry(e: Any, feed_url: str, rules: FeedRules, now: datetime) -> ParsedEntr
     if ctype == "text/plain":
         raw_html = "<p>" + raw_html.replace("&", "&amp;").replace("<", "&lt;").replace("\n\n", "</p><p>") + "</p>"
     body = sanitize_html(raw_html, base)
-    text = to_text(body)
+    text = to_text(body, sanitized=True)
     title = one_line(to_text(e.get("title", "") or ""), 500) or one_line(text, 80) or "(untitled)"
-    summary_src = to_text(sanitize_html(e.get("summary", "") or "", base)) if contents else text
+    summary_src = to_text(e.get("summary", "") or "") if contents else text
     guid = (e.get("id") or "").strip()[:1000] or None
     digest = content_hash(title, text)
     verdict = judge(rules, f"{title}\n{text}")
