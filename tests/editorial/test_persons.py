@@ -99,7 +99,6 @@ def test_person_pages_and_forms(editor_client: TestClient, session: Session) -> 
     assert "1 person: forcibly held in a mental hospital." in summary.text
     bad_day = editor_client.get("/editor/persons/summary?as_of=yesterday")
     assert bad_day.status_code == 400 and "is not a date" in bad_day.text
-    entry = person.statuses[0] if person.statuses else None
     session.expire_all()
     entry = session.get(Person, person.id).statuses[0]
     deleted = editor_client.post(f"{url}/statuses/{entry.id}/delete", data={"csrf_token": token}, follow_redirects=False)
