@@ -12,7 +12,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from babel import Locale, UnknownLocaleError
 from babel.core import negotiate_locale
 from babel.support import Translations
 
@@ -66,13 +65,6 @@ def activate(language: str) -> gettext.NullTranslations:
 def _(message: str, **variables: Any) -> str:
     text = _active.get().gettext(message)
     return text % variables if variables else text
-
-
-def language_name(code: str) -> str:
-    try:
-        return Locale.parse(code).get_display_name(code) or code
-    except (UnknownLocaleError, ValueError):
-        return code
 
 
 def N_(message: str) -> str:  # noqa: N802 - the conventional name extractors look for

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 import httpx
-import pytest
 from sqlalchemy import func, select
 
 from newsletter.config import load_settings

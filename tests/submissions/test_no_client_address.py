@@ -14,9 +14,9 @@ import httpx
 import pytest
 from sqlalchemy import MetaData, create_engine, select
 
-from newsletter.submissions.tokens import create_token
-from newsletter.runtime import Runtime
 from newsletter.config import load_settings
+from newsletter.runtime import Runtime
+from newsletter.submissions.tokens import create_token
 from tests.submissions import samples
 from tests.submissions.conftest import CSRF, RECEIPT, report
 from tests.support.net import free_port, wait_for_port

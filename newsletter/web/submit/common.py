@@ -144,12 +144,3 @@ class LimitedRoute(APIRoute):
 
         return handler
 
-
-def rate_limited_response(request: Request, retry_after: float, *, json: bool = False) -> Response:
-    message = i18n._("Too many reports from your connection in a short time. Wait %(s)s seconds and send again.",
-                     s=int(retry_after))
-    headers = {"Retry-After": str(int(retry_after))}
-    if json:
-        return JSONResponse({"detail": message}, status_code=429, headers=headers)
-    return templating.render(request, "submit/problem.html.j2", {"title": i18n._("Please wait"), "message": message},
-                             status_code=429, headers=headers)

@@ -25,10 +25,6 @@ class FormState:
     persons: list[dict[str, str]] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)
 
-    @property
-    def has_files_error(self) -> bool:
-        return "files" in self.errors
-
 
 SIMPLE_FIELDS = ("what", "kind", "occurred_on", "date_precision", "city", "region", "country", "links", "contact",
                  "consent")
