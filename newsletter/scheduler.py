@@ -165,7 +165,7 @@ class Scheduler(BaseScheduler):
             next_run = self._submit_due(now)
         except Exception as exc:  # noqa: BLE001 - the database may be briefly unreachable
             log.warning("could not read due jobs: %s", exc)
-            return STORE_RETRY_SECONDS
+            return min(STORE_RETRY_SECONDS, self.renew_every)
         if next_run is None:
             return self.renew_every
         return min(max((next_run - self.clock.now()).total_seconds(), 0.0), self.renew_every)
