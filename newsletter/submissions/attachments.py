@@ -35,7 +35,6 @@ from newsletter.submissions.i18n import _
 
 MAX_FILES = 10
 MAX_IMAGE_PIXELS = 50_000_000  # a bigger "photo" is a decompression bomb, not evidence
-Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
 # At DEBUG level Pillow logs every EXIF tag it parses, GPS position and camera owner included:
 # the very metadata this module strips must not reach the logs either.
 logging.getLogger("PIL").setLevel(max(logging.INFO, logging.getLogger("PIL").level))
@@ -145,6 +144,8 @@ def clean(file: IncomingFile) -> CleanFile:
 def _clean_image(data: bytes, name: str) -> tuple[str, bytes]:
     try:
         with Image.open(io.BytesIO(data)) as img:
+            if img.width * img.height > MAX_IMAGE_PIXELS:
+                raise Image.DecompressionBombError("too many pixels")
             fmt = img.format
             img.seek(0)
             img = ImageOps.exif_transpose(img) or img
@@ -306,6 +307,8 @@ def _clean_embedded_image(content: bytes, fname: str) -> bytes:
     """Re-encode a picture inside a document in its own format, so the document's references stay valid."""
     try:
         with Image.open(io.BytesIO(content)) as img:
+            if img.width * img.height > MAX_IMAGE_PIXELS:
+                raise Image.DecompressionBombError("too many pixels")
             fmt = img.format or "PNG"
             img.load()
             bare = Image.frombytes(img.mode, img.size, img.tobytes())

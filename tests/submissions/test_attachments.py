@@ -109,3 +109,10 @@ def test_size_limits_per_file_per_report_and_count(settings) -> None:
     assert any("at most 10 files" in e for e in errors)
     _, errors = clean_all([IncomingFile("empty.png", b"")], settings)
     assert errors == ["empty.png is empty."]
+
+
+def test_decompression_bomb_is_refused() -> None:
+    buf = io.BytesIO()
+    Image.new("1", (8000, 8000)).save(buf, "PNG")  # 64 megapixels in a few kilobytes
+    with pytest.raises(AttachmentError, match="more than 50 megapixels"):
+        clean(IncomingFile("bomb.png", buf.getvalue()))
