@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 POOL_MIN_FEEDS = 8  # below this, starting worker processes costs more than it saves
 BATCH = 50
 NEAR_WINDOW = timedelta(days=14)
+CLAIM_LEASE = timedelta(minutes=15)
 Progress = Callable[[int, int, FeedOutcome], None]
 
 
@@ -52,12 +53,21 @@ class _Job:
     language: str | None
 
 
-def due_sources(session: Session, *, force_all: bool = False) -> list[Source]:
+def due_sources(session: Session, *, force_all: bool = False, claim: bool = False) -> list[Source]:
+    """Feeds to fetch now. With `claim`, their next check moves a lease ahead, so that a collector
+    running at the same time (the scheduler and a manual `newsletter collect`) skips them; the
+    run sets the real next check when it stores the result, a crashed run's feeds come back after the lease."""
     now = utcnow()
     query = select(Source).where(Source.kind == "feed", Source.enabled.is_(True), Source.url.is_not(None))
     if not force_all:
         query = query.where(or_(Source.next_check_at.is_(None), Source.next_check_at <= now))
-    return list(session.scalars(query.order_by(Source.id)))
+    if claim and session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    sources = list(session.scalars(query.order_by(Source.id)))
+    if claim:
+        for source in sources:
+            source.next_check_at = now + CLAIM_LEASE
+    return sources
 
 
 def sync_file(runtime: Runtime, path: Path) -> SyncedSources:
@@ -92,7 +102,7 @@ def run_collect(
                 FeedRules(tuple(s.keywords or ()), tuple(s.exclude_keywords or ()), s.default_section, rules),
                 s.language,
             )
-            for s in due_sources(session, force_all=force_all)
+            for s in due_sources(session, force_all=force_all, claim=True)
         ]
     report.feeds_due = len(jobs)
     if jobs:

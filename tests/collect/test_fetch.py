@@ -131,3 +131,16 @@ def test_schedule_helpers() -> None:
     later = now + timedelta(hours=2)
     assert 7190 <= (parse_retry_after(later.strftime("%a, %d %b %Y %H:%M:%S GMT"), now) or 0) <= 7200
     assert parse_retry_after("soon", now) is None
+
+
+def test_due_feeds_are_claimed_so_a_concurrent_run_skips_them(runtime, write_sources: SourcesWriter, session: Session) -> None:
+    from newsletter.collect.service import due_sources, sync_file
+
+    write_sources([{"name": "a", "url": "https://a.example/feed"}, {"name": "b", "url": "https://b.example/feed"}])
+    sync_file(runtime, runtime.settings.sources)
+    with runtime.session() as first:
+        assert len(due_sources(first, claim=True)) == 2
+    with runtime.session() as second:
+        assert due_sources(second, claim=True) == []
+        assert len(due_sources(second, force_all=True)) == 2
+    assert source_named(session, "a").next_check_at > utcnow() + timedelta(minutes=14)
