@@ -34,6 +34,7 @@ from newsletter.runtime import Runtime
 DEMO_DIR = PROJECT_ROOT / "feeds" / "demo"
 DEMO_ACTOR = "demo"
 DEMO_EDITOR = "demo-editor@example.org"
+DEMO_SECOND_EDITOR = "demo-second-editor@example.org"
 DEMO_SUBSCRIBERS = (
     ("diplomat@embassy.example", "en"),
     ("journalist@newsroom.example", "en"),
@@ -205,14 +206,14 @@ def _section_for(incident: Incident) -> str:
     return "persecution"
 
 
-def _demo_editor(session: Session) -> User:
+def _demo_editor(session: Session, email: str = DEMO_EDITOR) -> User:
     import secrets
 
     from newsletter.editorial.users import create_user, get_by_email
 
-    user = get_by_email(session, DEMO_EDITOR)
+    user = get_by_email(session, email)
     if user is None:
-        user = create_user(session, email=DEMO_EDITOR, password=secrets.token_urlsafe(24), role="editor", actor=DEMO_ACTOR)
+        user = create_user(session, email=email, password=secrets.token_urlsafe(24), role="editor", actor=DEMO_ACTOR)
     return user
 
 
@@ -337,6 +338,8 @@ def run_demo(rt: Runtime, *, console: Console) -> DemoReport:
                                    "subjects agreed to be named, and a count of those who did not.")
                 if issue.state == "draft":
                     approve_issue(session, issue, user=editor, settings=settings)
+                if issue.state == "draft" and settings.require_second_approval:
+                    approve_issue(session, issue, user=_demo_editor(session, DEMO_SECOND_EDITOR), settings=settings)
                 folder = publish_issue(session, issue, settings=settings, actor=editor)
                 report.add(console, f"[bold]4. Issue[/bold] no. {issue.number} ({issue.period}): "
                                     f"{len(issue.items)} items, approved and published")
