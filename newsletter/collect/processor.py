@@ -11,10 +11,11 @@ from datetime import datetime
 from sqlalchemy import Table, func, insert, or_, select, text
 from sqlalchemy.orm import Session
 
-from newsletter.collect.dedupe import Identity, NearDuplicateIndex, identities
+from newsletter.collect.dedupe import Identity, NearDuplicateIndex, content_hash, identities
 from newsletter.collect.fetcher import FetchResult
 from newsletter.collect.outcome import FeedOutcome
 from newsletter.collect.parser import ParsedEntry, ParsedFeed
+from newsletter.collect.sanitizer import excerpt, to_text
 from newsletter.collect.schedule import next_check, parse_retry_after
 from newsletter.models import DuplicateCandidate, Incident, IncidentSource, Source
 
@@ -64,7 +65,8 @@ def store_result(
         outcome.error = result.error
         return outcome
     if result.status == "not_modified":
-        _success(source, result, now, None)
+        # the body is the one parsed last time: a warning about it still holds
+        _success(source, result, now, source.last_error if not source.error_count else None)
         outcome.status = "not_modified"
         return outcome
     assert parsed is not None
@@ -223,12 +225,18 @@ def _known_links(session: Session, links: list[str]) -> dict[str, int]:
 def _apply_changes(session: Session, changed: list[tuple[ParsedEntry, IncidentSource]], outcome: FeedOutcome, now: datetime) -> None:
     """An entry edited by its publisher updates the incident while no editor has touched it yet."""
     for entry, row in changed:
+        previous = row.content_hash
         row.content_hash = entry.content_hash
         row.title = entry.title
         incident = session.get(Incident, row.incident_id)
         if incident is None or incident.state != "new" or incident.origin != "feed" or len(incident.sources) > 1:
             continue
-        incident.title, incident.summary, incident.body = entry.title, entry.summary, entry.body
+        old_text = to_text(incident.body, sanitized=True)
+        if content_hash(incident.title, old_text) != previous:
+            continue  # an editor changed the title or text: theirs wins
+        if incident.summary == excerpt(old_text) or not incident.summary:
+            incident.summary = entry.summary
+        incident.title, incident.body = entry.title, entry.body
         incident.content_hash = entry.content_hash
         incident.matched_keywords = list(entry.matched)
         incident.relevant = entry.relevant

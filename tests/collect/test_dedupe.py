@@ -126,3 +126,21 @@ def test_same_event_in_other_words_is_found_through_the_lede() -> None:
     other_title = "Murat Seitkali's relatives summoned by police"
     other_text = "Police in Almaty summoned the brother and the wife of the activist for questioning about a Facebook post."
     assert index.match(other_title, significant_words(other_title, other_text)) == []
+
+
+def test_publisher_edit_never_overwrites_an_editor_edit(
+    server: FeedServer, write_sources: SourcesWriter, collect: Callable[..., CollectReport], session: Session
+) -> None:
+    server.routes["/e.xml"] = Reply(body=rss([{"title": "Activist detained", "link": "https://e.example/1", "guid": "e1",
+                                               "description": "First version."}]))
+    write_sources([{"name": "e", "url": server.url("/e.xml")}])
+    collect()
+    incident = session.scalars(select(Incident)).one()
+    assert incident.summary == "First version."
+    incident.title = "Editor's headline"
+    session.commit()
+    server.routes["/e.xml"] = Reply(body=rss([{"title": "Activist detained (updated)", "link": "https://e.example/1",
+                                               "guid": "e1", "description": "Second version."}]))
+    assert collect().updated == 0
+    session.expire_all()
+    assert session.scalars(select(Incident)).one().title == "Editor's headline"
