@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from newsletter.config import Settings
 from newsletter.models import Delivery, Incident, JobRun, Source, User
-from newsletter.ops.jobs import Skip, overdue_issues
+from newsletter.ops.jobs import JobFailed, Skip, overdue_issues
 from newsletter.runtime import Runtime
 
 FAILING_FOR = timedelta(days=1)
@@ -129,6 +129,6 @@ def send_digest(runtime: Runtime, *, now: datetime, scheduled: bool = True) -> s
     summary = (f"{digest.waiting} waiting for triage, {len(digest.failing_sources)} failing feed(s), "
                f"{len(digest.overdue)} overdue issue(s), {len(digest.failed_jobs)} failing job(s)")
     if failures:
-        raise RuntimeError(f"digest not sent to {len(failures)} of {len(recipients)} editor(s) "
+        raise JobFailed(f"digest not sent to {len(failures)} of {len(recipients)} editor(s) "
                            f"({', '.join(sorted(set(failures)))}) via {settings.smtp_url.split('@')[-1]}; {summary}")
     return f"sent to {len(recipients)} editor(s): {summary}"

@@ -53,6 +53,10 @@ class Skip(Exception):
     """Nothing to do this time; the message says why (recorded as outcome `skipped`)."""
 
 
+class JobFailed(Exception):
+    """The job did its best but part of it failed; the message is the whole story (no traceback needed)."""
+
+
 @dataclass(frozen=True)
 class JobContext:
     runtime: Runtime
@@ -187,8 +191,6 @@ def overdue_issues(session: Session, *, settings: Settings, now: datetime) -> li
 
 
 def send_scheduled(ctx: JobContext) -> str:
-    from newsletter.delivery.service import run_send
-
     now = ctx.clock.now()
     grace = timedelta(minutes=ctx.settings.send_grace_minutes)
     with ctx.runtime.session() as session:
@@ -198,47 +200,57 @@ def send_scheduled(ctx: JobContext) -> str:
         ))
     if not due:
         raise Skip("no scheduled issue is due")
-    lines, overdue = [], []
+    lines: list[str] = []
+    overdue: list[str] = []
+    failures: list[str] = []
     for issue in due:
         assert issue.scheduled_for is not None
         late = now - issue.scheduled_for
         if late > grace:
             overdue.append(f"issue {issue.number} ({issue.period}) was due {_ago(late)} ago")
             continue
-        with _claim_issue(issue.id) as mine:
-            if not mine:
-                continue
-            report = run_send(ctx.runtime, issue)
-        lines.append(f"issue {issue.number} ({issue.period}): {report.sent} sent, {report.failed} failed, "
-                     f"{report.remaining} remaining, now {report.issue_state}")
+        lines.append(_send_one(ctx, issue, failures))
     if overdue:
         lines.append("left for an editor (later than the send grace of "
                      f"{ctx.settings.send_grace_minutes} min): " + "; ".join(overdue))
         log.warning("scheduled send overdue, not sent without an editor: %s", "; ".join(overdue))
+    return _summary(lines, failures, idle="the due issue is being sent by another job")
+
+
+def _send_one(ctx: JobContext, issue: Issue, failures: list[str]) -> str:
+    """Send (or resume) one issue; a failure is noted and the other issues still go out."""
+    from newsletter.delivery.service import run_send
+
+    with _claim_issue(issue.id) as mine:
+        if not mine:
+            return ""
+        try:
+            report = run_send(ctx.runtime, issue)
+        except Exception as exc:  # noqa: BLE001 - reported once all issues were tried
+            failures.append(f"issue {issue.number} ({issue.period}): {type(exc).__name__}: {exc}")
+            return ""
+    return (f"issue {issue.number} ({issue.period}): {report.sent} sent, {report.failed} failed, "
+            f"{report.remaining} remaining, now {report.issue_state}")
+
+
+def _summary(lines: list[str], failures: list[str], *, idle: str) -> str:
+    lines = [line for line in lines if line]
+    if failures:
+        raise JobFailed(" | ".join(failures + lines))
     if not lines:
-        raise Skip("the due issue is being sent by another job")
+        raise Skip(idle)
     return " | ".join(lines)
 
 
 def retry_deliveries(ctx: JobContext) -> str:
     """Resume sends that are under way: temporary failures waiting for their retry, or a crashed sender."""
-    from newsletter.delivery.service import run_send
-
     with ctx.runtime.session() as session:
         sending = list(session.scalars(select(Issue).where(Issue.state == "sending").order_by(Issue.number)))
     if not sending:
         raise Skip("no send under way")
-    lines = []
-    for issue in sending:
-        with _claim_issue(issue.id) as mine:
-            if not mine:
-                continue
-            report = run_send(ctx.runtime, issue)
-        lines.append(f"issue {issue.number} ({issue.period}): {report.sent} sent, {report.failed} failed, "
-                     f"{report.remaining} remaining, now {report.issue_state}")
-    if not lines:
-        raise Skip("every send under way is already being worked on")
-    return " | ".join(lines)
+    failures: list[str] = []
+    lines = [_send_one(ctx, issue, failures) for issue in sending]
+    return _summary(lines, failures, idle="every send under way is already being worked on")
 
 
 def bounces(ctx: JobContext) -> str:
@@ -313,6 +325,8 @@ def run_job(spec: JobSpec, ctx: JobContext) -> RunResult:
         detail, outcome = spec.body(ctx), "ok"
     except Skip as exc:
         detail, outcome = str(exc), "skipped"
+    except JobFailed as exc:
+        detail, outcome = str(exc), "error"
     except Exception as exc:  # noqa: BLE001 - a failing job is recorded, never allowed to stop the scheduler
         detail, outcome = _describe_error(exc), "error"
     seconds = time.perf_counter() - t0

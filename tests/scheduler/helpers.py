@@ -81,10 +81,10 @@ def snapshot(number: int, period: str) -> dict[str, Any]:
 
 
 def make_issue(session: Session, *, scheduled_for: datetime | None, number: int = 1, period: str = "2026-W43",
-               state: str = "scheduled") -> Issue:
+               state: str = "scheduled", frozen: bool = True) -> Issue:
     """An approved issue with a frozen snapshot, as the desk leaves it after sign-off and scheduling."""
     issue = Issue(number=number, period=period, period_start=date(2026, 10, 19), period_end=date(2026, 10, 25),
-                  title="Searches and detentions of activists", state=state, snapshot=snapshot(number, period),
+                  title="Searches and detentions of activists", state=state, snapshot=snapshot(number, period) if frozen else None,
                   approved_at=utcnow(), scheduled_for=scheduled_for)
     session.add(issue)
     session.flush()

@@ -4,7 +4,6 @@ missed runs follow the documented policy, and the send grace leaves late issues 
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -112,6 +111,19 @@ def test_a_scheduled_issue_later_than_the_grace_is_left_for_an_editor(make_runti
     assert "1 scheduled issue(s) left for an editor" in status.problems
 
 
+def test_an_issue_that_cannot_be_sent_does_not_hold_back_the_others(make_runtime, session, smtp) -> None:
+    rt = make_runtime(smtp_url=smtp.url)
+    now = datetime.now(UTC)
+    make_issue(session, scheduled_for=now - timedelta(minutes=2), number=1, period="2026-W43", frozen=False)  # no items
+    make_issue(session, scheduled_for=now - timedelta(minutes=1), number=2, period="2026-W44")
+    add_subscribers(session, 2)
+    result = jobs.run_job(jobs.JOBS["send"], jobs.JobContext(rt, ManualClock(now)))
+    assert result.outcome == "error"
+    assert result.detail.startswith("issue 1 (2026-W43): ApprovalError: issue 1 has no items to publish")
+    assert "issue 2 (2026-W44): 2 sent" in result.detail
+    assert len(smtp.messages) == 2
+
+
 def test_an_interrupted_send_is_resumed_whatever_the_delay(make_runtime, session, smtp) -> None:
     rt = make_runtime(smtp_url=smtp.url, send_grace_minutes=10)
     now = datetime.now(UTC)
@@ -172,5 +184,5 @@ def test_real_draft_job_drafts_the_running_week_idempotently(make_runtime, sessi
     assert session.scalar(select(Issue.period)) == "2026-W47"
     assert len(session.scalars(select(Issue)).all()) == 1
     session.execute(Issue.__table__.update().values(state="approved"))
-    third = jobs.run_job(replace(jobs.JOBS["draft"]), ctx)
+    third = jobs.run_job(jobs.JOBS["draft"], ctx)
     assert third.outcome == "skipped" and "approved" in third.detail

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert, select
 
 from newsletter.db import utcnow
-from newsletter.models import Delivery, Incident, JobRun, Source
+from newsletter.models import Delivery, Incident, JobRun, Source, Subscriber
 from newsletter.ops.backup import BackupError, backup_sqlite
 from newsletter.ops.lease import Lease
 from tests.scheduler.helpers import UTC, add_subscribers, make_issue
@@ -34,10 +34,6 @@ def _seed_status(session) -> None:  # noqa: ANN001
     ])
     issue = make_issue(session, scheduled_for=now - timedelta(hours=5), state="sending")
     add_subscribers(session, 3)
-    ids = session.scalars(select(func.min(Source.id))).all()
-    assert ids
-    from newsletter.models import Subscriber
-
     subs = session.scalars(select(Subscriber.id).order_by(Subscriber.id)).all()
     session.execute(insert(Delivery), [
         {"issue_id": issue.id, "subscriber_id": subs[0], "state": "sent", "attempts": 1, "created_at": now},
