@@ -197,7 +197,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--full", action="store_true", help="10,000 subscribers")
     parser.add_argument("-n", type=int, default=None, help="number of subscribers (default 2,000; --full 10,000)")
-    parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--connections", type=int, default=16, help="NEWSLETTER_SEND_CONNECTIONS (default 16)")
     parser.add_argument("--dkim", action="store_true", help="DKIM-sign every message")
     parser.add_argument("--sink", choices=["auto", "smtp-sink", "aiosmtpd"], default="auto")
     parser.add_argument("--child", choices=["prepare", "ours", "baseline"], help=argparse.SUPPRESS)

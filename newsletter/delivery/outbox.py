@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import and_, delete, exists, func, literal, or_, select, update
+from sqlalchemy import and_, bindparam, delete, exists, func, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from newsletter.config import Settings
@@ -158,6 +159,20 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(MAX_BACKOFF_SECONDS, 2.0 ** max(1, attempts)))
 
 
+_MARK_SENT = (
+    update(Delivery.__table__)
+    .where(Delivery.__table__.c.id == bindparam("b_id"))
+    .values(state="sent", message_id=bindparam("b_mid"), sent_at=bindparam("b_now"), last_error=None,
+            next_attempt_at=None)
+)
+
+
+def record_sent(conn: Connection, outcomes: Iterable[Outcome]) -> None:
+    """The common case, on a bare connection: a session costs more than the UPDATE itself at 1,000 msg/s."""
+    now = utcnow()
+    conn.execute(_MARK_SENT, [{"b_id": o.job.delivery_id, "b_mid": o.message_id, "b_now": now} for o in outcomes])
+
+
 def record(session: Session, outcomes: Iterable[Outcome], *, settings: Settings) -> None:
     """Write what the SMTP server said; one transaction for a group of outcomes."""
     now = utcnow()
@@ -165,10 +180,7 @@ def record(session: Session, outcomes: Iterable[Outcome], *, settings: Settings)
     for o in outcomes:
         (sent if o.kind == "sent" else other).append(o)
     if sent:
-        session.execute(update(Delivery), [
-            {"id": o.job.delivery_id, "state": "sent", "message_id": o.message_id, "sent_at": now,
-             "last_error": None, "next_attempt_at": None} for o in sent
-        ])
+        record_sent(session.connection(), sent)
     for o in other:
         values: dict[str, object]
         if o.kind == "release":
