@@ -228,6 +228,10 @@ class _Run:
                 source = sources.get(result.request.source_id)
                 if source is None:  # deleted while we fetched
                     continue
+                if parsed is None or not parsed.entries:
+                    # only the feed's health changes: no savepoint needed (they cost a flush and two statements each)
+                    outcomes.append(store_result(session, source, result, parsed, now=now, near=self.near))
+                    continue
                 try:
                     with session.begin_nested():
                         outcomes.append(store_result(session, source, result, parsed, now=now, near=self.near))
