@@ -20,6 +20,7 @@ import multiprocessing
 import os
 import random
 import resource
+import shutil
 import sys
 import tempfile
 import time
@@ -160,6 +161,7 @@ def main() -> None:
     parser.add_argument("--feeds", type=int, default=100)
     parser.add_argument("--entries", type=int, default=50)
     parser.add_argument("--full", action="store_true", help="the goal run: 1,000 feeds")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder (feeds, database)")
     args = parser.parse_args()
     feeds = 1000 if args.full else args.feeds
 
@@ -211,8 +213,12 @@ def main() -> None:
         runtime.close()
         server.terminate()
         server.join(5)
-    base_default, n_entries = parse_only(paths)
-    base_options, _ = parse_only(paths, sanitize_html=False, resolve_relative_uris=False)
+    try:
+        base_default, n_entries = parse_only(paths)
+        base_options, _ = parse_only(paths, sanitize_html=False, resolve_relative_uris=False)
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
     stored = first.new_incidents + first.same_link
     print(f"first pass : {wall1:6.2f} s wall, {first.fetched} fetched, {len(first.failed)} failed, "
           f"{first.new_incidents} incidents + {first.same_link} same-link sources, {first.near_duplicates} near-duplicate "
