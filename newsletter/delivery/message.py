@@ -215,6 +215,6 @@ class MessageFactory:
             self.settings.dkim_selector.encode("ascii"),  # type: ignore[union-attr]
             self.settings.dkim_domain.encode("ascii"),  # type: ignore[union-attr]
             self._dkim_key,  # type: ignore[arg-type]
-            canonicalize=(b"relaxed", b"simple"),  # simple body: ~20% faster, and our QP body never changes in transit
+            canonicalize=(b"relaxed", b"simple"),  # simple body: ~20% faster; 7-bit QP lines give relays no reason to rewrite it
             include_headers=[h for h in SIGNED_HEADERS if h in present],
         )
