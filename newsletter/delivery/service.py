@@ -8,11 +8,12 @@ outbox row) and what consent law requires (when and how someone subscribed or le
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from email.utils import parseaddr
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -35,6 +36,7 @@ __all__ = [
 ]
 
 SENDABLE_STATES = ("approved", "scheduled", "sending")
+T = TypeVar("T")
 
 
 class SendRefused(Exception):
@@ -65,6 +67,29 @@ def message_id(settings: Settings, issue: Issue | int, period: str, delivery_id:
     issue_id = issue if isinstance(issue, int) else issue.id
     tag = message_id_tag(settings.secret, issue_id, delivery_id)
     return f"<{period}.{issue_id}.{delivery_id}.{tag}@{address_domain(settings.from_address)}>"
+
+
+def run_coroutine(coro: Coroutine[Any, Any, T]) -> T:
+    """asyncio.run, also when the caller's thread already runs an event loop (an async web handler,
+    Playwright's sync API in tests): then the send runs on its own loop in a helper thread."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = asyncio.run(coro)
+        except BaseException as exc:  # noqa: BLE001 - handed back to the caller below
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=target, name="newsletter-send")
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
 
 
 def _render(snapshot: dict[str, Any], settings: Settings) -> Any:
@@ -121,7 +146,7 @@ def run_send(runtime: Runtime, issue: Issue, *, progress: Callable[[SendStats, i
     sender = Sender(runtime, issue.id, factory, lambda did: message_id(settings, issue.id, period, did),
                     claimer=claimer, progress=on_progress)
     try:
-        stats = asyncio.run(sender.run())
+        stats = run_coroutine(sender.run())
     finally:
         with runtime.session() as session:
             outbox.release(session, issue.id, claimer)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -105,7 +104,3 @@ def recording_smtp(answer: Callable[[str, int], str | None] | None = None, *, ke
         yield f"smtp://127.0.0.1:{port}", handler
     finally:
         controller.stop()
-
-
-def run(coro: Any) -> Any:
-    return asyncio.run(coro)
