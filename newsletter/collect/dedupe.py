@@ -20,7 +20,7 @@ from rapidfuzz import fuzz
 NEAR_THRESHOLD = 60.0  # Dice coefficient (%) of the word stems of title + lede
 SAME_TITLE = 85.0  # or rapidfuzz token_sort_ratio of the titles: the same words reordered
 STEM = 5  # crude stemming by prefix: "unionist"/"union", "detained"/"detain", "задержан"/"задержали"
-LEDE_WORDS = 60  # words of the text that count besides the title: who, where, what
+LEDE_WORDS = 35  # words of the text that count besides the title: who, where, what
 MIN_SHARED = 3  # stems two items must share before they are compared at all
 MAX_POSTING = 64  # a word in more titles than this is too common to pick candidates with
 _WORD = re.compile(r"\w+", re.UNICODE)
