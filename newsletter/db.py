@@ -124,6 +124,9 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         session.close()
 
 
+MIGRATION_LOCK_KEY = 0x6E6C7472  # "nltr": any constant the application's other locks do not use
+
+
 def alembic_config(settings: Settings | str) -> Any:
     from alembic.config import Config
 
@@ -137,5 +140,39 @@ def alembic_config(settings: Settings | str) -> Any:
 def upgrade(settings: Settings | str, revision: str = "head") -> None:
     """Apply migrations; serve, demo and `newsletter db upgrade` call this."""
     from alembic import command
+    from sqlalchemy import pool, text
 
-    command.upgrade(alembic_config(settings), revision)
+    cfg = alembic_config(settings)
+    url = cfg.get_main_option("sqlalchemy.url").replace("%%", "%")
+    if not url.startswith("postgresql"):
+        _upgrade_sqlite(cfg, url, revision)
+        return
+    # serve and scheduler both migrate on start: on PostgreSQL an advisory lock lets one go first.
+    engine = make_engine(url, poolclass=pool.NullPool)
+    with engine.connect() as conn:
+        conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+        conn.commit()
+        try:
+            command.upgrade(cfg, revision)
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            conn.commit()
+    engine.dispose()
+
+
+def _upgrade_sqlite(cfg: Any, url: str, revision: str) -> None:
+    """Serialise concurrent upgrades of one SQLite file with a lock file beside it."""
+    import fcntl
+
+    from alembic import command
+
+    database = make_url(url).database
+    if not database or database == ":memory:":
+        command.upgrade(cfg, revision)
+        return
+    with open(f"{database}.migrate-lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            command.upgrade(cfg, revision)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)

@@ -76,3 +76,35 @@ def test_models_round_trip(runtime: Runtime) -> None:
         assert issue is not None and issue.items[0].incident_id == incident_id
         assert s.scalar(select(Delivery.state)) == "pending"
         assert s.scalar(select(AuditLog.changes)) == {"state": {"from": None, "to": "new"}}
+
+
+def test_concurrent_upgrades_of_a_fresh_database(db_backend: str, pg_server, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """serve and scheduler both migrate on start; started together they must not trip over each other."""
+    import threading
+
+    from newsletter.db import make_engine, upgrade
+
+    if db_backend == "postgresql":
+        name = f"nl_fresh_{id(tmp_path)}"
+        pg_server.execute(f"CREATE DATABASE {name}")
+        url = pg_server.url_for(name)
+    else:
+        url = f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            upgrade(url)
+        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert errors == []
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM sections").scalar() == 6
+    engine.dispose()
