@@ -20,7 +20,11 @@ def get_settings(request: Request) -> Settings:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """One transaction per request: committed when the handler returns, rolled back if it raises."""
+    """One transaction per request: committed when the handler returns, rolled back if it raises.
+
+    Declare it as Depends(get_session, scope="function") so the commit happens before the
+    response is sent: a redirect's next page, or a confirmation email, then sees the change.
+    """
     session = request.app.state.runtime.sessions()
     try:
         yield session

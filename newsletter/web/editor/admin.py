@@ -28,12 +28,12 @@ def _users_context(session: Session) -> dict[str, Any]:
 
 
 @router.get("/editor/users/", response_class=HTMLResponse, include_in_schema=False)
-def users_page(request: Request, admin: CurrentAdmin, session: Session = Depends(get_session)) -> HTMLResponse:
+def users_page(request: Request, admin: CurrentAdmin, session: Session = Depends(get_session, scope="function")) -> HTMLResponse:
     return render(request, "editor/users.html.j2", _users_context(session))
 
 
 @router.post("/editor/users/", include_in_schema=False)
-def users_create(request: Request, admin: CurrentAdmin, session: Session = Depends(get_session), csrf_token: F = "",
+def users_create(request: Request, admin: CurrentAdmin, session: Session = Depends(get_session, scope="function"), csrf_token: F = "",
                  email: F = "", role: F = "editor", password: F = "") -> Response:
     verify_csrf(request, csrf_token)
     try:
@@ -45,7 +45,7 @@ def users_create(request: Request, admin: CurrentAdmin, session: Session = Depen
 
 
 @router.post("/editor/users/{user_id}", include_in_schema=False)
-def users_update(request: Request, user_id: int, admin: CurrentAdmin, session: Session = Depends(get_session),
+def users_update(request: Request, user_id: int, admin: CurrentAdmin, session: Session = Depends(get_session, scope="function"),
                  csrf_token: F = "", role: F = "", active: F = "", password: F = "", unlock: F = "") -> Response:
     verify_csrf(request, csrf_token)
     target = get_or_404(session, User, user_id, "user")
@@ -70,12 +70,12 @@ def _sections_context(session: Session) -> dict[str, Any]:
 
 
 @router.get("/editor/sections/", response_class=HTMLResponse, include_in_schema=False)
-def sections_page(request: Request, admin: CurrentAdmin, session: Session = Depends(get_session)) -> HTMLResponse:
+def sections_page(request: Request, admin: CurrentAdmin, session: Session = Depends(get_session, scope="function")) -> HTMLResponse:
     return render(request, "editor/sections.html.j2", _sections_context(session))
 
 
 @router.post("/editor/sections/", include_in_schema=False)
-def sections_create(request: Request, admin: CurrentAdmin, session: Session = Depends(get_session),
+def sections_create(request: Request, admin: CurrentAdmin, session: Session = Depends(get_session, scope="function"),
                     csrf_token: F = "", slug: F = "", title: F = "", description: F = "") -> Response:
     verify_csrf(request, csrf_token)
     try:
@@ -87,7 +87,7 @@ def sections_create(request: Request, admin: CurrentAdmin, session: Session = De
 
 
 @router.post("/editor/sections/{section_id}", include_in_schema=False)
-def sections_update(request: Request, section_id: int, admin: CurrentAdmin, session: Session = Depends(get_session),
+def sections_update(request: Request, section_id: int, admin: CurrentAdmin, session: Session = Depends(get_session, scope="function"),
                     csrf_token: F = "", title: F = "", description: F = "") -> Response:
     verify_csrf(request, csrf_token)
     section = get_or_404(session, Section, section_id, "section")
@@ -99,7 +99,7 @@ def sections_update(request: Request, section_id: int, admin: CurrentAdmin, sess
 
 
 @router.post("/editor/sections/{section_id}/move", include_in_schema=False)
-def sections_move(request: Request, section_id: int, admin: CurrentAdmin, session: Session = Depends(get_session),
+def sections_move(request: Request, section_id: int, admin: CurrentAdmin, session: Session = Depends(get_session, scope="function"),
                   csrf_token: F = "", direction: F = "") -> Response:
     verify_csrf(request, csrf_token)
     section = get_or_404(session, Section, section_id, "section")
@@ -111,7 +111,7 @@ def sections_move(request: Request, section_id: int, admin: CurrentAdmin, sessio
 
 
 @router.post("/editor/sections/{section_id}/delete", include_in_schema=False)
-def sections_delete(request: Request, section_id: int, admin: CurrentAdmin, session: Session = Depends(get_session),
+def sections_delete(request: Request, section_id: int, admin: CurrentAdmin, session: Session = Depends(get_session, scope="function"),
                     csrf_token: F = "") -> Response:
     verify_csrf(request, csrf_token)
     section = get_or_404(session, Section, section_id, "section")
@@ -127,12 +127,12 @@ def sections_delete(request: Request, section_id: int, admin: CurrentAdmin, sess
 
 
 @router.get("/editor/sources/", response_class=HTMLResponse, include_in_schema=False)
-def sources_page(request: Request, admin: CurrentAdmin, session: Session = Depends(get_session)) -> HTMLResponse:
+def sources_page(request: Request, admin: CurrentAdmin, session: Session = Depends(get_session, scope="function")) -> HTMLResponse:
     return render(request, "editor/sources.html.j2", {"sources": sources.list_sources(session)})
 
 
 @router.post("/editor/sources/{source_id}/enabled", include_in_schema=False)
-def sources_toggle(request: Request, source_id: int, admin: CurrentAdmin, session: Session = Depends(get_session),
+def sources_toggle(request: Request, source_id: int, admin: CurrentAdmin, session: Session = Depends(get_session, scope="function"),
                    csrf_token: F = "", enabled: F = "", reason: F = "") -> Response:
     verify_csrf(request, csrf_token)
     try:
@@ -149,12 +149,12 @@ def sources_toggle(request: Request, source_id: int, admin: CurrentAdmin, sessio
 
 
 @router.get("/editor/tokens/", response_class=HTMLResponse, include_in_schema=False)
-def tokens_page(request: Request, admin: CurrentAdmin, session: Session = Depends(get_session)) -> HTMLResponse:
+def tokens_page(request: Request, admin: CurrentAdmin, session: Session = Depends(get_session, scope="function")) -> HTMLResponse:
     return render(request, "editor/tokens.html.j2", {"tokens": tokens.list_tokens(session)})
 
 
 @router.post("/editor/tokens/", response_class=HTMLResponse, include_in_schema=False)
-def tokens_create(request: Request, admin: CurrentAdmin, session: Session = Depends(get_session),
+def tokens_create(request: Request, admin: CurrentAdmin, session: Session = Depends(get_session, scope="function"),
                   csrf_token: F = "", name: F = "") -> Response:
     """Shows the plaintext once, in this response only (never stored, never in a URL)."""
     verify_csrf(request, csrf_token)
@@ -168,7 +168,7 @@ def tokens_create(request: Request, admin: CurrentAdmin, session: Session = Depe
 
 
 @router.post("/editor/tokens/{token_id}/revoke", include_in_schema=False)
-def tokens_revoke(request: Request, token_id: int, admin: CurrentAdmin, session: Session = Depends(get_session),
+def tokens_revoke(request: Request, token_id: int, admin: CurrentAdmin, session: Session = Depends(get_session, scope="function"),
                   csrf_token: F = "") -> Response:
     verify_csrf(request, csrf_token)
     try:
@@ -183,7 +183,7 @@ def tokens_revoke(request: Request, token_id: int, admin: CurrentAdmin, session:
 
 
 @router.get("/editor/audit/", response_class=HTMLResponse, include_in_schema=False)
-def audit_page(request: Request, admin: CurrentAdmin, session: Session = Depends(get_session)) -> HTMLResponse:
+def audit_page(request: Request, admin: CurrentAdmin, session: Session = Depends(get_session, scope="function")) -> HTMLResponse:
     filters, errors = audit_log.parse_filters(query_dict(request))
     rows, has_next = audit_log.browse(session, filters)
     return render(request, "editor/audit.html.j2", {

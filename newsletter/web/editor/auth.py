@@ -95,7 +95,7 @@ def _wants_html(request: Request) -> bool:
     return "text/html" in accept or "application/json" not in accept
 
 
-def require_user(request: Request, session: Session = Depends(get_session)) -> User:
+def require_user(request: Request, session: Session = Depends(get_session, scope="function")) -> User:
     """FastAPI dependency: the logged-in user, or a redirect to the login page (401 for JSON clients)."""
     user = current_user(request, session)
     if user is not None:
@@ -121,7 +121,7 @@ CurrentAdmin = Annotated[User, Depends(require_admin)]
 
 
 @router.get("/editor/login", response_class=HTMLResponse, include_in_schema=False)
-def login_form(request: Request, session: Session = Depends(get_session), next: str = "") -> Response:  # noqa: A002
+def login_form(request: Request, session: Session = Depends(get_session, scope="function"), next: str = "") -> Response:  # noqa: A002
     if current_user(request, session) is not None:
         return RedirectResponse(safe_next(next), status_code=303)
     return render(request, "editor/login.html.j2", {"next": safe_next(next), "email": "", "error": None})
@@ -130,7 +130,7 @@ def login_form(request: Request, session: Session = Depends(get_session), next: 
 @router.post("/editor/login", response_class=HTMLResponse, include_in_schema=False)
 def login(
     request: Request,
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
     email: Annotated[str, Form(max_length=320)] = "",
     password: Annotated[str, Form(max_length=1024)] = "",
     next: Annotated[str, Form(max_length=2000)] = "",  # noqa: A002
@@ -148,7 +148,7 @@ def login(
 
 
 @router.post("/editor/logout", include_in_schema=False)
-def logout(request: Request, user: CurrentUser, session: Session = Depends(get_session),
+def logout(request: Request, user: CurrentUser, session: Session = Depends(get_session, scope="function"),
            csrf_token: Annotated[str, Form()] = "") -> Response:
     verify_csrf(request, csrf_token)
     users.record_logout(session, user)

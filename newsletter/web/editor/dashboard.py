@@ -16,7 +16,7 @@ router = APIRouter()
 
 
 @router.get("/editor/", response_class=HTMLResponse, include_in_schema=False)
-def home(request: Request, user: CurrentUser, session: Session = Depends(get_session)) -> HTMLResponse:
+def home(request: Request, user: CurrentUser, session: Session = Depends(get_session, scope="function")) -> HTMLResponse:
     chart = dashboard.weekly_by_section(session)
     return render(request, "editor/dashboard.html.j2", {
         "waiting_total": dashboard.waiting_total(session),

@@ -26,13 +26,13 @@ def _context(session: Session, page: int = 1) -> dict[str, Any]:
 
 
 @router.get("/editor/duplicates", response_class=HTMLResponse, include_in_schema=False)
-def list_candidates(request: Request, user: CurrentUser, session: Session = Depends(get_session),
+def list_candidates(request: Request, user: CurrentUser, session: Session = Depends(get_session, scope="function"),
                     page: int = 1) -> HTMLResponse:
     return render(request, TEMPLATE, _context(session, max(page, 1)))
 
 
 @router.post("/editor/duplicates/{candidate_id}/merge", include_in_schema=False)
-def merge(request: Request, candidate_id: int, user: CurrentUser, session: Session = Depends(get_session),
+def merge(request: Request, candidate_id: int, user: CurrentUser, session: Session = Depends(get_session, scope="function"),
           csrf_token: Annotated[str, Form()] = "", keep: Annotated[str, Form()] = "") -> Response:
     verify_csrf(request, csrf_token)
     try:
@@ -45,7 +45,7 @@ def merge(request: Request, candidate_id: int, user: CurrentUser, session: Sessi
 
 
 @router.post("/editor/duplicates/{candidate_id}/dismiss", include_in_schema=False)
-def dismiss(request: Request, candidate_id: int, user: CurrentUser, session: Session = Depends(get_session),
+def dismiss(request: Request, candidate_id: int, user: CurrentUser, session: Session = Depends(get_session, scope="function"),
             csrf_token: Annotated[str, Form()] = "") -> Response:
     verify_csrf(request, csrf_token)
     try:

@@ -108,7 +108,7 @@ def _refused(request: Request, session: Session, settings: Settings, issue_id: i
 
 
 @router.get("/editor/issues/", response_class=HTMLResponse, include_in_schema=False)
-def issue_list(request: Request, user: CurrentUser, session: Session = Depends(get_session),
+def issue_list(request: Request, user: CurrentUser, session: Session = Depends(get_session, scope="function"),
                settings: Settings = Depends(get_settings)) -> HTMLResponse:
     return _list_page(request, session, settings)
 
@@ -123,7 +123,7 @@ def _list_page(request: Request, session: Session, settings: Settings, *, error:
 
 @router.post("/editor/issues/draft", include_in_schema=False)
 def draft(request: Request, user: CurrentUser, csrf_token: Csrf = "",
-          period: Annotated[str, Form(max_length=40)] = "", session: Session = Depends(get_session),
+          period: Annotated[str, Form(max_length=40)] = "", session: Session = Depends(get_session, scope="function"),
           settings: Settings = Depends(get_settings)) -> Response:
     verify_csrf(request, csrf_token)
     try:
@@ -143,7 +143,7 @@ def desk_css() -> Response:
 
 
 @router.get("/editor/issues/{issue_id}", response_class=HTMLResponse, include_in_schema=False)
-def issue_page(request: Request, issue_id: int, user: CurrentUser, session: Session = Depends(get_session),
+def issue_page(request: Request, issue_id: int, user: CurrentUser, session: Session = Depends(get_session, scope="function"),
                settings: Settings = Depends(get_settings)) -> HTMLResponse:
     return _page(request, session, settings, _issue(session, issue_id))
 
@@ -153,7 +153,7 @@ def save_fields(request: Request, issue_id: int, user: CurrentUser, csrf_token: 
                 title: Annotated[str, Form(max_length=1000)] = "", intro: Annotated[str, Form(max_length=40000)] = "",
                 preheader: Annotated[str, Form(max_length=1000)] = "",
                 show_withheld_count: Annotated[str, Form()] = "", show_persons_summary: Annotated[str, Form()] = "",
-                session: Session = Depends(get_session), settings: Settings = Depends(get_settings)) -> Response:
+                session: Session = Depends(get_session, scope="function"), settings: Settings = Depends(get_settings)) -> Response:
     verify_csrf(request, csrf_token)
     issue = _issue(session, issue_id)
     fields = issue_items.IssueFields(title, intro, preheader, bool(show_withheld_count), bool(show_persons_summary))
@@ -168,7 +168,7 @@ def save_fields(request: Request, issue_id: int, user: CurrentUser, csrf_token: 
 def item_action(request: Request, issue_id: int, item_id: int, user: CurrentUser, csrf_token: Csrf = "",
                 action: Annotated[str, Form()] = "save", headline: Annotated[str, Form(max_length=1000)] = "",
                 text: Annotated[str, Form(max_length=10000)] = "", section: Annotated[str, Form(max_length=64)] = "",
-                session: Session = Depends(get_session), settings: Settings = Depends(get_settings)) -> Response:
+                session: Session = Depends(get_session, scope="function"), settings: Settings = Depends(get_settings)) -> Response:
     """One form per item: save its text, move it, reorder it or remove it (the button pressed says which)."""
     verify_csrf(request, csrf_token)
     issue = _issue(session, issue_id)
@@ -194,7 +194,7 @@ def item_action(request: Request, issue_id: int, item_id: int, user: CurrentUser
 def add(request: Request, issue_id: int, user: CurrentUser, csrf_token: Csrf = "",
         incident_id: Annotated[int | None, Form()] = None, person_id: Annotated[int | None, Form()] = None,
         section: Annotated[str, Form(max_length=64)] = "persecution",
-        session: Session = Depends(get_session), settings: Settings = Depends(get_settings)) -> Response:
+        session: Session = Depends(get_session, scope="function"), settings: Settings = Depends(get_settings)) -> Response:
     """Add an accepted incident from any period, or an update on a case from the persons register."""
     verify_csrf(request, csrf_token)
     issue = _issue(session, issue_id)
@@ -222,7 +222,7 @@ def add(request: Request, issue_id: int, user: CurrentUser, csrf_token: Csrf = "
 @router.post("/editor/issues/{issue_id}/signoff", include_in_schema=False)
 def signoff(request: Request, issue_id: int, user: CurrentUser, csrf_token: Csrf = "",
             action: Annotated[str, Form()] = "", when: Annotated[str, Form(max_length=40)] = "",
-            session: Session = Depends(get_session), settings: Settings = Depends(get_settings)) -> Response:
+            session: Session = Depends(get_session, scope="function"), settings: Settings = Depends(get_settings)) -> Response:
     """approve | reopen | schedule | unschedule | publish."""
     verify_csrf(request, csrf_token)
     issue = _issue(session, issue_id)
@@ -261,7 +261,7 @@ def _local_time(text: str, settings: Settings) -> datetime:
 
 @router.post("/editor/issues/{issue_id}/test-send", include_in_schema=False)
 def send_test_copy(request: Request, issue_id: int, user: CurrentUser, csrf_token: Csrf = "",
-              addresses: Annotated[str, Form(max_length=4000)] = "", session: Session = Depends(get_session),
+              addresses: Annotated[str, Form(max_length=4000)] = "", session: Session = Depends(get_session, scope="function"),
               runtime: Runtime = Depends(get_runtime)) -> Response:
     """Send the issue as readers will get it to a few addresses (no subscriber is mailed)."""
     from newsletter.delivery.service import send_test
@@ -290,7 +290,7 @@ def send_test_copy(request: Request, issue_id: int, user: CurrentUser, csrf_toke
 
 
 @router.get("/editor/issues/{issue_id}/preview", response_class=HTMLResponse, include_in_schema=False)
-def preview(request: Request, issue_id: int, user: CurrentUser, session: Session = Depends(get_session),
+def preview(request: Request, issue_id: int, user: CurrentUser, session: Session = Depends(get_session, scope="function"),
             settings: Settings = Depends(get_settings)) -> HTMLResponse:
     issue = _issue(session, issue_id)
     try:
@@ -318,19 +318,19 @@ def _framed(body: str, media_type: str, settings: Settings) -> Response:
 
 
 @router.get("/editor/issues/{issue_id}/preview/email.html", include_in_schema=False)
-def preview_email(issue_id: int, user: CurrentUser, session: Session = Depends(get_session),
+def preview_email(issue_id: int, user: CurrentUser, session: Session = Depends(get_session, scope="function"),
                   settings: Settings = Depends(get_settings)) -> Response:
     return _framed(_render(session, _issue(session, issue_id), settings).email_html, "text/html", settings)
 
 
 @router.get("/editor/issues/{issue_id}/preview/email.txt", include_in_schema=False)
-def preview_text(issue_id: int, user: CurrentUser, session: Session = Depends(get_session),
+def preview_text(issue_id: int, user: CurrentUser, session: Session = Depends(get_session, scope="function"),
                  settings: Settings = Depends(get_settings)) -> PlainTextResponse:
     return PlainTextResponse(_render(session, _issue(session, issue_id), settings).email_text)
 
 
 @router.get("/editor/issues/{issue_id}/preview/web/", include_in_schema=False)
-def preview_web(issue_id: int, user: CurrentUser, session: Session = Depends(get_session),
+def preview_web(issue_id: int, user: CurrentUser, session: Session = Depends(get_session, scope="function"),
                 settings: Settings = Depends(get_settings)) -> Response:
     return _framed(_render(session, _issue(session, issue_id), settings).web_html, "text/html", settings)
 

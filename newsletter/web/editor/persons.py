@@ -34,7 +34,7 @@ def _as_of(raw: str) -> tuple[date, str | None]:
 
 
 @router.get("/editor/persons/", response_class=HTMLResponse, include_in_schema=False)
-def register(request: Request, user: CurrentUser, session: Session = Depends(get_session), q: str = "",
+def register(request: Request, user: CurrentUser, session: Session = Depends(get_session, scope="function"), q: str = "",
              status: str = "", city: str = "", as_of: str = "") -> HTMLResponse:
     day, error = _as_of(as_of)
     if status and status not in CASE_STATUSES:
@@ -47,7 +47,7 @@ def register(request: Request, user: CurrentUser, session: Session = Depends(get
 
 
 @router.get("/editor/persons/summary", response_class=HTMLResponse, include_in_schema=False)
-def summary(request: Request, user: CurrentUser, session: Session = Depends(get_session),
+def summary(request: Request, user: CurrentUser, session: Session = Depends(get_session, scope="function"),
             as_of: str = "") -> HTMLResponse:
     day, error = _as_of(as_of)
     counts = persons.status_counts(session, day)
@@ -65,7 +65,7 @@ PersonForm = Annotated[str, Form()]
 
 
 @router.post("/editor/persons/", include_in_schema=False)
-def create_person(request: Request, user: CurrentUser, session: Session = Depends(get_session),
+def create_person(request: Request, user: CurrentUser, session: Session = Depends(get_session, scope="function"),
                   csrf_token: PersonForm = "", name: PersonForm = "", alias: PersonForm = "", city: PersonForm = "",
                   region: PersonForm = "", country: PersonForm = "", role: PersonForm = "",
                   consent: PersonForm = "none", notes: PersonForm = "") -> Response:
@@ -88,13 +88,13 @@ def person_context(session: Session, person: Person) -> dict[str, Any]:
 
 @router.get("/editor/persons/{person_id}", response_class=HTMLResponse, include_in_schema=False)
 def person_page(request: Request, person_id: int, user: CurrentUser,
-                session: Session = Depends(get_session)) -> HTMLResponse:
+                session: Session = Depends(get_session, scope="function")) -> HTMLResponse:
     person = get_or_404(session, Person, person_id, "person")
     return render(request, PERSON_TEMPLATE, person_context(session, person))
 
 
 @router.post("/editor/persons/{person_id}/edit", include_in_schema=False)
-def edit_person(request: Request, person_id: int, user: CurrentUser, session: Session = Depends(get_session),
+def edit_person(request: Request, person_id: int, user: CurrentUser, session: Session = Depends(get_session, scope="function"),
                 csrf_token: PersonForm = "", name: PersonForm = "", alias: PersonForm = "", city: PersonForm = "",
                 region: PersonForm = "", country: PersonForm = "", role: PersonForm = "",
                 consent: PersonForm = "", notes: PersonForm = "") -> Response:
@@ -109,7 +109,7 @@ def edit_person(request: Request, person_id: int, user: CurrentUser, session: Se
 
 
 @router.post("/editor/persons/{person_id}/statuses", include_in_schema=False)
-def add_status(request: Request, person_id: int, user: CurrentUser, session: Session = Depends(get_session),
+def add_status(request: Request, person_id: int, user: CurrentUser, session: Session = Depends(get_session, scope="function"),
                csrf_token: PersonForm = "", status: PersonForm = "", occurred_on: PersonForm = "",
                article: PersonForm = "", note: PersonForm = "", source_url: PersonForm = "",
                incident_id: PersonForm = "") -> Response:
@@ -130,7 +130,7 @@ def add_status(request: Request, person_id: int, user: CurrentUser, session: Ses
 
 @router.post("/editor/persons/{person_id}/statuses/{status_id}/delete", include_in_schema=False)
 def delete_status(request: Request, person_id: int, status_id: int, user: CurrentUser,
-                  session: Session = Depends(get_session), csrf_token: PersonForm = "") -> Response:
+                  session: Session = Depends(get_session, scope="function"), csrf_token: PersonForm = "") -> Response:
     verify_csrf(request, csrf_token)
     entry = get_or_404(session, CaseStatus, status_id, "case status")
     if entry.person_id != person_id:

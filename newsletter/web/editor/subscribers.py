@@ -38,12 +38,12 @@ def _context(request: Request, session: Session) -> dict[str, Any]:
 
 
 @router.get("/editor/subscribers/", response_class=HTMLResponse)
-def subscribers_page(request: Request, user: CurrentUser, session: Session = Depends(get_session)) -> HTMLResponse:
+def subscribers_page(request: Request, user: CurrentUser, session: Session = Depends(get_session, scope="function")) -> HTMLResponse:
     return render(request, "editor/subscribers/list.html.j2", _context(request, session))
 
 
 @router.post("/editor/subscribers/")
-def subscribers_add(request: Request, user: CurrentUser, session: Session = Depends(get_session), csrf_token: F = "",
+def subscribers_add(request: Request, user: CurrentUser, session: Session = Depends(get_session, scope="function"), csrf_token: F = "",
                     email: F = "", name: F = "", language: F = "", consent_documented: F = "") -> Response:
     verify_csrf(request, csrf_token)
     settings = request.app.state.runtime.settings
@@ -60,7 +60,7 @@ def subscribers_add(request: Request, user: CurrentUser, session: Session = Depe
 
 @router.post("/editor/subscribers/{subscriber_id}/unsubscribe")
 def subscribers_unsubscribe(request: Request, subscriber_id: int, user: CurrentUser,
-                            session: Session = Depends(get_session), csrf_token: F = "") -> Response:
+                            session: Session = Depends(get_session, scope="function"), csrf_token: F = "") -> Response:
     verify_csrf(request, csrf_token)
     sub = get_or_404(session, Subscriber, subscriber_id, "subscriber")
     subs.unsubscribe_by_editor(session, sub, actor=user)
@@ -68,14 +68,14 @@ def subscribers_unsubscribe(request: Request, subscriber_id: int, user: CurrentU
 
 
 @router.get("/editor/subscribers/suppressions", response_class=HTMLResponse)
-def suppressions_page(request: Request, user: CurrentUser, session: Session = Depends(get_session)) -> HTMLResponse:
+def suppressions_page(request: Request, user: CurrentUser, session: Session = Depends(get_session, scope="function")) -> HTMLResponse:
     query = request.query_params.get("q", "").strip()[:200]
     return render(request, "editor/subscribers/suppressions.html.j2",
                   {"rows": subs.list_suppressions(session, query=query or None), "q": query})
 
 
 @router.get("/editor/subscribers/export.csv")
-def subscribers_export(request: Request, admin: CurrentAdmin, session: Session = Depends(get_session)) -> Response:
+def subscribers_export(request: Request, admin: CurrentAdmin, session: Session = Depends(get_session, scope="function")) -> Response:
     """Admins only: the whole list is personal data of people who may be at risk."""
     return Response(subs.export_subscribers(session), media_type="text/csv; charset=utf-8",
                     headers={"content-disposition": 'attachment; filename="subscribers.csv"'})

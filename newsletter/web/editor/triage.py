@@ -29,7 +29,7 @@ INCIDENT_TEMPLATE = "editor/incident.html.j2"
 
 
 @router.get("/editor/triage", response_class=HTMLResponse, include_in_schema=False)
-def triage(request: Request, user: CurrentUser, session: Session = Depends(get_session)) -> HTMLResponse:
+def triage(request: Request, user: CurrentUser, session: Session = Depends(get_session, scope="function")) -> HTMLResponse:
     filters, errors = search.parse_filters(query_dict(request))
     page = search.triage_page(session, filters)
     return render(request, "editor/triage.html.j2", {
@@ -60,7 +60,7 @@ def incident_context(session: Session, incident: Incident, person_q: str = "") -
 
 
 @router.get("/editor/incidents/{incident_id}", response_class=HTMLResponse, include_in_schema=False)
-def incident_page(request: Request, incident_id: int, user: CurrentUser, session: Session = Depends(get_session),
+def incident_page(request: Request, incident_id: int, user: CurrentUser, session: Session = Depends(get_session, scope="function"),
                   person_q: str = "") -> HTMLResponse:
     incident = get_or_404(session, Incident, incident_id, "incident")
     return render(request, INCIDENT_TEMPLATE, incident_context(session, incident, person_q.strip()[:200]))
@@ -68,7 +68,7 @@ def incident_page(request: Request, incident_id: int, user: CurrentUser, session
 
 @router.post("/editor/incidents/{incident_id}/edit", include_in_schema=False)
 def edit_incident(
-    request: Request, incident_id: int, user: CurrentUser, session: Session = Depends(get_session),
+    request: Request, incident_id: int, user: CurrentUser, session: Session = Depends(get_session, scope="function"),
     csrf_token: Annotated[str, Form()] = "", title: Annotated[str, Form()] = "", summary: Annotated[str, Form()] = "",
     body: Annotated[str, Form()] = "", kind: Annotated[str, Form()] = "", occurred_on: Annotated[str, Form()] = "",
     date_precision: Annotated[str, Form()] = "day", city: Annotated[str, Form()] = "",
@@ -87,7 +87,7 @@ def edit_incident(
 
 
 @router.post("/editor/incidents/{incident_id}/sections", include_in_schema=False)
-def incident_sections(request: Request, incident_id: int, user: CurrentUser, session: Session = Depends(get_session),
+def incident_sections(request: Request, incident_id: int, user: CurrentUser, session: Session = Depends(get_session, scope="function"),
                       csrf_token: Annotated[str, Form()] = "",
                       section: Annotated[list[str], Form()] = []) -> Response:  # noqa: B006 - FastAPI copies defaults
     verify_csrf(request, csrf_token)
@@ -100,7 +100,7 @@ def incident_sections(request: Request, incident_id: int, user: CurrentUser, ses
 
 
 @router.post("/editor/incidents/{incident_id}/persons", include_in_schema=False)
-def incident_persons(request: Request, incident_id: int, user: CurrentUser, session: Session = Depends(get_session),
+def incident_persons(request: Request, incident_id: int, user: CurrentUser, session: Session = Depends(get_session, scope="function"),
                      csrf_token: Annotated[str, Form()] = "", person_id: Annotated[str, Form()] = "",
                      action: Annotated[str, Form()] = "link") -> Response:
     verify_csrf(request, csrf_token)
@@ -119,7 +119,7 @@ def incident_persons(request: Request, incident_id: int, user: CurrentUser, sess
 
 @router.post("/editor/incidents/{incident_id}/decide", include_in_schema=False)
 def decide(
-    request: Request, incident_id: int, user: CurrentUser, session: Session = Depends(get_session),
+    request: Request, incident_id: int, user: CurrentUser, session: Session = Depends(get_session, scope="function"),
     csrf_token: Annotated[str, Form()] = "", action: Annotated[str, Form()] = "",
     reason: Annotated[str, Form()] = "", question: Annotated[str, Form()] = "",
     duplicate_of: Annotated[str, Form()] = "", section: Annotated[list[str] | None, Form()] = None,

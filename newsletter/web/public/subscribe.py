@@ -41,7 +41,7 @@ def subscribe_form(request: Request) -> HTMLResponse:
 
 @router.post("/subscribe")
 def subscribe_post(request: Request, email: str = Form(""), language: str = Form(""), csrf_token: str = Form(""),
-                   session: Session = Depends(get_session)) -> HTMLResponse:
+                   session: Session = Depends(get_session, scope="function")) -> HTMLResponse:
     verify_csrf(request, csrf_token)
     settings = request.app.state.runtime.settings
     try:
@@ -80,7 +80,7 @@ def confirm_page(request: Request, token: str) -> HTMLResponse:
 
 @router.post("/confirm/{token}")
 def confirm_post(request: Request, token: str, csrf_token: str = Form(""),
-                 session: Session = Depends(get_session)) -> HTMLResponse:
+                 session: Session = Depends(get_session, scope="function")) -> HTMLResponse:
     verify_csrf(request, csrf_token)
     try:
         subs.confirm(session, token, settings=request.app.state.runtime.settings)
@@ -98,7 +98,7 @@ def unsubscribe_help(request: Request) -> HTMLResponse:
 
 @router.post("/unsubscribe")
 def unsubscribe_request(request: Request, email: str = Form(""), csrf_token: str = Form(""),
-                        session: Session = Depends(get_session)) -> HTMLResponse:
+                        session: Session = Depends(get_session, scope="function")) -> HTMLResponse:
     """Mail the reader their own unsubscribe link; the answer is the same whether or not they are subscribed."""
     verify_csrf(request, csrf_token)
     settings = request.app.state.runtime.settings
@@ -116,7 +116,7 @@ def unsubscribe_request(request: Request, email: str = Form(""), csrf_token: str
 
 
 @router.get("/unsubscribe/{token}")
-def unsubscribe_page(request: Request, token: str, session: Session = Depends(get_session)) -> HTMLResponse:
+def unsubscribe_page(request: Request, token: str, session: Session = Depends(get_session, scope="function")) -> HTMLResponse:
     sub = subs.by_token(session, token)
     if sub is None:
         return _message(request, "This link is not valid",
@@ -128,7 +128,7 @@ def unsubscribe_page(request: Request, token: str, session: Session = Depends(ge
 @router.post("/unsubscribe/{token}")
 def unsubscribe_post(request: Request, token: str, csrf_token: str | None = Form(None),
                      one_click: str | None = Form(None, alias="List-Unsubscribe"),
-                     session: Session = Depends(get_session)) -> Response:
+                     session: Session = Depends(get_session, scope="function")) -> Response:
     if one_click != "One-Click":
         verify_csrf(request, csrf_token)
     try:
