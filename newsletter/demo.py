@@ -292,7 +292,8 @@ def run_demo(rt: Runtime, *, console: Console) -> DemoReport:
 
     if rt.settings.mode == "production":
         raise RuntimeError("newsletter demo writes fictional data into the database; it refuses to run in production mode")
-    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every SMTP line
+    if rt.settings.log_level != "DEBUG":  # the steps below say what happened; per-record lines are noise here
+        logging.getLogger("newsletter").setLevel(logging.WARNING)
     report = DemoReport()
     work = rt.settings.data_dir / "demo"
     work.mkdir(parents=True, exist_ok=True)
