@@ -10,7 +10,7 @@ import itertools
 import os
 import shutil
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -121,6 +121,24 @@ def runtime(settings: Settings) -> Iterator[Runtime]:
     rt = Runtime(settings)
     yield rt
     rt.close()
+
+
+@pytest.fixture
+def make_runtime(settings_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Runtime]]:
+    """A Runtime whose settings get extra NEWSLETTER_* values (also set in the environment for the CLI
+    and subprocesses): make_runtime(send_connections=2, smtp_url=sink.url)."""
+    made: list[Runtime] = []
+
+    def build(**env: Any) -> Runtime:
+        for key, value in env.items():
+            monkeypatch.setenv(f"NEWSLETTER_{key.upper()}", str(value))
+        rt = Runtime(load_settings())
+        made.append(rt)
+        return rt
+
+    yield build
+    for rt in made:
+        rt.close()
 
 
 @pytest.fixture
