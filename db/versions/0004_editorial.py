@@ -8,7 +8,7 @@ languages; the search matches word prefixes instead. Tables named incidents_fts*
 (newsletter.db.UNMODELLED_PREFIXES), so the models-vs-migrations check ignores them.
 
 Revision ID: 0004
-Revises: 0003
+Revises: 0002
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from alembic import op
 import newsletter.db  # noqa: F401
 
 revision = "0004"
-down_revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 

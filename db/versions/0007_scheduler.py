@@ -6,7 +6,7 @@ database user without DDL rights can run the scheduler. The table is not a model
 newsletter.db.UNMODELLED_PREFIXES); its layout is the one SQLAlchemyJobStore defines.
 
 Revision ID: 0007
-Revises: 0006
+Revises: 0005
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from alembic import op
 import newsletter.db  # noqa: F401
 
 revision = "0007"
-down_revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
