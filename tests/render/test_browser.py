@@ -83,6 +83,9 @@ def test_archive_works_offline_and_has_no_third_party_requests(browser: Any, arc
     try:
         for path in PAGES:
             page.goto(archive_url + path)
+            # The browser's own requests (the favicon among them) finish before the next page:
+            # a missing file is then always reported, not only when it happens to be quick.
+            page.wait_for_load_state("networkidle")
         assert requested and all(url.startswith(archive_url) for url in requested), requested
         assert errors == [], requested  # no CSP violations, no missing files
         page.goto(archive_url + "/issues/2026-W48/")

@@ -106,3 +106,17 @@ def test_serve_the_archive(live_server: str, settings: Settings) -> None:
             response = client.get(bad)
             assert response.status_code == 404, bad
             assert "outside the archive" not in response.text
+
+
+def test_the_site_answers_the_browsers_own_favicon_request(live_server: str) -> None:
+    """Pages without an icon link (the archived email) make browsers fetch /favicon.ico; a 404
+    there is a console error on every such page, so the app serves its own icon."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    with httpx.Client(base_url=live_server) as client:
+        icon = client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.headers["content-type"] == "image/x-icon"
+    assert "max-age" in icon.headers["cache-control"]
+    assert Image.open(BytesIO(icon.content)).format == "ICO"
