@@ -91,6 +91,9 @@ class Settings(BaseSettings):
     dkim_key_file: Path | None = None
     dkim_selector: str | None = None
     dkim_domain: str | None = None
+    # RFC 8463: an optional second signature; receivers that know Ed25519 check it, others the RSA one
+    dkim_ed25519_key_file: Path | None = None
+    dkim_ed25519_selector: str | None = None
     send_connections: int = Field(4, ge=1, le=64)
     send_rate: float = Field(0.0, ge=0, description="messages per second, 0 = unlimited")
     send_batch_size: int = Field(200, ge=1)
@@ -168,6 +171,10 @@ class Settings(BaseSettings):
         dkim = [self.dkim_key_file, self.dkim_selector, self.dkim_domain]
         if any(dkim) and not all(dkim):
             raise ValueError("NEWSLETTER_DKIM_KEY_FILE, NEWSLETTER_DKIM_SELECTOR and NEWSLETTER_DKIM_DOMAIN go together")
+        ed25519 = [self.dkim_ed25519_key_file, self.dkim_ed25519_selector]
+        if any(ed25519) and not (all(ed25519) and all(dkim)):
+            raise ValueError("NEWSLETTER_DKIM_ED25519_KEY_FILE and NEWSLETTER_DKIM_ED25519_SELECTOR go together, "
+                             "beside the RSA key (receivers that do not know Ed25519 check that one)")
         return self
 
     @property
