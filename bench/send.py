@@ -10,6 +10,8 @@ connection, no bookkeeping). Each side runs in its own process so that peak memo
     .venv/bin/python bench/send.py --full          # 10,000 subscribers (the issue's figure)
     .venv/bin/python bench/send.py --dkim          # sign every message (2048-bit RSA key)
     .venv/bin/python bench/send.py --sink aiosmtpd # force the Python sink
+    .venv/bin/python bench/send.py --db postgresql --senders 2   # one sender process against two
+                                                   # on the same outbox (a throwaway PostgreSQL cluster)
 
 Goal (issue 7): >= 1,000 msg/s without DKIM on a 2-core machine and >= 5x the baseline.
 """
@@ -92,7 +94,8 @@ def start_sink(kind: str) -> tuple[subprocess.Popen[bytes], int, str]:
 def environment(tmp: Path, port: int, args: argparse.Namespace) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSLETTER_")}
     env.update({
-        "NEWSLETTER_DATABASE_URL": f"sqlite:///{tmp / 'bench.sqlite3'}",
+        "NEWSLETTER_DATABASE_URL": args.database_url or f"sqlite:///{tmp / 'bench.sqlite3'}",
+        "BENCH_DATABASE_URL": args.database_url or "",
         "NEWSLETTER_DATA_DIR": str(tmp / "var"),
         "NEWSLETTER_ISSUES_DIR": str(tmp / "issues"),
         "NEWSLETTER_SECRET_KEY": SECRET,
@@ -145,10 +148,11 @@ def child_ours() -> dict[str, float]:
     rt = Runtime()
     with rt.session() as s:
         issue = s.get(Issue, 1)
-    cpu0, start = cpu_seconds(), time.perf_counter()
+    cpu0, start, wall0 = cpu_seconds(), time.perf_counter(), time.time()
     report = run_send(rt, issue)
     total = time.perf_counter() - start
-    return {"sent": report.sent, "seconds": total, "send_seconds": report.elapsed, "cpu": cpu_seconds() - cpu0}
+    return {"sent": report.sent, "seconds": total, "send_seconds": report.elapsed, "cpu": cpu_seconds() - cpu0,
+            "started": wall0, "ended": time.time()}
 
 
 def child_baseline() -> dict[str, float]:
@@ -187,10 +191,44 @@ def child_baseline() -> dict[str, float]:
 
 
 def run_child(mode: str, env: dict[str, str]) -> dict[str, float]:
-    out = subprocess.run([sys.executable, __file__, "--child", mode], env=env, capture_output=True, text=True)
-    if out.returncode != 0:
-        raise SystemExit(f"{mode} failed:\n{out.stderr[-3000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_children(mode, env, 1)[0]
+
+
+def run_children(mode: str, env: dict[str, str], count: int) -> list[dict[str, float]]:
+    """`count` child processes at once (several senders on one outbox), each one's figures."""
+    procs = [subprocess.Popen([sys.executable, __file__, "--child", mode], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(count)]
+    results = []
+    for proc in procs:
+        out, err = proc.communicate()
+        if proc.returncode != 0:
+            raise SystemExit(f"{mode} failed:\n{err[-3000:]}")
+        results.append(json.loads(out.strip().splitlines()[-1]))
+    return results
+
+
+def senders_on_postgresql(args: argparse.Namespace, n: int, port: int) -> list[tuple[int, float, float]]:
+    """One sender process, then `args.senders`, each on a fresh copy of the same prepared outbox;
+    returns (senders, messages sent, seconds from the first start to the last end)."""
+    from tests.support.pg import start_postgres
+
+    server = start_postgres()
+    results = []
+    try:
+        with tempfile.TemporaryDirectory(prefix="bench-send-") as tmp_name:
+            tmp = Path(tmp_name)
+            server.execute("CREATE DATABASE bench_pristine")
+            args.database_url = server.url_for("bench_pristine")
+            run_child("prepare", environment(tmp, port, args) | {"BENCH_N": str(n)})
+            for run, senders in enumerate(sorted({1, args.senders})):
+                server.execute(f"CREATE DATABASE bench_run{run} TEMPLATE bench_pristine")
+                args.database_url = server.url_for(f"bench_run{run}")
+                figures = run_children("ours", environment(tmp, port, args), senders)
+                window = max(f["ended"] for f in figures) - min(f["started"] for f in figures)
+                results.append((senders, sum(f["sent"] for f in figures), window))
+    finally:
+        server.stop()
+    return results
 
 
 def main() -> None:
@@ -200,8 +238,13 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16, help="NEWSLETTER_SEND_CONNECTIONS (default 16)")
     parser.add_argument("--dkim", action="store_true", help="DKIM-sign every message")
     parser.add_argument("--sink", choices=["auto", "smtp-sink", "aiosmtpd"], default="auto")
+    parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite",
+                        help="postgresql: a throwaway cluster (Debian's postgresql), needed for --senders")
+    parser.add_argument("--senders", type=int, default=1,
+                        help="with --db postgresql: also run this many sender processes on one outbox")
     parser.add_argument("--child", choices=["prepare", "ours", "baseline"], help=argparse.SUPPRESS)
     args = parser.parse_args()
+    args.database_url = os.environ.get("BENCH_DATABASE_URL")
     if args.child:
         result: dict[str, float] = {}
         if args.child == "prepare":
@@ -213,6 +256,23 @@ def main() -> None:
         return
 
     n = args.n or (10_000 if args.full else 2_000)
+    if args.db == "postgresql":
+        sink, port, sink_name = start_sink(args.sink)
+        try:
+            runs = senders_on_postgresql(args, n, port)
+        finally:
+            sink.send_signal(signal.SIGTERM)
+            sink.wait(timeout=10)
+        print(f"send benchmark on PostgreSQL: {n:,} subscribers, 25-item issue, sink: {sink_name}, "
+              f"{args.connections} connections per sender, DKIM {'on' if args.dkim else 'off'}, {os.cpu_count()} CPUs")
+        single = runs[0][1] / runs[0][2]
+        for senders, sent, seconds in runs:
+            print(f"  {senders} sender process{'es' if senders > 1 else ''} on one outbox: {sent:,.0f} sent in "
+                  f"{seconds:.2f}s = {sent / seconds:,.0f} msg/s ({sent / seconds / single:.2f}x one sender)")
+            if sent != n:
+                print(f"  WRONG: {sent:,.0f} messages reported for {n:,} subscribers")
+        print(f"  machine load average {os.getloadavg()[0]:.1f}")
+        return
     sink, port, sink_name = start_sink(args.sink)
     try:
         with tempfile.TemporaryDirectory(prefix="bench-send-") as tmp_name:
