@@ -48,7 +48,28 @@ def pass_runtime(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Main(click.Group):
+    """The one place where environment failures every command shares become one or two lines and exit 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from sqlalchemy.exc import OperationalError
+
+        from newsletter.db import unreachable_message
+
+        try:
+            return super().invoke(ctx)
+        except SettingsError as exc:  # e.g. a SQLite URL into a folder that does not exist
+            raise click.ClickException(str(exc)) from None
+        except OperationalError as exc:
+            state = ctx.find_object(State)
+            url = state._runtime.settings.database_url if state and state._runtime else load_settings().database_url
+            message = unreachable_message(url, exc)
+            if message is None:
+                raise
+            raise click.ClickException(message) from None
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="newsletter")
 @click.pass_context
 def main(ctx: click.Context) -> None:
