@@ -334,20 +334,23 @@ def subscribers() -> None:
 @click.option("--source", default=None, help='how these people consented, e.g. "conference sign-up sheet 2026-10"')
 @pass_runtime
 def subscribers_import(rt: Runtime, file: Path, source: str | None) -> None:
-    """Import subscribers from a CSV FILE (column email required; name, language, state optional)."""
+    """Import subscribers from a CSV FILE (column email required; the export's columns optional). All or nothing."""
     from newsletter.delivery.service import import_subscribers
+    from newsletter.delivery.subscriber_csv import CsvRefused
 
     rt.migrate()
-    with rt.session() as session:
-        report = import_subscribers(session, file, source=source, settings=rt.settings)
+    try:
+        with rt.session() as session:
+            report = import_subscribers(session, file, source=source, settings=rt.settings)
+    except CsvRefused as exc:
+        console.print(f"[red]{file.name}: nothing imported[/red] ({len(exc.errors)} problem(s))", highlight=False)
+        for line in exc.errors:
+            console.print(f"  {line}", markup=False, highlight=False)
+        sys.exit(1)
     for line in report.notes:
         console.print(f"  {line}", markup=False, highlight=False)
-    for line in report.errors:
-        console.print(f"  [red]error[/red] {line}", highlight=False)
     console.print(f"{file.name}: {report.created} imported, {report.existing} already subscribed, "
-                  f"{report.suppressed} suppressed, {len(report.errors)} bad row(s)", highlight=False)
-    if report.errors:
-        sys.exit(1)
+                  f"{report.suppressed} suppressed", highlight=False)
 
 
 @subscribers.command("export")
