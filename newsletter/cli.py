@@ -470,6 +470,10 @@ def collect(rt: Runtime, sources_file: Path | None, force_all: bool) -> None:
 
         report = run_collect(rt, force_all=force_all, sources_file=sources_file, progress=advance)
     print_report(console, report)
+    if report.all_failed:
+        console.print(f"[red]error:[/red] all {len(report.outcomes)} feed(s) tried failed, nothing was collected "
+                      "(reasons above)", highlight=False)
+        sys.exit(1)
 
 
 @main.group(invoke_without_command=True)
