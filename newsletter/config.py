@@ -77,6 +77,7 @@ class Settings(BaseSettings):
     fetch_timeout: float = Field(30.0, gt=0)
     fetch_max_bytes: int = Field(10 * 1024 * 1024, ge=1024)
     default_poll_interval: str = "1h"
+    collect_max_entries: int = Field(500, ge=1, le=100_000, description="entries read per feed and run; sources.toml max_entries overrides")
     # submissions
     max_upload_bytes: int = Field(10 * 1024 * 1024, ge=1024)
     max_submission_bytes: int = Field(30 * 1024 * 1024, ge=1024)
