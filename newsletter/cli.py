@@ -380,7 +380,8 @@ def bounces() -> None:
 @click.option("--imap", is_flag=True, help="read unseen messages from NEWSLETTER_IMAP_URL instead of a file")
 @pass_runtime
 def bounces_process(rt: Runtime, file: Any, imap: bool) -> None:
-    """Apply delivery status notifications (RFC 3464) from FILE, - (stdin) or --imap; mbox files work too."""
+    """Apply bounces (RFC 3464 and Exim, qmail, Postfix, webmail formats), spam complaints (ARF) and
+    mailto unsubscribes from FILE, - (stdin) or --imap; mbox files work too."""
     from newsletter.delivery.bounces import ImapError, imap_mailbox, split_messages
     from newsletter.delivery.service import process_bounces
 
@@ -403,7 +404,7 @@ def bounces_process(rt: Runtime, file: Any, imap: bool) -> None:
         console.print(f"  {line}", markup=False, highlight=False)
     console.print(f"{report.messages} message(s): {report.hard} hard bounce(s), {report.soft} soft, "
                   f"{report.duplicates} already counted, {report.unknown} unknown recipient(s), "
-                  f"{report.unsubscribed} unsubscribe request(s), {report.ignored} ignored; "
+                  f"{report.unsubscribed} unsubscribe request(s), {report.complaints} complaint(s), {report.ignored} ignored; "
                   f"{report.bounced_subscribers} subscriber(s) now bounced", highlight=False)
 
 
