@@ -48,7 +48,28 @@ def pass_runtime(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Main(click.Group):
+    """The one place where environment failures every command shares become one or two lines and exit 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from sqlalchemy.exc import OperationalError
+
+        from newsletter.db import unreachable_message
+
+        try:
+            return super().invoke(ctx)
+        except SettingsError as exc:  # e.g. a SQLite URL into a folder that does not exist
+            raise click.ClickException(str(exc)) from None
+        except OperationalError as exc:
+            state = ctx.find_object(State)
+            url = state._runtime.settings.database_url if state and state._runtime else load_settings().database_url
+            message = unreachable_message(url, exc)
+            if message is None:
+                raise
+            raise click.ClickException(message) from None
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="newsletter")
 @click.pass_context
 def main(ctx: click.Context) -> None:
@@ -313,20 +334,23 @@ def subscribers() -> None:
 @click.option("--source", default=None, help='how these people consented, e.g. "conference sign-up sheet 2026-10"')
 @pass_runtime
 def subscribers_import(rt: Runtime, file: Path, source: str | None) -> None:
-    """Import subscribers from a CSV FILE (column email required; name, language, state optional)."""
+    """Import subscribers from a CSV FILE (column email required; the export's columns optional). All or nothing."""
     from newsletter.delivery.service import import_subscribers
+    from newsletter.delivery.subscriber_csv import CsvRefused
 
     rt.migrate()
-    with rt.session() as session:
-        report = import_subscribers(session, file, source=source, settings=rt.settings)
+    try:
+        with rt.session() as session:
+            report = import_subscribers(session, file, source=source, settings=rt.settings)
+    except CsvRefused as exc:
+        console.print(f"[red]{file.name}: nothing imported[/red] ({len(exc.errors)} problem(s))", highlight=False)
+        for line in exc.errors:
+            console.print(f"  {line}", markup=False, highlight=False)
+        sys.exit(1)
     for line in report.notes:
         console.print(f"  {line}", markup=False, highlight=False)
-    for line in report.errors:
-        console.print(f"  [red]error[/red] {line}", highlight=False)
     console.print(f"{file.name}: {report.created} imported, {report.existing} already subscribed, "
-                  f"{report.suppressed} suppressed, {len(report.errors)} bad row(s)", highlight=False)
-    if report.errors:
-        sys.exit(1)
+                  f"{report.suppressed} suppressed", highlight=False)
 
 
 @subscribers.command("export")
@@ -356,7 +380,8 @@ def bounces() -> None:
 @click.option("--imap", is_flag=True, help="read unseen messages from NEWSLETTER_IMAP_URL instead of a file")
 @pass_runtime
 def bounces_process(rt: Runtime, file: Any, imap: bool) -> None:
-    """Apply delivery status notifications (RFC 3464) from FILE, - (stdin) or --imap; mbox files work too."""
+    """Apply bounces (RFC 3464 and Exim, qmail, Postfix, webmail formats), spam complaints (ARF) and
+    mailto unsubscribes from FILE, - (stdin) or --imap; mbox files work too."""
     from newsletter.delivery.bounces import ImapError, imap_mailbox, split_messages
     from newsletter.delivery.service import process_bounces
 
@@ -379,7 +404,7 @@ def bounces_process(rt: Runtime, file: Any, imap: bool) -> None:
         console.print(f"  {line}", markup=False, highlight=False)
     console.print(f"{report.messages} message(s): {report.hard} hard bounce(s), {report.soft} soft, "
                   f"{report.duplicates} already counted, {report.unknown} unknown recipient(s), "
-                  f"{report.unsubscribed} unsubscribe request(s), {report.ignored} ignored; "
+                  f"{report.unsubscribed} unsubscribe request(s), {report.complaints} complaint(s), {report.ignored} ignored; "
                   f"{report.bounced_subscribers} subscriber(s) now bounced", highlight=False)
 
 
@@ -446,6 +471,10 @@ def collect(rt: Runtime, sources_file: Path | None, force_all: bool) -> None:
 
         report = run_collect(rt, force_all=force_all, sources_file=sources_file, progress=advance)
     print_report(console, report)
+    if report.all_failed:
+        console.print(f"[red]error:[/red] all {len(report.outcomes)} feed(s) tried failed, nothing was collected "
+                      "(reasons above)", highlight=False)
+        sys.exit(1)
 
 
 @main.group(invoke_without_command=True)

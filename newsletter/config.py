@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 import tomllib
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -75,6 +77,7 @@ class Settings(BaseSettings):
     fetch_timeout: float = Field(30.0, gt=0)
     fetch_max_bytes: int = Field(10 * 1024 * 1024, ge=1024)
     default_poll_interval: str = "1h"
+    collect_max_entries: int = Field(500, ge=1, le=100_000, description="entries read per feed and run; sources.toml max_entries overrides")
     # submissions
     max_upload_bytes: int = Field(10 * 1024 * 1024, ge=1024)
     max_submission_bytes: int = Field(30 * 1024 * 1024, ge=1024)
@@ -228,6 +231,62 @@ def _format_error(exc: ValidationError) -> str:
     return "invalid settings:\n  " + "\n  ".join(lines)
 
 
+def _is_local_host(host: str) -> bool:
+    """True for names no other mail server can reach or verify: localhost, *.localhost, IP literals."""
+    name = host.strip().strip("[]").rstrip(".").lower()
+    if not name or name == "localhost" or name.endswith(".localhost") or name.startswith("ipv6:"):
+        return True
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
+
+
+def _address_host(address: str) -> str:
+    """The domain of an address such as 'Monitor <news@example.org>' (empty when there is none)."""
+    mailbox = parseaddr(address)[1] or address
+    return mailbox.rsplit("@", 1)[1] if "@" in mailbox else ""
+
+
+def _list_id_host(value: str) -> str:
+    """The domain part of a List-Id (RFC 2919: 'phrase <label.domain>'); a trailing IPv4 counts as a whole."""
+    ident = value.rsplit("<", 1)[-1].split(">", 1)[0].strip()
+    parts = ident.split(".")
+    if len(parts) >= 4 and all(p.isdigit() for p in parts[-4:]):
+        return ".".join(parts[-4:])
+    return parts[-1] if parts[-1] == "localhost" else ident
+
+
+def production_problems(settings: Settings) -> list[str]:
+    """What breaks delivery or privacy on a real server; each line starts with the setting to fix."""
+    problems: list[str] = []
+    if urlsplit(settings.base_url).scheme != "https":
+        problems.append(f"NEWSLETTER_BASE_URL: {settings.base_url} must use https:// in production mode "
+                        "(mail providers accept one-click unsubscribe, RFC 8058, only over https; "
+                        "the forms and desk cookies need it too)")
+    from_host = _address_host(settings.from_address)
+    if not from_host or _is_local_host(from_host):
+        problems.append(f"NEWSLETTER_FROM: {settings.from_address!r} must be an address at your real mail domain "
+                        "in production mode (mail from localhost or an IP address is rejected or filed as spam)")
+    if settings.list_id and _is_local_host(_list_id_host(settings.list_id)):
+        problems.append(f"NEWSLETTER_LIST_ID: {settings.list_id!r} must end in a domain you own in production mode, "
+                        "not localhost or an IP address (e.g. monitor.news.example.org)")
+    dkim_on = all([settings.dkim_key_file, settings.dkim_selector, settings.dkim_domain])
+    if settings.unsubscribe_mailto:
+        host = _address_host(settings.unsubscribe_mailto.removeprefix("mailto:"))
+        if not host or _is_local_host(host):
+            problems.append(f"NEWSLETTER_UNSUBSCRIBE_MAILTO: {settings.unsubscribe_mailto!r} must be a mailbox at "
+                            "your real mail domain in production mode, not localhost or an IP address")
+    elif not dkim_on:
+        problems.append("NEWSLETTER_UNSUBSCRIBE_MAILTO: required in production mode while DKIM is off "
+                        "(NEWSLETTER_DKIM_KEY_FILE, _SELECTOR, _DOMAIN unset): providers honour the https "
+                        "one-click unsubscribe only on DKIM-signed mail, so the mailto: address is the readers' "
+                        "only working way out; set it to a mailbox that `newsletter bounces process --imap` "
+                        "reads, or configure DKIM")
+    return problems
+
+
 def _ensure_secret(settings: Settings) -> None:
     if settings.secret_key is not None and settings.secret_key.get_secret_value():
         if len(settings.secret_key.get_secret_value()) < 32:
@@ -253,5 +312,10 @@ def load_settings(**overrides: Any) -> Settings:
         settings = Settings(**overrides)
     except ValidationError as exc:
         raise SettingsError(_format_error(exc)) from None
+    if settings.mode == "production":
+        problems = production_problems(settings)
+        if problems:
+            raise SettingsError("settings refused in production mode (NEWSLETTER_MODE=production):\n  "
+                                + "\n  ".join(problems))
     _ensure_secret(settings)
     return settings

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
-from newsletter.config import PROJECT_ROOT, Settings
+from newsletter.config import PROJECT_ROOT, Settings, SettingsError, redact_url
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -79,16 +79,53 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql(f"BEGIN {options.get('sqlite_begin', 'IMMEDIATE')}")
 
 
+# A connection attempt to an unreachable PostgreSQL server gives up after this many seconds.
+PG_CONNECT_TIMEOUT = 10
+
+
 def resolve_url(url: str) -> str:
-    """Make a relative SQLite path absolute and create its folder, so commands work from any cwd."""
+    """Make a relative SQLite path absolute so commands work from any cwd.
+
+    Only the default `db/` folder is created: any other missing folder is most likely a typo, and
+    creating it would silently start a new, empty database beside the real one.
+    """
     u = make_url(url)
     if u.get_backend_name() == "sqlite" and u.database and u.database != ":memory:":
         path = Path(u.database)
         if not path.is_absolute():
             path = Path.cwd() / path
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.parent.is_dir():
+            if path.parent != Path.cwd() / "db":
+                raise SettingsError(
+                    f"NEWSLETTER_DATABASE_URL: the folder {path.parent} does not exist (database file {path.name}); "
+                    "check the path for a typo, or create the folder first if a new database is meant")
+            path.parent.mkdir(parents=True, exist_ok=True)
         u = u.set(database=str(path))
     return u.render_as_string(hide_password=False)
+
+
+# Fragments of driver messages that mean "the server or file could not be reached", not a failing query.
+_CONNECT_FAILURES = ("connection failed", "could not connect", "connection refused", "connection to server",
+                     "could not translate host name", "failed to resolve host", "name or service not known",
+                     "timeout expired", "no route to host", "network is unreachable",
+                     "unable to open database file")
+
+
+def unreachable_message(url: str, exc: BaseException) -> str | None:
+    """One or two lines naming the host and port (or file) and what to check; None when not a connect failure."""
+    text = str(getattr(exc, "orig", None) or exc)
+    if not any(fragment in text.lower() for fragment in _CONNECT_FAILURES):
+        return None
+    u = make_url(url)
+    if u.get_backend_name() == "sqlite":
+        return (f"cannot open the SQLite database {u.database}: {text.splitlines()[0]}\n"
+                "check that the folder exists and that this user may read and write it (NEWSLETTER_DATABASE_URL)")
+    host, port = u.host or "localhost (Unix socket)", u.port or 5432
+    reason = next((line.strip() for line in text.splitlines() if line.strip()), "no answer")
+    reason = reason.rsplit(" failed: ", 1)[-1] if " failed: " in reason else reason
+    return (f"cannot reach the PostgreSQL server at {host}:{port} (database {u.database or '?'}): {reason}\n"
+            "check that PostgreSQL runs there and listens on that address, that a firewall lets this machine "
+            f"through, and the host and port in NEWSLETTER_DATABASE_URL ({redact_url(url)})")
 
 
 def make_engine(settings: Settings | str, **kwargs: Any) -> Engine:
@@ -103,6 +140,8 @@ def make_engine(settings: Settings | str, **kwargs: Any) -> Engine:
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    if "connect_timeout" not in make_url(url).query:
+        kwargs.setdefault("connect_args", {"connect_timeout": PG_CONNECT_TIMEOUT})
     return create_engine(url, **kwargs)
 
 

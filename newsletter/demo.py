@@ -283,6 +283,16 @@ def _import_subscribers(session: Session, rt: Runtime, folder: Path) -> int:
     return len(session.scalars(select(Subscriber.id)).all()) - before
 
 
+def _published_counts(snapshot: dict[str, Any] | None) -> str:
+    """Count what readers see (the frozen snapshot), not the draft's rows: count-only reports are withheld."""
+    if not snapshot:
+        return "no items"
+    shown = sum(len(section.get("items", [])) for section in snapshot.get("sections", []))
+    withheld = (snapshot.get("withheld") or {}).get("incidents", 0)
+    text = f"{shown} item{'s' if shown != 1 else ''}"
+    return f"{text} (+{withheld} counted only, not shown)" if withheld else text
+
+
 def run_demo(rt: Runtime, *, console: Console) -> DemoReport:
     """Run the weekly cycle on demo data and say what happened and where the results are."""
     from newsletter.collect.service import run_collect
@@ -343,13 +353,13 @@ def run_demo(rt: Runtime, *, console: Console) -> DemoReport:
                     approve_issue(session, issue, user=_demo_editor(session, DEMO_SECOND_EDITOR), settings=settings)
                 folder = publish_issue(session, issue, settings=settings, actor=editor)
                 report.add(console, f"[bold]4. Issue[/bold] no. {issue.number} ({issue.period}): "
-                                    f"{len(issue.items)} items, approved and published")
+                                    f"{_published_counts(issue.snapshot)}, approved and published")
             except IssueLocked as exc:
                 from newsletter.issues.service import resolve_issue
 
                 issue = resolve_issue(session, "latest")
                 folder = Path(settings.issues_dir) / issue.period
-                report.add(console, f"[bold]4. Issue[/bold] {exc}")
+                report.add(console, f"[bold]4. Issue[/bold]: {exc}")
             issue_id = issue.id
             added = _import_subscribers(session, demo_rt, work)
         report.add(console, f"   web page and email: {folder}/index.html, {folder}/email.html, {folder}/email.txt")

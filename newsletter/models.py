@@ -107,6 +107,7 @@ class Source(Base):
     keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
     exclude_keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
     poll_interval: Mapped[int] = mapped_column(Integer, default=3600)  # seconds
+    max_entries: Mapped[int | None] = mapped_column(Integer)  # None: NEWSLETTER_COLLECT_MAX_ENTRIES
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     disabled_reason: Mapped[str | None] = mapped_column(String(500))
     etag: Mapped[str | None] = mapped_column(String(500))

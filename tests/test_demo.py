@@ -67,8 +67,18 @@ def test_demo_runs_the_weekly_cycle_twice_without_duplicates(cli: Any, session: 
     subject = str(email.header.make_header(email.header.decode_header(msg["Subject"])))
     assert subject == (folder / "subject.txt").read_text().strip()
 
+    # The count printed is the count readers see in the archive (count-only reports are not items).
+    shown = sum(len(s["items"]) for s in issue.snapshot["sections"])
+    flat_first = " ".join(out.split())
+    assert f"({issue.period}): {shown} items" in flat_first
+    assert f"+{issue.snapshot['withheld']['incidents']} counted only" in flat_first
+    index = (Path(settings.issues_dir) / "index.html").read_text()
+    assert f"{shown} items" in index
+
     before = _counts(session)
     second = cli("demo")
     assert "0 new" in second.output and "3 already sent" in second.output
+    assert "Issue issue" not in " ".join(second.output.split())
+    assert f"4. Issue: issue {issue.number} ({issue.period}) was already sent or published" in " ".join(second.output.split())
     assert _counts(session) == before
     assert len(list((Path(settings.data_dir) / "demo" / "mail").glob("*.eml"))) == 3

@@ -51,8 +51,78 @@ def test_secret_key_generated_once_and_kept(clean_env: Path) -> None:
     assert key_file.exists() and oct(key_file.stat().st_mode & 0o777) == "0o600"
 
 
-def test_secret_key_required_in_production(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+PRODUCTION = {
+    "NEWSLETTER_MODE": "production",
+    "NEWSLETTER_BASE_URL": "https://news.example.org",
+    "NEWSLETTER_FROM": "Monitor <news@example.org>",
+    "NEWSLETTER_UNSUBSCRIBE_MAILTO": "unsubscribe@example.org",
+    "NEWSLETTER_SECRET_KEY": "production-secret-0123456789-abcdefghijklmnop",
+}
+
+
+def _production(monkeypatch: pytest.MonkeyPatch, **changes: str | None) -> None:
+    for name, value in {**PRODUCTION, **changes}.items():
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+
+
+def test_sound_production_settings_load(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _production(monkeypatch)
+    s = load_settings()
+    assert s.mode == "production" and s.base_url == "https://news.example.org"
+
+
+@pytest.mark.parametrize(
+    ("changes", "setting", "reason"),
+    [
+        ({"NEWSLETTER_BASE_URL": "http://news.example.org"}, "NEWSLETTER_BASE_URL", "RFC 8058"),
+        ({"NEWSLETTER_FROM": "Monitor <news@localhost>"}, "NEWSLETTER_FROM", "localhost or an IP address"),
+        ({"NEWSLETTER_FROM": "news@mail.localhost"}, "NEWSLETTER_FROM", "localhost or an IP address"),
+        ({"NEWSLETTER_FROM": "news@[192.0.2.7]"}, "NEWSLETTER_FROM", "localhost or an IP address"),
+        ({"NEWSLETTER_FROM": "news@203.0.113.5"}, "NEWSLETTER_FROM", "localhost or an IP address"),
+        ({"NEWSLETTER_LIST_ID": "Monitor <monitor.localhost>"}, "NEWSLETTER_LIST_ID", "not localhost"),
+        ({"NEWSLETTER_LIST_ID": "monitor.192.0.2.7"}, "NEWSLETTER_LIST_ID", "not localhost"),
+        ({"NEWSLETTER_UNSUBSCRIBE_MAILTO": None}, "NEWSLETTER_UNSUBSCRIBE_MAILTO", "while DKIM is off"),
+        ({"NEWSLETTER_UNSUBSCRIBE_MAILTO": "leave@localhost"}, "NEWSLETTER_UNSUBSCRIBE_MAILTO", "not localhost"),
+    ],
+)
+def test_production_refuses_what_breaks_delivery(clean_env: Path, monkeypatch: pytest.MonkeyPatch,
+                                                 changes: dict[str, str | None], setting: str, reason: str) -> None:
+    _production(monkeypatch, **changes)
+    with pytest.raises(SettingsError) as err:
+        load_settings()
+    message = str(err.value)
+    assert f"{setting}: " in message and reason in message
+    assert message.count("\n  ") == 1, "only the faulty setting is named"
+
+
+def test_production_lists_every_problem_at_once(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NEWSLETTER_MODE", "production")
+    with pytest.raises(SettingsError) as err:
+        load_settings()
+    message = str(err.value)
+    for name in ("NEWSLETTER_BASE_URL", "NEWSLETTER_FROM", "NEWSLETTER_UNSUBSCRIBE_MAILTO"):
+        assert f"{name}: " in message
+    assert not (clean_env / "var" / "secret_key").exists()
+
+
+def test_production_with_dkim_needs_no_unsubscribe_mailbox(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    key = clean_env / "dkim.pem"
+    key.write_text("not read at load time")
+    _production(monkeypatch, NEWSLETTER_UNSUBSCRIBE_MAILTO=None, NEWSLETTER_DKIM_KEY_FILE=str(key),
+                NEWSLETTER_DKIM_SELECTOR="nl2026", NEWSLETTER_DKIM_DOMAIN="example.org")
+    assert load_settings().unsubscribe_mailto is None
+
+
+def test_development_mode_keeps_local_defaults(clean_env: Path) -> None:
+    s = load_settings()
+    assert s.base_url.startswith("http://127.0.0.1") and s.from_address.endswith("@localhost>")
+
+
+def test_secret_key_required_in_production(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _production(monkeypatch, NEWSLETTER_SECRET_KEY=None)
     with pytest.raises(SettingsError, match="NEWSLETTER_SECRET_KEY: required in production"):
         load_settings()
     assert not (clean_env / "var" / "secret_key").exists()

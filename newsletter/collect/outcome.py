@@ -51,6 +51,11 @@ class CollectReport:
         return [(o.name, o.error or "") for o in self.outcomes if o.status in ("failed", "gone")]
 
     @property
+    def all_failed(self) -> bool:
+        """Every feed tried failed: most likely this machine's network, DNS or proxy, not the feeds."""
+        return bool(self.outcomes) and len(self.failed) == len(self.outcomes)
+
+    @property
     def warnings(self) -> list[tuple[str, str]]:
         return [(o.name, o.warning) for o in self.outcomes if o.warning]
 

@@ -8,6 +8,7 @@ Inputs and outputs are plain picklable values.
 from __future__ import annotations
 
 import calendar
+import codecs
 import re
 import time
 from dataclasses import dataclass, field
@@ -23,7 +24,14 @@ from newsletter.collect.rules import FeedRules, judge
 from newsletter.collect.sanitizer import absolute_url, excerpt, one_line, sanitize_html, to_text
 from newsletter.urls import canonical_url
 
-MAX_ENTRIES = 500
+MAX_ENTRIES = 500  # the default of NEWSLETTER_COLLECT_MAX_ENTRIES
+# A byte-order mark names the encoding for certain (XML 1.0 appendix F); UTF-32 LE before UTF-16 LE.
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32", "UTF-32"), (codecs.BOM_UTF32_BE, "utf-32", "UTF-32"),
+         (codecs.BOM_UTF16_LE, "utf-16", "UTF-16"), (codecs.BOM_UTF16_BE, "utf-16", "UTF-16"))
+_TEXT_DECL = re.compile(r"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._:-]+)[\"']", re.IGNORECASE)
+# Servers that do not know .xml/.rss send feeds as text/plain or octet-stream; the bytes still say XML.
+_GENERIC_TYPES = ("text/plain", "application/octet-stream")
+_XML_START = re.compile(rb"^(\xef\xbb\xbf)?\s*<(\?xml|rss[\s>]|feed[\s>]|rdf:RDF[\s>])")
 _XML_DECL = re.compile(rb"^(\xef\xbb\xbf)?\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._:-]+)[\"']", re.IGNORECASE)
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9._:-]+)", re.IGNORECASE)
 _OLDEST = datetime(1990, 1, 1, tzinfo=timezone.utc)
@@ -65,8 +73,43 @@ def _declared_encoding(body: bytes, headers: dict[str, str]) -> str | None:
     return m.group(2).decode("ascii") if m else None
 
 
+def _as_utf8(text: str, headers: dict[str, str]) -> tuple[bytes, dict[str, str]]:
+    """Text re-encoded as UTF-8 with a declaration and Content-Type that say so."""
+    text = re.sub(r"^(\ufeff)?\s*<\?xml[^>]*\?>", '<?xml version="1.0" encoding="utf-8"?>', text, count=1)
+    fixed = dict(headers)
+    ctype = headers.get("content-type", "application/xml").split(";", 1)[0]
+    fixed["content-type"] = f"{ctype}; charset=utf-8"
+    return text.encode("utf-8"), fixed
+
+
+def _from_bom(body: bytes, headers: dict[str, str]) -> tuple[bytes, dict[str, str], str | None] | None:
+    """A UTF-16/UTF-32 feed with a byte-order mark, as UTF-8; None without such a mark or when it lies."""
+    for bom, codec, label in _BOMS:
+        if body.startswith(bom):
+            try:
+                text = body.decode(codec)
+            except UnicodeDecodeError:
+                return None
+            m = _TEXT_DECL.match(text)
+            declared = m.group(1) if m else None
+            family = label.replace("-", "").lower()
+            warning = None
+            if declared and not declared.replace("-", "").replace("_", "").lower().startswith(family):
+                warning = f"declared encoding {declared} contradicts the byte-order mark; decoded as {label}"
+            fixed_body, fixed_headers = _as_utf8(text, headers)
+            return fixed_body, fixed_headers, warning
+    return None
+
+
 def repair_encoding(body: bytes, headers: dict[str, str]) -> tuple[bytes, dict[str, str], str | None]:
-    """If the declared (or default UTF-8) encoding cannot decode the bytes, detect the real one and re-encode as UTF-8."""
+    """If the declared (or default UTF-8) encoding cannot decode the bytes, detect the real one and re-encode as UTF-8.
+
+    A UTF-16/UTF-32 byte-order mark settles the question first: the ASCII-only declaration check
+    cannot read such a document's declaration and used to call a correct feed wrongly declared.
+    """
+    from_bom = _from_bom(body, headers)
+    if from_bom is not None:
+        return from_bom
     declared = _declared_encoding(body, headers) or "utf-8"
     try:
         body.decode(declared)
@@ -82,11 +125,16 @@ def repair_encoding(body: bytes, headers: dict[str, str]) -> tuple[bytes, dict[s
         text = body.decode(best.encoding, errors="replace")
     except LookupError:
         return body, headers, None
-    text = re.sub(r"^(\ufeff)?\s*<\?xml[^>]*\?>", '<?xml version="1.0" encoding="utf-8"?>', text, count=1)
-    fixed = dict(headers)
-    ctype = headers.get("content-type", "application/xml").split(";", 1)[0]
-    fixed["content-type"] = f"{ctype}; charset=utf-8"
-    return text.encode("utf-8"), fixed, f"declared encoding {declared} is wrong; decoded as {best.encoding}"
+    fixed_body, fixed = _as_utf8(text, headers)
+    return fixed_body, fixed, f"declared encoding {declared} is wrong; decoded as {best.encoding}"
+
+
+def _xml_media_type(body: bytes, headers: dict[str, str]) -> dict[str, str]:
+    """Call a generic Content-Type (text/plain, octet-stream) XML when the bytes are XML, keeping its charset."""
+    ctype, _sep, params = headers.get("content-type", "").partition(";")
+    if ctype.strip().lower() not in _GENERIC_TYPES or not _XML_START.match(body[:1024]):
+        return headers
+    return {**headers, "content-type": "application/xml" + (f";{params}" if params else "")}
 
 
 def _when(entry: Any, now: datetime) -> datetime | None:
@@ -107,21 +155,24 @@ def _looks_like_html(body: bytes, headers: dict[str, str]) -> bool:
     return "html" in headers.get("content-type", "").lower() or b"<html" in head or b"<!doctype html" in head
 
 
-def parse_feed(body: bytes, headers: dict[str, str], url: str, rules: FeedRules, language: str | None = None) -> ParsedFeed:
+def parse_feed(body: bytes, headers: dict[str, str], url: str, rules: FeedRules, language: str | None = None,
+               max_entries: int = MAX_ENTRIES) -> ParsedFeed:
     """Parse one feed's bytes; never raises for the feed's own faults (they come back as error/warning)."""
     started = time.process_time()
     try:
-        result = _parse(body, headers, url, rules, language)
+        result = _parse(body, headers, url, rules, language, max_entries)
     except Exception as exc:  # a parser crash on hostile input must stay this feed's problem
         result = ParsedFeed(error=f"parser failed: {type(exc).__name__}: {exc}"[:500])
     result.seconds = time.process_time() - started
     return result
 
 
-def _parse(body: bytes, headers: dict[str, str], url: str, rules: FeedRules, language: str | None) -> ParsedFeed:
+def _parse(body: bytes, headers: dict[str, str], url: str, rules: FeedRules, language: str | None,
+           max_entries: int = MAX_ENTRIES) -> ParsedFeed:
     if not body.strip():
         return ParsedFeed(error="empty response body")
     body, headers, warning = repair_encoding(body, headers)
+    headers = _xml_media_type(body, headers)
     response_headers = {**headers, "content-location": headers.get("content-location", url)}
     d = feedparser.parse(body, response_headers=response_headers, sanitize_html=False, resolve_relative_uris=False)
     entries_raw = d.get("entries", [])
@@ -141,10 +192,11 @@ def _parse(body: bytes, headers: dict[str, str], url: str, rules: FeedRules, lan
     feed_lang = language or (feed_info.get("language") or None)
     now = datetime.now(timezone.utc)
     entries = []
-    for e in entries_raw[:MAX_ENTRIES]:
+    for e in entries_raw[:max_entries]:
         entries.append(_entry(e, url, rules, now))
-    if len(entries_raw) > MAX_ENTRIES:
-        warning = warning or f"only the first {MAX_ENTRIES} of {len(entries_raw)} entries were read"
+    if len(entries_raw) > max_entries:
+        warning = warning or (f"only the first {max_entries} of {len(entries_raw)} entries were read "
+                              "(raise NEWSLETTER_COLLECT_MAX_ENTRIES, or max_entries for this feed in sources.toml)")
     return ParsedFeed(
         entries=entries,
         title=one_line(to_text(feed_info.get("title", "")), 500) or None,

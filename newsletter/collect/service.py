@@ -51,6 +51,7 @@ class _Job:
     request: FetchRequest
     rules: FeedRules
     language: str | None
+    max_entries: int
 
 
 def due_sources(session: Session, *, force_all: bool = False, claim: bool = False) -> list[Source]:
@@ -101,6 +102,7 @@ def run_collect(
                 FetchRequest(s.id, s.name, s.moved_to or s.url or "", s.etag, s.last_modified),
                 FeedRules(tuple(s.keywords or ()), tuple(s.exclude_keywords or ()), s.default_section, rules),
                 s.language,
+                s.max_entries or runtime.settings.collect_max_entries,
             )
             for s in due_sources(session, force_all=force_all, claim=True)
         ]
@@ -172,7 +174,7 @@ class _Run:
                         try:
                             parsed = await loop.run_in_executor(
                                 executor, parse_feed, result.body, result.headers,
-                                result.final_url or job.request.url, job.rules, job.language,
+                                result.final_url or job.request.url, job.rules, job.language, job.max_entries,
                             )
                         except Exception as exc:  # a crashed worker process is this feed's failure
                             parsed = ParsedFeed(error=f"parser failed: {type(exc).__name__}: {exc}"[:500])

@@ -21,6 +21,7 @@ Format (documented in the README):
     exclude_keywords = ["sport"]              # optional
     language = "ru"                           # optional
     every = "30m"                             # optional poll interval: 90s, 30m, 2h, 1d
+    max_entries = 2000                        # optional: read more (or fewer) entries than NEWSLETTER_COLLECT_MAX_ENTRIES
     enabled = true                            # optional
 
 A bad entry is reported with the feed's name and field and skipped; the others are synced.
@@ -42,7 +43,8 @@ from sqlalchemy.orm import Session
 from newsletter.collect.rules import GlobalRules
 from newsletter.models import Section, Source
 
-FEED_FIELDS = ("name", "url", "section", "keywords", "exclude_keywords", "language", "every", "enabled")
+FEED_FIELDS = ("name", "url", "section", "keywords", "exclude_keywords", "language", "every", "enabled", "max_entries")
+MAX_ENTRIES_LIMIT = 100_000
 RULES_FIELDS = ("include", "exclude", "require_match", "watchlist", "sections")
 WATCHLIST_FIELDS = ("persons", "cities", "articles")
 MIN_INTERVAL = 60
@@ -66,6 +68,7 @@ class FeedSpec:
     language: str | None = None
     every: int | None = None
     enabled: bool = True
+    max_entries: int | None = None
 
 
 @dataclass
@@ -159,6 +162,12 @@ def _parse_feed(raw: Any, index: int, known_sections: set[str] | None) -> tuple[
             problems.append(f"field 'language': {lang!r} is not a language code such as 'en' or 'ru'")
         else:
             values["language"] = lang
+    if "max_entries" in raw:
+        limit = raw["max_entries"]
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_ENTRIES_LIMIT:
+            problems.append(f"field 'max_entries': must be a whole number from 1 to {MAX_ENTRIES_LIMIT}")
+        else:
+            values["max_entries"] = limit
     if "enabled" in raw:
         if not isinstance(raw["enabled"], bool):
             problems.append("field 'enabled': must be true or false")
@@ -301,6 +310,7 @@ def _apply(source: Source, spec: FeedSpec, default_interval: int) -> None:
     source.exclude_keywords = list(spec.exclude_keywords)
     source.language = spec.language
     source.poll_interval = spec.every or default_interval
+    source.max_entries = spec.max_entries
     if not spec.enabled:
         source.enabled = False
         source.disabled_reason = DISABLED_IN_FILE

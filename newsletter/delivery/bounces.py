@@ -1,9 +1,11 @@
-"""Delivery status notifications (RFC 3464) and mailto unsubscribes, from a file, stdin or IMAP.
+"""Bounces (RFC 3464 reports and, via flufl.bounce, other formats), complaints (ARF) and mailto
+unsubscribes, from a file, stdin or IMAP.
 
 A DSN names the failed recipient and usually returns the headers of our message; our Message-IDs
 carry the delivery id and a keyed tag, so a bounce is tied to the exact outbox row when possible
 and to the address otherwise. Only permanent failures (Action: failed, Status: 5.x.x) count
-towards settings.bounce_threshold; delays and 4.x.x are reported and ignored.
+towards settings.bounce_threshold; delays and 4.x.x are reported and ignored. A complaint (the
+reader pressed "spam", ARF feedback-type abuse) unsubscribes and suppresses at once, audited.
 """
 
 from __future__ import annotations
@@ -23,9 +25,12 @@ from urllib.parse import unquote, urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from newsletter import audit
 from newsletter.config import Settings
+from newsletter.db import utcnow
 from newsletter.delivery.addresses import InvalidEmail, normalize_email
-from newsletter.delivery.subscribers import by_token, mark_unsubscribed, record_hard_bounce
+from newsletter.delivery.bounce_formats import Complaint, other_format_failures, parse_arf, returned_message_id
+from newsletter.delivery.subscribers import by_token, mark_unsubscribed, record_hard_bounce, suppress
 from newsletter.delivery.tokens import message_id_tag
 from newsletter.models import Delivery, Subscriber
 
@@ -55,6 +60,7 @@ class BounceReport:
     duplicates: int = 0
     unknown: int = 0
     unsubscribed: int = 0
+    complaints: int = 0
     ignored: int = 0
     bounced_subscribers: int = 0
     details: list[str] = field(default_factory=list)
@@ -140,6 +146,12 @@ def process_messages(session: Session, messages: Iterable[bytes | Message], *, s
         report.messages += 1
         bounces = parse_dsn(msg)
         if not bounces:
+            complaint = parse_arf(msg)
+            if complaint is not None:
+                _complain(session, settings, complaint, report)
+                continue
+            bounces = _other_format(msg)
+        if not bounces:
             _maybe_unsubscribe(session, msg, report)
             continue
         for bounce in bounces:
@@ -168,6 +180,42 @@ def _apply(session: Session, settings: Settings, bounce: Bounce, report: BounceR
     if record_hard_bounce(session, sub, settings=settings):
         report.bounced_subscribers += 1
         report.details.append(f"subscriber #{sub.id} bounced after {sub.bounce_count} hard bounce(s) and is suppressed")
+
+
+def _other_format(msg: Message) -> list[Bounce]:
+    """Exim, qmail, old Postfix, webmail bounces through flufl.bounce (which gives no status codes)."""
+    temporary, permanent = other_format_failures(msg)
+    if not temporary and not permanent:
+        return []
+    original = returned_message_id(msg)
+    return ([Bounce(a, "failed", "5.0.0", "permanent failure (non-DSN bounce)", original) for a in permanent]
+            + [Bounce(a, "delayed", "4.0.0", "temporary failure (non-DSN bounce)", original) for a in temporary])
+
+
+def _complain(session: Session, settings: Settings, complaint: Complaint, report: BounceReport) -> None:
+    """A spam complaint is the clearest "stop": unsubscribe and suppress at once, and audit it."""
+    if complaint.feedback_type != "abuse":
+        report.ignored += 1
+        report.details.append(f"feedback report of type {complaint.feedback_type or 'unknown'!r} ignored")
+        return
+    delivery = _our_delivery(session, settings, complaint.message_id)
+    sub = delivery.subscriber if delivery is not None else by_token(session, complaint.token or "")
+    if sub is None:
+        sub = _subscriber_by_address(session, complaint.recipient)
+    if sub is None:
+        report.unknown += 1
+        report.details.append(f"complaint from {complaint.reporter} for an unknown recipient")
+        return
+    before = sub.state
+    if sub.state != "unsubscribed":
+        sub.state = "unsubscribed"
+        sub.unsubscribed_at = utcnow()
+    suppress(session, sub.email, "complaint")
+    audit.record(session, actor="feedback loop", action="subscriber.complaint", entity_type="subscriber",
+                 entity_id=sub.id, changes={"state": [before, sub.state]},
+                 note=f"ARF abuse report from {complaint.reporter}")
+    report.complaints += 1
+    report.details.append(f"subscriber #{sub.id} complained (marked as spam): unsubscribed and suppressed")
 
 
 def _maybe_unsubscribe(session: Session, msg: Message, report: BounceReport) -> None:

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 from newsletter import audit
 from newsletter.config import Settings
 from newsletter.db import utcnow
-from newsletter.delivery.addresses import InvalidEmail, normalize_email, normalize_language
+from newsletter.delivery.addresses import normalize_email, normalize_language
+from newsletter.delivery.subscriber_csv import read_rows
 from newsletter.delivery.tokens import (
     TokenInvalid,
     make_confirm_token,
@@ -229,80 +230,46 @@ class ImportReport:
     created: int = 0
     existing: int = 0
     suppressed: int = 0
-    errors: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-
-
-def _parse_when(value: str | None, line: int, column: str) -> datetime | None:
-    if not value:
-        return None
-    try:
-        when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise SubscriberError(f"line {line}: {column} {value!r} is not an ISO date/time") from None
-    return when if when.tzinfo else when.replace(tzinfo=utcnow().tzinfo)
 
 
 def import_subscribers(session: Session, path: Path | str, *, source: str | None = None,
                        settings: Settings | None = None) -> ImportReport:
-    """Import a CSV (the export's columns; only `email` is required). Good rows are kept, bad ones reported.
+    """Import a CSV (the export's columns; only `email` is required). All or nothing.
 
-    Rows without a state are confirmed subscribers whose consent was collected elsewhere; `source`
-    records where ("import: list.csv" by default). Rows exported as unsubscribed/bounced go onto
-    the suppression list. A suppressed address is never re-added.
+    Every line is checked first (encoding, quotes, column count, each field); any problem raises
+    CsvRefused listing them all and nothing is added. Rows without a state are confirmed
+    subscribers whose consent was collected elsewhere; `source` records where ("import: list.csv"
+    by default). Rows exported as unsubscribed/bounced go onto the suppression list. A suppressed
+    address is never re-added; an address already on the list is left as it is.
     """
     path = Path(path)
-    default_language = settings.language if settings else "en"
+    rows = read_rows(path, settings)
     consent = source or f"import: {path.name}"
     report = ImportReport()
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        report.errors.append(f"{path.name}: not UTF-8 text; save the file as CSV UTF-8")
-        return report
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    fields = {(f or "").strip().lower() for f in (reader.fieldnames or [])}
-    if "email" not in fields:
-        report.errors.append(f"line 1: no 'email' column (columns found: {', '.join(sorted(fields)) or 'none'})")
-        return report
-    seen: dict[str, int] = {}
     suppressed = set(session.scalars(select(Suppression.email)))
     known = set(session.scalars(select(Subscriber.email)))
     now = utcnow()
-    for row in reader:
-        line = reader.line_num
-        values = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items() if isinstance(v, str)}
-        try:
-            address = normalize_email(values.get("email", ""))
-            language = normalize_language(values.get("language"), default_language)
-            state = (values.get("state") or "confirmed").lower()
-            if state not in SUBSCRIBER_STATES:
-                raise SubscriberError(f"state {state!r} is not one of {', '.join(SUBSCRIBER_STATES)}")
-            consent_at = _parse_when(values.get("consent_at"), line, "consent_at")
-        except (InvalidEmail, ValueError) as exc:
-            report.errors.append(f"line {line}: {str(exc).removeprefix(f'line {line}: ')}")
-            continue
-        if address in seen:
-            report.notes.append(f"line {line}: {address} repeats line {seen[address]}, skipped")
-            continue
-        seen[address] = line
-        if address in suppressed:
+    for row in rows:
+        if row.email in suppressed:
             report.suppressed += 1
-            report.notes.append(f"line {line}: {address} is on the suppression list, not imported")
+            report.notes.append(f"line {row.line}: {row.email} is on the suppression list, not imported")
             continue
-        if address in known:
+        if row.email in known:
             report.existing += 1
             continue
-        sub = Subscriber(email=address, name=values.get("name") or None, state=state, language=language,
-                         token=new_subscriber_token(), consent_source=values.get("consent_source") or consent,
-                         consent_at=consent_at or (now if state == "confirmed" else None),
-                         confirmed_at=now if state == "confirmed" else None)
-        if state in ("unsubscribed", "bounced"):
-            sub.unsubscribed_at = now if state == "unsubscribed" else None
-            session.add(Suppression(email=address, reason=state))
-            suppressed.add(address)
+        confirmed = row.state == "confirmed"
+        sub = Subscriber(email=row.email, name=row.name, state=row.state, language=row.language,
+                         token=new_subscriber_token(), consent_source=row.consent_source or consent,
+                         consent_at=row.dates["consent_at"] or (now if confirmed else None),
+                         confirmed_at=row.dates["confirmed_at"] or (now if confirmed else None),
+                         bounce_count=row.bounce_count)
+        if row.state in ("unsubscribed", "bounced"):
+            sub.unsubscribed_at = row.dates["unsubscribed_at"] or (now if row.state == "unsubscribed" else None)
+            session.add(Suppression(email=row.email, reason=row.state))
+            suppressed.add(row.email)
         session.add(sub)
-        known.add(address)
+        known.add(row.email)
         report.created += 1
     session.flush()
     return report

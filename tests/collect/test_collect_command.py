@@ -70,10 +70,25 @@ def test_feeds_enable_brings_back_a_gone_feed(
 ) -> None:
     server.routes["/gone.xml"] = Reply(410, b"gone", {"Content-Type": "text/plain"})
     write_sources([{"name": "gone", "url": server.url("/gone.xml")}])
-    cli("collect")
+    cli("collect", expect=1)  # its only feed failed
     assert "disabled" in cli("feeds").output
     assert "no feed named 'nope'" in cli("feeds", "enable", "nope", expect=1).output
     server.routes["/gone.xml"] = Reply(body=_feed(3, 1))
     cli("feeds", "enable", "gone")
     out = " ".join(cli("collect").output.split())
     assert "1 fetched" in out and "1 new incident(s)" in out
+
+
+def test_collect_exits_1_when_every_feed_it_tried_failed(server: FeedServer, write_sources: SourcesWriter, cli,
+                                                        session: Session) -> None:
+    """For cron and monitoring: a run where nothing could be fetched is a failure, said in one line."""
+    server.routes["/down.xml"] = Reply(503, b"maintenance", {"Content-Type": "text/plain"})
+    server.routes["/broken.xml"] = Reply(404, b"not found", {"Content-Type": "text/plain"})
+    write_sources([{"name": "down", "url": server.url("/down.xml")}, {"name": "broken", "url": server.url("/broken.xml")}])
+    result = cli("collect", "--all", expect=1)
+    lines = [line for line in result.output.splitlines() if "error:" in line]
+    assert lines == ["error: all 2 feed(s) tried failed, nothing was collected (reasons above)"]
+    # Nothing due is not a failure, and one feed succeeding is enough for exit 0.
+    cli("collect")
+    server.routes["/down.xml"] = Reply(body=_feed(3, 1))
+    cli("collect", "--all")
