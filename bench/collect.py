@@ -63,7 +63,8 @@ def _sentence(rng: random.Random, n: int) -> str:
     return " ".join(words).capitalize() + "."
 
 
-def make_feed(i: int, entries: int) -> bytes:
+def make_feed(i: int, entries: int, short: bool = False) -> bytes:
+    """One outlet's RSS; `short` entries are a title and one paragraph, as many real feeds carry."""
     rng = random.Random(i)
     items = []
     for j in range(entries):
@@ -72,7 +73,11 @@ def make_feed(i: int, entries: int) -> bytes:
         title = f"{who} {rng.choice(['detained', 'summoned', 'fined', 'searched', 'charged'])} in {city}: {_sentence(rng, 5)}"
         # ~5% of entries link to a story another outlet also carries
         link = f"https://shared.example/story/{rng.randrange(2000)}" if rng.random() < 0.05 else f"https://outlet{i}.example/news/{j}"
-        paras = "".join(f"<p>{escape(_sentence(rng, rng.randint(12, 25)))} <a href=\"/tag/{k}\">more</a></p>" for k in range(3))
+        if short:
+            paras = f"<p>{escape(_sentence(rng, rng.randint(15, 30)))}</p>"
+        else:
+            paras = "".join(f"<p>{escape(_sentence(rng, rng.randint(12, 25)))} <a href=\"/tag/{k}\">more</a></p>"
+                            for k in range(3))
         day = 1 + (i + j) % 28
         items.append(
             f"<item><title>{escape(title)}</title><link>{link}</link><guid isPermaLink=\"false\">o{i}-{j}</guid>"
@@ -141,6 +146,25 @@ def parse_only(paths: list[Path], **options: Any) -> tuple[float, int]:
     return total, entries
 
 
+def whole_command(work: Path, db: Path) -> tuple[float, float]:
+    """A `newsletter collect --all` process as cron would start it: wall seconds and its CPU seconds."""
+    import subprocess
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSLETTER_")}
+    env.update(NEWSLETTER_DATABASE_URL=f"sqlite:///{db}", NEWSLETTER_DATA_DIR=str(work / "var"),
+               NEWSLETTER_SOURCES=str(work / "sources.toml"), NEWSLETTER_ALLOW_LOOPBACK_FEEDS="true",
+               NEWSLETTER_LOG_LEVEL="WARNING", NEWSLETTER_SECRET_KEY="bench-secret-key-0123456789-abcdefghij")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    done = subprocess.run([str(Path(sys.executable).parent / "newsletter"), "collect", "--all"], env=env, cwd=ROOT,
+                          capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        raise SystemExit(f"newsletter collect failed:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
 def pressure() -> str:
     """CPU pressure (Linux PSI): how much of the time runnable tasks waited for a core while we ran."""
     try:
@@ -162,6 +186,10 @@ def main() -> None:
     parser.add_argument("--entries", type=int, default=50)
     parser.add_argument("--full", action="store_true", help="the goal run: 1,000 feeds")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (feeds, database)")
+    parser.add_argument("--short", action="store_true",
+                        help="short entries (a title and one paragraph): per-entry and per-request costs dominate")
+    parser.add_argument("--command", action="store_true",
+                        help="also time a whole `newsletter collect` process over the unchanged feeds (start-up included)")
     args = parser.parse_args()
     feeds = 1000 if args.full else args.feeds
 
@@ -177,7 +205,7 @@ def main() -> None:
     paths = []
     for i in range(feeds):
         path = feed_dir / f"f{i}.xml"
-        path.write_bytes(make_feed(i, args.entries))
+        path.write_bytes(make_feed(i, args.entries, args.short))
         paths.append(path)
     size = sum(p.stat().st_size for p in paths)
     port = free_port()
@@ -209,6 +237,7 @@ def main() -> None:
         started, cpu = time.perf_counter(), time.process_time()
         second = run_collect(runtime, force_all=True)
         wall2, cpu2 = time.perf_counter() - started, time.process_time() - cpu
+        command = whole_command(work, db) if args.command else None
     finally:
         runtime.close()
         server.terminate()
@@ -224,6 +253,9 @@ def main() -> None:
           f"{first.new_incidents} incidents + {first.same_link} same-link sources, {first.near_duplicates} near-duplicate "
           f"candidates, {stored / wall1:,.0f} entries/s; parsing {first.parse_seconds:.2f} s CPU on {first.parse_processes or 1} process(es), storing {first.store_seconds:.2f} s wall / {first.store_cpu_seconds:.2f} s CPU")
     print(f"second pass: {wall2:6.2f} s wall ({cpu2:.2f} s CPU), {second.not_modified} not modified, {second.fetched} fetched   (goal < 2 s)")
+    if command:
+        print(f"command    : `newsletter collect --all` over the {feeds} unchanged feeds: {command[0]:.2f} s wall, "
+              f"{command[1]:.2f} s CPU (start-up, sources sync, conditional requests)")
     print(f"peak memory: {own:6.0f} MB collector process + {children:.0f} MB largest parse worker = {own + children:.0f} MB   (goal < 500 MB)")
     print(f"baseline   : feedparser.parse of the same {n_entries} entries on one core: {base_default:.2f} s CPU "
           f"(with sanitize_html/resolve_relative_uris off, as the collector calls it: {base_options:.2f} s)")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter, defaultdict
+from itertools import chain
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -97,7 +98,8 @@ class NearDuplicateIndex:
         self.threshold = threshold
         self._titles: dict[int, str] = {}
         self._sizes: dict[int, int] = {}
-        self._postings: defaultdict[str, list[int]] = defaultdict(list)
+        # a posting grows to MAX_POSTING + 1 ids, which marks its word as too common to use
+        self._postings: dict[str, list[int]] = {}
 
     def __len__(self) -> int:
         return len(self._titles)
@@ -107,30 +109,40 @@ class NearDuplicateIndex:
         words = tuple(words) if words is not None else significant_words(title)
         self._titles[incident_id] = normalise_title(title)
         self._sizes[incident_id] = len(words)
+        postings = self._postings
         for word in words:
-            posting = self._postings[word]
-            if len(posting) <= MAX_POSTING:
+            posting = postings.get(word)
+            if posting is None:
+                postings[word] = [incident_id]
+            elif len(posting) <= MAX_POSTING:
                 posting.append(incident_id)
 
     def match(self, title: str, words: Iterable[str] | None = None, *, exclude: set[int] | None = None) -> list[tuple[int, float]]:
         """Earlier incidents that look like the same event as this title, best first."""
         words = tuple(words) if words is not None else significant_words(title)
-        shared: Counter[int] = Counter()
-        for word in words:
-            posting = self._postings.get(word)
-            if posting and len(posting) <= MAX_POSTING:
-                shared.update(posting)
-        if not shared:
+        postings = self._postings
+        # One counting pass in C over every usable posting; then only the few incidents sharing
+        # MIN_SHARED stems or more are scored (this runs once per new entry, thousands per run).
+        usable = [p for w in words if (p := postings.get(w)) is not None and len(p) <= MAX_POSTING]
+        if not usable:
+            return []
+        candidates = [(other, count) for other, count in Counter(chain.from_iterable(usable)).items()
+                      if count >= MIN_SHARED]
+        if not candidates:
             return []
         normal = normalise_title(title)
+        size = len(words)
+        sizes, titles, threshold = self._sizes, self._titles, self.threshold
         found = []
-        for other, count in shared.items():
-            if count < MIN_SHARED or (exclude and other in exclude):
+        for other, count in candidates:
+            if exclude and other in exclude:
                 continue
-            dice = 200.0 * count / (len(words) + self._sizes[other])
-            reworded = fuzz.token_sort_ratio(normal, self._titles[other])
-            score = max(dice, reworded if reworded >= SAME_TITLE else 0.0)
-            if score >= self.threshold:
+            dice = 200.0 * count / (size + sizes[other])
+            # The cutoff lets rapidfuzz stop early; it returns 0 below it, which changes no score:
+            # a reworded title only counts at SAME_TITLE or more, and only where it beats Dice.
+            reworded = fuzz.token_sort_ratio(normal, titles[other], score_cutoff=max(SAME_TITLE, dice))
+            score = max(dice, reworded)
+            if score >= threshold:
                 found.append((other, round(float(score), 1)))
         found.sort(key=lambda pair: -pair[1])
         return found
