@@ -18,7 +18,7 @@ from newsletter.config import Settings
 from newsletter.issues import consent
 from newsletter.issues.consent import ConsentViolation, Redactor
 from newsletter.issues.sections import item_section, sections_in_order
-from newsletter.models import CaseStatus, Incident, Issue, IssueItem, Person
+from newsletter.models import PUBLIC_LINK_ORIGINS, CaseStatus, Incident, IncidentSource, Issue, IssueItem, Person
 
 SNAPSHOT_VERSION = 1
 STATUS_LABELS = {
@@ -199,7 +199,7 @@ def _incident_item(item: IssueItem, incident: Incident, people: IssuePeople) -> 
     else:
         place = consent.public_place(incident)
     links = consent.publishable_links(
-        incident.sources, anonymised=anonymised, protected_terms=red.protected_parts + cities, redactor=red
+        public_sources(incident), anonymised=anonymised, protected_terms=red.protected_parts + cities, redactor=red
     )
     return {
         "date": incident.occurred_on.isoformat() if incident.occurred_on else None,
@@ -208,6 +208,15 @@ def _incident_item(item: IssueItem, incident: Incident, people: IssuePeople) -> 
         "kind": incident.kind,
         "links": links,
     }, red, cities
+
+
+def public_sources(incident: Incident) -> list[IncidentSource]:
+    """The incident's links that may be published at all: feed articles and links an editor added.
+
+    This is the one gate for links: a volunteer's, partner's or imported link never passes it, whatever
+    the consent rules decide afterwards (they only narrow this list further).
+    """
+    return [s for s in incident.sources if s.origin in PUBLIC_LINK_ORIGINS]
 
 
 def _person_item(session: Session, item: IssueItem, person: Person, people: IssuePeople,
