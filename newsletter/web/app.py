@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
 from newsletter.runtime import Runtime
+from newsletter.web import errors
 from newsletter.web.security import SecurityMiddleware
 from newsletter.web.templating import make_environment
 
@@ -30,6 +31,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     app.state.templates = make_environment(settings)
     app.add_middleware(SecurityMiddleware, secure_cookies=settings.base_url.startswith("https://"))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    errors.install(app)
 
     from newsletter.web.editor import issues as editor_issues
     from newsletter.web.editor import routes as editor_routes
