@@ -154,6 +154,8 @@ def serve(rt: Runtime, host: str, port: int, workers: int) -> None:
     """Run the web app: volunteer form, editor desk, subscribe pages, archive."""
     import uvicorn
 
+    from newsletter.web.server import SERVER_OPTIONS
+
     rt.migrate()
     console.print(f"serving on http://{host}:{port}/  (volunteer form at /submit, desk at /editor/)")
     uvicorn.run(
@@ -162,10 +164,7 @@ def serve(rt: Runtime, host: str, port: int, workers: int) -> None:
         host=host,
         port=port,
         workers=workers,
-        access_log=False,
-        proxy_headers=False,
-        server_header=False,
-        log_config=None,
+        **SERVER_OPTIONS,  # no code path of uvicorn logs a client address (newsletter/web/server.py)
     )
 
 

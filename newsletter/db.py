@@ -130,6 +130,9 @@ def unreachable_message(url: str, exc: BaseException) -> str | None:
 
 def make_engine(settings: Settings | str, **kwargs: Any) -> Engine:
     url = resolve_url(settings if isinstance(settings, str) else settings.database_url)
+    # A database error's message must never carry the statement's values (a report's words, a
+    # name, a receipt hash) into a log line or a traceback.
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)

@@ -3,6 +3,11 @@
 Import is all-or-nothing: every row is validated first, and any error (reported with its row
 number and field) leaves the database untouched. Re-importing a file changes nothing: rows are
 matched on external_id, then on any of their source URLs.
+
+Links carry their origin (`links: [{"url", "title", "origin"}]`, JSON only) because only `feed` and
+`editor` links may ever be published. An export written by this program says so for each link and
+the import keeps it; a link without an origin (the older `sources: [url, ...]` list, every CSV file,
+a partner's file) is an `import` link: kept for editors, never published until an editor re-adds it.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from newsletter.models import (
     DATE_PRECISIONS,
     INCIDENT_KINDS,
     INCIDENT_STATES,
+    LINK_ORIGINS,
     PERSON_CONSENT,
     PERSON_ROLES,
     PUBLICATION_LEVELS,
@@ -35,8 +41,11 @@ from newsletter.urls import canonical_url
 
 FIELDS = (
     "external_id", "title", "summary", "body", "kind", "occurred_on", "date_precision",
-    "country", "region", "city", "language", "sections", "persons", "publication", "sources", "state",
+    "country", "region", "city", "language", "sections", "persons", "publication", "sources", "state", "links",
 )
+CSV_FIELDS = FIELDS[:-1]  # a CSV cell cannot carry a link's origin: CSV links are `import` links
+IMPORT_ORIGIN = "import"
+MAX_LINK_TITLE = 500
 LIST_SEPARATOR = ";"
 
 
@@ -65,6 +74,8 @@ class Row:
     sections: list[str]
     persons: list[dict[str, Any]]
     sources: list[str]
+    # (url, title, origin) of every link, `links` first, then `sources` URLs not already listed
+    links: list[tuple[str, str | None, str]] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------- reading
@@ -109,9 +120,9 @@ def parse_csv(text: str) -> list[tuple[int, dict[str, Any]]]:
     reader = csv.DictReader(io.StringIO(text, newline=""))
     if not reader.fieldnames:
         raise ImportFailed(["CSV file is empty (expected a header row)"])
-    unknown = [f for f in reader.fieldnames if f not in FIELDS]
+    unknown = [f for f in reader.fieldnames if f not in CSV_FIELDS]
     if unknown:
-        raise ImportFailed([f"header: unknown column(s) {', '.join(unknown)}; allowed: {', '.join(FIELDS)}"])
+        raise ImportFailed([f"header: unknown column(s) {', '.join(unknown)}; allowed: {', '.join(CSV_FIELDS)}"])
     rows = []
     for i, raw in enumerate(reader, start=1):
         if None in raw:
@@ -200,6 +211,8 @@ def validate_row(n: int, item: dict[str, Any], section_slugs: set[str]) -> tuple
         if not url.startswith(("http://", "https://")):
             errors.append(f"row {n}, field sources: {url!r} is not an http(s) URL")
 
+    links = _links(item, list(dict.fromkeys(sources)), errors, n)
+
     persons = item.get("persons") or []
     if not isinstance(persons, list):
         errors.append(f"row {n}, field persons: must be a list")
@@ -219,7 +232,34 @@ def validate_row(n: int, item: dict[str, Any], section_slugs: set[str]) -> tuple
 
     if errors:
         return None, errors
-    return Row(n, values, list(dict.fromkeys(sections)), clean_persons, list(dict.fromkeys(sources))), []
+    return Row(n, values, list(dict.fromkeys(sections)), clean_persons, [url for url, _, _ in links], links), []
+
+
+def _links(item: dict[str, Any], sources: list[str], errors: list[str], n: int) -> list[tuple[str, str | None, str]]:
+    """The row's links with their origins: `links` objects as given, then `sources` URLs as import links."""
+    raw = item.get("links") or []
+    if not isinstance(raw, list):
+        errors.append(f"row {n}, field links: must be a list of {{url, title, origin}} objects")
+        raw = []
+    out: dict[str, tuple[str, str | None, str]] = {}
+    for i, link in enumerate(raw, start=1):
+        if not isinstance(link, dict) or not isinstance(link.get("url"), str):
+            errors.append(f"row {n}, field links: link {i} needs a url")
+            continue
+        url = link["url"].strip()
+        title = link.get("title")
+        origin = link.get("origin") or IMPORT_ORIGIN
+        if not url.startswith(("http://", "https://")):
+            errors.append(f"row {n}, field links: link {i} {url[:100]!r} is not an http(s) URL")
+        if title is not None and (not isinstance(title, str) or len(title) > MAX_LINK_TITLE):
+            errors.append(f"row {n}, field links: link {i} title must be text of at most {MAX_LINK_TITLE} characters")
+            title = None
+        if origin not in LINK_ORIGINS:
+            errors.append(f"row {n}, field links: link {i} origin {str(origin)[:40]!r} is not one of {', '.join(LINK_ORIGINS)}")
+        out.setdefault(url, (url, title, origin))
+    for url in sources:
+        out.setdefault(url, (url, None, IMPORT_ORIGIN))
+    return list(out.values())
 
 
 # ---------------------------------------------------------------- writing
@@ -267,9 +307,11 @@ def import_rows(session: Session, raw_rows: list[tuple[int, dict[str, Any]]], *,
             incident.persons = new_persons
             changed["persons"] = [p.name for p in new_persons]
         known = {s.canonical_url for s in incident.sources}
-        for url in row.sources:
+        for url, title, origin in row.links:
+            # A link already known keeps its origin: an import never makes an existing link public.
             if canonical_url(url) not in known:
-                incident.sources.append(IncidentSource(url=url, canonical_url=canonical_url(url)))
+                incident.sources.append(IncidentSource(url=url, canonical_url=canonical_url(url), title=title,
+                                                       origin=origin))
                 known.add(canonical_url(url))
                 changed.setdefault("sources_added", []).append(url)
         session.flush()
@@ -356,6 +398,7 @@ def export_records(session: Session, *, state: str | None = None) -> list[dict[s
             "publication": inc.publication,
             "sources": [s.url for s in inc.sources if s.url],
             "state": inc.state,
+            "links": [{"url": s.url, "title": s.title, "origin": s.origin} for s in inc.sources if s.url],
         })
     return records
 
@@ -364,7 +407,7 @@ def dump(records: list[dict[str, Any]], fmt: str) -> str:
     if fmt == "json":
         return json.dumps(records, ensure_ascii=False, indent=2) + "\n"
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=FIELDS, lineterminator="\n")
+    writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, lineterminator="\n", extrasaction="ignore")
     writer.writeheader()
     for rec in records:
         flat = dict(rec)

@@ -57,6 +57,10 @@ SUBSCRIBER_STATES = ("pending", "confirmed", "unsubscribed", "bounced")
 DELIVERY_STATES = ("pending", "sending", "sent", "failed", "bounced")
 USER_ROLES = ("editor", "admin")
 SOURCE_KINDS = ("feed", "volunteer", "api", "import")
+# Where a link of an incident came from. Only feed articles and links an editor added on purpose may
+# reach a public output: a link a volunteer or partner typed may lead back to the person who sent it.
+LINK_ORIGINS = ("feed", "editor", "volunteer", "api", "import")
+PUBLIC_LINK_ORIGINS = ("feed", "editor")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -169,13 +173,21 @@ class Incident(Base):
 
 
 class IncidentSource(Base):
-    """A link that reports an incident; one incident can have many (several outlets, a volunteer)."""
+    """A link that reports an incident; one incident can have many (several outlets, a volunteer).
+
+    `origin` (LINK_ORIGINS) is required and has no default: whoever stores a link must say where it
+    came from, because only PUBLIC_LINK_ORIGINS may be published (migration 0008).
+    """
 
     __tablename__ = "incident_sources"
-    __table_args__ = (Index("ix_incident_sources_source_guid", "source_id", "guid"),)
+    __table_args__ = (
+        Index("ix_incident_sources_source_guid", "source_id", "guid"),
+        CheckConstraint(_in("origin", LINK_ORIGINS), name="origin"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
     source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id", ondelete="SET NULL"))
+    origin: Mapped[str] = mapped_column(String(16), nullable=False)
     url: Mapped[str | None] = mapped_column(String(2000))
     canonical_url: Mapped[str | None] = mapped_column(String(2000), index=True)
     guid: Mapped[str | None] = mapped_column(String(1000))

@@ -2,11 +2,21 @@
 
 Every test gets a freshly migrated database: a copy of a template migrated once per run
 (a file copy on SQLite, CREATE DATABASE ... TEMPLATE on PostgreSQL).
+
+Log canaries (issue 11): no log record, at any level, may contain a report's words, a protected
+name or a receipt code. Tests plant such data with the marker CANARY in it (see CANARY below, e.g.
+a report text "CANARY-what ..." or a person "Canary Protected"); the autouse fixture
+`no_canary_in_logs` fails any test during which a log record containing the marker was created.
+It watches every record of every logger (a log record factory, so it also sees records of
+threads such as the uvicorn server and survives `configure_logging` replacing the root handlers),
+with the root and uvicorn loggers set to DEBUG. Records of the test's own helpers (the SMTP sink)
+are not the app's logs and are left out. Use `allow_canary_logs` only to test the detector itself.
 """
 
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 import shutil
 import sqlite3
@@ -25,11 +35,77 @@ from tests.support.pg import PgServer, start_postgres
 from tests.support.servers import SmtpSink, serve_app, smtp_sink
 
 TEST_SECRET = "test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
+# The marker of data that must never be logged (report text, protected names, receipt codes), case-insensitive.
+CANARY = "canary"
+# Loggers of the tests' own helpers, not of the app: aiosmtpd logs the mail it receives at DEBUG, and
+# httpx/httpcore log the URLs the tests' HTTP clients request (the app itself uses httpx only for feeds).
+_NOT_THE_APP = ("mail.log", "httpx", "httpcore")
+_WATCHED_LOGGERS = ("", "uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi", "newsletter")
 _counter = itertools.count(1)
 
 # Tests must never pick up an operator's real configuration.
 for _name in [n for n in os.environ if n.startswith("NEWSLETTER_") and not n.startswith("NEWSLETTER_TEST_")]:
     del os.environ[_name]
+
+
+def record_text(record: logging.LogRecord) -> str:
+    """Everything a handler could write for this record: message, arguments, exception and stack."""
+    try:
+        text = record.getMessage()
+    except Exception:  # noqa: BLE001 - a broken format string still must not hide a canary
+        text = f"{record.msg} {record.args}"
+    if record.exc_info and record.exc_info[1] is not None:
+        text += "\n" + logging.Formatter().formatException(record.exc_info)
+    if record.exc_text:
+        text += "\n" + record.exc_text
+    if record.stack_info:
+        text += "\n" + record.stack_info
+    return text
+
+
+class CanaryWatch:
+    """Collects every log record created while installed that contains the CANARY marker."""
+
+    def __init__(self) -> None:
+        self.hits: list[str] = []
+        self.markers: list[str] = [CANARY]  # a test adds what it learns later, e.g. a receipt code
+        self._previous = logging.getLogRecordFactory()
+
+    def _factory(self, *args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = self._previous(*args, **kwargs)
+        if not record.name.startswith(_NOT_THE_APP):
+            text = record_text(record).casefold()
+            if any(marker.casefold() in text for marker in self.markers):
+                self.hits.append(f"{record.levelname} {record.name}: {text[:300]}")
+        return record
+
+    def install(self) -> None:
+        logging.setLogRecordFactory(self._factory)
+
+    def remove(self) -> None:
+        logging.setLogRecordFactory(self._previous)
+
+
+@pytest.fixture(autouse=True)
+def no_canary_in_logs(request: pytest.FixtureRequest) -> Iterator[CanaryWatch]:
+    """Fail the test if any log record created during it contains the CANARY marker (see module docstring)."""
+    watch = CanaryWatch()
+    levels = {name: logging.getLogger(name).level for name in _WATCHED_LOGGERS}
+    for name in _WATCHED_LOGGERS:
+        logging.getLogger(name).setLevel(logging.DEBUG)
+    watch.install()
+    yield watch
+    watch.remove()
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)
+    if watch.hits and "allow_canary_logs" not in request.fixturenames:
+        pytest.fail("a log record contained a canary (report text, protected name or receipt code):\n  "
+                    + "\n  ".join(watch.hits[:10]), pytrace=False)
+
+
+@pytest.fixture
+def allow_canary_logs() -> None:
+    """For the tests of the canary detector itself: records with canaries do not fail the test."""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

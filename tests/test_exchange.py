@@ -29,6 +29,7 @@ RECORDS: list[dict[str, Any]] = [
         "publication": "public",
         "sources": ["https://example.org/news/utepova-released"],
         "state": "accepted",
+        "links": [{"url": "https://example.org/news/utepova-released", "title": "Utepova released", "origin": "feed"}],
     },
     {
         "external_id": "vol-2020-12-20-leaflets",
@@ -47,6 +48,7 @@ RECORDS: list[dict[str, Any]] = [
         "publication": "internal",
         "sources": [],
         "state": "new",
+        "links": [],
     },
 ]
 
@@ -130,3 +132,26 @@ def test_export_state_filter_and_empty(cli: Any) -> None:
     assert cli("export", "incidents", "--format", "csv").stdout.strip() == ",".join(
         ["external_id", "title", "summary", "body", "kind", "occurred_on", "date_precision", "country", "region",
          "city", "language", "sections", "persons", "publication", "sources", "state"])
+
+
+def test_links_carry_their_origin_and_old_files_give_import_links(cli: Any, session: Session, tmp_path: Path) -> None:
+    """An export says where each link came from and the import keeps it; a link without an origin
+    (the older `sources` list, a partner's file) is an `import` link, never published."""
+    rows = [{"title": "Old format", "sources": ["https://a.example.org/1"]},
+            {"title": "New format", "links": [{"url": "https://b.example.org/2", "title": "B", "origin": "editor"},
+                                              {"url": "https://c.example.org/3"}]}]
+    cli("import", "incidents", str(_write(tmp_path, "in.json", json.dumps(rows))))
+    origins = {s.url: s.origin for s in session.scalars(select(IncidentSource))}
+    assert origins == {"https://a.example.org/1": "import", "https://b.example.org/2": "editor",
+                       "https://c.example.org/3": "import"}
+    exported = {r["title"]: r["links"] for r in json.loads(cli("export", "incidents").stdout)}
+    assert exported["New format"] == [{"url": "https://b.example.org/2", "title": "B", "origin": "editor"},
+                                      {"url": "https://c.example.org/3", "title": None, "origin": "import"}]
+
+
+def test_a_bad_link_origin_is_refused_with_its_row(cli: Any, session: Session, tmp_path: Path) -> None:
+    rows = [{"title": "Bad", "links": [{"url": "https://b.example.org/2", "origin": "public"}, {"title": "no url"}]}]
+    out = cli("import", "incidents", str(_write(tmp_path, "in.json", json.dumps(rows))), expect=1).output
+    assert "row 1, field links: link 1 origin 'public' is not one of feed, editor, volunteer, api, import" in out
+    assert "row 1, field links: link 2 needs a url" in out
+    assert session.scalar(select(func.count()).select_from(Incident)) == 0

@@ -49,7 +49,7 @@ def test_models_round_trip(runtime: Runtime) -> None:
             occurred_on=date(2020, 12, 11), city="Nur-Sultan", origin="feed", publication="anonymised",
             matched_keywords=["psychiatric"], sections=[section], persons=[person],
         )
-        incident.sources.append(IncidentSource(source=source, url="https://example.org/a", canonical_url="https://example.org/a",
+        incident.sources.append(IncidentSource(source=source, origin="feed", url="https://example.org/a", canonical_url="https://example.org/a",
                                                published_at=when))
         issue = Issue(number=1, period="2026-W47", period_start=date(2026, 11, 16), period_end=date(2026, 11, 22))
         issue.items.append(IssueItem(incident=incident, section=section, headline="Released", position=1))
@@ -108,3 +108,45 @@ def test_concurrent_upgrades_of_a_fresh_database(db_backend: str, pg_server, tmp
     with engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM sections").scalar() == 6
     engine.dispose()
+
+
+def test_0008_classifies_existing_links_so_that_unknown_ones_stay_unpublished(db_backend: str, pg_server,  # type: ignore[no-untyped-def]
+                                                                               tmp_path) -> None:
+    """Links stored before 0008 had no origin: feed-source links become feed links, channel links keep
+    their channel, and a link without a source (how volunteers' typed links were stored) is a volunteer
+    link, or an import link on an imported incident. Nothing unknown becomes public."""
+    from newsletter.db import make_engine, upgrade
+
+    if db_backend == "postgresql":
+        name = f"nl_0008_{id(tmp_path)}"
+        pg_server.execute(f"CREATE DATABASE {name}")
+        url = pg_server.url_for(name)
+    else:
+        url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    upgrade(url, "0007")
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        for sid, kind, name_ in ((1, "feed", "News"), (2, "volunteer", "Volunteer form"), (3, "api", "Partner API")):
+            conn.exec_driver_sql(
+                "INSERT INTO sources (id, kind, name, keywords, exclude_keywords, poll_interval, enabled, error_count, "
+                f"created_at, updated_at) VALUES ({sid}, '{kind}', '{name_}', '[]', '[]', 3600, TRUE, 0, "
+                "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)")
+        for iid, origin in ((1, "feed"), (2, "volunteer"), (3, "import"), (4, "editor")):
+            conn.exec_driver_sql(
+                "INSERT INTO incidents (id, title, summary, body, origin, state, publication, date_precision, "
+                "location_precision, matched_keywords, relevant, created_at, updated_at) VALUES "
+                f"({iid}, 'x', '', '', '{origin}', 'new', 'public', 'day', 'city', '[]', TRUE, CURRENT_TIMESTAMP, "
+                "CURRENT_TIMESTAMP)")
+        links = ((1, 1, 1, "https://news.example.org/a"), (2, 2, 2, None), (3, 2, None, "https://typed.example.org/x"),
+                 (4, 3, None, "https://partner.example.org/y"), (5, 4, None, "https://unknown.example.org/z"),
+                 (6, 1, 3, "https://api.example.org/q"))
+        for lid, iid, sid, link in links:
+            conn.exec_driver_sql(
+                "INSERT INTO incident_sources (id, incident_id, source_id, url, created_at) VALUES "
+                f"({lid}, {iid}, {'NULL' if sid is None else sid}, {'NULL' if link is None else repr(link)}, "
+                "CURRENT_TIMESTAMP)")
+    upgrade(url)
+    with engine.connect() as conn:
+        origins = dict(conn.exec_driver_sql("SELECT id, origin FROM incident_sources").all())
+    engine.dispose()
+    assert origins == {1: "feed", 2: "volunteer", 3: "volunteer", 4: "import", 5: "volunteer", 6: "api"}

@@ -144,7 +144,7 @@ def store_entries(
     links = [(entry, iid) for (entry, _), iid in zip(new_rows, incident_ids)] + attach
     session.execute(insert(IncidentSource.__table__), [
         {
-            "incident_id": iid, "source_id": source.id, "url": entry.link, "canonical_url": entry.canonical_url,
+            "incident_id": iid, "source_id": source.id, "origin": "feed", "url": entry.link, "canonical_url": entry.canonical_url,
             "guid": entry.guid, "title": entry.title, "content_hash": entry.content_hash,
             "published_at": entry.published_at, "created_at": now,
         }

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 from typing import Any
+from urllib.parse import urlsplit
 
 import nh3
 from sqlalchemy import or_, select, update
@@ -15,8 +16,9 @@ from sqlalchemy.orm import Session
 
 from newsletter import audit
 from newsletter.editorial.states import IllegalTransition, allowed, transition
+from newsletter.urls import canonical_url
 from newsletter.models import (
-    DATE_PRECISIONS, INCIDENT_KINDS, LOCATION_PRECISIONS, PUBLICATION_LEVELS, Attachment, CaseStatus,
+    DATE_PRECISIONS, INCIDENT_KINDS, LOCATION_PRECISIONS, PUBLIC_LINK_ORIGINS, PUBLICATION_LEVELS, Attachment, CaseStatus,
     DuplicateCandidate, Incident, IncidentSource, Person, Section, Submission, SubmissionMessage, User,
 )
 
@@ -115,6 +117,44 @@ def set_sections(session: Session, incident: Incident, slugs: Iterable[str], *, 
     audit.record(session, actor=actor, action="incident.sections", entity_type="incident", entity_id=incident.id,
                  changes={"sections": {"from": before, "to": after}})
     return incident
+
+
+MAX_LINK_URL = 2000
+_URL_FORBIDDEN = set(" \t\r\n<>\"'`\\")
+
+
+def add_link(session: Session, incident: Incident, url: str, title: str = "", *, actor: User | str) -> IncidentSource:
+    """Add a link as the editor's own (origin `editor`), the only way a typed link becomes publishable.
+
+    Links from volunteers, partners and imports are never published (they may lead back to the
+    person who sent them); an editor who has checked such a link re-adds it here on purpose.
+    """
+    url = (url or "").strip()
+    title = " ".join((title or "").split())
+    if not url:
+        raise EditorialError("link: give the address (https://...)")
+    if len(url) > MAX_LINK_URL:
+        raise EditorialError(f"link: at most {MAX_LINK_URL} characters")
+    if len(title) > MAX_TITLE:
+        raise EditorialError(f"link title: at most {MAX_TITLE} characters")
+    try:
+        parts = urlsplit(url)
+        canonical = canonical_url(url)
+    except ValueError:
+        parts, canonical = None, ""
+    if (parts is None or parts.scheme.lower() not in ("http", "https") or not parts.hostname
+            or any(c in _URL_FORBIDDEN for c in url) or any(ord(c) < 32 for c in url)):
+        raise EditorialError("link: not a web address (it must start with https:// or http://, without spaces or quotes)")
+    for existing in incident.sources:
+        if existing.canonical_url == canonical and existing.origin in PUBLIC_LINK_ORIGINS:
+            raise EditorialError("link: this incident already has this link as a publishable one")
+    link = IncidentSource(incident_id=incident.id, url=url, canonical_url=canonical, title=title or None, origin="editor")
+    session.add(link)
+    session.flush()
+    session.expire(incident, ["sources"])
+    audit.record(session, actor=actor, action="incident.link_added", entity_type="incident", entity_id=incident.id,
+                 changes={"link": link.id, "origin": "editor"})
+    return link
 
 
 def set_persons(session: Session, incident: Incident, person_ids: Iterable[int], *, actor: User | str) -> Incident:

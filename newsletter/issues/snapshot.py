@@ -18,7 +18,7 @@ from newsletter.config import Settings
 from newsletter.issues import consent
 from newsletter.issues.consent import ConsentViolation, Redactor
 from newsletter.issues.sections import item_section, sections_in_order
-from newsletter.models import CaseStatus, Incident, Issue, IssueItem, Person
+from newsletter.models import PUBLIC_LINK_ORIGINS, CaseStatus, Incident, IncidentSource, Issue, IssueItem, Person
 
 SNAPSHOT_VERSION = 1
 STATUS_LABELS = {
@@ -114,10 +114,10 @@ def build_snapshot(session: Session, issue: Issue, *, settings: Settings) -> dic
     title = intro_red.apply(issue.title.strip()) or f"Issue {issue.number}"
     intro = intro_red.apply(issue.intro.strip())
     preheader = intro_red.apply(issue.preheader.strip()) or _default_preheader(intro, by_slug)
-    leaks = consent.find_leaks([title, intro, preheader], intro_red.protected_parts)
-    if leaks:
-        raise ConsentViolation(f"issue {issue.number}: the title, intro or preheader still names a protected person "
-                               f"({', '.join(leaks)}); check the persons' aliases")
+    fields = leaking_fields({"title": title, "intro": intro, "preheader": preheader}, intro_red.protected_parts)
+    if fields:
+        raise ConsentViolation(f"issue {issue.number}: the {' and the '.join(fields)} would publish a protected "
+                               "person's name; check the persons' aliases")
     return {
         "version": SNAPSHOT_VERSION,
         "issue": {
@@ -174,12 +174,21 @@ def _item(session: Session, item: IssueItem, people: IssuePeople, as_of: date) -
         data = {"date": None, "date_precision": "day", "place": None, "kind": None, "links": []}
     headline = red.apply(item.headline.strip()) or "Untitled"
     data = {"id": item.id, "headline": headline, "text": red.apply(item.text.strip()), **data}
-    texts = [data["headline"], data["text"], data["place"] or ""] + [f"{l['title']} {l['url']}" for l in data["links"]]
-    leaks = consent.find_leaks(texts, red.protected_parts, cities)
-    if leaks:
-        raise ConsentViolation(f"item {item.id} (position {item.position}) would publish a protected name or place "
-                               f"({', '.join(leaks)}); check the persons' aliases and the incident's region")
+    fields = leaking_fields({"headline": data["headline"], "text": data["text"], "place": data["place"] or "",
+                             "links": " ".join(f"{l['title']} {l['url']}" for l in data["links"])},
+                            red.protected_parts, cities)
+    if fields:
+        raise ConsentViolation(f"item {item.id} (position {item.position}): the {' and the '.join(fields)} would "
+                               "publish a protected name or place; check the persons' aliases and the incident's region")
     return data
+
+
+def leaking_fields(fields: dict[str, str], parts: list[str], cities: list[str] | None = None) -> list[str]:
+    """Which fields still hold a protected name or place. A refusal names these fields, never the words
+    found: the message is shown on the desk, printed by the CLI and may reach a log."""
+    if not consent.find_leaks(list(fields.values()), parts, cities or []):
+        return []  # the common case: one pass over all fields
+    return [name for name, value in fields.items() if value and consent.find_leaks([value], parts, cities or [])]
 
 
 def _incident_item(item: IssueItem, incident: Incident, people: IssuePeople) -> tuple[dict[str, Any], Redactor, list[str]]:
@@ -199,8 +208,9 @@ def _incident_item(item: IssueItem, incident: Incident, people: IssuePeople) -> 
     else:
         place = consent.public_place(incident)
     links = consent.publishable_links(
-        incident.sources, anonymised=anonymised, protected_terms=red.protected_parts + cities, redactor=red
+        public_sources(incident), anonymised=anonymised, protected_terms=red.protected_parts + cities, redactor=red
     )
+    links = [{**link, "url": safe_url(link["url"])} for link in links]
     return {
         "date": incident.occurred_on.isoformat() if incident.occurred_on else None,
         "date_precision": incident.date_precision or "day",
@@ -208,6 +218,24 @@ def _incident_item(item: IssueItem, incident: Incident, people: IssuePeople) -> 
         "kind": incident.kind,
         "links": links,
     }, red, cities
+
+
+_URL_UNSAFE = re.compile(r"[\x00-\x20\"'<>`\\\x7f]")
+
+
+def safe_url(url: str) -> str:
+    """Percent-encode what may not stand in an href (quotes, brackets, spaces, controls): a feed's
+    link with a `"` in it is still a valid address, and must neither break a page nor the snapshot."""
+    return _URL_UNSAFE.sub(lambda m: "%{:02X}".format(ord(m.group())), url.strip())
+
+
+def public_sources(incident: Incident) -> list[IncidentSource]:
+    """The incident's links that may be published at all: feed articles and links an editor added.
+
+    This is the one gate for links: a volunteer's, partner's or imported link never passes it, whatever
+    the consent rules decide afterwards (they only narrow this list further).
+    """
+    return [s for s in incident.sources if s.origin in PUBLIC_LINK_ORIGINS]
 
 
 def _person_item(session: Session, item: IssueItem, person: Person, people: IssuePeople,
@@ -228,7 +256,8 @@ def _person_item(session: Session, item: IssueItem, person: Person, people: Issu
         if not consent.url_names(latest.source_url, red.protected_parts + cities):
             from urllib.parse import urlsplit
 
-            links.append({"url": latest.source_url, "title": urlsplit(latest.source_url).hostname or latest.source_url})
+            links.append({"url": safe_url(latest.source_url),
+                          "title": urlsplit(latest.source_url).hostname or latest.source_url})
     return {
         "date": latest.occurred_on.isoformat() if latest else None,
         "date_precision": "day",

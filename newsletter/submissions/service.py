@@ -108,9 +108,11 @@ def create_submission(
                                       _person(p.name, p.role, p.is_alias, data, publication)).scalar_one()
                       for p in data.persons]
         session.execute(insert(incident_persons), [{"incident_id": incident_id, "person_id": pid} for pid in person_ids])
-    rows = [(source_id, None, None, source_name)] + [(None, link, canonical_url(link), link[:500]) for link in data.links]
-    session.execute(insert(sources), [{"incident_id": incident_id, "source_id": sid, "url": url, "canonical_url": canon,
-                                       "title": title} for sid, url, canon, title in rows])
+    # Every row says where it came from: a link a volunteer or partner typed is never published.
+    origin = "api" if channel == "api" else "volunteer"
+    rows = [(source_id, None, None, source_name)] + [(source_id, link, canonical_url(link), link[:500]) for link in data.links]
+    session.execute(insert(sources), [{"incident_id": incident_id, "source_id": sid, "origin": origin, "url": url,
+                                       "canonical_url": canon, "title": title} for sid, url, canon, title in rows])
     code = receipts.new_code()
     submission_id = session.execute(insert(submissions).returning(submissions.c.id), {
         "incident_id": incident_id,

@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
 from newsletter.runtime import Runtime
+from newsletter.web import docs, errors
 from newsletter.web.security import SecurityMiddleware
 from newsletter.web.templating import make_environment
 
@@ -22,7 +23,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     app = FastAPI(
         title=f"{settings.org_name} API",
         description="Volunteer and partner intake for the monitoring newsletter.",
-        docs_url="/api/docs",
+        docs_url=None,  # served by newsletter.web.docs from local files, never from a CDN
         redoc_url=None,
         openapi_url="/api/openapi.json",
     )
@@ -30,6 +31,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     app.state.templates = make_environment(settings)
     app.add_middleware(SecurityMiddleware, secure_cookies=settings.base_url.startswith("https://"))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    errors.install(app)
 
     from newsletter.web.editor import issues as editor_issues
     from newsletter.web.editor import routes as editor_routes
@@ -38,7 +40,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     from newsletter.web.submit import api as submit_api
     from newsletter.web.submit import routes as submit_routes
 
-    for module in (submit_routes, submit_api, editor_routes, editor_issues, editor_subscribers, subscribe, archive):
+    for module in (submit_routes, submit_api, editor_routes, editor_issues, editor_subscribers, subscribe, archive, docs):
         app.include_router(module.router)
 
     @app.get("/", include_in_schema=False)

@@ -63,6 +63,7 @@ def test_many_feeds_are_parsed_on_worker_processes(
     # dates are normalised to UTC: 10:00 +0600 is 04:00 UTC
     published = session.scalars(select(IncidentSource.published_at)).first()
     assert published is not None and published.hour == 4 and published.utcoffset().total_seconds() == 0
+    assert set(session.scalars(select(IncidentSource.origin))) == {"feed"}  # the only kind published unchecked
 
 
 def test_feeds_enable_brings_back_a_gone_feed(

@@ -22,7 +22,7 @@ def test_desk_requires_login(make_runtime) -> None:
 
 def test_list_filter_search_add_and_unsubscribe(make_runtime, smtp) -> None:
     rt = make_runtime(smtp_url=smtp.url)
-    make_user(rt, "ed@example.org")
+    make_user(rt, "ed@example.org", role="admin")  # addresses are for admins (see the editors' test below)
     with rt.session() as s:
         add_subscribers(s, 3)
         add_subscribers(s, 2, state="pending", prefix="waiting")
@@ -63,11 +63,43 @@ def test_list_filter_search_add_and_unsubscribe(make_runtime, smtp) -> None:
         assert r.status_code == 200 and "suppression list" in r.text
         supp = client.get("/editor/subscribers/suppressions")
         assert "reader0@example.org" in supp.text and "gone@example.org" in supp.text
-        assert client.get("/editor/subscribers/export.csv").status_code == 403  # editors cannot take the list away
     with rt.session() as s:
         assert s.scalar(select(Subscriber.state).where(Subscriber.id == target)) == "unsubscribed"
         actions = set(s.scalars(select(AuditLog.action).where(AuditLog.entity_type == "subscriber")))
         assert actions == {"subscriber.add", "subscriber.unsubscribe"}
+
+
+def test_editors_see_counts_and_admins_see_addresses(make_runtime) -> None:
+    """Editors who are not admins never see a subscriber's address: counts only, no search, no paging,
+    no suppression list, no export, no unsubscribe by id. Admins see all of it."""
+    rt = make_runtime()
+    make_user(rt, "ed@example.org")
+    make_user(rt, "admin@example.org", role="admin")
+    with rt.session() as s:
+        add_subscribers(s, 60)
+        add_subscribers(s, 2, state="pending", prefix="waiting")
+        s.add(Suppression(email="gone@example.org", reason="unsubscribed"))
+        target = s.scalar(select(Subscriber.id).where(Subscriber.email == "reader0@example.org"))
+    with serve_app(rt) as base:
+        with httpx.Client(base_url=base, follow_redirects=True) as editor:
+            login(editor, base, "ed@example.org")
+            for params in ({}, {"q": "reader1"}, {"state": "confirmed"}, {"page": "2"}):
+                page = editor.get("/editor/subscribers/", params=params)
+                assert page.status_code == 200
+                assert "confirmed: 60" in page.text and "pending: 2" in page.text and "62 subscribers" in page.text
+                assert "@example.org" not in page.text.replace("ed@example.org", "")  # no address but their own
+            assert editor.get("/editor/subscribers/suppressions").status_code == 403
+            assert editor.get("/editor/subscribers/export.csv").status_code == 403
+            token = csrf_token_of(editor.get("/editor/subscribers/").text)
+            assert editor.post(f"/editor/subscribers/{target}/unsubscribe", data={"csrf_token": token}).status_code == 403
+            added = editor.post("/editor/subscribers/", data={"email": "new@example.net", "csrf_token": token})
+            assert added.status_code == 200 and "new@example.net" not in added.text and "63 subscribers" in added.text
+        with httpx.Client(base_url=base, follow_redirects=True) as admin:
+            login(admin, base, "admin@example.org")
+            assert "reader1@example.org" in admin.get("/editor/subscribers/", params={"q": "reader1"}).text
+            assert "gone@example.org" in admin.get("/editor/subscribers/suppressions").text
+    with rt.session() as s:
+        assert s.scalar(select(Subscriber.state).where(Subscriber.id == target)) == "confirmed"
 
 
 def test_admin_exports_csv(make_runtime) -> None:

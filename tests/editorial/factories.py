@@ -30,7 +30,8 @@ def incident(session: Session, title: str, *, src: Source | None = None, url: st
         inc.sections = list(session.scalars(select(Section).where(Section.slug.in_(list(sections)))))
     if src is not None or url is not None:
         link = url or f"https://news.example.org/{next(_n)}"
-        inc.sources.append(IncidentSource(source=src, url=link, canonical_url=link, title=title))
+        inc.sources.append(IncidentSource(source=src, url=link, canonical_url=link, title=title,
+                                          origin="feed" if src is not None else "editor"))
     session.add(inc)
     session.flush()
     return inc

@@ -29,7 +29,7 @@ def test_page_shows_sources_keywords_attachments(editor_client: TestClient, sess
     feed = fx.source(session, "Vlast")
     inc = fx.incident(session, "Activist detained", src=feed, url="https://vlast.example.org/a1",
                       matched_keywords=["detained"], suggested_section="persecution")
-    inc.sources.append(fx.IncidentSource(url="https://azattyq.example.org/b2", canonical_url="https://azattyq.example.org/b2",
+    inc.sources.append(fx.IncidentSource(url="https://azattyq.example.org/b2", canonical_url="https://azattyq.example.org/b2", origin="editor",
                                          title="Second report"))
     session.add(Attachment(incident_id=inc.id, stored_name="abc123", media_type="image/jpeg", size=2048, sha256="f" * 64))
     session.flush()
@@ -128,7 +128,7 @@ def test_duplicate_of_merges_sources_persons_and_files(editor_client: TestClient
     keep = fx.incident(session, "Kept report", src=feed, url="https://a.example.org/1", matched_keywords=["detained"])
     dup = fx.incident(session, "Same event elsewhere", src=feed, url="https://b.example.org/2",
                       matched_keywords=["arrest"], sections=["persecution"])
-    same_link = fx.IncidentSource(url="https://a.example.org/1", canonical_url="https://a.example.org/1")
+    same_link = fx.IncidentSource(url="https://a.example.org/1", canonical_url="https://a.example.org/1", origin="editor")
     dup.sources.append(same_link)
     person = persons.create_person(session, name="Aigul Utepova", actor="test")
     dup.persons.append(person)

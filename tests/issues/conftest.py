@@ -52,7 +52,8 @@ def make_incident(session: Session) -> Callable[..., Incident]:
         session.add(incident)
         with session.no_autoflush:
             for url, link_title, kind_ in links:
-                incident.sources.append(IncidentSource(url=url, canonical_url=url, title=link_title, source=source(kind_)))
+                incident.sources.append(IncidentSource(url=url, canonical_url=url, title=link_title, source=source(kind_),
+                                                         origin=kind_))
         session.flush()
         return incident
 

@@ -37,7 +37,7 @@ def session(runtime: Runtime) -> Iterator[Session]:
 def report(**overrides: Any) -> dict[str, str]:
     """The fields of a valid form post."""
     data = {
-        "what": "Police searched the flat of a local activist at dawn and took two laptops.",
+        "what": "CANARY-what: Police searched the flat of a local activist at dawn and took two laptops.",
         "kind": "search",
         "occurred_on": "2026-11-18",
         "date_precision": "day",

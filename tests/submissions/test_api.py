@@ -15,7 +15,7 @@ from newsletter.runtime import Runtime
 from newsletter.submissions.tokens import create_token, revoke_token
 from tests.submissions import samples
 
-PAYLOAD = {"what": "A blogger was fined for a post about the war.", "kind": "fine", "consent": "names",
+PAYLOAD = {"what": "CANARY-what: a blogger was fined for a post about the war.", "kind": "fine", "consent": "names",
            "persons": [{"name": "Pavel S", "role": "blogger"}], "city": "Kazan", "occurred_on": "2026-11-10",
            "date_precision": "week", "links": ["https://example.org/fine"]}
 

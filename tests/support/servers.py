@@ -26,8 +26,10 @@ def serve_app(runtime: Runtime, port: int | None = None) -> Iterator[str]:
     from newsletter.web.app import create_app
 
     port = port or free_port()
-    config = uvicorn.Config(create_app(runtime), host="127.0.0.1", port=port, log_level="warning",
-                            access_log=False, lifespan="on")
+    from newsletter.web.server import SERVER_OPTIONS
+
+    config = uvicorn.Config(create_app(runtime), host="127.0.0.1", port=port, log_level="warning", lifespan="on",
+                            **SERVER_OPTIONS)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -7,6 +7,8 @@ the desk can frame them (frame-ancestors 'self') and the email's inline styles a
 
 from __future__ import annotations
 
+import html
+
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -310,29 +312,48 @@ def _render(session: Session, issue: Issue, settings: Settings) -> Any:
     return render_issue(snapshot, settings)
 
 
-def _framed(body: str, media_type: str, settings: Settings) -> Response:
-    return Response(body, media_type=media_type, headers={
+def _framed(body: str, media_type: str, settings: Settings, status_code: int = 200) -> Response:
+    return Response(body, media_type=media_type, status_code=status_code, headers={
         "content-security-policy": PREVIEW_CSP.format(base=settings.base_url),
         "x-frame-options": "SAMEORIGIN",
     })
 
 
+def _framed_part(session: Session, issue_id: int, settings: Settings, part: str, media_type: str) -> Response:
+    """One rendered part for the preview frames, or a short 409 page saying why the issue cannot render
+    (a consent refusal names the item and field, never the protected words)."""
+    from newsletter.render import InvalidSnapshot, RenderError
+
+    issue = _issue(session, issue_id)
+    try:
+        body = getattr(_render(session, issue, settings), part)
+    except (ConsentViolation, InvalidSnapshot, RenderError) as exc:
+        text = f"This issue cannot be previewed: {exc}"
+        if media_type == "text/plain":
+            return PlainTextResponse(text, status_code=409)
+        return _framed(f"<!doctype html><meta charset=\"utf-8\"><title>Preview refused</title><p>{html.escape(text)}</p>",
+                       media_type, settings, status_code=409)
+    if media_type == "text/plain":
+        return PlainTextResponse(body)
+    return _framed(body, media_type, settings)
+
+
 @router.get("/editor/issues/{issue_id}/preview/email.html", include_in_schema=False)
 def preview_email(issue_id: int, user: CurrentUser, session: Session = Depends(get_session, scope="function"),
                   settings: Settings = Depends(get_settings)) -> Response:
-    return _framed(_render(session, _issue(session, issue_id), settings).email_html, "text/html", settings)
+    return _framed_part(session, issue_id, settings, "email_html", "text/html")
 
 
 @router.get("/editor/issues/{issue_id}/preview/email.txt", include_in_schema=False)
 def preview_text(issue_id: int, user: CurrentUser, session: Session = Depends(get_session, scope="function"),
-                 settings: Settings = Depends(get_settings)) -> PlainTextResponse:
-    return PlainTextResponse(_render(session, _issue(session, issue_id), settings).email_text)
+                 settings: Settings = Depends(get_settings)) -> Response:
+    return _framed_part(session, issue_id, settings, "email_text", "text/plain")
 
 
 @router.get("/editor/issues/{issue_id}/preview/web/", include_in_schema=False)
 def preview_web(issue_id: int, user: CurrentUser, session: Session = Depends(get_session, scope="function"),
                 settings: Settings = Depends(get_settings)) -> Response:
-    return _framed(_render(session, _issue(session, issue_id), settings).web_html, "text/html", settings)
+    return _framed_part(session, issue_id, settings, "web_html", "text/html")
 
 
 @router.get("/editor/issues/{issue_id}/preview/web/{name}", include_in_schema=False)

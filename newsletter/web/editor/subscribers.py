@@ -1,4 +1,9 @@
-"""Desk pages for subscribers: list, filter and search, add, unsubscribe, the suppression list, CSV export."""
+"""Desk pages for subscribers: list, filter and search, add, unsubscribe, the suppression list, CSV export.
+
+The list is personal data of people who may be at risk (diplomats, journalists, activists' contacts):
+editors see how many subscribers there are in each state and can add one; only admins see, search,
+page through, unsubscribe or export addresses, and see the suppression list.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +29,12 @@ PER_PAGE = 50
 
 
 def _context(request: Request, session: Session) -> dict[str, Any]:
+    base = {"states": SUBSCRIBER_STATES, "languages": LANGUAGES,
+            "default_language": request.app.state.runtime.settings.language,
+            "new": {"email": "", "name": "", "language": "", "documented": False}}
+    if getattr(request.state, "user", None) is None or request.state.user.role != "admin":
+        counts = subs.state_counts(session)
+        return base | {"addresses": False, "counts": counts, "total": sum(counts.values()), "q": "", "state": ""}
     q = request.query_params
     state = q.get("state", "")
     query = q.get("q", "").strip()[:200]
@@ -32,9 +43,8 @@ def _context(request: Request, session: Session) -> dict[str, Any]:
     except ValueError:
         page_no = 1
     page = subs.list_subscribers(session, state=state or None, query=query or None, page=page_no, per_page=PER_PAGE)
-    return {"page": page, "state": state if state in SUBSCRIBER_STATES else "", "q": query, "states": SUBSCRIBER_STATES,
-            "languages": LANGUAGES, "default_language": request.app.state.runtime.settings.language,
-            "new": {"email": "", "name": "", "language": "", "documented": False}}
+    return base | {"addresses": True, "page": page, "counts": page.counts, "total": page.total,
+                   "state": state if state in SUBSCRIBER_STATES else "", "q": query}
 
 
 @router.get("/editor/subscribers/", response_class=HTMLResponse)
@@ -55,11 +65,13 @@ def subscribers_add(request: Request, user: CurrentUser, session: Session = Depe
         new = {"email": email[:320], "name": name[:200], "language": language, "documented": consent_documented == "1"}
         return refused(request, session, "editor/subscribers/list.html.j2", lambda: _context(request, session),
                        str(exc), status_code=422, new=new)
+    if user.role != "admin":  # editors do not get the address back in a listing
+        return done("/editor/subscribers/", "created" if sub.state == "confirmed" else "invited")
     return done("/editor/subscribers/", "created" if sub.state == "confirmed" else "invited", q=sub.email)
 
 
 @router.post("/editor/subscribers/{subscriber_id}/unsubscribe")
-def subscribers_unsubscribe(request: Request, subscriber_id: int, user: CurrentUser,
+def subscribers_unsubscribe(request: Request, subscriber_id: int, user: CurrentAdmin,
                             session: Session = Depends(get_session, scope="function"), csrf_token: F = "") -> Response:
     verify_csrf(request, csrf_token)
     sub = get_or_404(session, Subscriber, subscriber_id, "subscriber")
@@ -68,7 +80,7 @@ def subscribers_unsubscribe(request: Request, subscriber_id: int, user: CurrentU
 
 
 @router.get("/editor/subscribers/suppressions", response_class=HTMLResponse)
-def suppressions_page(request: Request, user: CurrentUser, session: Session = Depends(get_session, scope="function")) -> HTMLResponse:
+def suppressions_page(request: Request, user: CurrentAdmin, session: Session = Depends(get_session, scope="function")) -> HTMLResponse:
     query = request.query_params.get("q", "").strip()[:200]
     return render(request, "editor/subscribers/suppressions.html.j2",
                   {"rows": subs.list_suppressions(session, query=query or None), "q": query})

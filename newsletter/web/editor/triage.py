@@ -15,7 +15,8 @@ from newsletter.editorial import search, service
 from newsletter.editorial.sections import list_sections
 from newsletter.editorial.states import allowed
 from newsletter.models import (
-    DATE_PRECISIONS, INCIDENT_KINDS, INCIDENT_STATES, LOCATION_PRECISIONS, ORIGINS, PUBLICATION_LEVELS, Attachment,
+    DATE_PRECISIONS, INCIDENT_KINDS, INCIDENT_STATES, LOCATION_PRECISIONS, ORIGINS, PUBLIC_LINK_ORIGINS,
+    PUBLICATION_LEVELS, Attachment,
     AuditLog, Incident, Source, Submission,
 )
 from newsletter.web.deps import get_session
@@ -55,7 +56,7 @@ def incident_context(session: Session, incident: Incident, person_q: str = "") -
         "person_q": person_q,
         "person_matches": persons_service.search_persons(session, person_q) if person_q else [],
         "kinds": INCIDENT_KINDS, "publications": PUBLICATION_LEVELS, "date_precisions": DATE_PRECISIONS,
-        "location_precisions": LOCATION_PRECISIONS, "status_labels": persons_service.STATUS_LABELS,
+        "location_precisions": LOCATION_PRECISIONS, "public_link_origins": PUBLIC_LINK_ORIGINS, "status_labels": persons_service.STATUS_LABELS,
     }
 
 
@@ -112,6 +113,20 @@ def incident_persons(request: Request, incident_id: int, user: CurrentUser, sess
         pid = int(person_id)
         wanted = [*current, pid] if action == "link" else [i for i in current if i != pid]
         service.set_persons(session, incident, wanted, actor=user)
+    except service.EditorialError as exc:
+        return refused(request, session, INCIDENT_TEMPLATE, lambda: incident_context(session, incident), str(exc))
+    return done(f"/editor/incidents/{incident_id}", "saved")
+
+
+@router.post("/editor/incidents/{incident_id}/links", include_in_schema=False)
+def incident_links(request: Request, incident_id: int, user: CurrentUser, session: Session = Depends(get_session, scope="function"),
+                   csrf_token: Annotated[str, Form()] = "", url: Annotated[str, Form()] = "",
+                   title: Annotated[str, Form()] = "") -> Response:
+    """Add a link as the editor's own: the only kind of typed link that may be published."""
+    verify_csrf(request, csrf_token)
+    incident = get_or_404(session, Incident, incident_id, "incident")
+    try:
+        service.add_link(session, incident, url, title, actor=user)
     except service.EditorialError as exc:
         return refused(request, session, INCIDENT_TEMPLATE, lambda: incident_context(session, incident), str(exc))
     return done(f"/editor/incidents/{incident_id}", "saved")

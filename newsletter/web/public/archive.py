@@ -37,15 +37,26 @@ def _root(request: Request) -> Path:
     return Path(request.app.state.runtime.settings.issues_dir).resolve()
 
 
+MAX_PATH = 512  # archive paths are short ("2026-W47/ru/index.html"); longer ones exist nowhere
+_NAME_MAX = 255  # bytes in one file name on common filesystems
+
+
 def _resolve(root: Path, path: str) -> Path | None:
-    """The file for a URL path inside the archive, or None when it is outside, hidden or missing."""
+    """The file for a URL path inside the archive, or None when it is outside, hidden, missing or a
+    name no filesystem could hold (a NUL byte, control characters, over-long names): those are a 404,
+    not an error from the operating system."""
+    if len(path) > MAX_PATH or any(ord(c) < 32 or ord(c) == 127 for c in path):
+        return None
     parts = [p for p in path.split("/") if p]
-    if any(p.startswith(".") for p in parts):
+    if any(p.startswith(".") or len(p.encode("utf-8", "surrogatepass")) > _NAME_MAX for p in parts):
         return None
-    target = root.joinpath(*parts).resolve()
-    if target != root and not target.is_relative_to(root):
+    try:
+        target = root.joinpath(*parts).resolve()
+        if target != root and not target.is_relative_to(root):
+            return None
+        return target if target.exists() else None
+    except (OSError, ValueError):
         return None
-    return target if target.exists() else None
 
 
 def _file(target: Path) -> FileResponse:
