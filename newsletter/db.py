@@ -123,6 +123,9 @@ def unreachable_message(url: str, exc: BaseException) -> str | None:
     host, port = u.host or "localhost (Unix socket)", u.port or 5432
     reason = next((line.strip() for line in text.splitlines() if line.strip()), "no answer")
     reason = reason.rsplit(" failed: ", 1)[-1] if " failed: " in reason else reason
+    if reason.startswith("FATAL:"):  # the server answered and said no: credentials or database name
+        return (f"the PostgreSQL server at {host}:{port} refused the connection: {' '.join(reason.split())}\n"
+                f"check the user, password and database name in NEWSLETTER_DATABASE_URL ({redact_url(url)})")
     return (f"cannot reach the PostgreSQL server at {host}:{port} (database {u.database or '?'}): {reason}\n"
             "check that PostgreSQL runs there and listens on that address, that a firewall lets this machine "
             f"through, and the host and port in NEWSLETTER_DATABASE_URL ({redact_url(url)})")

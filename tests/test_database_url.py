@@ -79,3 +79,28 @@ def test_relative_sqlite_path_in_another_missing_folder_is_refused(tmp_path: Pat
     with pytest.raises(SettingsError, match="the folder .*/data does not exist"):
         resolve_url("sqlite:///data/newsletter.sqlite3")
     assert not (tmp_path / "data").exists()
+
+
+def test_unresolvable_host_without_network_is_named(settings_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run inside `unshare -n` so that nothing leaves the machine."""
+    if subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode != 0:
+        pytest.skip("unshare -n needs root (CI runs as root)")
+    monkeypatch.setenv("NEWSLETTER_DATABASE_URL", "postgresql+psycopg://newsletter:pw@db.invalid:5432/newsletter")
+    done = subprocess.run(["unshare", "-n", sys.executable, "-c", "from newsletter.cli import main; main()", "issues"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "cannot reach the PostgreSQL server at db.invalid:5432" in done.stderr
+    assert "failed to resolve host" in done.stderr
+
+
+def test_server_that_refuses_the_login_says_what_to_check(db_backend: str, pg_server, settings_env: dict[str, str],
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    if db_backend != "postgresql":
+        pytest.skip("needs the PostgreSQL server of --db=postgresql")
+    url = pg_server.url_for("no_such_database_here")
+    monkeypatch.setenv("NEWSLETTER_DATABASE_URL", url)
+    result = CliRunner().invoke(main, ["issues"], catch_exceptions=False)
+    assert result.exit_code == 1
+    out = " ".join(result.output.split())
+    assert "refused the connection: FATAL: database \"no_such_database_here\" does not exist" in out
+    assert "check the user, password and database name in NEWSLETTER_DATABASE_URL" in out

@@ -174,3 +174,13 @@ def test_cli_reports_bad_setting_without_traceback(clean_env: Path, monkeypatch:
     result = CliRunner().invoke(main, ["db", "upgrade"])
     assert result.exit_code != 0
     assert "NEWSLETTER_SMTP_URL" in result.output and "Traceback" not in result.output
+
+
+def test_the_deploy_example_passes_the_production_checks(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    example = Path(__file__).resolve().parent.parent / "deploy" / "newsletter.env.example"
+    for line in example.read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, _sep, value = line.partition("=")
+            monkeypatch.setenv(name, value)
+    monkeypatch.setenv("NEWSLETTER_DATA_DIR", str(clean_env / "var"))
+    assert load_settings().mode == "production"

@@ -104,7 +104,7 @@ def _quote_start(text: str) -> int:
     return start
 
 
-def _header(text: str, name: str) -> list[str]:
+def _header(text: str) -> list[str]:
     try:
         columns = [c.strip().lower() for c in _split(text, 1)]
     except ValueError as exc:
@@ -181,7 +181,7 @@ def read_rows(path: Path, settings: Settings | None) -> list[Row]:
         lines.pop()
     if not lines:
         raise CsvRefused([f"{path.name}: the file is empty (expected a header line with an 'email' column)"])
-    columns = _header(lines[0], path.name)
+    columns = _header(lines[0])
     languages = known_languages(settings)
     errors: list[str] = []
     rows: list[Row] = []
