@@ -19,7 +19,7 @@ from tests.delivery.helpers import add_subscribers
 from tests.support.net import free_port
 from tests.support.servers import SmtpSink, serve_app
 
-RELAY_DELAY = 0.3  # seconds the relay takes per message, like a distant provider
+RELAY_DELAY = 1.0  # seconds the relay takes per message, like a distant provider on a bad day
 
 
 class SlowSink(SmtpSink):
@@ -94,8 +94,10 @@ def test_subscriber_and_stranger_get_the_same_answer_at_once(path: str, make_run
     assert len(bodies) == 1, "same status, headers and page for a subscriber and a stranger"
     status, headers, text = bodies.pop()
     assert status == 200 and "Check your inbox" in text and "set-cookie" not in dict(headers)
-    assert known_ms < 150 and stranger_ms < 150, (known_ms, stranger_ms)  # the relay alone takes 300 ms
-    assert abs(known_ms - stranger_ms) < 50, (known_ms, stranger_ms)
+    # The relay alone takes 1,000 ms a message; the answers take ~10 ms on an idle machine and
+    # ~100 ms on one shared by six test runs, hence the margins.
+    assert known_ms < 300 and stranger_ms < 300, (known_ms, stranger_ms)
+    assert abs(known_ms - stranger_ms) < 100, (known_ms, stranger_ms)
     # The mail still goes out, after the answer: one confirmation per stranger (and the warm-up), or
     # the subscriber's unsubscribe links (at most the hourly cap).
     expected = 6 if path == "/subscribe" else 3
@@ -117,7 +119,7 @@ def test_eight_posts_for_one_address_send_at_most_three_mails(make_runtime, slow
         answers = {_post(client, "/unsubscribe", "reader0@example.org", token)[1].status_code for _ in range(8)}
         assert answers == {200}
         _wait_for(slow_smtp, 3)
-        time.sleep(1.5)  # the five others would have arrived by now
+        time.sleep(2 * RELAY_DELAY)  # the five others would have arrived by now
         assert len(slow_smtp.messages) == 3
         assert {m.rcpt_tos[0] for m in slow_smtp.messages} == {"reader0@example.org"}
         # An hour later the reader can ask again.
