@@ -224,7 +224,7 @@ def users_list(rt: Runtime) -> None:
     with rt.session() as session:
         for u in list_users(session):
             state = "active" if u.active else "disabled"
-            locked = f" locked until {u.locked_until:%Y-%m-%d %H:%M} UTC" if u.locked_until else ""
+            locked = f" login throttled until {u.locked_until:%Y-%m-%d %H:%M} UTC" if u.locked_until else ""
             last = f"{u.last_login_at:%Y-%m-%d %H:%M}" if u.last_login_at else "never"
             click.echo(f"{u.email}\t{u.role}\t{state}{locked}\tlast login {last}")
 
@@ -234,10 +234,10 @@ def users_list(rt: Runtime) -> None:
 @click.option("--role", type=click.Choice(["editor", "admin"]))
 @click.option("--disable/--enable", "disable", default=None, help="end or restore access")
 @click.option("--password", "new_password", is_flag=True, help="set a new password (prompt or stdin)")
-@click.option("--unlock", is_flag=True, help="clear a lockout after failed logins")
+@click.option("--unlock", is_flag=True, help="clear the login throttle after failed logins")
 @pass_runtime
 def users_set(rt: Runtime, email: str, role: str | None, disable: bool | None, new_password: bool, unlock: bool) -> None:
-    """Change a desk account: role, access, password, lockout."""
+    """Change a desk account: role, access, password, login throttle."""
     from newsletter.editorial import users as accounts
 
     password = _read_password() if new_password else None
@@ -253,6 +253,25 @@ def users_set(rt: Runtime, email: str, role: str | None, disable: bool | None, n
             if unlock:
                 accounts.unlock(session, user, actor="cli")
             console.print(f"{user.email}: {user.role}, {'active' if user.active else 'disabled'}")
+    except accounts.UserError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@users.command("signout")
+@click.option("--email", required=True)
+@pass_runtime
+def users_signout(rt: Runtime, email: str) -> None:
+    """End every open desk session of an account at once (a lost laptop, a shared computer)."""
+    from newsletter.editorial import users as accounts
+
+    rt.migrate()
+    try:
+        with rt.session() as session:
+            user = accounts.get_by_email(session, email)
+            if user is None:
+                raise accounts.UserError(f"no user with the email {email}")
+            ended = accounts.sign_out_everywhere(session, user, actor="cli")
+            console.print(f"{user.email}: {ended} open session(s) ended")
     except accounts.UserError as exc:
         raise click.ClickException(str(exc)) from None
 

@@ -82,6 +82,12 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(10 * 1024 * 1024, ge=1024)
     max_submission_bytes: int = Field(30 * 1024 * 1024, ge=1024)
     submit_rate_per_minute: int = Field(30, ge=1)
+    # desk accounts
+    session_idle_minutes: int = Field(120, ge=1, description="a desk session unused this long ends")
+    session_max_hours: int = Field(12, ge=1, le=24 * 30, description="a desk session ends this long after login")
+    login_failures_per_minute: int = Field(20, ge=1, description="failed desk logins from one client")
+    # mail to one address (subscribe and unsubscribe forms)
+    mails_per_address_per_hour: int = Field(3, ge=1)
     # issues
     period: Literal["weekly", "biweekly"] = "weekly"
     require_second_approval: bool = False

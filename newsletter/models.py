@@ -388,6 +388,19 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class DeskSession(Base):
+    """One desk login. The cookie holds a random token and only its SHA-256 is stored here, so a
+    session can be ended server-side (logout, password change, disabling, "sign out everywhere")."""
+
+    __tablename__ = "desk_sessions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
+
+
 class ApiToken(Base):
     """A token for partner tools posting to /api/incidents; only its SHA-256 is stored."""
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from newsletter.config import Settings, load_settings
 from newsletter.db import make_engine, make_session_factory, session_scope, upgrade
+from newsletter.ops.clock import Clock, SystemClock
 
 
 @dataclass
@@ -19,6 +20,8 @@ class Runtime:
     """Shared by the CLI, the web app and the scheduler; holds no business logic."""
 
     settings: Settings = field(default_factory=load_settings)
+    # Desk sessions and login throttling ask this clock, so tests can move time.
+    clock: Clock = field(default_factory=SystemClock)
 
     @cached_property
     def engine(self) -> Engine:

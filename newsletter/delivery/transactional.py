@@ -2,7 +2,9 @@
 
 Each email is a folder with subject.txt.j2, body.txt.j2 and body.html.j2, overridable file by file
 from the user's template folder. Mails are queued on the session and sent only after its commit,
-so a rolled-back request never sends a link to a row that does not exist.
+so a rolled-back request never sends a link to a row that does not exist. A caller that must not
+wait for the relay (a web page whose timing would tell a subscriber from a stranger) takes the
+committed mails with `hand_over_after_commit` and sends them itself, after its response.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from newsletter.delivery.smtp import send_sync
 
 log = logging.getLogger(__name__)
 _QUEUE_KEY = "delivery.transactional"
+_HANDOVER_KEY = "delivery.transactional.handover"
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,10 @@ def send_after_commit(session: Session, settings: Settings, mail: Mail) -> None:
         def flush(sess: Session) -> None:
             pending = list(sess.info.get(_QUEUE_KEY, []))
             sess.info[_QUEUE_KEY] = []
+            handover: list[Mail] | None = sess.info.get(_HANDOVER_KEY)
+            if handover is not None:
+                handover.extend(pending)
+                return
             for item in pending:
                 deliver(settings, item)
 
@@ -89,6 +96,14 @@ def send_after_commit(session: Session, settings: Settings, mail: Mail) -> None:
         event.listen(session, "after_commit", flush)
         event.listen(session, "after_rollback", drop)
     queue.append(mail)
+
+
+def hand_over_after_commit(session: Session) -> list[Mail]:
+    """From now on, mails this session commits land in the returned list instead of being sent:
+    the caller sends them (e.g. after its response). Rolled-back mails never land there."""
+    handover: list[Mail] = []
+    session.info[_HANDOVER_KEY] = handover
+    return handover
 
 
 def deliver(settings: Settings, mail: Mail) -> bool:

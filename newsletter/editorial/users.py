@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from newsletter import audit
 from newsletter.db import utcnow
-from newsletter.editorial import auth
+from newsletter.editorial import auth, sessions
 from newsletter.models import USER_ROLES, User
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -63,28 +63,57 @@ def create_user(session: Session, *, email: str, password: str, role: str, actor
     return user
 
 
-def authenticate(session: Session, *, email: str, password: str, now: datetime | None = None) -> User:
-    """Return the account for a correct email and password; count failures and lock after repeated ones."""
+class LoginThrottled(LoginFailed):
+    """Too many failed logins for this email (or from this client): wait, then try again."""
+
+    def __init__(self, wait: int) -> None:
+        self.wait = wait
+        super().__init__(throttle_message(wait))
+
+
+def throttle_message(wait: int) -> str:
+    """The one message for every throttle: it never says whether the email is an account."""
+    return f"Too many failed logins. Wait {wait} seconds and try again."
+
+
+WRONG = "Wrong email or password."
+
+
+def authenticate(session: Session, *, email: str, password: str, unknown: auth.UnknownEmailThrottle,
+                 now: datetime | None = None) -> User:
+    """Return the account for a correct email and password.
+
+    Unknown emails, wrong passwords, disabled accounts and throttled attempts all do one argon2
+    verification and answer with the same two messages, so neither says whether an account exists.
+    """
     now = now or utcnow()
-    user = get_by_email(session, email or "")
+    email = (email or "").strip()
+    password = password or ""
+    user = get_by_email(session, email)
     if user is None:
-        auth.verify_password(None, password or "")
+        auth.verify_password(None, password)
+        wait = unknown.seconds_to_wait(email, now)
+        if wait is not None:
+            audit.record(session, actor="anonymous", action="user.login_refused", entity_type="user",
+                         note="throttled")
+            raise LoginThrottled(wait)
+        unknown.register_failure(email, now)
         audit.record(session, actor="anonymous", action="user.login_failed", entity_type="user",
                      note="unknown account")
-        raise LoginFailed("Wrong email or password.")
-    if auth.is_locked(user, now):
+        raise LoginFailed(WRONG)
+    wait = auth.seconds_to_wait(user, now)
+    if wait is not None:
+        auth.verify_password(None, password)
         audit.record(session, actor=user.email, action="user.login_refused", entity_type="user",
-                     entity_id=user.id, note="account locked")
-        raise LoginFailed(_locked_message(user))
-    ok = auth.verify_password(user.password_hash, password or "")
+                     entity_id=user.id, note="throttled")
+        raise LoginThrottled(wait)
+    ok = auth.verify_password(user.password_hash, password)
     if not ok or not user.active:
-        locked = auth.register_failure(user, now) if not ok else None
+        auth.register_failure(user, now)
         audit.record(session, actor=user.email, action="user.login_failed", entity_type="user", entity_id=user.id,
-                     changes={"failed_logins": user.failed_logins, "locked_until": locked},
+                     changes={"failed_logins": user.failed_logins, "wait_until": user.locked_until},
                      note="account disabled" if ok else "wrong password")
-        if locked is not None:
-            raise LoginFailed(_locked_message(user))
-        raise LoginFailed("Wrong email or password.")
+        raise LoginFailed(WRONG)
     auth.register_success(user, now)
     if auth.needs_rehash(user.password_hash):
         user.password_hash = auth.hash_password(password)
@@ -92,13 +121,28 @@ def authenticate(session: Session, *, email: str, password: str, now: datetime |
     return user
 
 
-def _locked_message(user: User) -> str:
-    until = user.locked_until.strftime("%H:%M UTC") if user.locked_until else "later"
-    return f"Too many failed logins for this account. Try again after {until}."
+def start_session(session: Session, user: User, *, now: datetime, lifetime: timedelta) -> str:
+    """Open a desk session after a successful login; returns the cookie token."""
+    return sessions.open_session(session, user, now=now, lifetime=lifetime)
 
 
-def record_logout(session: Session, user: User) -> None:
+def session_user(session: Session, token: str | None, *, now: datetime, idle: timedelta,
+                 lifetime: timedelta) -> User | None:
+    return sessions.resolve(session, token, now=now, idle=idle, lifetime=lifetime)
+
+
+def record_logout(session: Session, user: User, token: str | None, *, now: datetime | None = None) -> None:
+    """End this browser's session (server-side: a copied cookie stops working too)."""
+    sessions.revoke(session, token, now=now or utcnow())
     audit.record(session, actor=user, action="user.logout", entity_type="user", entity_id=user.id)
+
+
+def sign_out_everywhere(session: Session, user: User, *, actor: User | str, now: datetime | None = None) -> int:
+    """End every open session of `user` (a lost laptop, a shared computer); returns how many ended."""
+    ended = sessions.revoke_all(session, user, now=now or utcnow())
+    audit.record(session, actor=actor, action="user.signout", entity_type="user", entity_id=user.id,
+                 changes={"sessions_ended": ended})
+    return ended
 
 
 def _admin_count(session: Session) -> int:
@@ -122,17 +166,20 @@ def update_user(session: Session, user: User, *, actor: User | str, role: str | 
         user.role = role
     if active is not None:
         user.active = active
+        if not active:
+            sessions.revoke_all(session, user, now=utcnow())
     session.flush()
     audit.record(session, actor=actor, action="user.update", entity_type="user", entity_id=user.id, changes=changes)
     return user
 
 
 def set_password(session: Session, user: User, password: str, *, actor: User | str) -> None:
-    """Replace the password; this also ends the user's open sessions (their cookies bind the old hash)."""
+    """Replace the password; this also ends every open session of the user."""
     try:
         user.password_hash = auth.hash_password(password)
     except auth.PasswordPolicyError as exc:
         raise UserError(str(exc)) from None
+    sessions.revoke_all(session, user, now=utcnow())
     user.failed_logins = 0
     user.locked_until = None
     audit.record(session, actor=actor, action="user.password", entity_type="user", entity_id=user.id)

@@ -34,16 +34,25 @@ class _Window:
 class RateLimiter:
     """At most `per_minute` hits per client in any 60 seconds (approximately)."""
 
-    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
-        self.per_minute = per_minute
+    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic, *,
+                 window: float = WINDOW_SECONDS) -> None:
+        self.per_minute = per_minute  # hits allowed per window (a minute unless `window` says otherwise)
+        self.window = window
         self._clock = clock
         self._lock = threading.Lock()
         now = clock()
-        self._current = _Window(now - now % WINDOW_SECONDS)
+        self._current = _Window(now - now % window)
         self._previous: _Window | None = None
 
     def hit(self, client: str) -> float | None:
         """Count one request; return None when allowed, or the seconds to wait when over the limit."""
+        return self._check(client, count=True)
+
+    def blocked(self, client: str) -> float | None:
+        """Like hit() but counts nothing: for limits on failures, checked before the attempt."""
+        return self._check(client, count=False)
+
+    def _check(self, client: str, *, count: bool) -> float | None:
         with self._lock:
             now = self._clock()
             self._rotate(now)
@@ -53,17 +62,19 @@ class RateLimiter:
             if self._previous is not None:
                 previous = self._previous.counts.get(self._previous.digest(client), 0)
             elapsed = now - self._current.start
-            weight = max(0.0, 1.0 - elapsed / WINDOW_SECONDS)
+            weight = max(0.0, 1.0 - elapsed / self.window)
             if current + previous * weight >= self.per_minute:
-                return max(1.0, WINDOW_SECONDS - elapsed)
+                return max(1.0, self.window - elapsed)
+            if not count:
+                return None
             if len(self._current.counts) >= MAX_KEYS:
                 self._current.counts.pop(next(iter(self._current.counts)))
             self._current.counts[current_key] = current + 1
             return None
 
     def _rotate(self, now: float) -> None:
-        start = now - now % WINDOW_SECONDS
+        start = now - now % self.window
         if start == self._current.start:
             return
-        self._previous = self._current if start - self._current.start <= WINDOW_SECONDS else None
+        self._previous = self._current if start - self._current.start <= self.window else None
         self._current = _Window(start)

@@ -133,8 +133,9 @@ def create_submission(
 
 
 def find_submission(session: Session, receipt_code: str) -> Submission:
-    digest = receipts.hash_code(receipt_code or "")
-    submission = session.scalar(select(Submission).where(Submission.receipt_hash == digest)) if digest else None
+    """The report of a receipt code. A malformed code costs the same lookup as a well-formed wrong one."""
+    digest = receipts.hash_code(receipt_code or "") or "-" * 64  # never a SHA-256 hex digest
+    submission = session.scalar(select(Submission).where(Submission.receipt_hash == digest))
     if submission is None:
         raise ReceiptNotFound(_("No report has this receipt code. Check it for typos and try again."))
     return submission

@@ -1,15 +1,12 @@
-"""Accounts and desk sessions: hashing, login, lockout, cookies, logout, guards."""
+"""Accounts and desk sessions: hashing, login, cookies, logout, guards (see also test_sessions, test_login_throttle)."""
 
 from __future__ import annotations
-
-from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from newsletter.db import utcnow
 from newsletter.editorial import auth, users
 from newsletter.models import AuditLog, User
 from newsletter.runtime import Runtime
@@ -85,32 +82,6 @@ def test_wrong_password_is_refused_with_a_message_and_audited(client: TestClient
     assert unknown.status_code == 400 and "Wrong email or password." in unknown.text
     assert _actions(session)[-2:] == ["user.login_failed", "user.login_failed"]
     assert "nobody@example.org" not in str(session.scalars(select(AuditLog.note)).all())
-
-
-def test_repeated_failures_lock_the_account(client: TestClient, editor_id: int, session: Session) -> None:
-    for _ in range(auth.FAILURES_BEFORE_LOCK - 1):
-        assert _post_login(client, EDITOR, "wrong password!!").status_code == 400
-    locked = _post_login(client, EDITOR, "wrong password!!")
-    assert "Too many failed logins" in locked.text
-    # Even the right password is refused while locked.
-    still = _post_login(client, EDITOR, DEFAULT_PASSWORD)
-    assert still.status_code == 400 and "Too many failed logins" in still.text
-    user = session.get(User, editor_id)
-    assert user is not None and user.locked_until is not None and user.locked_until > utcnow() + timedelta(minutes=14)
-    assert "user.login_refused" in _actions(session)
-    # Once the lock expires the right password works and resets the counter.
-    user.locked_until = utcnow() - timedelta(seconds=1)
-    session.commit()
-    assert _post_login(client, EDITOR, DEFAULT_PASSWORD).status_code == 303
-    session.expire_all()
-    assert session.get(User, editor_id).failed_logins == 0  # type: ignore[union-attr]
-
-
-def test_lock_doubles_on_each_round(session: Session) -> None:
-    user = users.create_user(session, email="a@example.org", password=DEFAULT_PASSWORD, role="editor", actor="cli")
-    now = utcnow()
-    locks = [auth.register_failure(user, now) for _ in range(2 * auth.FAILURES_BEFORE_LOCK)]
-    assert [lock for lock in locks if lock] == [now + timedelta(minutes=15), now + timedelta(minutes=30)]
 
 
 def test_anonymous_page_requests_are_sent_to_login(client: TestClient) -> None:

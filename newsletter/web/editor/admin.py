@@ -62,6 +62,16 @@ def users_update(request: Request, user_id: int, admin: CurrentAdmin, session: S
     return done("/editor/users/", "saved")
 
 
+@router.post("/editor/users/{user_id}/signout", include_in_schema=False)
+def users_signout(request: Request, user_id: int, admin: CurrentAdmin,
+                  session: Session = Depends(get_session, scope="function"), csrf_token: F = "") -> Response:
+    """End every open session of the account, this admin's own included when they pick themselves."""
+    verify_csrf(request, csrf_token)
+    target = get_or_404(session, User, user_id, "user")
+    users.sign_out_everywhere(session, target, actor=admin, now=request.app.state.runtime.clock.now())
+    return done("/editor/users/", "signed_out")
+
+
 # ------------------------------------------------------------------ sections
 
 

@@ -11,52 +11,91 @@ Usage in any desk router::
 layout shows it). Anonymous requests for pages get a 303 to `/editor/login?next=<path>`; requests
 that only accept JSON get 401. `require_admin` answers 403 to editors.
 
-The session lives in a cookie signed with settings.secret (itsdangerous), HttpOnly, SameSite=Lax,
-Path=/editor, expiring after SESSION_MAX_AGE. It binds a fingerprint of the password hash, so a
-password change ends every open session of that user; disabling a user ends them at once too.
+The session cookie (HttpOnly, SameSite=Lax, Path=/editor) holds a random token; the database keeps
+its hash (newsletter.editorial.sessions), so logout, a password change, disabling the account or an
+admin's "sign out everywhere" end it server-side, and a copied cookie stops working with it. A
+session also ends after settings.session_idle_minutes without a request, and at the latest
+settings.session_max_hours after login. Time comes from the runtime's clock (tests move it).
+
+Failed logins are throttled per email (editorial.auth) and per client (here, in memory only: the
+client address is only ever an HMAC key of the rate limiter, never stored or logged).
 """
 
 from __future__ import annotations
 
-import hashlib
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Annotated
 from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
-from newsletter.editorial import users
+from newsletter.editorial import auth, users
 from newsletter.models import User
+from newsletter.submissions.ratelimit import RateLimiter
 from newsletter.web.deps import get_session
 from newsletter.web.security import verify_csrf
 from newsletter.web.templating import render
 
 SESSION_COOKIE = "desk_session"
-SESSION_MAX_AGE = 12 * 3600
 LOGIN_PATH = "/editor/login"
 HOME_PATH = "/editor/"
 
 router = APIRouter()
+_state_lock = threading.Lock()
 
 
-def _serializer(request: Request) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(request.app.state.runtime.settings.secret, salt="newsletter.desk-session")
+def _now(request: Request) -> datetime:
+    return request.app.state.runtime.clock.now()
 
 
-def _fingerprint(user: User) -> str:
-    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+def _idle(request: Request) -> timedelta:
+    return timedelta(minutes=request.app.state.runtime.settings.session_idle_minutes)
+
+
+def _lifetime(request: Request) -> timedelta:
+    return timedelta(hours=request.app.state.runtime.settings.session_max_hours)
 
 
 def _secure(request: Request) -> bool:
     return request.app.state.runtime.settings.base_url.startswith("https://")
 
 
-def start_session(request: Request, response: Response, user: User) -> None:
-    token = _serializer(request).dumps({"u": user.id, "f": _fingerprint(user)})
-    response.set_cookie(SESSION_COOKIE, token, max_age=SESSION_MAX_AGE, path="/editor", httponly=True,
-                        samesite="lax", secure=_secure(request))
+def _app_state(request: Request, name: str, build: Callable[[], object]) -> object:
+    """One throttle object per app, created on first use."""
+    state = request.app.state
+    found = getattr(state, name, None)
+    if found is None:
+        with _state_lock:
+            found = getattr(state, name, None)
+            if found is None:
+                found = build()
+                setattr(state, name, found)
+    return found
+
+
+def unknown_email_throttle(request: Request) -> auth.UnknownEmailThrottle:
+    return _app_state(request, "unknown_email_throttle", auth.UnknownEmailThrottle)  # type: ignore[return-value]
+
+
+def client_login_limiter(request: Request) -> RateLimiter:
+    """Failed logins per client; counted under a keyed hash of the address that lives one minute."""
+    runtime = request.app.state.runtime
+    return _app_state(request, "login_limiter", lambda: RateLimiter(  # type: ignore[return-value]
+        runtime.settings.login_failures_per_minute, clock=lambda: runtime.clock.now().timestamp()))
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def start_session(request: Request, response: Response, session: Session, user: User) -> None:
+    token = users.start_session(session, user, now=_now(request), lifetime=_lifetime(request))
+    response.set_cookie(SESSION_COOKIE, token, max_age=int(_lifetime(request).total_seconds()), path="/editor",
+                        httponly=True, samesite="lax", secure=_secure(request))
 
 
 def end_session(request: Request, response: Response) -> None:
@@ -64,18 +103,9 @@ def end_session(request: Request, response: Response) -> None:
 
 
 def current_user(request: Request, session: Session) -> User | None:
-    """The user of a valid, unexpired session cookie, or None."""
-    raw = request.cookies.get(SESSION_COOKIE)
-    if not raw:
-        return None
-    try:
-        data = _serializer(request).loads(raw, max_age=SESSION_MAX_AGE)
-    except BadSignature:
-        return None
-    user = session.get(User, data.get("u")) if isinstance(data, dict) and isinstance(data.get("u"), int) else None
-    if user is None or not user.active or data.get("f") != _fingerprint(user):
-        return None
-    return user
+    """The user of a live session cookie, or None."""
+    return users.session_user(session, request.cookies.get(SESSION_COOKIE), now=_now(request), idle=_idle(request),
+                              lifetime=_lifetime(request))
 
 
 def safe_next(target: str | None) -> str:
@@ -137,13 +167,21 @@ def login(
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
     verify_csrf(request, csrf_token)
+    limiter = client_login_limiter(request)
     try:
-        user = users.authenticate(session, email=email, password=password)
+        wait = limiter.blocked(_client(request))
+        if wait is not None:
+            auth.verify_password(None, password)  # the same work as any other refusal
+            raise users.LoginThrottled(int(wait))
+        user = users.authenticate(session, email=email, password=password, unknown=unknown_email_throttle(request),
+                                  now=_now(request))
     except users.LoginFailed as exc:
+        if not isinstance(exc, users.LoginThrottled):
+            limiter.hit(_client(request))
         ctx = {"next": safe_next(next), "email": email, "error": str(exc)}
         return render(request, "editor/login.html.j2", ctx, status_code=400)
     response = RedirectResponse(safe_next(next), status_code=303)
-    start_session(request, response, user)
+    start_session(request, response, session, user)
     return response
 
 
@@ -151,7 +189,7 @@ def login(
 def logout(request: Request, user: CurrentUser, session: Session = Depends(get_session, scope="function"),
            csrf_token: Annotated[str, Form()] = "") -> Response:
     verify_csrf(request, csrf_token)
-    users.record_logout(session, user)
+    users.record_logout(session, user, request.cookies.get(SESSION_COOKIE), now=_now(request))
     response = RedirectResponse(LOGIN_PATH, status_code=303)
     end_session(request, response)
     return response

@@ -3,6 +3,8 @@
 GET never changes anything (mail scanners follow links); confirming and unsubscribing are POSTs.
 The one-click POST of RFC 8058 comes from the reader's mail provider without our cookie, so it is
 authorised by the unguessable token in the URL alone; the page's own button goes through CSRF.
+The two forms that take an address answer a subscriber and a stranger with the same page, at once:
+their mail leaves after the response, capped per address and per client (mail_later.py).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from newsletter.delivery import subscribers as subs
 from newsletter.delivery.addresses import InvalidEmail, normalize_email
 from newsletter.delivery.tokens import TokenExpired, TokenInvalid, read_confirm_token
 from newsletter.delivery.transactional import render_mail, send_after_commit
+from newsletter.web.public.mail_later import client_wait, mail_after_response
 from newsletter.submissions.i18n import LANGUAGES
 from newsletter.web.deps import get_session
 from newsletter.web.security import verify_csrf
@@ -32,6 +35,11 @@ def _message(request: Request, title: str, text: str, *, status_code: int = 200,
     return render(request, "subscribe/message.html.j2", {"title": title, "text": text, "link": link}, status_code=status_code)
 
 
+def _too_many(request: Request, wait: float) -> HTMLResponse:
+    return _message(request, "Please wait", f"Too many requests from your connection in a short time. "
+                    f"Wait {int(wait)} seconds and try again.", status_code=429)
+
+
 @router.get("/subscribe")
 def subscribe_form(request: Request) -> HTMLResponse:
     settings = request.app.state.runtime.settings
@@ -43,7 +51,11 @@ def subscribe_form(request: Request) -> HTMLResponse:
 def subscribe_post(request: Request, email: str = Form(""), language: str = Form(""), csrf_token: str = Form(""),
                    session: Session = Depends(get_session, scope="function")) -> HTMLResponse:
     verify_csrf(request, csrf_token)
+    wait = client_wait(request)
+    if wait is not None:
+        return _too_many(request, wait)
     settings = request.app.state.runtime.settings
+    mails = mail_after_response(request, session)
     try:
         subs.subscribe(session, email=email, language=language or settings.language, source="web form", settings=settings)
     except (InvalidEmail, ValueError) as exc:
@@ -51,9 +63,11 @@ def subscribe_post(request: Request, email: str = Form(""), language: str = Form
             "languages": _languages(request), "error": str(exc),
             "values": {"email": email[:320], "language": language},
         }, status_code=422)
-    return _message(request, "Check your inbox",
-                    "If this address is not subscribed yet, we have sent it a confirmation link. "
-                    "Nothing is sent until you follow it.")
+    response = _message(request, "Check your inbox",
+                        "If this address is not subscribed yet, we have sent it a confirmation link. "
+                        "Nothing is sent until you follow it.")
+    response.background = mails
+    return response
 
 
 def _token_problem(request: Request, exc: TokenInvalid) -> HTMLResponse:
@@ -101,18 +115,24 @@ def unsubscribe_request(request: Request, email: str = Form(""), csrf_token: str
                         session: Session = Depends(get_session, scope="function")) -> HTMLResponse:
     """Mail the reader their own unsubscribe link; the answer is the same whether or not they are subscribed."""
     verify_csrf(request, csrf_token)
+    wait = client_wait(request)
+    if wait is not None:
+        return _too_many(request, wait)
     settings = request.app.state.runtime.settings
     try:
         address = normalize_email(email)
     except InvalidEmail as exc:
         return render(request, "subscribe/unsubscribe_request.html.j2", {"value": email[:320], "error": str(exc)},
                       status_code=422)
+    mails = mail_after_response(request, session)
     sub = subs.find(session, address)
     if sub is not None and sub.state in ("pending", "confirmed"):
         link = f"{settings.base_url}/unsubscribe/{sub.token}"
         send_after_commit(session, settings, render_mail(settings, "unsubscribe", sub.email, {"unsubscribe_url": link}))
-    return _message(request, "Check your inbox",
-                    "If this address is subscribed, we have sent it a link that unsubscribes it with one click.")
+    response = _message(request, "Check your inbox",
+                        "If this address is subscribed, we have sent it a link that unsubscribes it with one click.")
+    response.background = mails
+    return response
 
 
 @router.get("/unsubscribe/{token}")

@@ -1,4 +1,10 @@
-"""Volunteer pages: the report form (/submit) and the receipt pages (/receipt, /receipt/{code})."""
+"""Volunteer pages: the report form (/submit) and the receipt pages (/receipt, /receipt/{code}).
+
+Every request that carries a receipt code counts against the receipt limiter before anything
+else (CSRF check, code lookup, files), and a code that matches no report, malformed or not, gets
+one answer on every path: the lookup page, 404, the same message, after the same work (one hash
+and one indexed lookup; files are not even read for a wrong code).
+"""
 
 from __future__ import annotations
 
@@ -17,6 +23,7 @@ from newsletter.submissions.service import (
     ReceiptNotFound,
     add_followup,
     create_submission,
+    find_submission,
     receipt_status,
 )
 from newsletter.web.security import verify_csrf
@@ -129,10 +136,21 @@ def receipt_lookup(request: Request) -> Response:
 async def receipt_page(request: Request, code: str) -> Response:
     """A typed-in link still works; the pages themselves post the code so it stays out of browser history."""
     lang = use_language(request)
-    wait = limiter(request, "receipt").hit(client_key(request))
+    wait = _count_lookup(request)
     if wait is not None:
         return _too_many(request, lang, wait)
     return await _receipt(request, lang, code)
+
+
+def _count_lookup(request: Request) -> float | None:
+    """Count one use of a receipt code by this client; seconds to wait when over the limit."""
+    return limiter(request, "receipt").hit(client_key(request))
+
+
+def _wrong_code(request: Request, lang: str, code: str) -> Response:
+    """The one answer to a code that matches no report, on every path."""
+    return _page(request, "submit/lookup.html.j2", lang, {"code": code, "error": _(
+        "No report has this receipt code. Check it for typos and try again.")}, 404)
 
 
 @router.post("/receipt")
@@ -147,18 +165,14 @@ async def receipt_post(request: Request, path_code: str | None = None) -> Respon
         raw_code, raw_text = form.get("code"), form.get("text")
         code = raw_code if isinstance(raw_code, str) and raw_code else path_code or ""
         text = raw_text if isinstance(raw_text, str) else ""
+        wait = _count_lookup(request)
+        if wait is not None:
+            return _too_many(request, lang, wait)
         if form.get("action") == "add" or path_code:
             return await _followup(request, lang, form, code, text)
         if not _csrf_ok(request, form):
             return _page(request, "submit/lookup.html.j2", lang, {"code": code, "error": _(
                 "The page was open too long or cookies are blocked. Send the code again.")}, 403)
-        wait = limiter(request, "receipt").hit(client_key(request))
-        if wait is not None:
-            return _too_many(request, lang, wait)
-        if receipts.normalise(code) is None:
-            return _page(request, "submit/lookup.html.j2", lang, {"code": code, "error": _(
-                "A receipt code has 25 letters and digits, like 7KQ2M-XR4PD-0B9TE-HW3NA-56CVF. "
-                "Check it and try again.")}, 400)
         return await _receipt(request, lang, code)
     finally:
         await form.close()
@@ -180,13 +194,18 @@ async def _receipt(request: Request, lang: str, code: str, *, notice: str | None
 
     try:
         ctx = await in_transaction(request, load)
-    except ReceiptNotFound as exc:
-        return _page(request, "submit/lookup.html.j2", lang, {"code": code, "error": str(exc)}, 404)
+    except ReceiptNotFound:
+        return _wrong_code(request, lang, code)
     ctx |= {"code": receipts.normalise(code), "notice": notice, "errors": errors or {}, "text": text}
     return _page(request, "submit/receipt.html.j2", lang, ctx, status_code)
 
 
 async def _followup(request: Request, lang: str, form: FormData, code: str, text: str) -> Response:
+    """Add the volunteer's text and files to a report; the caller has counted the code's use."""
+    try:
+        await in_transaction(request, lambda s: find_submission(s, code))
+    except ReceiptNotFound:
+        return _wrong_code(request, lang, code)
     if not _csrf_ok(request, form):
         return await _receipt(request, lang, code, text=text, status_code=403, errors={"text": _(
             "The page was open too long or cookies are blocked. Your text is kept: send it again.")})
@@ -204,8 +223,8 @@ async def _followup(request: Request, lang: str, form: FormData, code: str, text
     try:
         await in_transaction(request, lambda s: add_followup(s, code, text, cleaned, settings=settings,
                                                              written=written))
-    except ReceiptNotFound as exc:
-        return _page(request, "submit/lookup.html.j2", lang, {"code": code, "error": str(exc)}, 404)
+    except ReceiptNotFound:
+        return _wrong_code(request, lang, code)
     except FollowUpError as exc:
         attachments.discard(written)
         return await _receipt(request, lang, code, text=text, status_code=400, errors={"text": str(exc)})
