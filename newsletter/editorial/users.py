@@ -121,8 +121,11 @@ def authenticate(session: Session, *, email: str, password: str, unknown: auth.U
     return user
 
 
-def start_session(session: Session, user: User, *, now: datetime, lifetime: timedelta) -> str:
-    """Open a desk session after a successful login; returns the cookie token."""
+def start_session(session: Session, user: User, *, now: datetime, lifetime: timedelta,
+                  replacing: str | None = None) -> str:
+    """Open a desk session after a successful login; returns the cookie token. The browser's
+    previous session (`replacing`, its old cookie) ends, so no token outlives a new login."""
+    sessions.revoke(session, replacing, now=now)
     return sessions.open_session(session, user, now=now, lifetime=lifetime)
 
 

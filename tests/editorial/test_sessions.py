@@ -66,6 +66,14 @@ def test_logout_ends_a_copied_cookie(client: TestClient, stolen: TestClient) -> 
     assert not _in(client)
 
 
+def test_a_new_login_in_the_same_browser_ends_the_previous_token(client: TestClient, stolen: TestClient) -> None:
+    old = client.cookies.get(SESSION_COOKIE)
+    login(client, "", EDITOR)
+    assert client.cookies.get(SESSION_COOKIE) != old
+    assert _in(client)
+    assert not _in(stolen)
+
+
 def test_password_change_ends_a_copied_cookie(runtime: Runtime, stolen: TestClient, editor_id: int) -> None:
     with runtime.session() as s:
         users.set_password(s, s.get(User, editor_id), "another long password", actor="cli")  # type: ignore[arg-type]

@@ -93,7 +93,8 @@ def _client(request: Request) -> str:
 
 
 def start_session(request: Request, response: Response, session: Session, user: User) -> None:
-    token = users.start_session(session, user, now=_now(request), lifetime=_lifetime(request))
+    token = users.start_session(session, user, now=_now(request), lifetime=_lifetime(request),
+                                replacing=request.cookies.get(SESSION_COOKIE))
     response.set_cookie(SESSION_COOKIE, token, max_age=int(_lifetime(request).total_seconds()), path="/editor",
                         httponly=True, samesite="lax", secure=_secure(request))
 
