@@ -23,7 +23,8 @@ import os
 import secrets
 import threading
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,11 +37,13 @@ from newsletter.submissions.i18n import _
 
 MAX_FILES = 10
 # 25 MP holds the photos of today's phones (12 MP, and 24 MP: 5712x4284); a bigger "photo" is a bomb.
-# Decoded it takes up to 100 MB (RGBA), twice that while it is rebuilt: CLEANING_SLOTS bounds the sum.
+# Decoded it takes up to 100 MB (RGBA), twice that while it is turned upright; the slots below bound the sum.
 MAX_IMAGE_PIXELS = 25_000_000
 CLEANING_SLOTS = 2
+LARGE_IMAGE_PIXELS = 12_000_000  # a 12 MP phone photo is "small": two of them may be cleaned at once
 SLOT_WAIT_SECONDS = 120
 _slots = threading.BoundedSemaphore(CLEANING_SLOTS)
+_large = threading.Lock()
 # At DEBUG level Pillow logs every EXIF tag it parses, GPS position and camera owner included:
 # the very metadata this module strips must not reach the logs either.
 logging.getLogger("PIL").setLevel(max(logging.INFO, logging.getLogger("PIL").level))
@@ -142,8 +145,7 @@ def clean(file: IncomingFile) -> CleanFile:
         raise AttachmentError(_("%(name)s: this type of file is not accepted. Send photos (JPEG, PNG, GIF, WebP), "
                                 "PDF, DOCX or ODT documents.", name=name))
     if not _slots.acquire(timeout=SLOT_WAIT_SECONDS):
-        raise AttachmentError(_("%(name)s could not be checked now because many files are being processed. "
-                                "Send it again in a few minutes.", name=name))
+        raise _busy(name)
     try:
         if media_type.startswith("image/"):
             return CleanFile(*_clean_image(file.content, name))
@@ -181,46 +183,74 @@ def _open_image(data: bytes, name: str) -> Image.Image:
 
 
 def _bare(img: Image.Image) -> Image.Image:
-    """A new image holding only the pixels (and palette) of `img`: nothing of its info, EXIF, XMP or
-    ICC data can follow. One copy of the pixels, not two (tobytes + frombytes would be two)."""
-    bare = Image.new(img.mode, img.size)
-    bare.paste(img, (0, 0))
-    if img.mode == "P":
-        palette = img.getpalette()
-        if palette:
-            bare.putpalette(palette)
-    return bare
+    """`img` with its info (EXIF, XMP, ICC, comments, text chunks ...) emptied. Pillow's savers take
+    metadata only from the save options and, failing those, from `img.info`: with it empty and the
+    options written here, only pixels (and a palette) are written. No second copy of the pixels
+    is made, which halves the memory a big photo needs."""
+    img.info.clear()
+    return img
+
+
+@contextmanager
+def _room_for(img: Image.Image, name: str) -> Iterator[None]:
+    """A picture over LARGE_IMAGE_PIXELS also takes the one large-picture turn: with CLEANING_SLOTS,
+    at most one such picture (200 MB at most while it is turned) and one smaller job run at once."""
+    if img.width * img.height <= LARGE_IMAGE_PIXELS:
+        yield
+        return
+    if not _large.acquire(timeout=SLOT_WAIT_SECONDS):
+        raise _busy(name)
+    try:
+        yield
+    finally:
+        _large.release()
+
+
+def _busy(name: str) -> AttachmentError:
+    return AttachmentError(_("%(name)s could not be checked now because many files are being processed. "
+                             "Send it again in a few minutes.", name=name))
 
 
 def _clean_image(data: bytes, name: str) -> tuple[str, bytes]:
     try:
         img = _open_image(data, name)
+    except AttachmentError:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
+        raise AttachmentError(_("%(name)s: the picture is damaged or incomplete and cannot be read.", name=name)) from None
+    with img, _room_for(img, name):
+        return _reencode(img, name)
+
+
+def _replace(old: Image.Image, new: Image.Image) -> Image.Image:
+    """`new`, with `old` closed so that its pixels are freed now rather than at the end."""
+    if new is not old:
+        old.close()
+    return new
+
+
+def _reencode(img: Image.Image, name: str) -> tuple[str, bytes]:
+    try:
         fmt = img.format
         img.seek(0)
         transparency = img.info.get("transparency")
         img.load()
-        turned = ImageOps.exif_transpose(img)
-        if turned is not None and turned is not img:
-            img.close()
-            img = turned
-    except AttachmentError:
-        raise
+        img = _replace(img, ImageOps.exif_transpose(img) or img)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise _too_many_pixels(name) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
         raise AttachmentError(_("%(name)s: the picture is damaged or incomplete and cannot be read.", name=name)) from None
     if fmt == "JPEG":
         if img.mode not in ("L", "RGB", "CMYK"):
-            img = img.convert("RGB")
+            img = _replace(img, img.convert("RGB"))
         out_type, save_fmt, options = "image/jpeg", "JPEG", {"quality": 90, "optimize": True}
     else:
         if img.mode not in ("1", "L", "LA", "P", "RGB", "RGBA"):
-            img = img.convert("RGBA" if "A" in img.getbands() else "RGB")
+            img = _replace(img, img.convert("RGBA" if "A" in img.getbands() else "RGB"))
         out_type, save_fmt, options = "image/png", "PNG", {"optimize": False}
-    bare = _bare(img)
     if img.mode == "P" and isinstance(transparency, int):
         options["transparency"] = transparency
-    img.close()
+    bare = _bare(img)
     buf = io.BytesIO()
     bare.save(buf, save_fmt, **options)
     bare.close()
@@ -261,17 +291,18 @@ def _clean_office(data: bytes, media_type: str, name: str) -> bytes:
 def _clean_embedded_image(content: bytes, name: str) -> bytes:
     """Re-encode a picture inside a document in its own format, so the document's references stay valid."""
     try:
-        with _open_image(content, name) as img:
+        img = _open_image(content, name)
+        with img, _room_for(img, name):
             fmt = img.format or "PNG"
             img.load()
             bare = _bare(img)
-        if fmt == "JPEG" and bare.mode not in ("L", "RGB", "CMYK"):
-            bare = bare.convert("RGB")
-        if fmt not in ("JPEG", "PNG", "GIF"):
-            fmt = "PNG"
-        buf = io.BytesIO()
-        bare.save(buf, fmt)
-        return buf.getvalue()
+            if fmt == "JPEG" and bare.mode not in ("L", "RGB", "CMYK"):
+                bare = _replace(bare, bare.convert("RGB"))
+            if fmt not in ("JPEG", "PNG", "GIF"):
+                fmt = "PNG"
+            buf = io.BytesIO()
+            bare.save(buf, fmt)
+            return buf.getvalue()
     except AttachmentError:
         raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError):
