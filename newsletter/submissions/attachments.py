@@ -283,6 +283,9 @@ def _clean_office(data: bytes, media_type: str, name: str) -> bytes:
             raise AttachmentError(_(
                 "%(name)s: unpacked, the document would be far larger than a text document can be, so it was "
                 "not opened. Save it again as PDF, or send it in smaller parts.", name=name)) from None
+        if exc.reason == "password":
+            raise AttachmentError(_("%(name)s: the document is protected by a password. Send it without the "
+                                    "password.", name=name)) from None
         raise AttachmentError(_("%(name)s: the document is damaged and cannot be read.", name=name)) from None
     except (zipfile.BadZipFile, OSError, ValueError, RuntimeError, EOFError, NotImplementedError):
         raise AttachmentError(_("%(name)s: the document is damaged and cannot be read.", name=name)) from None

@@ -50,7 +50,8 @@ ODT = "application/vnd.oasis.opendocument.text"
 
 
 class OfficeRefused(Exception):
-    """Why a package was refused: "damaged" or "too_large" (a bomb, or far more than a text needs)."""
+    """Why a package was refused: "damaged", "password" or "too_large" (a bomb, or far more than a
+    text needs)."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -135,6 +136,9 @@ def package_type(data: bytes) -> str | None:
 XML_NS = "http://www.w3.org/XML/1998/namespace"
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+WP = "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing"
+PIC = "http://schemas.openxmlformats.org/drawingml/2006/picture"
+V = "urn:schemas-microsoft-com:vml"
 MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
 O = "urn:schemas-microsoft-com:office:office"
 OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
@@ -158,6 +162,20 @@ class Rules:
     drop_attributes: frozenset[Name]
     drop_local_attributes: tuple[str, ...] = ()
     keep_reference: Callable[[Name, str], bool] = field(default=lambda _name, _value: True)
+    blank: frozenset[tuple[Name, Name]] = frozenset()  # (element, attribute) whose value is emptied
+    drop_if_dangling: frozenset[Name] = frozenset()  # elements dropped when their r:id is not kept
+    word_fields: bool = False  # drop the shown result of fields that print an author, user or path
+
+
+# Word fields whose shown result is a name, user, path or document property (FILENAME \p prints
+# C:\Users\<name>\...): the result text is dropped with the field code.
+IDENTIFYING_FIELDS = frozenset({"AUTHOR", "USERNAME", "USERINITIALS", "USERADDRESS", "FILENAME", "TEMPLATE",
+                                "LASTSAVEDBY", "DOCPROPERTY", "INFO"})
+
+
+def _identifying(instruction: str) -> bool:
+    words = instruction.split()
+    return bool(words) and words[0].upper() in IDENTIFYING_FIELDS
 
 
 _OOXML_NS = frozenset({
@@ -200,12 +218,19 @@ def docx_rules(kept_ids: frozenset[str]) -> Rules:
         unwrap=frozenset({(W, n) for n in _W_UNWRAP}),
         attribute_namespaces=_OOXML_NS | {None, XML_NS},
         drop_attributes=frozenset({(W, "author"), (W, "initials"), (W, "date"), (W, "ed"), (W, "edGrp"),
+                                   (O, "title"), (O, "href"), (O, "althref"), (None, "alt"),
                                    ("http://schemas.microsoft.com/office/word/2010/wordml", "paraId"),
                                    ("http://schemas.microsoft.com/office/word/2010/wordml", "textId"),
                                    ("http://schemas.microsoft.com/office/word/2012/wordml", "userId"),
                                    ("http://schemas.microsoft.com/office/word/2012/wordml", "providerId")}),
         drop_local_attributes=("rsid",),
         keep_reference=keep_reference,
+        # Older Word put the inserted picture's full path (C:\Users\<name>\...) into these.
+        blank=frozenset({((WP, "docPr"), (None, "name")), ((WP, "docPr"), (None, "descr")),
+                         ((WP, "docPr"), (None, "title")), ((PIC, "cNvPr"), (None, "name")),
+                         ((PIC, "cNvPr"), (None, "descr")), ((PIC, "cNvPr"), (None, "title"))}),
+        drop_if_dangling=frozenset({(W, "headerReference"), (W, "footerReference"), (W, "printerSettings")}),
+        word_fields=True,
     )
 
 
@@ -233,6 +258,8 @@ _ODT_DROP = {
     (TEXT, "editing-duration"), (TEXT, "printed-by"), (TEXT, "print-date"), (TEXT, "print-time"),
     (TEXT, "user-defined"), (TEXT, "creator"), (TEXT, "database-display"), (TEXT, "database-next"),
     (TEXT, "database-row-select"), (TEXT, "database-row-number"), (TEXT, "database-name"),
+    (TEXT, "file-name"), (TEXT, "template-name"), (TEXT, "title"), (TEXT, "subject"), (TEXT, "keywords"),
+    (TEXT, "description"),
     (DRAW, "object"), (DRAW, "object-ole"), (DRAW, "applet"), (DRAW, "plugin"), (DRAW, "floating-frame"),
     (TABLE, "dde-links"), (TABLE, "table-source"),
 } | {(TEXT, f"sender-{n}") for n in ("firstname", "lastname", "initials", "title", "position", "email",
@@ -273,6 +300,8 @@ class _Filter(ContentHandler):
         self.stack: list[bool] = []  # per open element: was it written?
         self.mappings: dict[str, list[bool]] = {}
         self.root_attributes: dict[Name, str] = {}
+        self.names: list[Name] = []  # every open element, written or not
+        self.fields: list[list[str | bool]] = []  # open Word fields: [instruction, showing result]
 
     def startDocument(self) -> None:  # noqa: N802 - SAX names
         self.gen.startDocument()
@@ -299,8 +328,19 @@ class _Filter(ContentHandler):
         rules = self.rules
         if not self.stack:
             self.root_attributes = dict(attrs.items())
+        self.names.append(name)
+        if rules.word_fields and not self.dropping and name == (W, "fldChar"):
+            kind = attrs.get((W, "fldCharType"))
+            if kind == "begin":
+                self.fields.append(["", False])
+            elif kind == "separate" and self.fields:
+                self.fields[-1][1] = True
+            elif kind == "end" and self.fields:
+                self.fields.pop()
         if (self.dropping or name in rules.drop or (name[0] not in rules.element_namespaces and self.stack)
-                or (name == (MC, "Choice") and not all(map(self._declared, attrs.get((None, "Requires"), "").split())))):
+                or (name == (MC, "Choice") and not all(map(self._declared, attrs.get((None, "Requires"), "").split())))
+                or (name in rules.drop_if_dangling and not rules.keep_reference((R, "id"), attrs.get((R, "id"), "")))
+                or (rules.word_fields and name == (W, "fldSimple") and _identifying(attrs.get((W, "instr"), "")))):
             self.dropping += 1
             self.stack.append(False)
             return
@@ -316,12 +356,15 @@ class _Filter(ContentHandler):
                 continue
             if key[0] == MC and key[1] in ("Ignorable", "ProcessContent", "MustUnderstand"):
                 value = " ".join(p for p in value.split() if self._declared(p.split(":")[0]))
+            if (name, key) in rules.blank:
+                value = ""
             values[key] = value
             qnames[key] = attrs.getQNameByName(key)
         self.gen.startElementNS(name, qname, AttributesNSImpl(values, qnames))
         self.stack.append(True)
 
     def endElementNS(self, name: Name, qname: str | None) -> None:  # noqa: N802
+        self.names.pop()
         written = self.stack.pop()
         if written:
             self.gen.endElementNS(name, qname)
@@ -329,8 +372,13 @@ class _Filter(ContentHandler):
             self.dropping -= 1
 
     def characters(self, content: str) -> None:
-        if not self.dropping:
-            self.gen.characters(content)
+        if self.fields and self.names and self.names[-1] == (W, "instrText"):
+            self.fields[-1][0] = str(self.fields[-1][0]) + content[:1000]
+        if self.dropping:
+            return
+        if self.fields and any(showing and _identifying(str(code)) for code, showing in self.fields):
+            return
+        self.gen.characters(content)
 
     def ignorableWhitespace(self, content: str) -> None:  # noqa: N802
         self.characters(content)
@@ -481,6 +529,9 @@ def rebuild_odt(data: bytes, clean_image: Callable[[bytes, str], bytes]) -> byte
     with archive, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         if "content.xml" not in members:
             raise OfficeRefused("damaged")
+        manifest = members.get("META-INF/manifest.xml")
+        if manifest is not None and b"encryption-data" in budget.read(archive, manifest, MAX_RELS_BYTES):
+            raise OfficeRefused("password")
         dst.writestr(_entry("mimetype", zipfile.ZIP_STORED), ODT.encode())  # first and uncompressed, as ODF asks
         pictures = sorted(n for n in members if _PICTURE_NAME.match(n))
         for name in pictures:

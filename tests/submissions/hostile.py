@@ -155,9 +155,12 @@ def _rels(*rels: tuple[str, str, str, str]) -> str:
 
 
 def _picture(rel_attr: str) -> str:
-    return (f'<w:r><w:drawing><wp:inline><wp:extent cx="600000" cy="450000"/><wp:docPr id="1" name="Picture 1" '
-            'descr="photo"/><a:graphic><a:graphicData uri="http://schemas.openxmlformats.org/'
-            f'drawingml/2006/picture"><pic:pic><pic:blipFill><a:blip {rel_attr}/></pic:blipFill></pic:pic>'
+    """A picture as Word writes it; older Word put the file's full path into the names and description."""
+    path = f"C:\\Users\\{canary('picture-path')}\\Pictures\\IMG_0001.jpg"
+    return (f'<w:r><w:drawing><wp:inline><wp:extent cx="600000" cy="450000"/><wp:docPr id="1" name="{path}" '
+            f'descr="{path}" title="{canary("picture-title")}"/><a:graphic><a:graphicData uri="http://schemas.'
+            f'openxmlformats.org/drawingml/2006/picture"><pic:pic><pic:nvPicPr><pic:cNvPr id="0" name="{path}"/>'
+            f"<pic:cNvPicPr/></pic:nvPicPr><pic:blipFill><a:blip {rel_attr}/></pic:blipFill></pic:pic>"
             f"</a:graphicData></a:graphic></wp:inline></w:drawing></w:r>")
 
 
@@ -186,6 +189,12 @@ def hostile_docx(*, picture: bytes | None = None) -> bytes:
         f'<w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText>INCLUDETEXT "{canary("instr")}"</w:instrText>'
         f'</w:r><w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:t> cached result</w:t></w:r>'
         f'<w:r><w:fldChar w:fldCharType="end"/></w:r>'
+        f'<w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText> FILE</w:instrText></w:r><w:r>'
+        f'<w:instrText>NAME \\p </w:instrText></w:r><w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:t>'
+        f'C:\\Users\\{canary("filename-field")}\\statement.docx</w:t></w:r><w:r><w:fldChar w:fldCharType="end"/>'
+        f'</w:r><w:fldSimple w:instr=" AUTHOR \\* MERGEFORMAT "><w:r><w:t>{canary("author-field")}</w:t></w:r>'
+        f'</w:fldSimple><w:r><w:pict><v:shape alt="{canary("vml-alt")}" o:href="https://{canary("vml")}.example/">'
+        f'<v:imagedata r:id="rIdImg" o:title="{canary("vml-title")}"/></v:shape></w:pict></w:r>'
         f'<w:permStart w:id="5" w:ed="{canary("perm-editor")}"/><w:permEnd w:id="5"/>'
         f'<w:customXml w:element="{canary("custom-element")}"><w:r><w:t> custom xml text</w:t></w:r></w:customXml>'
         f'<x:secret>{canary("unknown-element")}</x:secret>'
@@ -193,7 +202,8 @@ def hostile_docx(*, picture: bytes | None = None) -> bytes:
         f'<w:p><w:r><w:object><o:OLEObject r:id="rIdOle" ProgID="{canary("progid")}"/></w:object></w:r>'
         f"{_picture('r:embed=' + chr(34) + 'rIdImg' + chr(34))}{_picture('r:embed=' + chr(34) + 'rIdPng' + chr(34))}"
         f"{_picture('r:link=' + chr(34) + 'rIdTrack' + chr(34))}</w:p>"
-        f'<w:sectPr w:rsidR="{canary("rsid-sect")}"><w:headerReference w:type="default" r:id="rIdHdr"/></w:sectPr>'
+        f'<w:sectPr w:rsidR="{canary("rsid-sect")}"><w:headerReference w:type="default" r:id="rIdHdr"/>'
+        f'<w:footerReference w:type="default" r:id="rIdFtrGone"/><w:printerSettings r:id="rIdPrinter"/></w:sectPr>'
         f"</w:body></w:document>")
     rels = _rels(("rIdStyles", "styles", "styles.xml", ""), ("rIdNum", "numbering", "numbering.xml", ""),
                  ("rIdHdr", "header", "header1.xml", ""), ("rIdImg", "image", "media/image1.jpeg", ""),
@@ -204,7 +214,9 @@ def hostile_docx(*, picture: bytes | None = None) -> bytes:
                  ("rIdComments", "comments", "comments.xml", ""),
                  ("rIdPeople", "http://schemas.microsoft.com/office/2011/relationships/people"[len(REL) + 1:],
                   "people.xml", ""),
-                 ("rIdSettings", "settings", "settings.xml", ""), ("rIdFonts", "fontTable", "fontTable.xml", ""),
+                 ("rIdSettings", "settings", "settings.xml", ""),
+                 ("rIdPrinter", "printerSettings", "printerSettings/printerSettings1.bin", ""),
+                 ("rIdFtrGone", "footer", f"file:///{canary('footer-path')}/footer1.xml", "External"), ("rIdFonts", "fontTable", "fontTable.xml", ""),
                  ("rIdTheme", "theme", "theme/theme1.xml", ""), ("rIdWeb", "webSettings", "webSettings.xml", ""),
                  ("rIdCx", "customXml", "../customXml/item1.xml", ""),
                  ("rIdSneaky", "styles", f"file:///C:/Users/{canary('winuser')}/x.xml", "External"))
@@ -256,6 +268,7 @@ def hostile_docx(*, picture: bytes | None = None) -> bytes:
         z.writestr("word/fontTable.xml", f'<w:fonts {NS}><w:font w:name="{canary("font")}"/></w:fonts>')
         z.writestr("word/theme/theme1.xml", f"<a:theme xmlns:a='x' name='{canary('theme')}'/>")
         z.writestr("word/webSettings.xml", f"<w:webSettings {NS}><!-- {canary('web')} --></w:webSettings>")
+        z.writestr("word/printerSettings/printerSettings1.bin", canary("printer").encode())
         z.writestr("word/vbaProject.bin", b"\xd0\xcf\x11\xe0" + canary("macro").encode())
         z.writestr("word/embeddings/oleObject1.bin", b"\xd0\xcf\x11\xe0" + canary("ole").encode())
         z.writestr("word/activeX/activeX1.xml", f"<ax>{canary('activex')}</ax>")
@@ -278,7 +291,7 @@ ODF_NS = ('xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
           'xmlns:officeooo="http://openoffice.org/2009/office" office:version="1.3"')
 
 
-def hostile_odt() -> bytes:
+def hostile_odt(*, encrypted: bool = False) -> bytes:
     """An ODT with canaries in meta.xml, settings, thumbnails, configurations, macros, embedded
     objects, annotations, tracked changes, author fields, rsids, links, external images, linked
     sections, forms and event listeners."""
@@ -302,6 +315,8 @@ def hostile_odt() -> bytes:
         f"<text:p>{canary('annotation-text')}</text:p></office:annotation>"
         f"<text:author-name>{canary('author-field')}</text:author-name>"
         f"<text:sender-email>{canary('sender-email')}</text:sender-email>"
+        f"<text:file-name>{canary('file-name')}</text:file-name>"
+        f"<text:template-name>{canary('template-name')}</text:template-name>"
         f'<text:a xlink:type="simple" xlink:href="https://{canary("link")}.example/"> link text</text:a></text:p>'
         f'<text:p><draw:frame draw:name="img1"><draw:image xlink:href="Pictures/photo.jpg" xlink:type="simple"/>'
         f'</draw:frame><draw:frame draw:name="img2"><draw:image xlink:href="https://{canary("tracker")}.example/'
@@ -318,7 +333,10 @@ def hostile_odt() -> bytes:
     manifest = ('<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:'
                 'opendocument:xmlns:manifest:1.0" manifest:version="1.3"><manifest:file-entry manifest:full-path="/"'
                 f' manifest:media-type="application/vnd.oasis.opendocument.text"/><!-- {canary("manifest")} -->'
-                "</manifest:manifest>")
+                + ('<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml">'
+                   '<manifest:encryption-data manifest:checksum-type="SHA1/1K" manifest:checksum="x"/>'
+                   "</manifest:file-entry>" if encrypted else "")
+                + "</manifest:manifest>")
     thumbnail = io.BytesIO()
     Image.new("RGB", (16, 16)).save(thumbnail, "PNG")
     buf = io.BytesIO()

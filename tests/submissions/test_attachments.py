@@ -186,6 +186,9 @@ def test_docx_is_rebuilt_from_an_allow_list_and_no_canary_survives() -> None:
     assert "link text" in text and "cached result" in text and "custom xml text" in text
     assert document.sections[0].header.paragraphs[0].text == "Header text"
     assert len(document.inline_shapes) == 3 and not document.core_properties.author
+    assert "statement.docx" not in text, "the shown result of a FILENAME field goes with its code"
+    assert "footerReference" not in body and "printerSettings" not in body, "no element left pointing nowhere"
+    assert "<v:imagedata r:id=\"rIdImg\"/>" in body, "a legacy picture keeps its (internal) reference"
 
 
 def test_odt_is_rebuilt_from_an_allow_list_and_no_canary_survives() -> None:
@@ -212,6 +215,11 @@ def test_odt_is_rebuilt_from_an_allow_list_and_no_canary_survives() -> None:
         "{http://www.w3.org/1999/xlink}href")]
     assert hrefs == ["Pictures/photo.jpg"]
     assert not Image.open(io.BytesIO(files["Pictures/photo.jpg"])).getexif()
+
+
+def test_password_protected_odt_gets_its_own_message() -> None:
+    with pytest.raises(AttachmentError, match="notes.odt: the document is protected by a password"):
+        clean(IncomingFile("notes.odt", hostile.hostile_odt(encrypted=True)))
 
 
 @pytest.mark.parametrize("xml", [
