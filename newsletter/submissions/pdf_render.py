@@ -20,9 +20,11 @@ from typing import BinaryIO
 
 
 def _limit(memory_bytes: int, cpu_seconds: int) -> None:
-    """Cap this process before PDFium sees a byte: address space, CPU time, no core dumps."""
+    """Cap this process before PDFium sees a byte: address space, CPU time, no file written (the
+    pixels go to a pipe, which this limit does not cover), no core dump."""
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 

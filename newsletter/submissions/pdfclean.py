@@ -30,7 +30,7 @@ MAX_PAGE_PIXELS = 4_500_000  # A3 at 150 dpi; bigger pages are rendered at a low
 JPEG_QUALITY = 80
 CHILD_MEMORY = 384 * 1024 * 1024  # address space of the rendering process
 SECONDS_BASE = 20
-SECONDS_PER_PAGE = 1.5  # 200 pages: 320 s at most, then the child is killed and the file refused
+SECONDS_PER_PAGE = 1.0  # 200 pages: 220 s at most, then the child is killed and the file refused
 MAX_POINTS = 14_400  # the largest page size PDF allows (200 inches)
 
 
