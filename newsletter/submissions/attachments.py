@@ -1,16 +1,17 @@
-"""Attachments: type checked by content, metadata removed, stored outside any web root under random names.
+"""Attachments: type checked by content, rebuilt without what could identify anyone, stored outside any
+web root under random names.
 
 What is done per type (the file name and the browser's stated type are ignored):
-- JPEG, PNG, GIF, WebP: decoded and re-encoded from raw pixels with Pillow, so no EXIF, GPS, XMP, ICC,
-  comment or text chunk survives. The EXIF orientation is applied to the pixels first. GIF and WebP become
-  PNG (first frame only).
-- PDF: refused when encrypted or when it carries active content (JavaScript, launch actions, automatic
-  actions, embedded files, rich media, forms with XFA); otherwise the document information dictionary,
-  every XMP /Metadata stream and /PieceInfo are removed and the file is rewritten with a fresh document ID.
-- DOCX and ODT: refused when they contain macros, scripts or embedded objects; otherwise their property
-  files (author, company, editing time ...) are replaced by empty ones, author names and dates in comments
-  and tracked changes are blanked, and embedded pictures are re-encoded like photos.
-Anything else is refused with a message listing what is accepted.
+- JPEG, PNG, GIF, WebP: the header is read first and a picture over MAX_IMAGE_PIXELS is refused before
+  it is decoded; then it is re-encoded from raw pixels with Pillow, so no EXIF, GPS, XMP, ICC, comment or
+  text chunk survives. The EXIF orientation is applied to the pixels first. GIF and WebP become PNG
+  (first frame only).
+- PDF: rebuilt from pixels (pdfclean.py): every page is rendered to an image in a limited child process
+  and a new PDF is made of those images, so nothing of the original file survives.
+- DOCX and ODT: rebuilt from an allow-list of parts, elements and attributes (officeclean.py), pictures
+  re-encoded like photos; read through a bounded unzipper (zip bombs are refused).
+Anything else is refused with a message listing what is accepted. At most CLEANING_SLOTS files are
+cleaned at once in the process, so parallel hostile uploads cannot add up to more memory than that.
 """
 
 from __future__ import annotations
@@ -19,10 +20,11 @@ import hashlib
 import io
 import logging
 import os
-import re
 import secrets
+import threading
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,7 +36,14 @@ from newsletter.models import Attachment
 from newsletter.submissions.i18n import _
 
 MAX_FILES = 10
-MAX_IMAGE_PIXELS = 50_000_000  # a bigger "photo" is a decompression bomb, not evidence
+# 25 MP holds the photos of today's phones (12 MP, and 24 MP: 5712x4284); a bigger "photo" is a bomb.
+# Decoded it takes up to 100 MB (RGBA), twice that while it is turned upright; the slots below bound the sum.
+MAX_IMAGE_PIXELS = 25_000_000
+CLEANING_SLOTS = 2
+LARGE_IMAGE_PIXELS = 12_000_000  # a 12 MP phone photo is "small": two of them may be cleaned at once
+SLOT_WAIT_SECONDS = 120
+_slots = threading.BoundedSemaphore(CLEANING_SLOTS)
+_large = threading.Lock()
 # At DEBUG level Pillow logs every EXIF tag it parses, GPS position and camera owner included:
 # the very metadata this module strips must not reach the logs either.
 logging.getLogger("PIL").setLevel(max(logging.INFO, logging.getLogger("PIL").level))
@@ -67,7 +76,8 @@ class CleanFile:
 
 
 def sniff(data: bytes) -> str | None:
-    """The media type recognised from the first bytes, or None."""
+    """The media type recognised from the first bytes, or None. A zip is opened through the bounded
+    reader: a `mimetype` member that inflates to gigabytes is read no further than its first bytes."""
     if data.startswith(b"\xff\xd8\xff"):
         return "image/jpeg"
     if data.startswith(b"\x89PNG\r\n\x1a\n"):
@@ -79,14 +89,11 @@ def sniff(data: bytes) -> str | None:
     if data[:1024].lstrip().startswith(b"%PDF-"):
         return "application/pdf"
     if data.startswith(b"PK\x03\x04"):
+        from newsletter.submissions import officeclean
+
         try:
-            with zipfile.ZipFile(io.BytesIO(data)) as zf:
-                names = set(zf.namelist())
-                if "word/document.xml" in names and "[Content_Types].xml" in names:
-                    return DOCX
-                if "mimetype" in names and zf.read("mimetype").strip() == ODT.encode():
-                    return ODT
-        except (zipfile.BadZipFile, KeyError, OSError, RuntimeError, ValueError):
+            return officeclean.package_type(data)
+        except officeclean.OfficeRefused:
             return None
     return None
 
@@ -129,200 +136,180 @@ def clean_all(files: Sequence[IncomingFile], settings: Settings) -> tuple[list[C
 
 
 def clean(file: IncomingFile) -> CleanFile:
+    """One file, cleaned in one of the process's CLEANING_SLOTS (waiting for a free one)."""
     name = _display(file.name)
     media_type = sniff(file.content)
+    if media_type is None and file.content.startswith(b"PK\x03\x04") and _too_many_members(file.content):
+        media_type = DOCX  # a zip too big to even list its members: refused as a bomb by the office cleaner
     if media_type is None:
         raise AttachmentError(_("%(name)s: this type of file is not accepted. Send photos (JPEG, PNG, GIF, WebP), "
                                 "PDF, DOCX or ODT documents.", name=name))
-    if media_type.startswith("image/"):
-        return CleanFile(*_clean_image(file.content, name))
-    if media_type == "application/pdf":
-        return CleanFile(media_type, _clean_pdf(file.content, name))
-    return CleanFile(media_type, _clean_office(file.content, media_type, name))
+    if not _slots.acquire(timeout=SLOT_WAIT_SECONDS):
+        raise _busy(name)
+    try:
+        if media_type.startswith("image/"):
+            return CleanFile(*_clean_image(file.content, name))
+        if media_type == "application/pdf":
+            return CleanFile(media_type, _clean_pdf(file.content, name))
+        return CleanFile(media_type, _clean_office(file.content, media_type, name))
+    finally:
+        _slots.release()
+
+
+def _too_many_members(data: bytes) -> bool:
+    from newsletter.submissions import officeclean
+
+    try:
+        return officeclean.entry_count(data) > officeclean.MAX_MEMBERS
+    except officeclean.OfficeRefused as exc:
+        return exc.reason == "too_large"
+
+
+def _too_many_pixels(name: str) -> AttachmentError:
+    return AttachmentError(_("%(name)s: the picture is too large (more than %(mp)s megapixels).",
+                             name=name, mp=MAX_IMAGE_PIXELS // 1_000_000))
+
+
+def _open_image(data: bytes, name: str) -> Image.Image:
+    """The picture with only its header read, refused above MAX_IMAGE_PIXELS before any decoding."""
+    try:
+        img = Image.open(io.BytesIO(data))
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise _too_many_pixels(name) from None
+    if img.width * img.height > MAX_IMAGE_PIXELS or img.width > 65_000 or img.height > 65_000:
+        img.close()
+        raise _too_many_pixels(name)
+    return img
+
+
+def _bare(img: Image.Image) -> Image.Image:
+    """`img` with its info (EXIF, XMP, ICC, comments, text chunks ...) emptied. Pillow's savers take
+    metadata only from the save options and, failing those, from `img.info`: with it empty and the
+    options written here, only pixels (and a palette) are written. No second copy of the pixels
+    is made, which halves the memory a big photo needs."""
+    img.info.clear()
+    return img
+
+
+@contextmanager
+def _room_for(img: Image.Image, name: str) -> Iterator[None]:
+    """A picture over LARGE_IMAGE_PIXELS also takes the one large-picture turn: with CLEANING_SLOTS,
+    at most one such picture (200 MB at most while it is turned) and one smaller job run at once."""
+    if img.width * img.height <= LARGE_IMAGE_PIXELS:
+        yield
+        return
+    if not _large.acquire(timeout=SLOT_WAIT_SECONDS):
+        raise _busy(name)
+    try:
+        yield
+    finally:
+        _large.release()
+
+
+def _busy(name: str) -> AttachmentError:
+    return AttachmentError(_("%(name)s could not be checked now because many files are being processed. "
+                             "Send it again in a few minutes.", name=name))
 
 
 def _clean_image(data: bytes, name: str) -> tuple[str, bytes]:
     try:
-        with Image.open(io.BytesIO(data)) as img:
-            if img.width * img.height > MAX_IMAGE_PIXELS:
-                raise Image.DecompressionBombError("too many pixels")
-            fmt = img.format
-            img.seek(0)
-            img = ImageOps.exif_transpose(img) or img
-            img.load()
+        img = _open_image(data, name)
+    except AttachmentError:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
+        raise AttachmentError(_("%(name)s: the picture is damaged or incomplete and cannot be read.", name=name)) from None
+    with img, _room_for(img, name):
+        return _reencode(img, name)
+
+
+def _replace(old: Image.Image, new: Image.Image) -> Image.Image:
+    """`new`, with `old` closed so that its pixels are freed now rather than at the end."""
+    if new is not old:
+        old.close()
+    return new
+
+
+def _reencode(img: Image.Image, name: str) -> tuple[str, bytes]:
+    try:
+        fmt = img.format
+        img.seek(0)
+        transparency = img.info.get("transparency")
+        img.load()
+        img = _replace(img, ImageOps.exif_transpose(img) or img)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise AttachmentError(_("%(name)s: the picture is too large (more than %(mp)s megapixels).",
-                                name=name, mp=MAX_IMAGE_PIXELS // 1_000_000)) from None
+        raise _too_many_pixels(name) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
         raise AttachmentError(_("%(name)s: the picture is damaged or incomplete and cannot be read.", name=name)) from None
     if fmt == "JPEG":
         if img.mode not in ("L", "RGB", "CMYK"):
-            img = img.convert("RGB")
+            img = _replace(img, img.convert("RGB"))
         out_type, save_fmt, options = "image/jpeg", "JPEG", {"quality": 90, "optimize": True}
     else:
         if img.mode not in ("1", "L", "LA", "P", "RGB", "RGBA"):
-            img = img.convert("RGBA" if "A" in img.getbands() else "RGB")
+            img = _replace(img, img.convert("RGBA" if "A" in img.getbands() else "RGB"))
         out_type, save_fmt, options = "image/png", "PNG", {"optimize": False}
-    # A new image built from raw pixels carries nothing of the original's info, EXIF, XMP or ICC data.
-    bare = Image.frombytes(img.mode, img.size, img.tobytes())
-    if img.mode == "P":
-        palette = img.getpalette()
-        if palette:
-            bare.putpalette(palette)
-        if "transparency" in img.info and isinstance(img.info["transparency"], int):
-            options["transparency"] = img.info["transparency"]
+    if img.mode == "P" and isinstance(transparency, int):
+        options["transparency"] = transparency
+    bare = _bare(img)
     buf = io.BytesIO()
     bare.save(buf, save_fmt, **options)
+    bare.close()
     return out_type, buf.getvalue()
 
 
-_PDF_ACTIVE = ("/JS", "/JavaScript", "/Launch", "/EmbeddedFiles", "/EmbeddedFile", "/RichMedia", "/XFA", "/AA",
-               "/SubmitForm", "/ImportData", "/GoToE")
-
-
 def _clean_pdf(data: bytes, name: str) -> bytes:
-    import pikepdf
+    from newsletter.submissions import pdfclean
 
     try:
-        pdf = pikepdf.open(io.BytesIO(data))
-    except pikepdf.PasswordError:
-        raise AttachmentError(_("%(name)s: the PDF is protected by a password. Send it without the password.",
-                                name=name)) from None
-    except (pikepdf.PdfError, OSError, ValueError, RuntimeError):
-        raise AttachmentError(_("%(name)s: the PDF is damaged and cannot be read.", name=name)) from None
-    with pdf:
-        if pdf.is_encrypted:
-            raise AttachmentError(_("%(name)s: the PDF is encrypted. Send it without the password.", name=name))
-        try:
-            roots = [pdf.trailer, *pdf.objects]
-            for dictionary in _pdf_dictionaries(roots):
-                keys = set(dictionary.keys())
-                action = dictionary.get("/S")
-                if keys.intersection(_PDF_ACTIVE) or action in (pikepdf.Name.JavaScript, pikepdf.Name.Launch):
-                    raise AttachmentError(_(
-                        "%(name)s: the PDF contains scripts, automatic actions or embedded files, which could "
-                        "reveal who you are. Print it to a new PDF, or send photos of its pages.", name=name))
-                for key in ("/Metadata", "/PieceInfo"):
-                    if key in keys:
-                        del dictionary[key]
-            if "/Info" in pdf.trailer:
-                del pdf.trailer["/Info"]
-            for key in ("/Metadata", "/PieceInfo", "/OpenAction"):
-                if key in pdf.Root:
-                    del pdf.Root[key]
-            out = io.BytesIO()
-            pdf.save(out, deterministic_id=True, fix_metadata_version=False)
-        except AttachmentError:
-            raise
-        except (pikepdf.PdfError, OSError, ValueError, RuntimeError, TypeError):
-            raise AttachmentError(_("%(name)s: the PDF is damaged and cannot be read.", name=name)) from None
-    return out.getvalue()
-
-
-def _pdf_dictionaries(roots: list) -> list:
-    """Every dictionary of the file: each indirect object and the direct dictionaries nested in it
-    (an /OpenAction or /AA is often a direct dictionary inside the catalog or a page)."""
-    import pikepdf
-
-    found: list = []
-    seen: set[tuple[int, int]] = set()
-    stack = list(roots)
-    while stack:
-        obj = stack.pop()
-        if isinstance(obj, (pikepdf.Dictionary, pikepdf.Stream)):
-            if obj.is_indirect:
-                if obj.objgen in seen:
-                    continue
-                seen.add(obj.objgen)
-            found.append(obj)
-            stack.extend(v for v in obj.values() if _direct_container(v))
-        elif isinstance(obj, pikepdf.Array):
-            stack.extend(v for v in obj if _direct_container(v))
-    return found
-
-
-def _direct_container(value: object) -> bool:
-    import pikepdf
-
-    return isinstance(value, (pikepdf.Dictionary, pikepdf.Array)) and not value.is_indirect
-
-
-_OFFICE_ACTIVE = re.compile(r"(vbaProject\.bin|vbaData\.xml|/embeddings/|/activeX/|^Basic/|^Scripts/|^Object ?\d|"
-                            r"\.(bin|exe|dll|js|vbs|ole)$)", re.IGNORECASE)
-_DOCX_EMPTY = {
-    "docProps/core.xml": b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<cp:coreProperties '
-                         b'xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
-                         b'xmlns:dc="http://purl.org/dc/elements/1.1/"/>',
-    "docProps/app.xml": b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Properties '
-                        b'xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties"/>',
-    "docProps/custom.xml": b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Properties '
-                           b'xmlns="http://schemas.openxmlformats.org/officeDocument/2006/custom-properties"/>',
-}
-_ODT_EMPTY_META = (b'<?xml version="1.0" encoding="UTF-8"?>\n<office:document-meta '
-                   b'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" office:version="1.2">'
-                   b'<office:meta/></office:document-meta>')
-_PEOPLE_ATTRS = re.compile(rb'\s(w:author|w:initials|w:date|w15:userId|w15:providerId)="[^"]*"')
-_ODT_PEOPLE = re.compile(rb"<dc:(creator|date)>[^<]*</dc:\1>")
-_MAX_UNPACKED = 200 * 1024 * 1024
+        return pdfclean.rebuild_pdf(data)
+    except pdfclean.PdfRefused as exc:
+        raise AttachmentError(pdfclean.refusal_message(exc.reason, name)) from None
 
 
 def _clean_office(data: bytes, media_type: str, name: str) -> bytes:
-    damaged = _("%(name)s: the document is damaged and cannot be read.", name=name)
+    from newsletter.submissions import officeclean
+
+    def picture(content: bytes, part: str) -> bytes:
+        return _clean_embedded_image(content, name)
+
     try:
-        src = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, OSError, ValueError):
-        raise AttachmentError(damaged) from None
-    out = io.BytesIO()
-    with src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        infos = src.infolist()
-        if sum(i.file_size for i in infos) > _MAX_UNPACKED:
-            raise AttachmentError(damaged)
-        if any(_OFFICE_ACTIVE.search(i.filename) for i in infos):
-            raise AttachmentError(_("%(name)s: the document contains macros or embedded objects, which could "
-                                    "reveal who you are. Save it as PDF and send that.", name=name))
-        try:
-            for info in infos:
-                content = src.read(info.filename)
-                fname = info.filename
-                if media_type == DOCX and fname in _DOCX_EMPTY:
-                    content = _DOCX_EMPTY[fname]
-                elif media_type == ODT and fname == "meta.xml":
-                    content = _ODT_EMPTY_META
-                elif fname.endswith(".xml") or fname.endswith(".rels"):
-                    content = _PEOPLE_ATTRS.sub(b"", content)
-                    content = _ODT_PEOPLE.sub(b"", content)
-                elif sniff(content) in ("image/jpeg", "image/png", "image/gif", "image/webp"):
-                    content = _clean_embedded_image(content, fname)
-                # ODF requires "mimetype" first and stored uncompressed.
-                method = zipfile.ZIP_STORED if fname == "mimetype" else zipfile.ZIP_DEFLATED
-                zinfo = zipfile.ZipInfo(fname, date_time=(1980, 1, 1, 0, 0, 0))
-                zinfo.compress_type = method
-                dst.writestr(zinfo, content)
-        except (zipfile.BadZipFile, OSError, ValueError, RuntimeError, EOFError):
-            raise AttachmentError(damaged) from None
-    return out.getvalue()
+        if media_type == DOCX:
+            return officeclean.rebuild_docx(data, picture)
+        return officeclean.rebuild_odt(data, picture)
+    except AttachmentError:
+        raise
+    except officeclean.OfficeRefused as exc:
+        if exc.reason == "too_large":
+            raise AttachmentError(_(
+                "%(name)s: unpacked, the document would be far larger than a text document can be, so it was "
+                "not opened. Save it again as PDF, or send it in smaller parts.", name=name)) from None
+        if exc.reason == "password":
+            raise AttachmentError(_("%(name)s: the document is protected by a password. Send it without the "
+                                    "password.", name=name)) from None
+        raise AttachmentError(_("%(name)s: the document is damaged and cannot be read.", name=name)) from None
+    except (zipfile.BadZipFile, OSError, ValueError, RuntimeError, EOFError, NotImplementedError):
+        raise AttachmentError(_("%(name)s: the document is damaged and cannot be read.", name=name)) from None
 
 
-def _clean_embedded_image(content: bytes, fname: str) -> bytes:
+def _clean_embedded_image(content: bytes, name: str) -> bytes:
     """Re-encode a picture inside a document in its own format, so the document's references stay valid."""
     try:
-        with Image.open(io.BytesIO(content)) as img:
-            if img.width * img.height > MAX_IMAGE_PIXELS:
-                raise Image.DecompressionBombError("too many pixels")
+        img = _open_image(content, name)
+        with img, _room_for(img, name):
             fmt = img.format or "PNG"
             img.load()
-            bare = Image.frombytes(img.mode, img.size, img.tobytes())
-            if img.mode == "P" and img.getpalette():
-                bare.putpalette(img.getpalette())
+            bare = _bare(img)
             if fmt == "JPEG" and bare.mode not in ("L", "RGB", "CMYK"):
-                bare = bare.convert("RGB")
-            if fmt not in ("JPEG", "PNG", "GIF", "WEBP"):
+                bare = _replace(bare, bare.convert("RGB"))
+            if fmt not in ("JPEG", "PNG", "GIF"):
                 fmt = "PNG"
             buf = io.BytesIO()
             bare.save(buf, fmt)
             return buf.getvalue()
+    except AttachmentError:
+        raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError):
-        raise AttachmentError(_("%(name)s: a picture inside the document is damaged.", name=fname[:80])) from None
+        raise AttachmentError(_("%(name)s: a picture inside the document is damaged.", name=name)) from None
 
 
 def human_size(n: int) -> str:

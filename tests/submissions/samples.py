@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import zipfile
 
 import pikepdf
 from PIL import Image
@@ -55,25 +54,3 @@ def pdf_with_metadata(*, javascript: bool = False, password: str | None = None) 
     else:
         pdf.save(buf)
     return buf.getvalue()
-
-
-def docx_with_author(*, macro: bool = False) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/'
-                   'package/2006/content-types"><Default Extension="jpeg" ContentType="image/jpeg"/></Types>')
-        z.writestr("_rels/.rels", '<?xml version="1.0"?><Relationships/>')
-        z.writestr("docProps/core.xml", f'<?xml version="1.0"?><cp:coreProperties xmlns:cp="x" xmlns:dc="y">'
-                   f"<dc:creator>{SECRET_NAME}</dc:creator></cp:coreProperties>")
-        z.writestr("word/document.xml", f'<?xml version="1.0"?><w:document xmlns:w="w"><w:body><w:p>'
-                   f'<w:ins w:id="1" w:author="{SECRET_NAME}" w:date="2026-11-01T10:00:00Z"><w:r><w:t>Searched at '
-                   f"dawn</w:t></w:r></w:ins></w:p></w:body></w:document>")
-        z.writestr("word/media/image1.jpeg", jpeg_with_gps())
-        if macro:
-            z.writestr("word/vbaProject.bin", b"\xd0\xcf\x11\xe0macro")
-    return buf.getvalue()
-
-
-def unzip_all(data: bytes) -> bytes:
-    with zipfile.ZipFile(io.BytesIO(data)) as z:
-        return b"".join(z.read(n) for n in z.namelist())
