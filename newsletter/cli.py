@@ -252,16 +252,19 @@ def _resolve(session: Any, ref: str) -> Any:
 @main.command()
 @click.argument("issue_ref", metavar="ISSUE")
 @click.option("--to", "to", multiple=True, metavar="ADDRESS", help="test send to this address only (repeatable); no subscriber is mailed")
+@click.option("--retry-failed", is_flag=True, help="put failed deliveries of still-subscribed readers back in the queue first")
 @pass_runtime
-def send(rt: Runtime, issue_ref: str, to: tuple[str, ...]) -> None:
+def send(rt: Runtime, issue_ref: str, to: tuple[str, ...], retry_failed: bool) -> None:
     """Send ISSUE (2026-W47, a number or latest) to all confirmed subscribers, or a test to --to ADDRESS.
 
-    Safe to interrupt and run again: every subscriber gets exactly one copy.
+    Safe to interrupt and run again: every subscriber gets exactly one copy. Exits 0 when every
+    delivery reached the relay, 3 when some failed or wait for a retry (one line per reason), 1 when
+    the run stopped (relay or database unreachable).
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from newsletter.delivery.message import DkimKeyError
-    from newsletter.delivery.service import SendAborted, SendRefused, run_send, send_test
+    from newsletter.delivery.service import DatabaseUnavailable, SendAborted, SendRefused, run_send, send_test
 
     rt.migrate()
     with rt.session() as session:
@@ -280,10 +283,10 @@ def send(rt: Runtime, issue_ref: str, to: tuple[str, ...]) -> None:
                 bar.update(task, total=total, completed=stats.sent + stats.failed,
                            rate=stats.sent / stats.elapsed if stats.elapsed else 0.0)
 
-            report = run_send(rt, issue, progress=progress)
+            report = run_send(rt, issue, progress=progress, retry_failed=retry_failed, actor="cli")
     except (SendRefused, DkimKeyError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
-    except SendAborted as exc:
+    except (SendAborted, DatabaseUnavailable) as exc:
         console.print(f"[red]send stopped:[/red] {exc}", markup=True, highlight=False)
         console.print("nothing is lost: run the same command again to continue where it stopped")
         sys.exit(1)
@@ -301,6 +304,27 @@ def send(rt: Runtime, issue_ref: str, to: tuple[str, ...]) -> None:
         f"{c.get('pending', 0)} pending, {c.get('sending', 0)} in flight; issue is {report.issue_state}",
         highlight=False,
     )
+    if report.requeued:
+        console.print(f"{report.requeued} failed delivery(ies) were queued again", highlight=False)
+    _print_undelivered(report, rt.settings)
+
+
+def _print_undelivered(report: Any, settings: Any) -> None:
+    """One line per reason class, then exit 3, so cron and operators notice mail that did not go out."""
+    if not report.undelivered_count:
+        return
+    for kind, reasons in sorted(report.undelivered.items()):
+        for reason, n in sorted(reasons.items(), key=lambda r: -r[1]):
+            console.print(f"undelivered: {n} {kind}: {reason}", highlight=False)
+    pending = report.counts.get("pending", 0)
+    if pending:
+        when = (f"from {report.next_retry.astimezone(settings.tz):%Y-%m-%d %H:%M %Z}" if report.next_retry else "soon")
+        console.print(f"{pending} delivery(ies) wait for a retry {when}: the scheduler's retry job or "
+                      "`newsletter send` again picks them up", highlight=False)
+    if report.counts.get("failed", 0):
+        console.print(f"{report.counts['failed']} delivery(ies) failed; `newsletter send ISSUE --retry-failed` "
+                      "queues those of still-subscribed readers again", highlight=False)
+    sys.exit(3)
 
 
 @main.group()
