@@ -625,8 +625,11 @@ def issues_list(rt: Runtime) -> None:
         rows = list_issues(session)
         for i in rows:
             approvals = sum(x is not None for x in (i.approved_by_id, i.second_approved_by_id))
-            when = (f"published {i.published_at:%Y-%m-%d %H:%M}" if i.published_at
-                    else f"scheduled {i.scheduled_for:%Y-%m-%d %H:%M} UTC" if i.scheduled_for else "not published")
+            # In the organisation's zone, as the desk takes and shows times, with the zone said.
+            tz = rt.settings.tz
+            when = (f"published {i.published_at.astimezone(tz):%Y-%m-%d %H:%M %Z}" if i.published_at
+                    else f"scheduled {i.scheduled_for.astimezone(tz):%Y-%m-%d %H:%M %Z}" if i.scheduled_for
+                    else "not published")
             click.echo(f"{i.number}\t{i.period}\t{i.state}\t{len(i.items)} items\t{approvals} approval(s)\t{when}\t{i.title}")
     if not rows:
         console.print("no issues yet: newsletter draft")
@@ -663,7 +666,9 @@ def publish(rt: Runtime, issue_ref: str) -> None:
     """Freeze ISSUE's snapshot (consent applied) and write it into the static archive with the index and feed."""
     from newsletter.issues.errors import ConsentViolation, IssueError
     from newsletter.issues.service import publish_issue, resolve_issue
-    from newsletter.render import InvalidSnapshot, RenderError
+    from sqlalchemy.exc import OperationalError
+
+    from newsletter.render import ArchiveWriteError, InvalidSnapshot, RenderError
 
     rt.migrate()
     try:
@@ -673,6 +678,12 @@ def publish(rt: Runtime, issue_ref: str) -> None:
             number = issue.number
     except (IssueError, ConsentViolation, InvalidSnapshot, RenderError) as exc:
         raise click.ClickException(str(exc)) from None
+    except ArchiveWriteError as exc:
+        raise click.ClickException(f"not published: {exc}") from None
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        raise click.ClickException(f"not published: the database refused the change ({reason}); "
+                                   "the archive is unchanged") from None
     console.print(f"issue {number} published to {folder}/ (archive index and feed.xml updated)", highlight=False)
 
 

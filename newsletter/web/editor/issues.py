@@ -242,9 +242,9 @@ def signoff(request: Request, issue_id: int, user: CurrentUser, csrf_token: Csrf
     except REFUSALS as exc:
         return _refused(request, session, settings, issue_id, exc)
     except Exception as exc:
-        from newsletter.render import InvalidSnapshot, RenderError
+        from newsletter.render import ArchiveWriteError, InvalidSnapshot, RenderError
 
-        if isinstance(exc, (InvalidSnapshot, RenderError)):
+        if isinstance(exc, (InvalidSnapshot, RenderError, ArchiveWriteError)):
             return _refused(request, session, settings, issue_id, exc)
         raise
     return _back(issue, "saved")
