@@ -459,6 +459,7 @@ def collect(rt: Runtime, sources_file: Path | None, force_all: bool) -> None:
 
     from newsletter.collect.display import print_report
     from newsletter.collect.service import run_collect
+    from newsletter.db import DatabaseUnavailable
 
     rt.migrate()
     columns = (TextColumn("collecting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.description}"))
@@ -468,7 +469,13 @@ def collect(rt: Runtime, sources_file: Path | None, force_all: bool) -> None:
         def advance(done: int, total: int, outcome: object) -> None:
             bar.update(task, completed=done, total=total, description=getattr(outcome, "name", "")[:40])
 
-        report = run_collect(rt, force_all=force_all, sources_file=sources_file, progress=advance)
+        try:
+            report = run_collect(rt, force_all=force_all, sources_file=sources_file, progress=advance)
+        except DatabaseUnavailable as exc:
+            bar.stop()
+            console.print(f"[red]collect stopped:[/red] {exc}; feeds not stored yet are due again at once",
+                          highlight=False)
+            sys.exit(1)
     print_report(console, report)
 
 

@@ -100,20 +100,17 @@ def test_postgresql_down_gives_the_words_back_with_a_503(db_backend: str, pg_ser
                                                          runtime, live_server: str) -> None:
     if db_backend != "postgresql" or pg_server is None or pg_server.datadir is None:
         pytest.skip("stops the test's own PostgreSQL cluster")
-    from tests.support.pg import _pg_bin, _run
-
     ok = form_client.submit(report())
     assert ok.status_code == 200
     token_page = form_client.token()
-    _run([_pg_bin("pg_ctl"), "-D", str(pg_server.datadir), "-m", "fast", "-w", "stop"], pg_server.as_user)
+    opts = pg_server.halt()
     try:
         fields = {"csrf_token": token_page, **report(what=WORDS)}
         down = form_client.http.post("/submit", data=fields, files=[("files", ("", b"", "application/octet-stream"))])
         assert down.status_code == 503 and _kept(down.text)
         assert form_client.http.get("/healthz").status_code == 503
     finally:
-        _run([_pg_bin("pg_ctl"), "-D", str(pg_server.datadir), "-w", "start", "-l",
-              str(pg_server.datadir.parent / "log")], pg_server.as_user)
+        pg_server.resume(opts)
     again = form_client.submit(report(what=WORDS))
     assert again.status_code == 200 and receipt_of(again)
     with runtime.session() as s:
