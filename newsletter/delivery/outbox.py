@@ -22,7 +22,7 @@ import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import and_, bindparam, delete, exists, func, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -269,11 +269,21 @@ def next_retry_at(session: Session, issue_id: int) -> datetime | None:
     )
 
 
+def _sendable() -> Any:
+    return select(Subscriber.id).where(
+        Subscriber.state == "confirmed", ~exists().where(Suppression.email == Subscriber.email))
+
+
+def requeueable(session: Session, issue_id: int) -> int:
+    """Failed rows that requeue_failed would put back (their readers can still be mailed)."""
+    return session.scalar(select(func.count()).select_from(Delivery).where(
+        Delivery.issue_id == issue_id, Delivery.state == "failed", Delivery.subscriber_id.in_(_sendable()))) or 0
+
+
 def requeue_failed(session: Session, issue_id: int) -> int:
     """An editor's deliberate retry: failed rows of readers who can still be mailed become pending
     again with a fresh horizon. Hard-bounced, unsubscribed or suppressed readers stay failed."""
-    sendable = select(Subscriber.id).where(
-        Subscriber.state == "confirmed", ~exists().where(Suppression.email == Subscriber.email))
+    sendable = _sendable()
     result = session.execute(
         update(Delivery)
         .where(Delivery.issue_id == issue_id, Delivery.state == "failed", Delivery.subscriber_id.in_(sendable))

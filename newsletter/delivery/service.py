@@ -32,7 +32,7 @@ from newsletter.models import Issue, Subscriber
 from newsletter.runtime import Runtime
 
 __all__ = [
-    "DatabaseUnavailable", "SendAborted", "SendRefused", "SendReport", "confirm", "export_subscribers", "import_subscribers",
+    "DatabaseUnavailable", "DeliverySummary", "SendAborted", "SendRefused", "SendReport", "confirm", "delivery_summary", "requeue_failed", "export_subscribers", "import_subscribers",
     "message_id", "process_bounces", "run_send", "send_test", "subscribe", "unsubscribe",
 ]
 
@@ -109,6 +109,34 @@ def _render(snapshot: dict[str, Any], settings: Settings) -> Any:
     return render_email(snapshot, settings)
 
 
+@dataclass
+class DeliverySummary:
+    """What the outbox says about one issue, for the desk: counts and why rows were not delivered."""
+
+    counts: dict[str, int]
+    undelivered: dict[str, dict[str, int]]
+    requeueable: int
+
+
+def delivery_summary(session: Session, issue_id: int) -> DeliverySummary:
+    counts = outbox.counts(session, issue_id)
+    return DeliverySummary(counts, outbox.undelivered(session, issue_id), outbox.requeueable(session, issue_id))
+
+
+def requeue_failed(session: Session, issue: Issue, *, actor: Any) -> int:
+    """An editor's deliberate retry of failed deliveries (readers still subscribed): they become pending
+    and the issue `sending` again, so the scheduler's retry job (or `newsletter send`) sends them."""
+    requeued = outbox.requeue_failed(session, issue.id)
+    if requeued:
+        audit.record(session, actor=actor, action="deliveries.requeued", entity_type="issue", entity_id=issue.id,
+                     changes={"requeued": requeued})
+        if issue.state == "sent":
+            audit.record(session, actor=actor, action="issue.sending", entity_type="issue", entity_id=issue.id,
+                         changes={"state": ["sent", "sending"]})
+            issue.state = "sending"
+    return requeued
+
+
 def _prepare(session: Session, issue_id: int, settings: Settings, *, retry_failed: bool = False,
              actor: str = "sender") -> tuple[Issue, int, int]:
     from newsletter.issues.service import freeze_snapshot
@@ -118,14 +146,7 @@ def _prepare(session: Session, issue_id: int, settings: Settings, *, retry_faile
         raise SendRefused(f"issue id {issue_id} does not exist")
     requeued = 0
     if retry_failed and issue.state in ("sending", "sent"):
-        requeued = outbox.requeue_failed(session, issue.id)
-        if requeued:
-            audit.record(session, actor=actor, action="deliveries.requeued", entity_type="issue", entity_id=issue.id,
-                         changes={"requeued": requeued})
-            if issue.state == "sent":
-                audit.record(session, actor=actor, action="issue.sending", entity_type="issue", entity_id=issue.id,
-                             changes={"state": ["sent", "sending"]})
-                issue.state = "sending"
+        requeued = requeue_failed(session, issue, actor=actor)
     if issue.state == "sent":
         return issue, 0, 0
     if issue.state not in SENDABLE_STATES:

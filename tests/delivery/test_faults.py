@@ -162,3 +162,46 @@ def test_a_slow_relay_with_a_short_lease_never_sends_twice(make_runtime) -> None
     assert relay.per_recipient() == Counter({e: 1 for e in emails})
     assert len(relay.seen) == 30
     assert report.sent == 30 and report.counts == {"sent": 30}
+
+
+def test_the_retry_job_sends_postponed_rows_and_the_desk_requeues_failed_ones(make_runtime, cli) -> None:
+    import httpx
+
+    from tests.editorial.helpers import csrf_token_of, login, make_user
+    from tests.support.servers import serve_app
+
+    trouble = [True]
+
+    def rule(stage: str, rcpt: str, attempt: int) -> str | None:
+        if trouble[0] and stage == "RCPT" and rcpt == "reader1@example.org":
+            return "450 4.7.1 Try again later"
+        if trouble[0] and stage == "DATA" and rcpt == "reader2@example.org":
+            return "554 5.6.0 Message content refused"  # permanent, but not the reader's address
+        return None
+
+    with faulty_relay(rule=rule) as (url, relay):
+        rt = make_runtime(smtp_url=url, send_connections=1, send_retry_hours=1, send_backoff_seconds=0.2,
+                          send_wait_seconds=0.3)
+        make_user(rt, "ed@example.org")
+        with rt.session() as s:
+            issue = make_issue(s)
+            add_subscribers(s, 4)
+        cli("send", "1", expect=3)
+        with rt.session() as s:
+            assert s.get(Issue, issue.id).state == "sending"  # reader1 can still be delivered
+        trouble[0] = False  # the relay is fine again; the content rule was lifted
+        with serve_app(rt) as base, httpx.Client(base_url=base, follow_redirects=True) as client:
+            login(client, base, "ed@example.org")
+            page = client.get(f"/editor/issues/{issue.id}")
+            assert page.status_code == 200 and 'id="delivery"' in page.text
+            assert "1 failed: 554 5.6.0 Message content refused" in page.text
+            assert "1 waiting for a retry: 450 4.7.1 Try again later" in page.text
+            assert "Queue the 1 failed deliveries again" in page.text
+            done = client.post(f"/editor/issues/{issue.id}/requeue", data={"csrf_token": csrf_token_of(page.text)})
+            assert done.status_code == 200 and "1 failed delivery(ies) queued again" in done.text
+        job = cli("jobs", "run", "retry")
+        assert "job retry ok" in job.output and "now sent" in job.output
+    assert relay.per_recipient() == Counter({f"reader{i}@example.org": 1 for i in range(4)})
+    assert _states(rt) == Counter({"sent": 4})
+    with rt.session() as s:
+        assert s.get(Issue, issue.id).state == "sent"
