@@ -205,3 +205,40 @@ def test_the_retry_job_sends_postponed_rows_and_the_desk_requeues_failed_ones(ma
     assert _states(rt) == Counter({"sent": 4})
     with rt.session() as s:
         assert s.get(Issue, issue.id).state == "sent"
+
+
+def test_refusals_at_mail_from_a_4xx_is_retried_a_5xx_stops_the_run_and_loses_nothing(make_runtime) -> None:
+    from newsletter.delivery.sender import SendAborted
+
+    mails = Counter[str]()
+
+    def once_busy(stage: str, rcpt: str, attempt: int) -> str | None:
+        if stage == "MAIL":
+            mails["n"] += 1
+            return "451 4.3.2 System busy" if mails["n"] == 1 else None
+        return None
+
+    with faulty_relay(rule=once_busy) as (url, relay):
+        rt = make_runtime(smtp_url=url, send_connections=1, **FAST)
+        with rt.session() as s:
+            issue = make_issue(s)
+            add_subscribers(s, 3)
+        report = run_send(rt, issue)
+    assert relay.per_recipient() == Counter({f"reader{i}@example.org": 1 for i in range(3)})
+    assert report.sent == 3 and report.retried == 1 and report.issue_state == "sent"
+
+    with faulty_relay(rule=lambda stage, rcpt, n: "553 5.7.1 Sender address rejected" if stage == "MAIL" else None) as (
+            url, relay):
+        rt2 = make_runtime(smtp_url=url, send_connections=1, **FAST)
+        with rt2.session() as s:
+            second = make_issue(s, number=2, period="2026-W48")
+        try:
+            run_send(rt2, second)
+        except SendAborted as exc:
+            assert "refused the sender address" in str(exc)
+        else:
+            raise AssertionError("a refused sender address did not stop the run")
+    assert relay.seen == []
+    with rt2.session() as s:
+        states = Counter(s.scalars(select(Delivery.state).where(Delivery.issue_id == second.id)))
+    assert states == Counter({"pending": 3})  # given back, nothing failed, nothing counted
