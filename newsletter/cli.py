@@ -291,16 +291,19 @@ def _resolve(session: Any, ref: str) -> Any:
 @main.command()
 @click.argument("issue_ref", metavar="ISSUE")
 @click.option("--to", "to", multiple=True, metavar="ADDRESS", help="test send to this address only (repeatable); no subscriber is mailed")
+@click.option("--retry-failed", is_flag=True, help="put failed deliveries of still-subscribed readers back in the queue first")
 @pass_runtime
-def send(rt: Runtime, issue_ref: str, to: tuple[str, ...]) -> None:
+def send(rt: Runtime, issue_ref: str, to: tuple[str, ...], retry_failed: bool) -> None:
     """Send ISSUE (2026-W47, a number or latest) to all confirmed subscribers, or a test to --to ADDRESS.
 
-    Safe to interrupt and run again: every subscriber gets exactly one copy.
+    Safe to interrupt and run again: every subscriber gets exactly one copy. Exits 0 when every
+    delivery reached the relay, 3 when some failed or wait for a retry (one line per reason), 1 when
+    the run stopped (relay or database unreachable).
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from newsletter.delivery.message import DkimKeyError
-    from newsletter.delivery.service import SendAborted, SendRefused, run_send, send_test
+    from newsletter.delivery.service import DatabaseUnavailable, SendAborted, SendRefused, run_send, send_test
 
     rt.migrate()
     with rt.session() as session:
@@ -319,10 +322,10 @@ def send(rt: Runtime, issue_ref: str, to: tuple[str, ...]) -> None:
                 bar.update(task, total=total, completed=stats.sent + stats.failed,
                            rate=stats.sent / stats.elapsed if stats.elapsed else 0.0)
 
-            report = run_send(rt, issue, progress=progress)
+            report = run_send(rt, issue, progress=progress, retry_failed=retry_failed, actor="cli")
     except (SendRefused, DkimKeyError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
-    except SendAborted as exc:
+    except (SendAborted, DatabaseUnavailable) as exc:
         console.print(f"[red]send stopped:[/red] {exc}", markup=True, highlight=False)
         console.print("nothing is lost: run the same command again to continue where it stopped")
         sys.exit(1)
@@ -340,6 +343,27 @@ def send(rt: Runtime, issue_ref: str, to: tuple[str, ...]) -> None:
         f"{c.get('pending', 0)} pending, {c.get('sending', 0)} in flight; issue is {report.issue_state}",
         highlight=False,
     )
+    if report.requeued:
+        console.print(f"{report.requeued} failed delivery(ies) were queued again", highlight=False)
+    _print_undelivered(report, rt.settings)
+
+
+def _print_undelivered(report: Any, settings: Any) -> None:
+    """One line per reason class, then exit 3, so cron and operators notice mail that did not go out."""
+    if not report.undelivered_count:
+        return
+    for kind, reasons in sorted(report.undelivered.items()):
+        for reason, n in sorted(reasons.items(), key=lambda r: -r[1]):
+            console.print(f"undelivered: {n} {kind}: {reason}", highlight=False)
+    pending = report.counts.get("pending", 0)
+    if pending:
+        when = (f"from {report.next_retry.astimezone(settings.tz):%Y-%m-%d %H:%M %Z}" if report.next_retry else "soon")
+        console.print(f"{pending} delivery(ies) wait for a retry {when}: the scheduler's retry job or "
+                      "`newsletter send` again picks them up", highlight=False)
+    if report.counts.get("failed", 0):
+        console.print(f"{report.counts['failed']} delivery(ies) failed; `newsletter send ISSUE --retry-failed` "
+                      "queues those of still-subscribed readers again", highlight=False)
+    sys.exit(3)
 
 
 @main.group()
@@ -478,6 +502,7 @@ def collect(rt: Runtime, sources_file: Path | None, force_all: bool) -> None:
 
     from newsletter.collect.display import print_report
     from newsletter.collect.service import run_collect
+    from newsletter.db import DatabaseUnavailable
 
     rt.migrate()
     columns = (TextColumn("collecting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.description}"))
@@ -487,7 +512,13 @@ def collect(rt: Runtime, sources_file: Path | None, force_all: bool) -> None:
         def advance(done: int, total: int, outcome: object) -> None:
             bar.update(task, completed=done, total=total, description=getattr(outcome, "name", "")[:40])
 
-        report = run_collect(rt, force_all=force_all, sources_file=sources_file, progress=advance)
+        try:
+            report = run_collect(rt, force_all=force_all, sources_file=sources_file, progress=advance)
+        except DatabaseUnavailable as exc:
+            bar.stop()
+            console.print(f"[red]collect stopped:[/red] {exc}; feeds not stored yet are due again at once",
+                          highlight=False)
+            sys.exit(1)
     print_report(console, report)
     if report.all_failed:
         console.print(f"[red]error:[/red] all {len(report.outcomes)} feed(s) tried failed, nothing was collected "
@@ -648,8 +679,11 @@ def issues_list(rt: Runtime) -> None:
         rows = list_issues(session)
         for i in rows:
             approvals = sum(x is not None for x in (i.approved_by_id, i.second_approved_by_id))
-            when = (f"published {i.published_at:%Y-%m-%d %H:%M}" if i.published_at
-                    else f"scheduled {i.scheduled_for:%Y-%m-%d %H:%M} UTC" if i.scheduled_for else "not published")
+            # In the organisation's zone, as the desk takes and shows times, with the zone said.
+            tz = rt.settings.tz
+            when = (f"published {i.published_at.astimezone(tz):%Y-%m-%d %H:%M %Z}" if i.published_at
+                    else f"scheduled {i.scheduled_for.astimezone(tz):%Y-%m-%d %H:%M %Z}" if i.scheduled_for
+                    else "not published")
             click.echo(f"{i.number}\t{i.period}\t{i.state}\t{len(i.items)} items\t{approvals} approval(s)\t{when}\t{i.title}")
     if not rows:
         console.print("no issues yet: newsletter draft")
@@ -686,7 +720,9 @@ def publish(rt: Runtime, issue_ref: str) -> None:
     """Freeze ISSUE's snapshot (consent applied) and write it into the static archive with the index and feed."""
     from newsletter.issues.errors import ConsentViolation, IssueError
     from newsletter.issues.service import publish_issue, resolve_issue
-    from newsletter.render import InvalidSnapshot, RenderError
+    from sqlalchemy.exc import OperationalError
+
+    from newsletter.render import ArchiveWriteError, InvalidSnapshot, RenderError
 
     rt.migrate()
     try:
@@ -696,6 +732,12 @@ def publish(rt: Runtime, issue_ref: str) -> None:
             number = issue.number
     except (IssueError, ConsentViolation, InvalidSnapshot, RenderError) as exc:
         raise click.ClickException(str(exc)) from None
+    except ArchiveWriteError as exc:
+        raise click.ClickException(f"not published: {exc}") from None
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        raise click.ClickException(f"not published: the database refused the change ({reason}); "
+                                   "the archive is unchanged") from None
     console.print(f"issue {number} published to {folder}/ (archive index and feed.xml updated)", highlight=False)
 
 

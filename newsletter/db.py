@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import JSON, DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Engine, make_url
@@ -14,6 +15,8 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from newsletter.config import PROJECT_ROOT, Settings, SettingsError, redact_url
+
+T = TypeVar("T")
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -221,3 +224,58 @@ def _upgrade_sqlite(cfg: Any, url: str, revision: str) -> None:
             command.upgrade(cfg, revision)
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+# ---------------------------------------------------------------- riding out a database blip
+
+
+class DatabaseUnavailable(Exception):
+    """The database stayed unreachable for longer than the retry budget; the message says how long."""
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A lost or refused connection (a restart, a failover), as opposed to a bad statement or data.
+
+    SQLAlchemy flags disconnects on DBAPIError.connection_invalidated; a refused *new* connection
+    while PostgreSQL restarts arrives as an OperationalError without that flag, so the driver's
+    wording is checked too. SQLite's "database is locked" is left to busy_timeout.
+    """
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+    if not isinstance(exc, (OperationalError, InterfaceError)):
+        return False
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    text = str(exc.orig if getattr(exc, "orig", None) is not None else exc).lower()
+    return any(marker in text for marker in TRANSIENT_MARKERS)
+
+
+TRANSIENT_MARKERS = (
+    "connection refused", "server closed the connection", "terminating connection", "connection reset",
+    "could not connect", "the database system is starting up", "the database system is shutting down",
+    "connection is closed", "connection already closed", "ssl connection has been closed", "broken pipe",
+    "connection timed out", "no connection to the server", "consuming input failed",
+    "the database system is in recovery mode", "cannot connect now",
+)
+
+
+def retry_transient(fn: Callable[[], T], *, budget: float, what: str = "the database",
+                    sleep: Callable[[float], None] = time.sleep) -> T:
+    """Run fn(), retrying a transient connection error with growing pauses for up to `budget` seconds.
+
+    fn must be one whole transaction (it opens its own session), so running it again is safe.
+    After the budget, DatabaseUnavailable carries one line for the operator instead of a traceback.
+    """
+    deadline = time.monotonic() + budget
+    delay = 0.1
+    while True:
+        try:
+            return fn()
+        except Exception as exc:
+            if not is_transient(exc):
+                raise
+            if time.monotonic() + delay > deadline:
+                reason = str(getattr(exc, "orig", exc) or type(exc).__name__).strip().splitlines()[0]
+                raise DatabaseUnavailable(f"{what} is unreachable (gave up after {budget:g}s): {reason}") from None
+            sleep(delay)
+            delay = min(delay * 2, 2.0)

@@ -366,10 +366,19 @@ class Delivery(Base):
     message_id: Mapped[str | None] = mapped_column(String(300))
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None]
+    first_failed_at: Mapped[datetime | None]  # start of the retry horizon for temporary failures
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     issue: Mapped[Issue] = relationship()
     subscriber: Mapped[Subscriber] = relationship()
+
+
+class HealthProbe(Base):
+    """One row that /healthz rewrites: proof that the database still accepts writes."""
+
+    __tablename__ = "health_probe"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    checked_at: Mapped[datetime | None]
 
 
 class User(Base):

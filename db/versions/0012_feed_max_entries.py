@@ -12,7 +12,7 @@ from alembic import op
 import newsletter.db  # noqa: F401
 
 revision = "0012"
-down_revision = "0009"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 

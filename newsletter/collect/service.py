@@ -20,7 +20,7 @@ from datetime import timedelta
 from multiprocessing import get_context
 from pathlib import Path
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from newsletter.collect.dedupe import NearDuplicateIndex, significant_words
@@ -32,7 +32,7 @@ from newsletter.collect.rules import FeedRules, GlobalRules
 from newsletter.collect.sanitizer import to_text
 from newsletter.collect.sources import SourcesFileError, SyncedSources, parse_interval, sync_sources
 from newsletter.config import Settings
-from newsletter.db import utcnow
+from newsletter.db import DatabaseUnavailable, is_transient, retry_transient, utcnow
 from newsletter.models import Incident, Source
 from newsletter.runtime import Runtime
 
@@ -86,31 +86,58 @@ def run_collect(
     report = CollectReport()
     rules = GlobalRules()
     path = sources_file or runtime.settings.sources
+    budget = runtime.settings.db_retry_seconds
     if sources_file is not None or path.exists():
         try:
-            synced = sync_file(runtime, path)
+            synced = retry_transient(lambda: sync_file(runtime, path), budget=budget)
             rules = synced.rules
             report.sources_errors.extend(synced.errors)
         except SourcesFileError as exc:
             report.sources_errors.append(str(exc))
-    with runtime.session() as session:
-        report.feeds_total = session.scalar(
-            select(func.count()).select_from(Source).where(Source.kind == "feed", Source.enabled.is_(True))
-        ) or 0
-        jobs = [
-            _Job(
-                FetchRequest(s.id, s.name, s.moved_to or s.url or "", s.etag, s.last_modified),
-                FeedRules(tuple(s.keywords or ()), tuple(s.exclude_keywords or ()), s.default_section, rules),
-                s.language,
-                s.max_entries or runtime.settings.collect_max_entries,
-            )
-            for s in due_sources(session, force_all=force_all, claim=True)
-        ]
+
+    def claim() -> list[_Job]:
+        with runtime.session() as session:
+            report.feeds_total = session.scalar(
+                select(func.count()).select_from(Source).where(Source.kind == "feed", Source.enabled.is_(True))
+            ) or 0
+            return [
+                _Job(
+                    FetchRequest(s.id, s.name, s.moved_to or s.url or "", s.etag, s.last_modified),
+                    FeedRules(tuple(s.keywords or ()), tuple(s.exclude_keywords or ()), s.default_section, rules),
+                    s.language,
+                    s.max_entries or runtime.settings.collect_max_entries,
+                )
+                for s in due_sources(session, force_all=force_all, claim=True)
+            ]
+
+    jobs = retry_transient(claim, budget=budget)
     report.feeds_due = len(jobs)
     if jobs:
-        _Run(runtime, jobs, report, progress).execute()
+        run = _Run(runtime, jobs, report, progress)
+        try:
+            run.execute()
+        except BaseException:
+            release_claims(runtime, [j.request.source_id for j in jobs if j.request.source_id not in run.stored])
+            raise
     report.elapsed = time.perf_counter() - started
     return report
+
+
+def release_claims(runtime: Runtime, source_ids: list[int]) -> None:
+    """Make feeds this run claimed but never stored due again at once, so a rerun right after a failure
+    fetches them instead of saying "no feed is due"; if the database is still gone, the lease frees them."""
+    if not source_ids:
+        return
+
+    def release() -> None:
+        with runtime.session() as session:
+            session.execute(update(Source).where(Source.id.in_(source_ids)).values(next_check_at=utcnow())
+                            .execution_options(synchronize_session=False))
+
+    try:
+        retry_transient(release, budget=runtime.settings.db_retry_seconds)
+    except DatabaseUnavailable:
+        log.warning("could not release %d claimed feed(s); they come back after the claim lease", len(source_ids))
 
 
 def _workers() -> int:
@@ -130,6 +157,7 @@ class _Run:
         self.stop = threading.Event()
         self.error: BaseException | None = None
         self.near: NearDuplicateIndex | None = None
+        self.stored: set[int] = set()  # feeds whose result is committed
 
     def execute(self) -> None:
         thread = threading.Thread(target=self._pipeline, name="collect-fetch", daemon=True)
@@ -207,7 +235,8 @@ class _Run:
             if not batch:
                 continue
             started, cpu = time.perf_counter(), time.thread_time()
-            outcomes = self._store(batch)
+            outcomes = self._store_retrying(batch)
+            self.stored.update(r.request.source_id for r, _ in batch)
             self.report.store_seconds += time.perf_counter() - started
             self.report.store_cpu_seconds += time.thread_time() - cpu
             for outcome in outcomes:
@@ -217,6 +246,17 @@ class _Run:
                     log.info("feed %r failed: %s", outcome.name, outcome.error)
                 if self.progress is not None:
                     self.progress(done, total, outcome)
+
+    def _store_retrying(self, batch: list[tuple[FetchResult, ParsedFeed | None]]) -> list[FeedOutcome]:
+        """One batch in one transaction, run again after a lost connection (a database restart)."""
+        def attempt() -> list[FeedOutcome]:
+            try:
+                return self._store(batch)
+            except Exception:
+                self.near = None  # it may hold incidents of the rolled-back transaction
+                raise
+
+        return retry_transient(attempt, budget=self.runtime.settings.db_retry_seconds)
 
     def _store(self, batch: list[tuple[FetchResult, ParsedFeed | None]]) -> list[FeedOutcome]:
         now = utcnow()
@@ -238,6 +278,8 @@ class _Run:
                     with session.begin_nested():
                         outcomes.append(store_result(session, source, result, parsed, now=now, near=self.near))
                 except Exception as exc:
+                    if is_transient(exc):
+                        raise  # the whole batch is retried on a new connection
                     log.exception("storing feed %r failed", source.name)
                     self.near = None  # it may hold incidents that were rolled back: rebuild from the database
                     error = f"could not store entries: {type(exc).__name__}: {exc}"[:500]

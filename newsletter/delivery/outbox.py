@@ -2,12 +2,16 @@
 
 Life of a row: pending -> sending (claimed_by, claimed_at; committed BEFORE the SMTP transaction)
 -> sent (message_id, committed right after the server's 250) | pending again with next_attempt_at
-(4xx, lost connection) | failed (5xx or attempts exhausted) | bounced (a DSN arrived later).
+(4xx, lost connection: growing backoff, for settings.send_retry_hours from the row's first
+temporary failure) | failed (5xx, or the retry horizon is over) | bounced (a DSN arrived later).
+A relay-wide refusal (421, connection refused) releases rows without counting an attempt.
+An editor can put failed rows back to pending on purpose (requeue_failed).
 
 Claiming uses SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL, so processes on several machines
 never take the same row; on SQLite the engine opens every transaction with BEGIN IMMEDIATE, which
 serialises the claim just as well. A row left in `sending` by a process that died is taken again
 once its lease has run out, or at once when the claimer ran on this host and its pid is gone.
+A live sender renews the lease of the rows it holds (renew) and never re-takes its own rows.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import and_, bindparam, delete, exists, func, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -31,7 +35,6 @@ from newsletter.delivery.subscribers import record_hard_bounce
 from newsletter.models import Delivery, Subscriber, Suppression
 
 FINAL_STATES = ("sent", "failed", "bounced")
-MAX_BACKOFF_SECONDS = 600.0
 
 
 def worker_id() -> str:
@@ -47,6 +50,7 @@ class Job:
     name: str | None
     token: str
     attempts: int
+    first_failed_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,7 @@ class Outcome:
     message_id: str | None = None
     error: str | None = None
     hard_bounce: bool = False
+    not_before: datetime | None = None  # a released row waits for the relay's pause to end
 
 
 def enqueue(session: Session, issue_id: int) -> int:
@@ -122,11 +127,11 @@ def claim(session: Session, issue_id: int, claimer: str, *, limit: int, lease: t
     """Take up to `limit` due rows (pending, or sending with an expired lease) and mark them ours."""
     now = utcnow()
     dead = _dead_local_claimers(session, issue_id)
-    stale = or_(Delivery.claimed_at < now - lease, Delivery.claimed_by.in_(dead)) if dead else (
-        Delivery.claimed_at < now - lease)
+    expired = and_(Delivery.claimed_at < now - lease, Delivery.claimed_by != claimer)  # never our own live rows
+    stale = or_(expired, Delivery.claimed_by.in_(dead)) if dead else expired
     stmt = (
         select(Delivery.id, Delivery.subscriber_id, Subscriber.email, Subscriber.name, Subscriber.token,
-               Delivery.attempts)
+               Delivery.attempts, Delivery.first_failed_at)
         .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
         .where(
             Delivery.issue_id == issue_id,
@@ -151,12 +156,37 @@ def claim(session: Session, issue_id: int, claimer: str, *, limit: int, lease: t
         .values(state="sending", claimed_by=claimer, claimed_at=now)
         .execution_options(synchronize_session=False)
     )
-    return [Job(r.id, r.subscriber_id, r.email, r.name, r.token, r.attempts) for r in rows]
+    return [Job(r.id, r.subscriber_id, r.email, r.name, r.token, r.attempts, r.first_failed_at) for r in rows]
 
 
-def backoff(attempts: int) -> timedelta:
-    """2, 4, 8, ... seconds, capped: long enough for a greylisting relay, short enough for one run."""
-    return timedelta(seconds=min(MAX_BACKOFF_SECONDS, 2.0 ** max(1, attempts)))
+def renew(session: Session, issue_id: int, claimer: str) -> int:
+    """Refresh the lease of every row this live sender holds, so no other sender takes them over."""
+    result = session.execute(
+        update(Delivery)
+        .where(Delivery.issue_id == issue_id, Delivery.state == "sending", Delivery.claimed_by == claimer)
+        .values(claimed_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
+
+
+def backoff(attempts: int, settings: Settings) -> timedelta:
+    """send_backoff_seconds, doubling with each attempt up to send_backoff_max_seconds: a greylisting
+    relay is retried within minutes, a mailbox that stays full is not hammered for two days."""
+    seconds = settings.send_backoff_seconds * 2.0 ** max(0, attempts - 1)
+    return timedelta(seconds=min(seconds, max(settings.send_backoff_max_seconds, settings.send_backoff_seconds)))
+
+
+def retry_until(job: Job, settings: Settings, now: datetime) -> datetime:
+    """The end of a row's retry horizon: its first temporary failure plus send_retry_hours."""
+    return (job.first_failed_at or now) + timedelta(hours=settings.send_retry_hours)
+
+
+def gives_up(job: Job, settings: Settings, now: datetime) -> bool:
+    """Whether a temporary failure now ends the row: its horizon is over (or the optional attempt cap)."""
+    if settings.send_max_attempts and job.attempts + 1 >= settings.send_max_attempts:
+        return True
+    return now >= retry_until(job, settings, now)
 
 
 _MARK_SENT = (
@@ -173,30 +203,44 @@ def record_sent(conn: Connection, outcomes: Iterable[Outcome]) -> None:
     conn.execute(_MARK_SENT, [{"b_id": o.job.delivery_id, "b_mid": o.message_id, "b_now": now} for o in outcomes])
 
 
-def record(session: Session, outcomes: Iterable[Outcome], *, settings: Settings) -> None:
-    """Write what the SMTP server said; one transaction for a group of outcomes."""
+def record(session: Session, outcomes: Iterable[Outcome], *, settings: Settings) -> dict[int, str]:
+    """Write what the SMTP server said; one transaction for a group of outcomes.
+
+    Returns the state each non-sent row ended in, so the caller counts what the outbox says.
+    """
     now = utcnow()
     sent, other = [], []
     for o in outcomes:
         (sent if o.kind == "sent" else other).append(o)
     if sent:
         record_sent(session.connection(), sent)
+    states: dict[int, str] = {}
     for o in other:
         values: dict[str, object]
         if o.kind == "release":
             values = {"state": "pending", "claimed_by": None, "claimed_at": None}
-        elif o.kind == "retry" and o.job.attempts + 1 < settings.send_max_attempts:
+            if o.not_before is not None:
+                values["next_attempt_at"] = o.not_before
+            if o.error:
+                values["last_error"] = o.error
+        elif o.kind == "retry" and not gives_up(o.job, settings, now):
             values = {"state": "pending", "attempts": o.job.attempts + 1, "last_error": o.error,
-                      "next_attempt_at": now + backoff(o.job.attempts + 1), "claimed_by": None, "claimed_at": None}
+                      "first_failed_at": o.job.first_failed_at or now,
+                      "next_attempt_at": min(now + backoff(o.job.attempts + 1, settings),
+                                             retry_until(o.job, settings, now)),
+                      "claimed_by": None, "claimed_at": None}
         else:
             values = {"state": "failed", "attempts": o.job.attempts + 1, "last_error": o.error,
-                      "message_id": o.message_id}
+                      "message_id": o.message_id, "claimed_by": None, "claimed_at": None,
+                      "first_failed_at": o.job.first_failed_at or now}
+        states[o.job.delivery_id] = str(values["state"])
         session.execute(update(Delivery).where(Delivery.id == o.job.delivery_id).values(**values)
                         .execution_options(synchronize_session=False))
         if o.kind == "failed" and o.hard_bounce:
             sub = session.get(Subscriber, o.job.subscriber_id)
             if sub is not None:
                 record_hard_bounce(session, sub, settings=settings)
+    return states
 
 
 def release(session: Session, issue_id: int, claimer: str) -> int:
@@ -223,6 +267,61 @@ def next_retry_at(session: Session, issue_id: int) -> datetime | None:
         select(func.min(func.coalesce(Delivery.next_attempt_at, Delivery.created_at), type_=UTCDateTime()))
         .where(Delivery.issue_id == issue_id, Delivery.state == "pending")
     )
+
+
+def _sendable() -> Any:
+    return select(Subscriber.id).where(
+        Subscriber.state == "confirmed", ~exists().where(Suppression.email == Subscriber.email))
+
+
+def requeueable(session: Session, issue_id: int) -> int:
+    """Failed rows that requeue_failed would put back (their readers can still be mailed)."""
+    return session.scalar(select(func.count()).select_from(Delivery).where(
+        Delivery.issue_id == issue_id, Delivery.state == "failed", Delivery.subscriber_id.in_(_sendable()))) or 0
+
+
+def requeue_failed(session: Session, issue_id: int) -> int:
+    """An editor's deliberate retry: failed rows of readers who can still be mailed become pending
+    again with a fresh horizon. Hard-bounced, unsubscribed or suppressed readers stay failed."""
+    sendable = _sendable()
+    result = session.execute(
+        update(Delivery)
+        .where(Delivery.issue_id == issue_id, Delivery.state == "failed", Delivery.subscriber_id.in_(sendable))
+        .values(state="pending", attempts=0, first_failed_at=None, next_attempt_at=None, claimed_by=None,
+                claimed_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
+
+
+def reason_class(error: str | None) -> str:
+    """Group errors for a summary line: the SMTP code and its text, or the kind of network failure."""
+    if not error:
+        return "no reason recorded"
+    head, _, rest = error.partition(": ")
+    if head[:3].isdigit():
+        return error[:60].rstrip()
+    if rest[:3].isdigit():
+        return f"{head}: {rest[:3]}"
+    return head[:60]
+
+
+def undelivered(session: Session, issue_id: int) -> dict[str, dict[str, int]]:
+    """Rows not delivered, per state (failed, pending) and reason class, for reports and checks."""
+    rows = session.execute(
+        select(Delivery.state, Delivery.last_error, func.count())
+        .where(Delivery.issue_id == issue_id, Delivery.state.in_(("failed", "pending", "sending")))
+        .group_by(Delivery.state, Delivery.last_error)
+    ).all()
+    out: dict[str, dict[str, int]] = {}
+    for state, error, n in rows:
+        if state != "failed" and not error:
+            continue  # not tried yet: nothing went wrong
+        key = "failed" if state == "failed" else "postponed"
+        per = out.setdefault(key, {})
+        cls = reason_class(error)
+        per[cls] = per.get(cls, 0) + n
+    return out
 
 
 def live_claims_elsewhere(session: Session, issue_id: int, claimer: str) -> int:

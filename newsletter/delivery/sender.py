@@ -9,6 +9,14 @@ so the copy is recognisable and deduplicated by mail stores that key on Message-
 holds for a connection lost after the message body was sent but before the server's reply.
 Outcomes of all connections are written in one transaction per round (group commit), so the
 database is not the bottleneck.
+
+Faults: a row-level temporary refusal (450/451/452, a dropped connection) postpones that row with
+growing backoff; a relay-level refusal (421, a refused connection once the relay had answered)
+pauses the whole run with a growing pause and gives the rows back WITHOUT counting an attempt.
+The run waits for postponed rows up to settings.send_wait_seconds and then ends, leaving them
+pending for `newsletter send` or the scheduler's retry job. The rows a run holds have their lease
+renewed, so no sender (this one included) ever takes them twice. Database calls ride out a short
+outage (settings.db_retry_seconds).
 """
 
 from __future__ import annotations
@@ -22,7 +30,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from aiosmtplib import (
@@ -37,7 +45,7 @@ from aiosmtplib import (
     SMTPTimeoutError,
 )
 
-from newsletter.db import utcnow
+from newsletter.db import retry_transient, utcnow
 from newsletter.delivery import outbox
 from newsletter.delivery.message import MessageFactory, Recipient
 from newsletter.delivery.outbox import Job, Outcome
@@ -59,6 +67,7 @@ class SendStats:
     sent: int = 0
     failed: int = 0
     retried: int = 0
+    paused: int = 0
     bounced_subscribers: int = 0
     started: float = field(default_factory=time.monotonic)
     finished: float | None = None
@@ -109,22 +118,33 @@ class Sender:
         self.batch = batch
         self.stats = SendStats()
         self.fatal: str | None = None
+        self.pause_until = 0.0  # monotonic; the relay asked us to stay away until then
+        self.pause_until_wall: datetime | None = None
+        self.pause_reason: str | None = None
+        self.pauses = 0
+        self.ever_connected = False
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-db")
         self._pending: list[tuple[Outcome, asyncio.Future[None]]] = []
 
     # ------------------------------------------------------------ database, one thread
 
     async def _in_db(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        def call() -> T:
+        def once() -> T:
             with self.runtime.session() as session:
                 return fn(session, *args, **kwargs)
+
+        def call() -> T:
+            return retry_transient(once, budget=self.settings.db_retry_seconds)
 
         return await asyncio.get_running_loop().run_in_executor(self._db, call)
 
     async def _in_db_fast(self, fn: Callable[..., T], *args: Any) -> T:
-        def call() -> T:
+        def once() -> T:
             with self.runtime.engine.begin() as conn:
                 return fn(conn, *args)
+
+        def call() -> T:
+            return retry_transient(once, budget=self.settings.db_retry_seconds)
 
         return await asyncio.get_running_loop().run_in_executor(self._db, call)
 
@@ -140,6 +160,7 @@ class Sender:
         self.connect_failures = 0
         self._install_sigterm()
         recorder = asyncio.create_task(self._recorder())
+        heartbeat = asyncio.create_task(self._heartbeat())
         workers = [asyncio.create_task(self._worker(n)) for n in range(self.connections)]
         try:
             await self._feed()
@@ -149,6 +170,8 @@ class Sender:
         finally:
             for task in workers:
                 task.cancel()
+            heartbeat.cancel()
+            await asyncio.gather(heartbeat, return_exceptions=True)
             self.closing = True
             self.wakeup.set()
             await asyncio.gather(recorder, return_exceptions=True)
@@ -167,8 +190,12 @@ class Sender:
 
     async def _feed(self) -> None:
         low_water = max(self.connections * 2, self.batch // 2)
+        self.last_progress = time.monotonic()
         while not self.stop.is_set():
-            if self.queue.qsize() < low_water:
+            if self._paused() and self.inflight == 0:
+                await self._sleep_or_stop(self.pause_until - time.monotonic())
+                continue
+            if self.queue.qsize() < low_water and not self._paused():
                 jobs = await self._in_db(outbox.claim, self.issue_id, self.claimer, limit=self.batch, lease=self.lease)
                 for job in jobs:
                     self.inflight += 1
@@ -181,10 +208,47 @@ class Sender:
                     if due is None:
                         return
                     wait = (due - utcnow()).total_seconds()
-                    await self._sleep_or_stop(min(max(wait, 0.2), 5.0))
+                    if time.monotonic() + wait > self.last_progress + self.settings.send_wait_seconds:
+                        return  # nothing delivered for send_wait_seconds: the retry job takes over
+                    await self._sleep_or_stop(min(max(wait, 0.05), 5.0))
                     continue
             self.recorded.clear()
             await self._sleep_or_stop(1.0, event=self.recorded)
+
+    async def _heartbeat(self) -> None:
+        """Renew the lease of every row we hold, a third of the lease apart."""
+        interval = max(1.0, self.lease.total_seconds() / 3)
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self._in_db(outbox.renew, self.issue_id, self.claimer)
+            except Exception as exc:  # noqa: BLE001 - the recorder reports a lasting database failure
+                log.warning("could not renew the send lease: %s", type(exc).__name__)
+
+    # ------------------------------------------------------------ relay-wide pause
+
+    def _paused(self) -> bool:
+        return time.monotonic() < self.pause_until
+
+    def _pause(self, reason: str) -> None:
+        """The relay refused us as a whole: stay away from it, longer each time, and spend no row's attempts."""
+        if self._paused():
+            return
+        self.pauses += 1
+        self.stats.paused += 1
+        base, cap = self.settings.send_backoff_seconds, self.settings.send_backoff_max_seconds
+        seconds = min(base * 2.0 ** (self.pauses - 1), max(cap, base))
+        self.pause_until = time.monotonic() + seconds
+        self.pause_until_wall = utcnow() + timedelta(seconds=seconds)
+        self.pause_reason = reason
+        log.warning("SMTP relay %s refused the connection (%s): pausing all sending for %.0f s",
+                    self.target.display, reason, seconds)
+
+    def _release(self, job: Job) -> Outcome:
+        """Give a job back; during a relay pause it waits for the pause's end, with the reason shown."""
+        if self._paused():
+            return Outcome(job, "release", not_before=self.pause_until_wall, error=self.pause_reason)
+        return Outcome(job, "release")
 
     async def _sleep_or_stop(self, seconds: float, event: asyncio.Event | None = None) -> None:
         waiters = [asyncio.ensure_future(self.stop.wait())]
@@ -212,12 +276,13 @@ class Sender:
                 if self.closing:
                     return
                 continue
+            states: dict[int, str] = {}
             try:
                 outcomes = [o for o, _ in batch]
                 if all(o.kind == "sent" for o in outcomes):
                     await self._in_db_fast(outbox.record_sent, outcomes)
                 else:
-                    await self._in_db(outbox.record, outcomes, settings=self.settings)
+                    states = await self._in_db(outbox.record, outcomes, settings=self.settings)
             except BaseException as exc:  # the workers must learn that their outcome is not stored
                 for _, fut in batch:
                     if not fut.done():
@@ -228,7 +293,7 @@ class Sender:
                     raise
                 continue
             for outcome, fut in batch:
-                self._count(outcome)
+                self._count(outcome, states.get(outcome.job.delivery_id))
                 if not fut.done():
                     fut.set_result(None)
             self.inflight -= len(batch)
@@ -236,15 +301,15 @@ class Sender:
             if self.progress:
                 self.progress(self.stats)
 
-    def _count(self, o: Outcome) -> None:
+    def _count(self, o: Outcome, state: str | None) -> None:
+        """Count what the outbox now says about the row, not what the relay said."""
         if o.kind == "sent":
             self.stats.sent += 1
-        elif o.kind == "retry":
-            if o.job.attempts + 1 < self.settings.send_max_attempts:
-                self.stats.retried += 1
-            else:
-                self.stats.failed += 1
-        elif o.kind == "failed":
+            self.last_progress = time.monotonic()
+            self.pauses = 0  # the relay takes mail again: the next pause starts short
+        elif o.kind == "retry" and state == "pending":
+            self.stats.retried += 1
+        elif state == "failed":
             self.stats.failed += 1
 
     # ------------------------------------------------------------ workers (one SMTP connection each)
@@ -257,15 +322,17 @@ class Sender:
                 job = await self.queue.get()
                 if job is None:
                     return
-                if self.stop.is_set():
-                    await self._submit(Outcome(job, "release"))
+                if self.stop.is_set() or self._paused():
+                    await _quit(client)
+                    client = None
+                    await self._submit(self._release(job))
                     continue
                 if client is None or used >= self.settings.messages_per_connection:
                     await _quit(client)
                     client = await self._connect()
                     used = 0
                     if client is None:
-                        await self._submit(Outcome(job, "release"))
+                        await self._submit(self._release(job))
                         continue
                 await self.limiter.wait()
                 outcome, keep = await self._send_one(client, job)
@@ -278,11 +345,16 @@ class Sender:
             await _quit(client)
 
     async def _connect(self) -> SMTP | None:
-        while not self.stop.is_set():
-            client = async_client(self.target)
+        while not self.stop.is_set() and not self._paused():
+            client = async_client(self.target, timeout=self.settings.smtp_timeout)
             try:
                 await client.connect()
             except (SMTPException, OSError) as exc:
+                if self.ever_connected:
+                    # The relay answered before, so this is a refusal (throttling, a restart), not a
+                    # wrong address: pause everyone rather than burn each row's attempts.
+                    self._pause(f"relay unreachable: {_describe(exc)}")
+                    return None
                 self.connect_failures += 1
                 if self.connect_failures >= MAX_CONNECT_FAILURES:
                     self.fatal = f"cannot connect to the SMTP server {self.target.display}: {_describe(exc)}"
@@ -291,6 +363,7 @@ class Sender:
                 await self._sleep_or_stop(min(5.0, 0.25 * 2 ** self.connect_failures))
                 continue
             self.connect_failures = 0
+            self.ever_connected = True
             _large_send_buffer(client)
             return client
         return None
@@ -301,28 +374,29 @@ class Sender:
         message = self.factory.build(Recipient(job.email, job.name, job.token), mid)
         try:
             await transact(client, self.factory.from_address, job.email, message)
-        except SMTPRecipientRefused as exc:
-            await _reset(client)
-            if 500 <= exc.code < 600:
-                return Outcome(job, "failed", message_id=mid, error=f"{exc.code} {exc.message}", hard_bounce=True), True
-            return Outcome(job, "retry", error=f"{exc.code} {exc.message}"), exc.code != 421
-        except SMTPSenderRefused as exc:
-            await _reset(client)
-            if 500 <= exc.code < 600:
-                self.fatal = f"the SMTP server refused the sender address {self.factory.from_address}: {exc.code} {exc.message}"
-                self.stop.set()
-                return Outcome(job, "release"), False
-            return Outcome(job, "retry", error=f"{exc.code} {exc.message}"), exc.code != 421
+        except SMTPResponseException as exc:
+            if exc.code == 421:  # "service not available, closing": the relay, not this reader
+                client.close()
+                self._pause(f"{exc.code} {exc.message}")
+                return self._release(job), False
+            return await self._refused(client, job, mid, exc)
         except (SMTPServerDisconnected, SMTPTimeoutError, SMTPConnectError, ConnectionError, OSError) as exc:
             return Outcome(job, "retry", error=f"connection lost: {_describe(exc)}"), False
-        except SMTPResponseException as exc:
-            await _reset(client)
-            text = f"{exc.code} {exc.message}"
-            if 500 <= exc.code < 600:
-                return Outcome(job, "failed", message_id=mid, error=text,
-                               hard_bounce=exc.code in HARD_BOUNCE_DATA_CODES), True
-            return Outcome(job, "retry", error=text), exc.code != 421
         return Outcome(job, "sent", message_id=mid), True
+
+    async def _refused(self, client: SMTP, job: Job, mid: str, exc: SMTPResponseException) -> tuple[Outcome, bool]:
+        """A reply other than 421 refused this message: 5xx ends the row, 4xx postpones it."""
+        await _reset(client)
+        text = f"{exc.code} {exc.message}"
+        permanent = 500 <= exc.code < 600
+        if isinstance(exc, SMTPSenderRefused) and permanent:
+            self.fatal = f"the SMTP server refused the sender address {self.factory.from_address}: {text}"
+            self.stop.set()
+            return Outcome(job, "release"), False
+        if not permanent:
+            return Outcome(job, "retry", error=text), True
+        bounce = isinstance(exc, SMTPRecipientRefused) or exc.code in HARD_BOUNCE_DATA_CODES
+        return Outcome(job, "failed", message_id=mid, error=text, hard_bounce=bounce), True
 
 
 async def transact(client: SMTP, sender: str, recipient: str, message: bytes) -> None:

@@ -53,9 +53,13 @@ def async_client(target: SmtpTarget, *, timeout: float = 60) -> SMTP:
     )
 
 
-def send_sync(settings: Settings, sender: str, recipients: list[str], message: bytes, *, timeout: float = 30) -> None:
-    """One message over one connection (confirmation mails); raises smtplib/OSError errors to the caller."""
+def send_sync(settings: Settings, sender: str, recipients: list[str], message: bytes, *,
+              timeout: float | None = None) -> None:
+    """One message over one connection (confirmation mails); raises smtplib/OSError errors to the caller.
+
+    The timeout defaults to settings.smtp_timeout, like the bulk sender's."""
     target = smtp_target(settings)
+    timeout = settings.smtp_timeout if timeout is None else timeout
     context = ssl.create_default_context()
     client: smtplib.SMTP
     if target.use_tls:

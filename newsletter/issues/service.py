@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import nh3
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, event, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -321,10 +321,11 @@ def freeze_snapshot(session: Session, issue: Issue, *, settings: Settings) -> di
         return issue.snapshot
     if issue.state == "draft":
         raise ApprovalError(f"issue {issue.number} is not approved; an editor must approve it before it goes out")
-    if issue.published_at is None:
-        issue.published_at = utcnow()
     snapshot = check_ready(session, issue, settings)
     assert snapshot is not None
+    if snapshot["issue"].get("published_at") is None:
+        # The issue's date as readers see it; the column published_at stays for the web archive alone.
+        snapshot["issue"]["published_at"] = (issue.published_at or utcnow()).isoformat()
     issue.snapshot = snapshot
     for item in issue.items:
         if item.incident is not None and item.incident.state == "scheduled":
@@ -340,15 +341,22 @@ def publish_issue(session: Session, issue: Issue, *, settings: Settings, actor: 
     """Freeze the issue if needed and (re)write the static archive; returns the issue's folder.
 
     Publishing again rewrites the archive from the frozen snapshots (e.g. after a template change).
+    The archive is rendered into a stage beside it now (a full disk raises ArchiveWriteError and the
+    caller's transaction rolls back) and moved into place only once the caller's transaction has
+    committed; a rollback drops the stage. So the archive never shows what the database does not.
     """
-    from newsletter.render import write_archive
+    from newsletter.render import stage_archive
 
     if issue.state == "draft":
         raise ApprovalError(f"issue {issue.number} is not approved; an editor must approve it before publishing")
+    if issue.published_at is None:
+        issue.published_at = utcnow()
     freeze_snapshot(session, issue, settings=settings)
     snapshots = [i.snapshot for i in session.scalars(
         select(Issue).where(Issue.published_at.is_not(None)).order_by(Issue.number)) if i.snapshot]
-    write_archive(settings.issues_dir, snapshots, settings)
+    staged = stage_archive(settings.issues_dir, snapshots, settings)
+    event.listen(session, "after_commit", lambda _s: staged.commit(), once=True)
+    event.listen(session, "after_rollback", lambda _s: staged.discard(), once=True)
     audit.record(session, actor=actor, action="issue.published", entity_type="issue", entity_id=issue.id,
                  changes={"issues_dir": str(settings.issues_dir)})
     return Path(settings.issues_dir) / issue.period

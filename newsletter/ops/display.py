@@ -73,6 +73,10 @@ def print_status(console: Console, status: Status, tz: ZoneInfo) -> None:
             outbox.add_row(str(o.number), o.period, o.state, when(o.scheduled_for, tz),
                            *(str(o.counts.get(k, 0)) for k in ("pending", "sending", "sent", "failed", "bounced")))
         console.print(outbox)
+    for o in status.outbox:
+        for kind, reasons in sorted(o.undelivered.items()):
+            for reason, n in sorted(reasons.items(), key=lambda r: -r[1]):
+                console.print(f"[yellow]issue {o.number} ({o.period})[/yellow]: {n} {kind}: {reason}", highlight=False)
     for line in status.overdue:
         console.print(f"[yellow]left for an editor[/yellow]: {line} (later than the send grace; send or reschedule it)")
 

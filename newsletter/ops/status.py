@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from newsletter.config import Settings
+from newsletter.delivery import outbox
 from newsletter.models import Delivery, Incident, Issue, JobRun
 from newsletter.ops import lease as lease_mod
 from newsletter.ops.digest import failing_sources
@@ -45,6 +46,15 @@ class OutboxLine:
     state: str
     scheduled_for: datetime | None
     counts: dict[str, int]
+    undelivered: dict[str, dict[str, int]] = field(default_factory=dict)  # failed|postponed -> reason -> n
+
+    @property
+    def at_risk(self) -> int:
+        """Rows a relay problem kept from readers: postponed ones, and ones given up after temporary
+        failures. A 5xx refusal (no such user) is the reader's address, not an operator's problem."""
+        postponed = sum(self.undelivered.get("postponed", {}).values())
+        gave_up = sum(n for reason, n in self.undelivered.get("failed", {}).items() if not reason.startswith("5"))
+        return postponed + gave_up
 
 
 @dataclass
@@ -86,6 +96,8 @@ class Status:
         if self.overdue:
             found.append(f"{len(self.overdue)} scheduled issue(s) left for an editor")
         found += [f"job {j.name} failed" for j in self.jobs if j.enabled and j.last_outcome == "error"]
+        found += [f"issue {o.number} ({o.period}): {o.at_risk} delivery(ies) not delivered after temporary failures"
+                  for o in self.outbox if o.at_risk]
         return found
 
     def as_dict(self) -> dict[str, Any]:
@@ -143,7 +155,8 @@ def _outbox(session: Session, status: Status) -> None:
     ))
     active = [i for i in shown if i.state in ("scheduled", "sending")]
     recent = [i for i in shown if i.state not in ("scheduled", "sending")][:RECENT_ISSUES]
-    status.outbox = [OutboxLine(i.number, i.period, i.state, i.scheduled_for, per_issue.get(i.id, {}))
+    status.outbox = [OutboxLine(i.number, i.period, i.state, i.scheduled_for, per_issue.get(i.id, {}),
+                                outbox.undelivered(session, i.id) if i.id in per_issue else {})
                      for i in sorted(active + recent, key=lambda i: -i.number)]
 
 

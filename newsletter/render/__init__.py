@@ -1,6 +1,6 @@
 """Rendering: a frozen issue snapshot in, email / plain text / web page / archive files out. Pure."""
 
-from newsletter.render.archive import ArchiveReport, empty_feed, write_archive
+from newsletter.render.archive import ArchiveReport, ArchiveWriteError, StagedArchive, empty_feed, stage_archive, write_archive
 from newsletter.render.context import UNSUBSCRIBE_PLACEHOLDER
 from newsletter.render.email import RenderedEmail, RenderError, render_email
 from newsletter.render.issue import RenderedIssue, render_issue
@@ -9,6 +9,7 @@ from newsletter.render.snapshot import InvalidSnapshot, parse_snapshot
 __all__ = [
     "UNSUBSCRIBE_PLACEHOLDER",
     "ArchiveReport",
+    "ArchiveWriteError",
     "InvalidSnapshot",
     "RenderError",
     "RenderedEmail",
@@ -17,5 +18,7 @@ __all__ = [
     "parse_snapshot",
     "render_email",
     "render_issue",
+    "StagedArchive",
+    "stage_archive",
     "write_archive",
 ]

@@ -2,11 +2,19 @@
 
 The archive is a plain folder that can be copied to any web server or mirrored. Pages link to each
 other relatively; only the feed carries absolute URLs, because feed readers need them.
+
+Writing is staged: everything is rendered into a hidden folder beside the archive (same file
+system), and only a complete stage is moved into place, file by file with rename (a new issue's
+folder appears in one rename). A full disk or any other failure while staging leaves the public
+archive exactly as it was. Publishing moves the stage in only after its transaction committed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
+import shutil
+import tempfile
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -15,7 +23,6 @@ from typing import Any
 from newsletter.config import Settings
 from newsletter.render.context import IssueView, build_view, issue_path
 from newsletter.render.env import format_day, render_template, text_direction, use_language
-from newsletter.render.files import write_atomic
 from newsletter.render.issue import RenderedIssue, render_issue
 from newsletter.render.snapshot import InvalidSnapshot, Snapshot, parse_snapshot
 from newsletter.render.web import INDEX_TEMPLATE, load_assets, render_content
@@ -50,6 +57,59 @@ class ArchiveReport:
     issues_dir: Path
     periods: list[str]
     feed_entries: int
+
+
+class ArchiveWriteError(Exception):
+    """The archive could not be written (full disk, permissions); the public archive is unchanged."""
+
+
+@dataclass
+class StagedArchive:
+    """A complete archive rendered beside the real one, waiting to be moved into place."""
+
+    root: Path
+    stage: Path
+    report: ArchiveReport
+
+    def commit(self) -> ArchiveReport:
+        """Move every staged file into place: renames on one file system, so readers never see a half page."""
+        if not self.stage.exists():
+            return self.report
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            for entry in sorted(self.stage.iterdir()):
+                target = self.root / entry.name
+                if entry.is_dir() and not target.exists():
+                    os.rename(entry, target)  # a new issue appears whole
+                elif entry.is_dir():
+                    _move_tree(entry, target)
+                else:
+                    os.replace(entry, target)
+        except OSError as exc:
+            raise ArchiveWriteError(f"could not move the archive into {self.root}: {exc.strerror or exc}") from exc
+        finally:
+            self.discard()
+        return self.report
+
+    def discard(self) -> None:
+        shutil.rmtree(self.stage, ignore_errors=True)
+
+
+def _move_tree(src: Path, dst: Path) -> None:
+    for path in sorted(src.rglob("*")):
+        rel = path.relative_to(src)
+        if path.is_dir():
+            (dst / rel).mkdir(parents=True, exist_ok=True)
+        else:
+            (dst / rel).parent.mkdir(parents=True, exist_ok=True)
+            os.replace(path, dst / rel)
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="\n") as fh:
+        fh.write(text)
+    os.chmod(path, 0o644)
 
 
 def _updated(snap: Snapshot) -> dt.datetime:
@@ -122,10 +182,20 @@ def render_index(entries: list[ArchiveEntry], settings: Settings, *, org_name: s
 
 def write_archive(issues_dir: Path | str, snapshots: list[dict[str, Any]] | list[Snapshot],
                   settings: Settings) -> ArchiveReport:
-    """Write every given issue's folder, then the index and the feed.
+    """Write every given issue's folder, then the index and the feed (staged, then moved into place).
 
     The caller passes the published issues; all snapshots are checked before anything is written,
     so one bad snapshot leaves the archive as it was.
+    """
+    return stage_archive(issues_dir, snapshots, settings).commit()
+
+
+def stage_archive(issues_dir: Path | str, snapshots: list[dict[str, Any]] | list[Snapshot],
+                  settings: Settings) -> StagedArchive:
+    """Render the whole archive into a hidden folder beside `issues_dir`; nothing public changes yet.
+
+    Raises ArchiveWriteError (after removing the stage) when the disk refuses, InvalidSnapshot for
+    a bad snapshot. Call .commit() on the result to publish it, .discard() to drop it.
     """
     root = Path(issues_dir)
     parsed = [parse_snapshot(s) for s in snapshots]
@@ -149,11 +219,23 @@ def write_archive(issues_dir: Path | str, snapshots: list[dict[str, Any]] | list
         entries.append(replace(_entry(snap, view, content), period_label=label))
     org_name = ordered[0].organisation.name if ordered else settings.org_name
     base_url = ordered[0].organisation.base_url if ordered else settings.base_url
+    files: dict[str, str] = {}
     for issue in rendered:
-        issue.write(root / issue.period)
-    for name, text in load_assets(settings).items():
-        write_atomic(root / name, text)
-    write_atomic(root / "index.html", render_index(entries, settings, org_name=org_name, base_url=base_url))
-    write_atomic(root / "feed.xml", feed_xml(entries, title=org_name, base_url=base_url, language=settings.language))
-    return ArchiveReport(issues_dir=root, periods=[s.issue.period for s in ordered],
-                         feed_entries=min(len(entries), FEED_ENTRIES))
+        files.update({f"{issue.period}/{name}": text for name, text in issue.files().items()})
+    files.update(load_assets(settings))
+    files["index.html"] = render_index(entries, settings, org_name=org_name, base_url=base_url)
+    files["feed.xml"] = feed_xml(entries, title=org_name, base_url=base_url, language=settings.language)
+    report = ArchiveReport(issues_dir=root, periods=[s.issue.period for s in ordered],
+                           feed_entries=min(len(entries), FEED_ENTRIES))
+    stage: Path | None = None
+    try:
+        root.parent.mkdir(parents=True, exist_ok=True)
+        stage = Path(tempfile.mkdtemp(prefix=f".{root.name}.staging-", dir=root.parent))
+        for rel, text in files.items():
+            _write(stage / rel, text)
+    except OSError as exc:
+        if stage is not None:
+            shutil.rmtree(stage, ignore_errors=True)
+        raise ArchiveWriteError(f"could not write the archive beside {root}: {exc.strerror or exc}; "
+                                "the public archive is unchanged") from exc
+    return StagedArchive(root=root, stage=stage, report=report)

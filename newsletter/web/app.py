@@ -7,8 +7,9 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy import text
+from sqlalchemy import text, update
 
+from newsletter.models import HealthProbe
 from newsletter.runtime import Runtime
 from newsletter.web import docs, errors
 from newsletter.web.security import SecurityMiddleware
@@ -56,16 +57,27 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> JSONResponse:
-        """For a load balancer: 503 only when this node cannot reach the database. The scheduler's
-        state is informational (it runs elsewhere; alert on `newsletter status --check` instead)."""
+        """For a load balancer: 503 when this node cannot reach the database or cannot WRITE to it (a
+        full disk or a read-only file still answers reads, but would refuse every volunteer's report).
+        The write probe commits one row of health_probe. The scheduler's state is informational (it
+        runs elsewhere; alert on `newsletter status --check` instead)."""
         from newsletter.db import utcnow
         from newsletter.ops.lease import current
 
         try:
             with runtime.engine.connect() as conn:
                 conn.execution_options(sqlite_begin="DEFERRED").execute(text("SELECT 1"))
-            lease = current(runtime.engine)
         except Exception as exc:  # noqa: BLE001 - a health check reports any failure
+            return JSONResponse({"status": "error", "database": type(exc).__name__}, status_code=503)
+        try:
+            with runtime.engine.begin() as conn:
+                conn.execute(update(HealthProbe).where(HealthProbe.id == 1).values(checked_at=utcnow()))
+        except Exception as exc:  # noqa: BLE001
+            return JSONResponse({"status": "error", "database": "read-only", "error": type(exc).__name__},
+                                status_code=503)
+        try:
+            lease = current(runtime.engine)
+        except Exception as exc:  # noqa: BLE001
             return JSONResponse({"status": "error", "database": type(exc).__name__}, status_code=503)
         scheduler = "none" if lease is None else ("active" if lease.active(utcnow()) else "stale")
         return JSONResponse({"status": "ok", "scheduler": scheduler})

@@ -40,7 +40,7 @@ def test_temporary_failure_is_retried_and_delivered_once(make_runtime) -> None:
         return "451 4.7.1 Greylisted, try again" if rcpt == "reader1@example.org" and attempt == 1 else None
 
     with recording_smtp(greylist) as (url, sink):
-        rt = make_runtime(smtp_url=url, send_connections=2)
+        rt = make_runtime(smtp_url=url, send_connections=2, send_backoff_seconds=0.1)
         with rt.session() as s:
             issue = make_issue(s)
             add_subscribers(s, 3)
@@ -89,7 +89,7 @@ def test_bounce_below_threshold_keeps_subscriber(make_runtime) -> None:
 
 def test_retries_stop_after_max_attempts(make_runtime) -> None:
     with recording_smtp(lambda r, n: "452 4.2.2 Mailbox full") as (url, sink):
-        rt = make_runtime(smtp_url=url, send_max_attempts=2)
+        rt = make_runtime(smtp_url=url, send_max_attempts=2, send_backoff_seconds=0.1)
         with rt.session() as s:
             issue = make_issue(s)
             add_subscribers(s, 1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import glob
 import os
+import shlex
 import shutil
 import subprocess
 import tempfile
@@ -43,6 +44,27 @@ class PgServer:
         with engine.connect() as conn:
             conn.execute(text(sql))
         engine.dispose()
+
+    def restart(self) -> None:
+        """A quick restart (what a failover or a minor upgrade looks like to clients): every
+        connection is dropped and new ones are refused for a moment."""
+        assert self.datadir is not None, "only the test's own cluster can be restarted"
+        # -l again: without it the new postmaster writes to (and holds open) this call's output pipe.
+        _run([_pg_bin("pg_ctl"), "-D", str(self.datadir), "-m", "fast", "-w", "-l", str(self.datadir.parent / "log"),
+              "restart"], self.as_user)
+
+    def halt(self) -> str:
+        """Stop the test's own cluster (clients get "connection refused"); returns what resume() needs."""
+        assert self.datadir is not None, "only the test's own cluster can be stopped"
+        args = shlex.split((self.datadir / "postmaster.opts").read_text())[1:]
+        keep = [a for i, a in enumerate(args) if a != "-D" and (i == 0 or args[i - 1] != "-D")]
+        _run([_pg_bin("pg_ctl"), "-D", str(self.datadir), "-m", "fast", "-w", "stop"], self.as_user)
+        return shlex.join(keep)
+
+    def resume(self, opts: str) -> None:
+        assert self.datadir is not None
+        _run([_pg_bin("pg_ctl"), "-D", str(self.datadir), "-o", opts, "-l", str(self.datadir.parent / "log"), "-w",
+              "start"], self.as_user)
 
     def stop(self) -> None:
         if self.datadir is None:

@@ -68,6 +68,10 @@ def _page(request: Request, session: Session, settings: Settings, issue: Issue, 
     q = request.query_params.get("q", "").strip()[:100]
     sent = request.query_params.get("sent", "")
     notice = f"Test sent to {int(sent)} address(es)." if sent.isdigit() else None
+    requeued = request.query_params.get("requeued", "")
+    if requeued.isdigit():
+        notice = (f"{int(requeued)} failed delivery(ies) queued again: the retry job sends them within minutes."
+                  if int(requeued) else "No failed delivery could be queued again.")
     users = {u.id: u.email for u in session.scalars(select(User).where(
         User.id.in_([i for i in (issue.approved_by_id, issue.second_approved_by_id) if i])))}
     return render(request, "editor/issues/issue.html.j2", {
@@ -78,7 +82,17 @@ def _page(request: Request, session: Session, settings: Settings, issue: Issue, 
         "awaiting_second": service.awaiting_second_approval(issue), "period_label": describe_issue(issue),
         "publication": _publication,
         "second_required": settings.require_second_approval, "timezone": settings.timezone,
+        "delivery": _delivery(session, issue),
     }, status_code=status_code)
+
+
+def _delivery(session: Session, issue: Issue) -> Any:
+    """The outbox's word on a sending or sent issue: counts, reasons, and what can be queued again."""
+    if issue.state not in ("sending", "sent"):
+        return None
+    from newsletter.delivery.service import delivery_summary
+
+    return delivery_summary(session, issue.id)
 
 
 def _publication(item: IssueItem) -> str:
@@ -244,9 +258,9 @@ def signoff(request: Request, issue_id: int, user: CurrentUser, csrf_token: Csrf
     except REFUSALS as exc:
         return _refused(request, session, settings, issue_id, exc)
     except Exception as exc:
-        from newsletter.render import InvalidSnapshot, RenderError
+        from newsletter.render import ArchiveWriteError, InvalidSnapshot, RenderError
 
-        if isinstance(exc, (InvalidSnapshot, RenderError)):
+        if isinstance(exc, (InvalidSnapshot, RenderError, ArchiveWriteError)):
             return _refused(request, session, settings, issue_id, exc)
         raise
     return _back(issue, "saved")
@@ -259,6 +273,18 @@ def _local_time(text: str, settings: Settings) -> datetime:
     except ValueError:
         raise IssueError("give the send time as a date and time, e.g. 2026-11-23T09:00") from None
     return value if value.tzinfo else value.replace(tzinfo=settings.tz)
+
+
+@router.post("/editor/issues/{issue_id}/requeue", include_in_schema=False)
+def requeue(request: Request, issue_id: int, user: CurrentUser, csrf_token: Csrf = "",
+            session: Session = Depends(get_session, scope="function")) -> Response:
+    """Queue the failed deliveries of still-subscribed readers again; the retry job sends them."""
+    from newsletter.delivery.service import requeue_failed
+
+    verify_csrf(request, csrf_token)
+    issue = _issue(session, issue_id)
+    requeued = requeue_failed(session, issue, actor=user)
+    return RedirectResponse(f"/editor/issues/{issue.id}?requeued={requeued}#delivery", status_code=303)
 
 
 @router.post("/editor/issues/{issue_id}/test-send", include_in_schema=False)

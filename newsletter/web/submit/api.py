@@ -19,7 +19,7 @@ from newsletter.submissions.i18n import _
 from newsletter.submissions.schema import SubmissionIn
 from newsletter.submissions.service import create_submission
 from newsletter.submissions.tokens import authenticate
-from newsletter.web.submit.common import LimitedRoute, in_transaction, limiter
+from newsletter.web.submit.common import STORAGE_ERRORS, LimitedRoute, NotStored, in_transaction, limiter, not_stored_message
 
 router = APIRouter(prefix="/api", tags=["intake"], route_class=LimitedRoute)
 bearer = HTTPBearer(auto_error=False, description="An API token created by an admin (newsletter tokens create NAME)")
@@ -50,8 +50,11 @@ class ApiError(BaseModel):
 def _authenticated(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> ApiToken:
     runtime = request.app.state.runtime
     plaintext = credentials.credentials if credentials and credentials.scheme.lower() == "bearer" else None
-    with runtime.session() as session:
-        token = authenticate(session, plaintext)
+    try:
+        with runtime.session() as session:
+            token = authenticate(session, plaintext)
+    except STORAGE_ERRORS:
+        raise HTTPException(status_code=503, detail=not_stored_message(), headers={"Retry-After": "120"}) from None
     if token is None:
         raise HTTPException(status_code=401, detail=_("A valid API token is required (Authorization: Bearer ...)."),
                             headers={"WWW-Authenticate": "Bearer"})
@@ -74,6 +77,7 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
     413: {"model": ApiError, "description": "Body over the size limit"},
     422: {"description": "Invalid report or refused attachment"},
     429: {"model": ApiError, "description": "Too many reports with this token; see Retry-After"},
+    503: {"model": ApiError, "description": "The report was not stored (database unavailable); send it again later"},
 }
 
 
@@ -100,6 +104,9 @@ async def post_incident(payload: ApiSubmissionIn, request: Request,
     try:
         _incident, code = await in_transaction(request, lambda s: create_submission(
             s, data, cleaned, settings=settings, channel="api", api_token=token, written=written, load=False))
+    except NotStored:
+        attachments.discard(written)
+        return JSONResponse({"detail": not_stored_message()}, status_code=503, headers={"Retry-After": "120"})
     except BaseException:
         attachments.discard(written)
         raise

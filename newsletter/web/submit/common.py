@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -10,6 +11,7 @@ from fastapi import Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from sqlalchemy.exc import InterfaceError, InternalError, OperationalError
 from sqlalchemy.orm import Session
 from starlette.types import Message, Receive
 
@@ -56,6 +58,25 @@ def client_key(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+log = logging.getLogger(__name__)
+
+
+class NotStored(Exception):
+    """The database could not take the write (down, restarting, full, read-only). The caller gives the
+    volunteer their words back with a 503; nothing about the report is logged, only the error's type."""
+
+
+# Errors of the database itself, not of the report: OperationalError covers a refused or lost
+# connection, a full disk and a read-only SQLite file; InternalError a read-only PostgreSQL
+# transaction (a standby); InterfaceError a connection the driver already lost.
+STORAGE_ERRORS = (OperationalError, InterfaceError, InternalError)
+
+
+def not_stored_message() -> str:
+    return i18n._("Your report was NOT saved: we cannot store reports at the moment. Your text is kept "
+                  "below. Please try again in a few minutes.")
+
+
 async def in_transaction(request: Request, work: Callable[[Session], T]) -> T:
     """Run `work` in a worker thread inside one transaction committed BEFORE the response is built,
     so a receipt is only ever shown for a report that is stored."""
@@ -69,7 +90,13 @@ async def in_transaction(request: Request, work: Callable[[Session], T]) -> T:
         with lock, runtime.session() as session:
             return work(session)
 
-    return await run_in_threadpool(run)
+    try:
+        return await run_in_threadpool(run)
+    except STORAGE_ERRORS as exc:
+        # The exception's text can carry the statement's parameters (the report's words): never log it.
+        reason = type(getattr(exc, "orig", None) or exc).__name__
+        log.warning("a volunteer's write was not stored: the database refused it (%s); answered 503", reason)
+        raise NotStored(reason) from None
 
 
 def _write_lock(runtime: Runtime) -> threading.Lock | None:

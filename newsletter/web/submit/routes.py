@@ -27,7 +27,15 @@ from newsletter.submissions.service import (
     receipt_status,
 )
 from newsletter.web.security import verify_csrf
-from newsletter.web.submit.common import LimitedRoute, client_key, in_transaction, limiter, use_language
+from newsletter.web.submit.common import (
+    LimitedRoute,
+    NotStored,
+    client_key,
+    in_transaction,
+    limiter,
+    not_stored_message,
+    use_language,
+)
 from newsletter.web.submit.forms import HONEYPOT, FormState, read_files, read_form, uploaded_files, validate
 from newsletter.web.templating import render
 
@@ -118,6 +126,13 @@ async def submit_report(request: Request) -> Response:
         try:
             _incident, code = await in_transaction(request, lambda s: create_submission(
                 s, data, cleaned, settings=settings, channel="form", written=written, load=False))
+        except NotStored:
+            attachments.discard(written)
+            state.errors["form"] = not_stored_message()
+            if files:
+                state.errors.setdefault("files", _("For your safety, chosen files are not kept when the form "
+                                                   "is shown again: choose them again."))
+            return _form(request, lang, state, 503)
         except BaseException:
             attachments.discard(written)
             raise
@@ -196,6 +211,9 @@ async def _receipt(request: Request, lang: str, code: str, *, notice: str | None
         ctx = await in_transaction(request, load)
     except ReceiptNotFound:
         return _wrong_code(request, lang, code)
+    except NotStored:
+        return _page(request, "submit/problem.html.j2", lang, {"title": _("Not sent"), "message": _(
+            "The service cannot reach its database at the moment. Please try again in a few minutes.")}, 503)
     ctx |= {"code": receipts.normalise(code), "notice": notice, "errors": errors or {}, "text": text}
     return _page(request, "submit/receipt.html.j2", lang, ctx, status_code)
 
@@ -228,6 +246,9 @@ async def _followup(request: Request, lang: str, form: FormData, code: str, text
     except FollowUpError as exc:
         attachments.discard(written)
         return await _receipt(request, lang, code, text=text, status_code=400, errors={"text": str(exc)})
+    except NotStored:
+        attachments.discard(written)
+        return await _receipt(request, lang, code, text=text, status_code=503, errors={"text": not_stored_message()})
     except BaseException:
         attachments.discard(written)
         raise
