@@ -25,7 +25,8 @@ RECORDS: list[dict[str, Any]] = [
         "city": "Nur-Sultan",
         "language": "en",
         "sections": ["punitive-psychiatry"],
-        "persons": [{"name": "Aigul Utepova", "alias": None, "city": "Nur-Sultan", "role": "journalist", "consent": "name"}],
+        "persons": [{"name": "Aigul Utepova", "alias": None, "city": "Nur-Sultan", "role": "journalist", "consent": "name",
+                     "spellings": ["Айгуль Утепова"]}],
         "publication": "public",
         "sources": ["https://example.org/news/utepova-released"],
         "state": "accepted",
@@ -130,3 +131,23 @@ def test_export_state_filter_and_empty(cli: Any) -> None:
     assert cli("export", "incidents", "--format", "csv").stdout.strip() == ",".join(
         ["external_id", "title", "summary", "body", "kind", "occurred_on", "date_precision", "country", "region",
          "city", "language", "sections", "persons", "publication", "sources", "state"])
+
+
+def test_person_spellings_are_imported_once(cli: Any, session: Session, tmp_path: Path) -> None:
+    from newsletter.models import PersonSpelling
+
+    src = _write(tmp_path, "in.json", json.dumps(RECORDS))
+    cli("import", "incidents", str(src))
+    cli("import", "incidents", str(src))
+    assert session.scalars(select(PersonSpelling.spelling)).all() == ["Айгуль Утепова"]
+
+
+def test_conflicting_consents_for_one_person_refuse_the_whole_file(cli: Any, session: Session, tmp_path: Path) -> None:
+    first = dict(RECORDS[0], persons=[{"name": "Saule Zhaksylykova", "consent": "none"}])
+    second = dict(RECORDS[1], persons=[{"name": "Saule Zhaksylykova", "consent": "name"}])
+    out = cli("import", "incidents", str(_write(tmp_path, "in.json", json.dumps([first, second]))), expect=1)
+    assert out.exit_code != 0
+    assert "row 2, field persons: person 1 of this row has consent 'name' here but 'none' in row 1" in out.output
+    assert "Zhaksylykova" not in out.output  # the refusal never prints the name
+    assert session.scalar(select(func.count()).select_from(Incident)) == 0
+    assert session.scalar(select(func.count()).select_from(Person)) == 0
