@@ -79,10 +79,13 @@ class SafetyNet:
     def __post_init__(self) -> None:
         for person in self.persons:
             for spelling in person.spellings:
-                for word in _LETTERS.findall(clean(spelling)):
+                words = _LETTERS.findall(clean(spelling))
+                for n, word in enumerate(words):
                     key = coarse(word)
+                    # Weak: short words, and a leading given name ("Marat", "Almaz": also words and brands).
+                    weak = len(key) <= 4 or (n == 0 and len(words) > 1 and not _SURNAME_SHAPE.search(skeleton(word).lower()))
                     if len(key) >= 2:
-                        self.patterns.append(_Pattern(person.key, _stem(key), len(key) <= 4))
+                        self.patterns.append(_Pattern(person.key, _stem(key), weak))
 
     def check(self, texts: Iterable[NetText], edition: str = "") -> list[Finding]:
         findings: list[Finding] = []
@@ -114,7 +117,9 @@ class SafetyNet:
                     neighbours = [keys[m] for m in (n - 1, n + 1) if 0 <= m < len(keys)]
                     near = any(_matches(q.stem, k, False, False) for q in self.patterns
                                if q.person == p.person and q is not p for k in neighbours if k)
-                    if not near and not (p.person in t.linked and unit[:1].isupper() and len(key) - len(p.stem) <= 3
+                    tail = len(key) - len(p.stem)
+                    latin = unit.isascii()
+                    if not near and not (p.person in t.linked and unit[:1].isupper() and tail <= (1 if latin else 3)
                                          and not _next_is_other_proper(units, keys, n, self.patterns, p.person)):
                         continue
                 kinds.append("address" if compound and unit[:1] in "@#" or "/" in unit or "@" in unit else "name")

@@ -33,6 +33,12 @@ REGION_WORDS = frozenset(skeleton(w) for w in (
     "Region", "Regions", "Oblast", "Oblys", "Oblysy", "Province", "область", "области",
     "областью", "облысы", "облысының", "облысында",
 ))
+# Words after a name that make it a place or an institution named after someone ("Abai Street").
+NAMED_PLACE_WORDS = REGION_WORDS | frozenset(skeleton(w) for w in (
+    "street", "avenue", "square", "district", "prospect", "park", "university", "school", "airport", "village",
+    "улица", "улице", "улицы", "проспект", "проспекте", "площадь", "район", "района", "районе", "көшесі",
+    "даңғылы", "ауданы", "ауылы",
+))
 CITY_WORDS = frozenset(skeleton(w) for w in ("city", "город", "города", "городе", "қаласы", "qalasy", "kalasy"))
 
 

@@ -14,7 +14,7 @@ from urllib.parse import unquote
 
 from newsletter.consent import morph
 from newsletter.consent.names import GIVEN, WORD, NameIndex, PersonSpec
-from newsletter.consent.places import CITY_WORDS, REGION_WORDS, PlaceSpec
+from newsletter.consent.places import CITY_WORDS, NAMED_PLACE_WORDS, REGION_WORDS, PlaceSpec
 from newsletter.consent.text import clean, letters_skeleton, skeleton, strip_tags
 
 UNIT = re.compile(
@@ -26,6 +26,9 @@ UNIT = re.compile(
 )
 WITHHELD_ADDRESS = "[address withheld]"
 _SENTENCE_START = ".!?\"“«\n"
+# Given names that are also common English words: alone at the start of a sentence they are read as words.
+COMMON_WORDS = frozenset({"said", "will", "may", "mark", "bill", "rose", "grace", "hope", "faith", "joy", "june",
+                          "april", "dawn", "guy", "max", "long", "can", "sun"})
 
 
 def capitalise_at(text: str, index: int, replacement: str) -> str:
@@ -230,13 +233,16 @@ class Redactor:
         return any(morph.is_form(skel, words[0], place=True) for p in self.places for words in p.spellings)
 
     def _before_place_word(self, text: str, toks: list[_Tok], end: int) -> bool:
-        return end < len(toks) and skeleton(toks[end].word) in REGION_WORDS and _only_space(text, toks[end - 1].end, toks[end].start)
+        return (end < len(toks) and skeleton(toks[end].word) in NAMED_PLACE_WORDS
+                and _only_space(text, toks[end - 1].end, toks[end].start))
 
     def _reads_as_name(self, text: str, toks: list[_Tok], hits: list, first: int, end: int) -> bool:
         """A lone given name reads as a person: capitalised, not the start of another proper name."""
         word = toks[first].word
-        if not word[:1].isupper():
+        if not word[:1].isupper() or self._before_place_word(text, toks, end):
             return False
+        if word.casefold() in COMMON_WORDS and capitalise_at(text, toks[first].start, "x") == "X":
+            return False  # "Said the judge", "Will you": an ordinary word starting a sentence
         if end < len(toks) and _only_space(text, toks[end - 1].end, toks[end].start):
             following = toks[end].word
             if following[:1].isupper() and not hits[end] and not self._is_hidden_place(following):
