@@ -71,8 +71,11 @@ def looks_surname(skel: str) -> bool:
 @lru_cache(maxsize=1)
 def analyser() -> Any:
     """One pymorphy3 analyser per process (loading it takes ~60 ms)."""
+    import logging
+
     import pymorphy3
 
+    logging.getLogger("pymorphy3").setLevel(logging.WARNING)  # it logs its dictionary path at INFO
     return pymorphy3.MorphAnalyzer()
 
 

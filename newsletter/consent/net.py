@@ -135,14 +135,24 @@ class SafetyNet:
         for form in sorted(t.allowed, key=len, reverse=True):
             if form:
                 rest = re.sub(re.escape(form), " ", rest, flags=re.IGNORECASE)
-        cities = list(t.hidden_cities) + (list(KNOWN_CITIES) if t.anonymised else [])
-        stems = {_stem(coarse("".join(_LETTERS.findall(c)))) for c in cities if c and c.strip()}
+        hidden = {_stem(coarse("".join(_LETTERS.findall(c)))): c for c in t.hidden_cities if c and c.strip()}
+        known = {_stem(coarse("".join(_LETTERS.findall(c)))): c for c in KNOWN_CITIES} if t.anonymised else {}
         for unit in rest.split():
             unit = unit.strip(_EDGE)
             key = _unit_key(unit)
-            if key and any(len(s) >= 3 and _matches(s, key, _is_compound(unit), len(s) <= 3) for s in stems):
-                if unit[:1].isupper() or _is_compound(unit) or len(key) > 4:
-                    return ["city"]
+            if not key:
+                continue
+            compound = _is_compound(unit)
+            for stems, lowercase_ok in ((hidden, True), (known, False)):
+                for stem, city in stems.items():
+                    if len(stem) < 3 or not _matches(stem, key, compound, len(stem) <= 3):
+                        continue
+                    if unit[:1].isupper() or compound:
+                        return ["city"]
+                    # lower case: a derived adjective ("семейский"); the finer skeleton must agree
+                    exact = skeleton(city).lower()
+                    if lowercase_ok and len(exact) >= 4 and skeleton(unit).lower().startswith(exact[:-1]):
+                        return ["city"]
         return []
 
 

@@ -174,6 +174,9 @@ class Redactor:
             start = i
             if i > 0 and _is_initial(text, toks[i - 1]) and _joinable(text, toks[i - 1].end, toks[i].start):
                 start = i - 1  # "S. Zhaksylykova": the initial goes with the name
+            elif (i > 1 and morph.looks_patronymic(skeleton(toks[i - 1].word)) and toks[i - 2].word[:1].isupper()
+                  and _joinable(text, toks[i - 2].end, toks[i - 1].start) and _joinable(text, toks[i - 1].end, toks[i].start)):
+                start = i - 2  # "Nurlan Serikovich Tokayev": given name and patronymic go with the surname
             j = i + 1
             while j < len(toks) and _joinable(text, toks[j - 1].end, toks[j].start):
                 if hits[j] or _is_initial(text, toks[j]) or morph.looks_patronymic(skeleton(toks[j].word)):
