@@ -31,6 +31,7 @@ PLACE_ENDINGS = frozenset({
 _VOWEL_END = re.compile(r"(ia|iu|a|i|e|o|u)$")
 
 
+@lru_cache(maxsize=50_000)
 def stems(part: str) -> tuple[str, ...]:
     """The part itself and, for a part ending in a vowel, the part without it (Дина -> дин-)."""
     found = [part]

@@ -11,6 +11,7 @@ Rules (README "Safety of people" states them for editors):
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -61,7 +62,8 @@ class PersonSpec:
         return self.replacement is not None
 
 
-def classify(spelling: str) -> list[tuple[str, str]]:
+@lru_cache(maxsize=20_000)
+def classify(spelling: str) -> tuple[tuple[str, str], ...]:
     """Split a full name into (word, kind): patronymic and surname by shape, the rest given names.
 
     Order varies ("Saule Zhaksylykova", "Жаксылыкова Сауле Ериковна"): shape decides, not position.
@@ -84,7 +86,7 @@ def classify(spelling: str) -> list[tuple[str, str]]:
                 break
     if len(words) == 1 and len(skeleton(words[0])) >= 6:
         kinds = [SURNAME]  # a single distinctive word (a nickname, one-word name) is protected anywhere
-    return list(zip(words, kinds))
+    return tuple(zip(words, kinds))
 
 
 @dataclass(frozen=True)

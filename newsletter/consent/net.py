@@ -75,6 +75,7 @@ class _Pattern:
 class SafetyNet:
     persons: Sequence[NetPerson]
     patterns: list[_Pattern] = field(default_factory=list)
+    by_start: dict[str, list[_Pattern]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for person in self.persons:
@@ -85,7 +86,9 @@ class SafetyNet:
                     # Weak: short words, and a leading given name ("Marat", "Almaz": also words and brands).
                     weak = len(key) <= 4 or (n == 0 and len(words) > 1 and not _SURNAME_SHAPE.search(skeleton(word).lower()))
                     if len(key) >= 2:
-                        self.patterns.append(_Pattern(person.key, _stem(key), weak))
+                        pattern = _Pattern(person.key, _stem(key), weak)
+                        self.patterns.append(pattern)
+                        self.by_start.setdefault(pattern.stem[:2], []).append(pattern)
 
     def check(self, texts: Iterable[NetText], edition: str = "") -> list[Finding]:
         findings: list[Finding] = []
@@ -108,7 +111,7 @@ class SafetyNet:
             if not key:
                 continue
             compound = _is_compound(unit)
-            for p in self.patterns:
+            for p in (self.patterns if compound else self.by_start.get(key[:2], ())):
                 if p.person is None or p.person not in t.protected:
                     continue
                 if not _matches(p.stem, key, compound, p.short):
@@ -194,7 +197,7 @@ def _person_entities(text: str, allowed: Sequence[str], patterns: Sequence[_Patt
         if not _allowed(span, allowed):
             return ["person"]
     if re.search(r"[\u0400-\u04ff]", text):
-        for span in russian_persons(text):
+        for span in (s for sentence in _name_sentences(text) for s in russian_persons(sentence)):
             words = _LETTERS.findall(span)
             if all(len(w) == 1 for w in words) or _allowed(span, allowed):
                 continue
@@ -222,7 +225,22 @@ def _natasha() -> Any:
     return Segmenter(), NewsNERTagger(NewsEmbedding())
 
 
-def russian_persons(text: str) -> list[str]:
+_SENTENCES = re.compile(r"(?<=[.!?…])\s+")
+_CYR_CAP = re.compile(r"(?<![\w\u0400-\u04ff])[А-ЯЁӘҒҚҢӨҰҮҺІ][а-яёәғқңөұүһі]+")
+
+
+def _name_sentences(text: str) -> list[str]:
+    """Sentences worth the NER's time: with a capitalised Cyrillic word that could be a name.
+
+    natasha costs tens of milliseconds per sentence; pymorphy3 rules most sentences out in microseconds.
+    """
+    from newsletter.consent.morph import can_be_name
+
+    return [s for s in _SENTENCES.split(text) if any(can_be_name(w) for w in _CYR_CAP.findall(s))]
+
+
+@lru_cache(maxsize=4096)
+def russian_persons(text: str) -> tuple[str, ...]:
     """PER spans found by natasha's Russian news NER (its models ship inside the package)."""
     from natasha import Doc
 
@@ -230,7 +248,7 @@ def russian_persons(text: str) -> list[str]:
     doc = Doc(text)
     doc.segment(segmenter)
     doc.tag_ner(tagger)
-    return [s.text for s in doc.spans if s.type == "PER"]
+    return tuple(s.text for s in doc.spans if s.type == "PER")
 
 
 def require_clean(net: SafetyNet, texts: Iterable[NetText], edition: str = "") -> None:
