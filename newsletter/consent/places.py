@@ -49,6 +49,7 @@ class PlaceSpec:
     city: str
     replacement: str
     spellings: list[tuple[str, ...]] = field(default_factory=list)  # each a sequence of word skeletons
+    capitalised_only: bool = False  # other cities of the region: "Oral" the city, not "oral" the word
 
     def __post_init__(self) -> None:
         names = [self.city]
@@ -74,3 +75,18 @@ def general_place(region: str | None, country: str | None) -> str | None:
     if len(parts) == 2 and parts[0].casefold() == parts[1].casefold():
         parts = parts[:1]
     return ", ".join(parts) or None
+
+
+ANOTHER_CITY = "another city"
+
+
+def other_cities(own: list[PlaceSpec]) -> list[PlaceSpec]:
+    """The region's other cities, hidden in an anonymised item as "another city" (a prison town or a
+    court's seat can identify a person as well as their home town)."""
+    taken = {words for p in own for words in p.spellings}
+    out = []
+    for city in KNOWN_CITIES:
+        spec = PlaceSpec(city, ANOTHER_CITY, capitalised_only=True)
+        if not any(words in taken for words in spec.spellings):
+            out.append(spec)
+    return out

@@ -67,6 +67,8 @@ class Redactor:
                     stem = morph.stems(part.skel)[-1]
                     terms.append((stem if len(stem) >= 4 else part.skel, p.replacement or ""))
         for place in self.places:
+            if place.capitalised_only:
+                continue
             for words in place.spellings:
                 joined = "".join(words)
                 if len(joined) >= 4:
@@ -154,6 +156,8 @@ class Redactor:
                 if any(skels[i + k] != words[k] for k in range(n - 1)):
                     continue
                 if not morph.is_form(skels[i + n - 1], words[-1], place=True):
+                    continue
+                if place.capitalised_only and not toks[i].word[:1].isupper():
                     continue
                 if n > 1 and not all(_joinable(text, toks[i + k].end, toks[i + k + 1].start) for k in range(n - 1)):
                     continue

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from newsletter.consent import ConsentViolation, NetPerson, PersonSpec, PlaceSpec
 from newsletter.consent import Redactor as _CoreRedactor
 from newsletter.consent.names import WORD
-from newsletter.consent.places import city_replacement, general_place
+from newsletter.consent.places import city_replacement, general_place, other_cities
 from newsletter.models import Incident, IncidentSource, Person
 
 ROLE_PHRASES = {
@@ -100,6 +100,11 @@ class Redactor:
             self.places.append(PlaceSpec(city.strip(), replacement))
             self._core = None
 
+    def hide_other_cities(self) -> None:
+        """On an anonymised item the region's other cities become "another city" too."""
+        self.places.extend(other_cities(self.places))
+        self._core = None
+
     @property
     def core(self) -> _CoreRedactor:
         if self._core is None:
@@ -122,7 +127,7 @@ class Redactor:
 
     @property
     def hidden_cities(self) -> tuple[str, ...]:
-        return tuple(p.city for p in self.places)
+        return tuple(p.city for p in self.places if not p.capitalised_only)
 
 
 def net_person(person: Person) -> NetPerson:

@@ -231,6 +231,7 @@ def _incident_item(item: IssueItem, incident: Incident, people: IssuePeople) -> 
         for person in incident.persons:
             red.add_place(person.city, consent.city_replacement(person.region or incident.region,
                                                                 person.country or incident.country))
+        red.hide_other_cities()
         place = consent.general_place(incident.region, incident.country)
     else:
         place = consent.public_place(incident)
@@ -253,6 +254,7 @@ def _person_item(session: Session, item: IssueItem, person: Person, people: Issu
         place = ", ".join(p for p in (person.city, person.country) if p) or None
     else:
         red.add_place(person.city, consent.city_replacement(person.region, person.country))
+        red.hide_other_cities()
         place = consent.general_place(person.region, person.country)
     latest = latest_status(session, person, as_of)
     links: list[dict[str, str]] = []

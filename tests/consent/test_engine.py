@@ -27,7 +27,7 @@ def net_findings(r: Redactor, text: str, *, anonymised: bool = False, allowed: t
     net = SafetyNet([NetPerson(p.key, p.spellings) for p in r.persons])
     t = NetText(7, "text", text, anonymised=anonymised, linked=frozenset(p.key for p in r.persons if p.linked),
                 protected=frozenset(p.key for p in r.persons if p.protected),
-                hidden_cities=tuple(p.city for p in r.places), allowed=allowed)
+                hidden_cities=tuple(p.city for p in r.places if not p.capitalised_only), allowed=allowed)
     return [f.kind for f in net.check([t])]
 
 
@@ -194,3 +194,14 @@ def test_the_safety_net_flags_unregistered_people_and_cities_in_anonymised_items
 def test_normalisation_removes_invisible_characters_only() -> None:
     assert clean("Zha\u00adksy\u200dly\u200bkova\ufeff ﬁne") == "Zhaksylykova fine"
     assert not re.search(r"[\u00ad\u200b-\u200f]", clean("a\u200eb\u00adc"))
+
+
+def test_other_cities_of_the_region_are_hidden_in_an_anonymised_item() -> None:
+    from newsletter.consent.places import other_cities
+
+    own = [PlaceSpec("Semey", "Abai Region")]
+    r = red(places=tuple(own + other_cities(own)))
+    out = r.apply("Moved from Semey to a prison in Pavlodar, then to Усть-Каменогорск; the oral hearing is in Астане.")
+    assert out == "Moved from Abai Region to a prison in another city, then to another city; the oral hearing is in another city."
+    assert net_findings(r, out, anonymised=True, allowed=("Abai Region",)) == []
+    assert net_findings(r, "A prison in Pavlodar.", anonymised=True, allowed=("Abai Region",)) == ["city"]
