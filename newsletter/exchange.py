@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from newsletter import audit
+from newsletter.consent.text import name_key
 from newsletter.models import (
     DATE_PRECISIONS,
     INCIDENT_KINDS,
@@ -241,13 +242,17 @@ def import_rows(session: Session, raw_rows: list[tuple[int, dict[str, Any]]], *,
     rows: list[Row] = []
     errors: list[str] = []
     seen_ids: dict[str, int] = {}
-    consents: dict[str, tuple[str, int]] = {}
+    consents: dict[frozenset[str], tuple[str, int]] = {}
     for n, item in raw_rows:
         row, row_errors = validate_row(n, item, set(sections))
         errors.extend(row_errors)
         for i, p in enumerate(row.persons if row else (), start=1):
             if p.get("consent"):
-                first = consents.setdefault(p["name"].casefold(), (p["consent"], n))
+                # One person in any script or spelling: "Saule Zhaksylykova" and "Сауле Жаксылыкова".
+                keys = [k for k in (name_key(x) for x in [p["name"], *p.get("spellings", [])]) if k]
+                first = next((consents[k] for k in keys if k in consents), (p["consent"], n))
+                for k in keys:
+                    consents.setdefault(k, first)
                 if first[0] != p["consent"]:
                     # A person's safety must not depend on row order: refuse, let the editor decide.
                     errors.append(f"row {n}, field persons: person {i} of this row has consent {p['consent']!r} "
@@ -329,6 +334,17 @@ def _person(session: Session, data: dict[str, Any], cache: dict[str, Person]) ->
     if name in cache:
         return cache[name]
     person = session.scalar(select(Person).where(Person.name == name).limit(1))
+    if person is None:
+        # The same person registered under another script or spelling is the same person.
+        wanted = {k for k in (name_key(x) for x in [name, *data.get("spellings", [])]) if k}
+        person = next((p for p in cache.values() if wanted & {name_key(x) for x in p.all_spellings}), None)
+        if person is None and wanted:
+            from sqlalchemy.orm import selectinload
+
+            person = next((p for p in session.scalars(select(Person).options(selectinload(Person.spellings)))
+                           if wanted & {name_key(x) for x in p.all_spellings}), None)
+        if person is not None and name not in person.all_spellings:
+            person.spellings.append(PersonSpelling(spelling=name))
     if person is None:
         person = Person(name=name, consent=data.get("consent") or "name")
         session.add(person)

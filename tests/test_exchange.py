@@ -151,3 +151,16 @@ def test_conflicting_consents_for_one_person_refuse_the_whole_file(cli: Any, ses
     assert "Zhaksylykova" not in out.output  # the refusal never prints the name
     assert session.scalar(select(func.count()).select_from(Incident)) == 0
     assert session.scalar(select(func.count()).select_from(Person)) == 0
+
+
+def test_one_person_in_two_scripts_is_one_person(cli: Any, session: Session, tmp_path: Path) -> None:
+    from newsletter.models import PersonSpelling
+
+    first = dict(RECORDS[0], persons=[{"name": "Saule Zhaksylykova", "consent": "none"}])
+    second = dict(RECORDS[1], persons=[{"name": "Сауле Жаксылыкова", "consent": "name"}])
+    out = cli("import", "incidents", str(_write(tmp_path, "bad.json", json.dumps([first, second]))), expect=1)
+    assert "row 2, field persons: person 1 of this row has consent 'name' here but 'none' in row 1" in out.output
+    second["persons"] = [{"name": "ЖАКСЫЛЫКОВА Сауле", "consent": "none"}]
+    cli("import", "incidents", str(_write(tmp_path, "good.json", json.dumps([first, second]))))
+    assert session.scalars(select(Person.name)).all() == ["Saule Zhaksylykova"]
+    assert session.scalars(select(PersonSpelling.spelling)).all() == ["ЖАКСЫЛЫКОВА Сауле"]

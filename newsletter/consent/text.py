@@ -121,3 +121,11 @@ def skeleton(word: str) -> str:
 def letters_skeleton(unit: str) -> str:
     """The skeleton of a whole unit (a URL, a handle, a compound) with every separator removed."""
     return "".join(skeleton(w) for w in re.findall(r"[^\W\d_]+", clean(unit)))
+
+
+def name_key(name: str) -> frozenset[str]:
+    """One person's name in any script and word order: the set of its words' skeletons.
+
+    "Saule Zhaksylykova", "Жаксылыкова Сауле" and "SAULE ZHAQSYLYQOVA" have the same key.
+    """
+    return frozenset(skeleton(w) for w in re.findall(r"[^\W\d_]{2,}", clean(name)))

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from newsletter.config import Settings
 from newsletter.issues import consent
 from newsletter.consent import NetText, SafetyNet, require_clean
+from newsletter.consent.text import name_key
 from newsletter.issues.consent import ConsentViolation, Redactor
 from newsletter.issues.sections import item_section, sections_in_order
 from newsletter.models import CaseStatus, Incident, Issue, IssueItem, Person
@@ -110,6 +111,12 @@ def issue_people(items: Iterable[IssueItem], registry: Iterable[Person] = ()) ->
     for person in registry:
         if person.id not in people.named and person.id not in people.protected:
             people.protected[person.id] = person
+    # Two register entries for one human (another script or spelling): the stricter consent wins.
+    hidden = {k for p in people.protected.values() for k in map(name_key, consent.spellings(p)) if k}
+    for pid, person in list(people.named.items()):
+        if hidden & {k for k in map(name_key, consent.spellings(person)) if k}:
+            del people.named[pid]
+            people.protected[pid] = person
     return people
 
 
@@ -224,7 +231,7 @@ def _incident_item(item: IssueItem, incident: Incident, people: IssuePeople) -> 
     anonymised = incident.publication != "public"
     red = people.redactor(exclude=[p.id for p in incident.persons])
     for person in incident.persons:
-        red.add_person(person, consent.reference(person, item_is_public=not anonymised))
+        red.add_person(person, _reference(people, person, public=not anonymised))
     if anonymised:
         general = consent.city_replacement(incident.region, incident.country)
         red.add_place(incident.city, general)
@@ -249,7 +256,7 @@ def _person_item(session: Session, item: IssueItem, person: Person, people: Issu
                  as_of: date) -> tuple[dict[str, Any], Redactor, bool]:
     public = person.consent == "name"
     red = people.redactor(exclude=[person.id])
-    red.add_person(person, consent.reference(person, item_is_public=public))
+    red.add_person(person, _reference(people, person, public=public))
     if public:
         place = ", ".join(p for p in (person.city, person.country) if p) or None
     else:
@@ -270,6 +277,11 @@ def _person_item(session: Session, item: IssueItem, person: Person, people: Issu
         "kind": None,
         "links": links,
     }, red, not public
+
+
+def _reference(people: IssuePeople, person: Person, *, public: bool) -> str | None:
+    """The person's reference on their own item; a person protected in this issue is never named."""
+    return consent.reference(person, item_is_public=public and person.id not in people.protected)
 
 
 def latest_status(session: Session, person: Person, as_of: date) -> CaseStatus | None:

@@ -150,3 +150,29 @@ def test_a_protected_person_is_not_named_in_another_items_text(session: Session,
     text = next(i["text"] for s in snap["sections"] for i in s["items"] if i["id"] == public.id)
     assert text == "Aya Sadvakasova had monitored the protest with R. S. and a civil activist."
     assert_no_protected_words(json.dumps(snap, ensure_ascii=False))
+
+
+def test_a_registered_protected_person_is_hidden_on_items_not_linked_to_them(
+        session: Session, settings: Settings, make_incident, make_person) -> None:
+    from newsletter.models import PersonSpelling
+
+    saule = make_person("Saule Zhaksylykova", consent="none", role="journalist")
+    saule.spellings.append(PersonSpelling(spelling="Сауле Жаксылыкова"))
+    make_incident("Supporters of Сауле Жаксылыковой gathered at the court",
+                  summary="Zhaqsylyqova's colleagues held signs.", publication="public")
+    session.flush()
+    issue = draft_issue(session, settings=settings, period="2026-W47", actor="cli")
+    (item,) = build_snapshot(session, issue, settings=settings)["sections"][0]["items"]
+    assert item["headline"] == "Supporters of a journalist gathered at the court"
+    assert item["text"] == "A journalist's colleagues held signs."
+
+
+def test_two_register_entries_for_one_person_take_the_stricter_consent(
+        session: Session, settings: Settings, make_incident, make_person) -> None:
+    latin = make_person("Saule Zhaksylykova", consent="none", role="journalist")
+    cyrillic = make_person("Сауле Жаксылыкова", consent="name", role="journalist")
+    make_incident("Сауле Жаксылыкова fined", publication="public", persons=[cyrillic])
+    make_incident("Blogger fined", publication="anonymised", persons=[latin], region="Abai Region")
+    issue = draft_issue(session, settings=settings, period="2026-W47", actor="cli")
+    headlines = [i["headline"] for s in build_snapshot(session, issue, settings=settings)["sections"] for i in s["items"]]
+    assert "A journalist fined" in headlines and not any("Жаксылыков" in h for h in headlines)
