@@ -143,6 +143,9 @@ INNOCENT = [
     "В Алматы прошёл марафон; алмаз нашли в Карагандинской области.",
     "Markets in Nursultan district and the Abay street were quiet.",
     "Akim of the Abai Region met Almaz Construction LLP.",
+    "Нұр Отан партиясы Алматыда жиналыс өткізді; Абай облысының әкімі сөйледі.",
+    "Nur Otan partiiasy Almatyda jinalys ótkizdi; Abai oblysynyń ákimi sóiledi.",
+    "Бек Эйр возобновила рейсы, сказал министр.",
 ]
 HOMONYMS = [PersonSpec(11, ["Nur Ospanova"], "a lawyer"), PersonSpec(12, ["Said Abenov"], "a citizen"),
             PersonSpec(13, ["Marat Tokayev"], "a blogger"), PersonSpec(14, ["Almaz Kuanyshev"], "a citizen"),
