@@ -56,30 +56,42 @@ class Redactor:
         self.unit_terms = self._unit_terms()
 
     # -------------------------------------------------------------- units
-    def _unit_terms(self) -> list[tuple[str, str]]:
-        """(skeleton, replacement) searched inside addresses, handles and hashtags."""
-        terms: list[tuple[str, str]] = []
+    def _unit_terms(self) -> list[tuple[str, str, bool]]:
+        """(skeleton, replacement, given) searched inside addresses, handles and hashtags."""
+        terms: list[tuple[str, str, bool]] = []
         for p in self.persons:
             if not p.protected:
                 continue
             for part in p.parts:
                 if len(part.skel) >= 4 or (p.linked and len(part.skel) >= 3 and part.kind == GIVEN):
                     stem = morph.stems(part.skel)[-1]
-                    terms.append((stem if len(stem) >= 4 else part.skel, p.replacement or ""))
+                    terms.append((stem if len(stem) >= 4 else part.skel, p.replacement or "", part.kind == GIVEN))
         for place in self.places:
             if place.capitalised_only:
                 continue
             for words in place.spellings:
                 joined = "".join(words)
                 if len(joined) >= 4:
-                    terms.append((morph.stems(joined)[-1] if len(joined) > 5 else joined, ""))
+                    terms.append((morph.stems(joined)[-1] if len(joined) > 5 else joined, "", False))
         return terms
 
     def unit_is_protected(self, unit: str) -> str | None:
-        """The replacement for an address/handle/hashtag that carries a protected word, else None."""
-        letters = letters_skeleton(unquote(unit)).lower()
-        for term, repl in self.unit_terms:
-            if term.lower() in letters:
+        """The replacement for an address/handle/hashtag that carries a protected word, else None.
+
+        Surnames, patronymics and cities are searched anywhere inside the unit ("saulezhaksylykova");
+        given names anywhere inside a #hashtag or @handle ("#FreeSaule"), but only as a whole word of
+        an address, so "almaty-marathon" is not "Marat".
+        """
+        decoded = unquote(unit)
+        letters = letters_skeleton(decoded).lower()
+        tag = unit[:1] in "@#"
+        words = [skeleton(w) for w in WORD.findall(decoded)] if not tag else []
+        for term, repl, given in self.unit_terms:
+            low = term.lower()
+            if given and not tag:
+                if any(morph.is_form(w, term) for w in words):
+                    return repl
+            elif low in letters:
                 return repl
         return None
 

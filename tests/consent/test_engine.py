@@ -208,3 +208,10 @@ def test_other_cities_of_the_region_are_hidden_in_an_anonymised_item() -> None:
     assert out == "Moved from Abai Region to a prison in another city, then to another city; the oral hearing is in another city."
     assert net_findings(r, out, anonymised=True, allowed=("Abai Region",)) == []
     assert net_findings(r, "A prison in Pavlodar.", anonymised=True, allowed=("Abai Region",)) == ["city"]
+
+
+def test_a_given_name_inside_another_word_of_an_address_does_not_drop_the_link() -> None:
+    r = red(PersonSpec(13, ["Marat Tokayev"], "a blogger", linked=True))
+    assert not r.address_is_protected("https://news.example.org/almaty-marathon-cancelled")
+    assert r.address_is_protected("https://news.example.org/marat-detained")
+    assert r.address_is_protected("https://news.example.org/?q=%D0%A2%D0%BE%D0%BA%D0%B0%D0%B5%D0%B2")  # Токаев
