@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from newsletter.consent.errors import ConsentViolation, Finding
-from newsletter.consent.places import KNOWN_CITIES
+from newsletter.consent.places import KNOWN_CITIES, NAMED_PLACE_WORDS
 from newsletter.consent.text import clean, skeleton, strip_tags
 
 _LETTERS = re.compile(r"[^\W\d_]+")
@@ -122,7 +122,9 @@ class SafetyNet:
                                if q.person == p.person and q is not p for k in neighbours if k)
                     tail = len(key) - len(p.stem)
                     latin = unit.isascii()
+                    after_place = n > 0 and skeleton(units[n - 1]) in NAMED_PLACE_WORDS
                     if not near and not (p.person in t.linked and unit[:1].isupper() and tail <= (1 if latin else 3)
+                                         and not after_place
                                          and not _next_is_other_proper(units, keys, n, self.patterns, p.person)):
                         continue
                 kinds.append("address" if compound and unit[:1] in "@#" or "/" in unit or "@" in unit else "name")

@@ -260,6 +260,8 @@ class Redactor:
         word = toks[first].word
         if not word[:1].isupper() or self._before_place_word(text, toks, end):
             return False
+        if first > 0 and skeleton(toks[first - 1].word) in NAMED_PLACE_WORDS and _only_space(text, toks[first - 1].end, toks[first].start):
+            return False  # "области Абай", "улица Абая": a place named after someone
         if word.casefold() in COMMON_WORDS and capitalise_at(text, toks[first].start, "x") == "X":
             return False  # "Said the judge", "Will you": an ordinary word starting a sentence
         if end < len(toks) and _only_space(text, toks[end - 1].end, toks[end].start):

@@ -215,3 +215,11 @@ def test_a_given_name_inside_another_word_of_an_address_does_not_drop_the_link()
     assert not r.address_is_protected("https://news.example.org/almaty-marathon-cancelled")
     assert r.address_is_protected("https://news.example.org/marat-detained")
     assert r.address_is_protected("https://news.example.org/?q=%D0%A2%D0%BE%D0%BA%D0%B0%D0%B5%D0%B2")  # Токаев
+
+
+def test_a_place_named_after_a_protected_given_name_stays_on_their_item() -> None:
+    abai = PersonSpec(16, ["Abai Nurmagambetov"], "a citizen", linked=True)
+    for sentence in ["Полиция области Абай оштрафовала его.", "Он живёт на улице Абая.", "Abai Street was closed."]:
+        assert red(abai).apply(sentence) == sentence
+        assert net_findings(red(abai), sentence) == []
+    assert red(abai).apply("Абай пришёл в суд.") == "A citizen пришёл в суд."
