@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from newsletter.consent.errors import ConsentViolation, Finding
-from newsletter.consent.places import KNOWN_CITIES, NAMED_PLACE_WORDS
+from newsletter.consent.places import HEAD_OF_STATE, KNOWN_CITIES, NAMED_PLACE_WORDS
 from newsletter.consent.text import clean, skeleton, strip_tags
 
 _LETTERS = re.compile(r"[^\W\d_]+")
@@ -111,6 +111,9 @@ class SafetyNet:
             if not key:
                 continue
             compound = _is_compound(unit)
+            if not compound and n > 0 and skeleton(units[n - 1]) in HEAD_OF_STATE and not (
+                    n + 1 < len(units) and units[n + 1][:1].isupper()):
+                continue  # "President Tokayev" alone: the head of state
             for p in (self.patterns if compound else self.by_start.get(key[:2], ())):
                 if p.person is None or p.person not in t.protected:
                     continue

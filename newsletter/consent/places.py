@@ -90,3 +90,8 @@ def other_cities(own: list[PlaceSpec]) -> list[PlaceSpec]:
         if not any(words in taken for words in spec.spellings):
             out.append(spec)
     return out
+
+# A head of state is named by title and surname: "President Tokayev" is not a protected namesake.
+HEAD_OF_STATE = frozenset(skeleton(w) for w in (
+    "President", "Президент", "Президента", "Президенту", "Президентом", "Президенте", "Президенті", "Prezident",
+))

@@ -14,7 +14,7 @@ from urllib.parse import unquote
 
 from newsletter.consent import morph
 from newsletter.consent.names import GIVEN, WORD, NameIndex, PersonSpec
-from newsletter.consent.places import CITY_WORDS, NAMED_PLACE_WORDS, REGION_WORDS, PlaceSpec
+from newsletter.consent.places import CITY_WORDS, HEAD_OF_STATE, NAMED_PLACE_WORDS, REGION_WORDS, PlaceSpec
 from newsletter.consent.text import clean, letters_skeleton, skeleton, strip_tags
 
 UNIT = re.compile(
@@ -193,6 +193,8 @@ class Redactor:
             elif (i > 1 and morph.looks_patronymic(skeleton(toks[i - 1].word)) and toks[i - 2].word[:1].isupper()
                   and _joinable(text, toks[i - 2].end, toks[i - 1].start) and _joinable(text, toks[i - 1].end, toks[i].start)):
                 start = i - 2  # "Nurlan Serikovich Tokayev": given name and patronymic go with the surname
+            elif i > 0 and self._foreign_given_name(text, toks, hits, i):
+                start = i - 1  # "Seytkazy Matayev" beside a protected "Aset Matayev": hide the whole name
             j = i + 1
             while j < len(toks) and _joinable(text, toks[j - 1].end, toks[j].start):
                 if hits[j] or _is_initial(text, toks[j]) or morph.looks_patronymic(skeleton(toks[j].word)):
@@ -238,6 +240,8 @@ class Redactor:
             lone_ok = person.linked and self._reads_as_name(text, toks, hits, first, end)
             if strong and end - first == 1 and self._before_place_word(text, toks, end):
                 strong = False
+            if strong and end - first == 1 and first > 0 and skeleton(toks[first - 1].word) in HEAD_OF_STATE:
+                strong = False  # "President Tokayev": the head of state, not a namesake
             if strong or together or lone_ok:
                 score = (len(kinds) + (2 if strong else 0), -n)
                 if best is None or score > best:
@@ -246,6 +250,25 @@ class Redactor:
         if best is None:
             return None
         return self.persons[chosen].replacement
+
+    def _foreign_given_name(self, text: str, toks: list[_Tok], hits: list, i: int) -> bool:
+        """A capitalised word before a protected surname, inside a sentence, that may be a given name.
+
+        A relative or namesake shares the surname; leaving their given name beside the reference
+        would read "Seytkazy a journalist". The safe reading hides the whole name.
+        """
+        prev = toks[i - 1]
+        if hits[i - 1] or not prev.word[:1].isupper() or len(prev.word) < 2 or not _only_space(text, prev.end, toks[i].start):
+            return False
+        if not any(h.kind != GIVEN and self.persons[h.person].protected for h in hits[i]):
+            return False
+        if capitalise_at(text, prev.start, "x") == "X" or prev.word.casefold() in COMMON_WORDS:
+            return False  # the first word of a sentence is capitalised anyway
+        if skeleton(prev.word) in NAMED_PLACE_WORDS or skeleton(prev.word) in HEAD_OF_STATE or self._is_hidden_place(prev.word):
+            return False
+        if any("\u0400" <= ch <= "\u04ff" for ch in prev.word):
+            return morph.can_be_name(prev.word)
+        return True
 
     def _is_hidden_place(self, word: str) -> bool:
         skel = skeleton(word)

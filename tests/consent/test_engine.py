@@ -223,3 +223,20 @@ def test_a_place_named_after_a_protected_given_name_stays_on_their_item() -> Non
         assert red(abai).apply(sentence) == sentence
         assert net_findings(red(abai), sentence) == []
     assert red(abai).apply("Абай пришёл в суд.") == "A citizen пришёл в суд."
+
+
+def test_a_namesake_sharing_a_protected_surname_is_hidden_whole() -> None:
+    aset = PersonSpec(20, ["Aset Matayev"], "a journalist")
+    assert red(aset).apply("Journalists Seytkazy Matayev and Aset Matayev were jailed.") == \
+        "Journalists a journalist and a journalist were jailed."
+    assert red(aset).apply("Matayev was jailed. Yesterday Matayev appealed.") == \
+        "A journalist was jailed. Yesterday a journalist appealed."
+    assert red(aset).apply("журналисты Сейтказы Матаев и Асет Матаев") == "журналисты a journalist и a journalist"
+
+
+def test_the_head_of_state_is_not_a_protected_namesake() -> None:
+    marat = PersonSpec(13, ["Marat Tokayev"], "a blogger")
+    for sentence in ["Closeness with Russia, signalled by President Tokayev, grew.", "Президент Токаев подписал закон."]:
+        assert red(marat).apply(sentence) == sentence
+        assert net_findings(red(marat), sentence) == []
+    assert red(marat).apply("Tokayev and Marat Tokayev's lawyer") == "A blogger and a blogger's lawyer"
