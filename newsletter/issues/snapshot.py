@@ -63,13 +63,17 @@ class IssuePeople:
 
     named: dict[int, Person] = field(default_factory=dict)
     protected: dict[int, Person] = field(default_factory=dict)
+    in_issue: set[int] = field(default_factory=set)  # linked to some item of this issue
 
-    def redactor(self, exclude: Iterable[int] = ()) -> Redactor:
+    def redactor(self, exclude: Iterable[int] = (), *, whole_issue: bool = False) -> Redactor:
+        """Everyone protected; on the issue's own fields (title, intro) the issue's persons count as
+        linked, so "Dina" alone in the intro is hidden when Dina is in this issue."""
         red = Redactor()
         skip = set(exclude)
         for pid, person in self.protected.items():
             if pid not in skip:
-                red.add_person(person, consent.reference(person, item_is_public=False), linked=False)
+                red.add_person(person, consent.reference(person, item_is_public=False),
+                               linked=whole_issue and pid in self.in_issue)
         for pid, person in self.named.items():
             if pid not in skip:
                 red.add_person(person, None, linked=False)
@@ -103,6 +107,7 @@ def issue_people(items: Iterable[IssueItem], registry: Iterable[Person] = ()) ->
             public = False
         for person in persons:
             seen[person.id] = person
+            people.in_issue.add(person.id)
             if public and person.consent == "name":
                 people.named[person.id] = person
     for pid, person in seen.items():
@@ -152,7 +157,8 @@ def build_snapshot(session: Session, issue: Issue, *, settings: Settings) -> dic
     preheader = intro_red.apply(issue.preheader.strip()) or _default_preheader(intro, by_slug)
     everyone = frozenset(consent.person_key(p) for p in people.protected.values())
     for name, value in (("title", title), ("intro", intro), ("preheader", preheader)):
-        checks.append(NetText(None, name, value, protected=everyone, allowed=tuple(people.allowed())))
+        checks.append(NetText(None, name, value, protected=everyone, allowed=tuple(people.allowed()),
+                              linked=intro_red.linked_keys))
     check_edition(people.net(extra), checks, edition=issue.language or settings.language)
     return {
         "version": SNAPSHOT_VERSION,
@@ -182,7 +188,7 @@ def build_snapshot(session: Session, issue: Issue, *, settings: Settings) -> dic
 
 
 def _intro_redactor(people: IssuePeople) -> Redactor:
-    return people.redactor()
+    return people.redactor(whole_issue=True)
 
 
 def _default_preheader(intro: str, by_slug: dict[str, list[dict[str, Any]]]) -> str:

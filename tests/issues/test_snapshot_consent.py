@@ -176,3 +176,14 @@ def test_two_register_entries_for_one_person_take_the_stricter_consent(
     issue = draft_issue(session, settings=settings, period="2026-W47", actor="cli")
     headlines = [i["headline"] for s in build_snapshot(session, issue, settings=settings)["sections"] for i in s["items"]]
     assert "A journalist fined" in headlines and not any("Жаксылыков" in h for h in headlines)
+
+
+def test_a_lone_given_name_in_the_intro_is_hidden_when_that_person_is_in_the_issue(
+        session: Session, settings: Settings, make_incident, make_person) -> None:
+    dina = make_person("Дина Касымова", consent="none", role="journalist")
+    make_person("Nur Ospanova", consent="none", role="lawyer")  # registered, not in this issue
+    make_incident("Journalist fined", publication="anonymised", persons=[dina], region="Abai Region")
+    issue = draft_issue(session, settings=settings, period="2026-W47", actor="cli")
+    issue.intro = "This week Дину fined again; Nur Otan passed the bill."
+    snap = build_snapshot(session, issue, settings=settings)
+    assert snap["issue"]["intro"] == "This week a journalist fined again; Nur Otan passed the bill."
