@@ -20,6 +20,14 @@ from newsletter.consent.text import clean, skeleton
 
 WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 GIVEN, SURNAME, PATRONYMIC = "given", "surname", "patronymic"
+# Words of a registered "name" that are descriptions, not names ("Blogger A.", "Активист Е."): never name parts.
+NOT_NAMES = frozenset({
+    "activist", "activists", "blogger", "journalist", "lawyer", "citizen", "person", "defender", "unionist",
+    "relative", "politician", "believer", "anonymous", "victim", "witness", "volunteer", "mother", "father",
+    "son", "daughter", "wife", "husband", "mr", "mrs", "ms", "dr", "civil", "human", "rights", "trade", "union",
+    "активист", "активистка", "блогер", "журналист", "журналистка", "адвокат", "гражданин", "гражданка",
+    "правозащитник", "правозащитница", "мать", "отец", "сын", "дочь", "жена", "муж", "аноним",
+})
 
 
 @dataclass(frozen=True)
@@ -69,7 +77,7 @@ def classify(spelling: str) -> tuple[tuple[str, str], ...]:
     Order varies ("Saule Zhaksylykova", "Жаксылыкова Сауле Ериковна"): shape decides, not position.
     With no word shaped like a surname, the last of two or more words is taken as the surname.
     """
-    words = [w for w in WORD.findall(clean(spelling)) if len(w) >= 2]
+    words = [w for w in WORD.findall(clean(spelling)) if len(w) >= 2 and w.casefold() not in NOT_NAMES]
     kinds: list[str] = []
     for w in words:
         s = skeleton(w)

@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from newsletter.consent.errors import ConsentViolation, Finding
+from newsletter.consent.names import NOT_NAMES
 from newsletter.consent.places import HEAD_OF_STATE, KNOWN_CITIES, NAMED_PLACE_WORDS
 from newsletter.consent.text import clean, skeleton, strip_tags
 
@@ -80,7 +81,7 @@ class SafetyNet:
     def __post_init__(self) -> None:
         for person in self.persons:
             for spelling in person.spellings:
-                words = _LETTERS.findall(clean(spelling))
+                words = [w for w in _LETTERS.findall(clean(spelling)) if w.casefold() not in NOT_NAMES]
                 for n, word in enumerate(words):
                     key = coarse(word)
                     # Weak: short words, and a leading given name ("Marat", "Almaz": also words and brands).

@@ -240,3 +240,10 @@ def test_the_head_of_state_is_not_a_protected_namesake() -> None:
         assert red(marat).apply(sentence) == sentence
         assert net_findings(red(marat), sentence) == []
     assert red(marat).apply("Tokayev and Marat Tokayev's lawyer") == "A blogger and a blogger's lawyer"
+
+
+def test_a_register_entry_named_by_a_description_does_not_rewrite_that_word() -> None:
+    described = PersonSpec(30, ["Blogger Aigerim"], "a blogger", linked=True)
+    r = red(described)
+    assert r.apply("A blogger was fined; Aigerim appealed.") == "A blogger was fined; a blogger appealed."
+    assert net_findings(r, "A blogger was fined.") == []
