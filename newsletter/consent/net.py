@@ -145,7 +145,7 @@ class SafetyNet:
             if form:
                 rest = re.sub(re.escape(form), " ", rest, flags=re.IGNORECASE)
         hidden = {_stem(coarse("".join(_LETTERS.findall(c)))): c for c in t.hidden_cities if c and c.strip()}
-        known = {_stem(coarse("".join(_LETTERS.findall(c)))): c for c in KNOWN_CITIES} if t.anonymised else {}
+        known = _known_city_stems() if t.anonymised else {}
         for unit in rest.split():
             unit = unit.strip(_EDGE)
             key = _unit_key(unit)
@@ -163,6 +163,11 @@ class SafetyNet:
                     if lowercase_ok and len(exact) >= 4 and skeleton(unit).lower().startswith(exact[:-1]):
                         return ["city"]
         return []
+
+
+@lru_cache(maxsize=1)
+def _known_city_stems() -> dict[str, str]:
+    return {_stem(coarse("".join(_LETTERS.findall(c)))): c for c in KNOWN_CITIES}
 
 
 def _unit_key(unit: str) -> str:

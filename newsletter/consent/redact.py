@@ -54,6 +54,10 @@ class Redactor:
         self.places = list(places)
         self.index = NameIndex(self.persons)
         self.unit_terms = self._unit_terms()
+        self.place_index: dict[str, list[tuple[PlaceSpec, tuple[str, ...]]]] = {}
+        for place in self.places:
+            for words in place.spellings:
+                self.place_index.setdefault(words[0][:2], []).append((place, words))
 
     # -------------------------------------------------------------- units
     def _unit_terms(self) -> list[tuple[str, str, bool]]:
@@ -160,20 +164,19 @@ class Redactor:
         return "".join(out)
 
     def _place_at(self, text: str, toks: list[_Tok], skels: list[str], i: int) -> tuple[int, str] | None:
-        for place in self.places:
-            for words in place.spellings:
-                n = len(words)
-                if i + n > len(toks):
-                    continue
-                if any(skels[i + k] != words[k] for k in range(n - 1)):
-                    continue
-                if not morph.is_form(skels[i + n - 1], words[-1], place=True):
-                    continue
-                if place.capitalised_only and not toks[i].word[:1].isupper():
-                    continue
-                if n > 1 and not all(_joinable(text, toks[i + k].end, toks[i + k + 1].start) for k in range(n - 1)):
-                    continue
-                return i + n - 1, place.replacement
+        for place, words in self.place_index.get(skels[i][:2], ()):
+            n = len(words)
+            if i + n > len(toks):
+                continue
+            if any(skels[i + k] != words[k] for k in range(n - 1)):
+                continue
+            if not morph.is_form(skels[i + n - 1], words[-1], place=True):
+                continue
+            if place.capitalised_only and not toks[i].word[:1].isupper():
+                continue
+            if n > 1 and not all(_joinable(text, toks[i + k].end, toks[i + k + 1].start) for k in range(n - 1)):
+                continue
+            return i + n - 1, place.replacement
         return None
 
     # -------------------------------------------------------------- names
