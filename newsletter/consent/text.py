@@ -10,6 +10,7 @@ are first mapped to one script by their look-alike letters.
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from functools import lru_cache
@@ -62,8 +63,13 @@ def clean(text: str) -> str:
 
 
 def strip_tags(text: str) -> str:
-    """Markup typed into a plain-text field (it would split a name into pieces): removed."""
-    return _TAG.sub("", text) if "<" in text else text
+    """Markup typed into a plain-text field (it would split a name into pieces): tags removed,
+    character references decoded ("Zhaksy&shy;lykova" is the name with a soft hyphen)."""
+    if "<" in text:
+        text = _TAG.sub("", text)
+    if "&" in text:
+        text = html.unescape(text)
+    return text
 
 
 def fold(text: str) -> str:

@@ -87,6 +87,7 @@ def test_a_common_noun_that_is_also_a_given_name_stays_when_it_is_not_a_name() -
     ("Zhaksy\u00adlykova was fined.", "A journalist was fined."),
     ("Zhaksy\u200blykova was fined.", "A journalist was fined."),
     ("Zhaksy<b>lykova</b> was fined.", "A journalist was fined."),
+    ("Zhaksy&shy;lykova &amp; co. were fined.", "A journalist & co. were fined."),
     ("Zhaksylykova's lawyer spoke.", "A journalist's lawyer spoke."),
     ("A pro-Zhaksylykova rally.", "A pro-a journalist rally."),
     ("S. Zhaksylykova and С. Жаксылыкова were fined.", "A journalist and a journalist were fined."),
