@@ -60,6 +60,8 @@ class PersonSpec:
             for spelling in self.spellings:
                 for word, kind in classify(spelling):
                     skel = skeleton(word)
+                    if kind != GIVEN and len(skel) < 4:
+                        kind = GIVEN  # "Bek", "Li": too short to be hidden as a free word ("Bek Air")
                     if len(skel) >= 2 and (skel, kind) not in seen:
                         seen.add((skel, kind))
                         self.parts.append(Part(skel, kind))

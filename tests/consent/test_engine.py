@@ -150,7 +150,8 @@ INNOCENT = [
 ]
 HOMONYMS = [PersonSpec(11, ["Nur Ospanova"], "a lawyer"), PersonSpec(12, ["Said Abenov"], "a citizen"),
             PersonSpec(13, ["Marat Tokayev"], "a blogger"), PersonSpec(14, ["Almaz Kuanyshev"], "a citizen"),
-            PersonSpec(15, ["Bek Ormanov"], "a citizen"), PersonSpec(16, ["Abai Nurmagambetov"], "a citizen")]
+            PersonSpec(15, ["Bek Ormanov"], "a citizen"), PersonSpec(16, ["Abai Nurmagambetov"], "a citizen"),
+            PersonSpec(17, ["Almaz Bek"], "a citizen")]
 
 
 @pytest.mark.parametrize("sentence", INNOCENT)
@@ -248,3 +249,9 @@ def test_a_register_entry_named_by_a_description_does_not_rewrite_that_word() ->
     r = red(described)
     assert r.apply("A blogger was fined; Aigerim appealed.") == "A blogger was fined; a blogger appealed."
     assert net_findings(r, "A blogger was fined.") == []
+
+
+def test_a_short_surname_is_hidden_in_the_full_name_but_not_as_a_free_word() -> None:
+    r = red(PersonSpec(17, ["Almaz Bek"], "a citizen"))
+    assert r.apply("Almaz Bek was fined; Bek Air flew; BEK ALMAZ appealed.") == \
+        "A citizen was fined; Bek Air flew; a citizen appealed."
