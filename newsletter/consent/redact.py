@@ -182,7 +182,7 @@ class Redactor:
     # -------------------------------------------------------------- names
     def _replace_names(self, text: str) -> str:
         toks = [_Tok(m.start(), m.end(), m.group()) for m in WORD.finditer(text)]
-        hits = [self.index.hits(t.word) for t in toks]
+        hits = [self.index.hits(t.word) if not _plain_word(t.word) else () for t in toks]
         out: list[str] = []
         pos = 0
         i = 0
@@ -297,6 +297,16 @@ class Redactor:
         if any("\u0400" <= ch <= "\u04ff" for ch in word) and not morph.can_be_name(word):
             return False
         return True
+
+
+def _plain_word(word: str) -> bool:
+    """A lower-case word that is an ordinary word, not a name written in lower case: "said" for a
+    surname Said, "алмаз" for Алмаз. Long lower-case names ("zhaksylykova") still count."""
+    if not word[:1].islower():
+        return False
+    if any("\u0400" <= ch <= "\u04ff" for ch in word):
+        return not morph.can_be_name(word)
+    return len(skeleton(word)) <= 5
 
 
 def _only_space(text: str, a: int, b: int) -> bool:

@@ -255,3 +255,9 @@ def test_a_short_surname_is_hidden_in_the_full_name_but_not_as_a_free_word() -> 
     r = red(PersonSpec(17, ["Almaz Bek"], "a citizen"))
     assert r.apply("Almaz Bek was fined; Bek Air flew; BEK ALMAZ appealed.") == \
         "A citizen was fined; Bek Air flew; a citizen appealed."
+
+
+def test_a_surname_that_is_an_ordinary_word_is_left_in_lower_case() -> None:
+    r = red(PersonSpec(18, ["Aigerim Said"], "a citizen", linked=True))
+    assert r.apply("The ministry said Said was released; Aigerim Said thanked them.") == \
+        "The ministry said a citizen was released; a citizen thanked them."
