@@ -18,7 +18,7 @@ from newsletter.config import Settings
 from newsletter.issues import consent
 from newsletter.consent import NetText, SafetyNet, require_clean
 from newsletter.consent.text import name_key
-from newsletter.issues.consent import ConsentViolation, Redactor
+from newsletter.issues.consent import Redactor
 from newsletter.issues.sections import item_section, sections_in_order
 from newsletter.models import CaseStatus, Incident, Issue, IssueItem, Person
 

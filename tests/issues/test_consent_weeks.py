@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
