@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from newsletter import audit
+from newsletter.consent.text import name_key
 from newsletter.models import (
     DATE_PRECISIONS,
     INCIDENT_KINDS,
@@ -35,6 +36,7 @@ from newsletter.models import (
     Incident,
     IncidentSource,
     Person,
+    PersonSpelling,
     Section,
 )
 from newsletter.urls import canonical_url
@@ -228,7 +230,12 @@ def validate_row(n: int, item: dict[str, Any], section_slugs: set[str]) -> tuple
             errors.append(f"row {n}, field persons: role {p['role']!r} is not one of {', '.join(PERSON_ROLES)}")
         if p.get("consent") is not None and p["consent"] not in PERSON_CONSENT:
             errors.append(f"row {n}, field persons: consent {p['consent']!r} is not one of {', '.join(PERSON_CONSENT)}")
-        clean_persons.append({k: p.get(k) for k in ("name", "alias", "city", "role", "consent")} | {"name": p["name"].strip()})
+        spellings = p.get("spellings") or []
+        if not isinstance(spellings, list) or not all(isinstance(x, str) and 0 < len(x.strip()) <= 300 for x in spellings):
+            errors.append(f"row {n}, field persons: spellings must be a list of names (1 to 300 characters each)")
+            spellings = []
+        clean_persons.append({k: p.get(k) for k in ("name", "alias", "city", "role", "consent")}
+                             | {"name": p["name"].strip(), "spellings": [x.strip() for x in spellings]})
 
     if errors:
         return None, errors
@@ -275,9 +282,21 @@ def import_rows(session: Session, raw_rows: list[tuple[int, dict[str, Any]]], *,
     rows: list[Row] = []
     errors: list[str] = []
     seen_ids: dict[str, int] = {}
+    consents: dict[frozenset[str], tuple[str, int]] = {}
     for n, item in raw_rows:
         row, row_errors = validate_row(n, item, set(sections))
         errors.extend(row_errors)
+        for i, p in enumerate(row.persons if row else (), start=1):
+            if p.get("consent"):
+                # One person in any script or spelling: "Saule Zhaksylykova" and "Сауле Жаксылыкова".
+                keys = [k for k in (name_key(x) for x in [p["name"], *p.get("spellings", [])]) if k]
+                first = next((consents[k] for k in keys if k in consents), (p["consent"], n))
+                for k in keys:
+                    consents.setdefault(k, first)
+                if first[0] != p["consent"]:
+                    # A person's safety must not depend on row order: refuse, let the editor decide.
+                    errors.append(f"row {n}, field persons: person {i} of this row has consent {p['consent']!r} "
+                                  f"here but {first[0]!r} in row {first[1]}; give one consent")
         if row and row.values["external_id"]:
             first = seen_ids.setdefault(row.values["external_id"], n)
             if first != n:
@@ -358,11 +377,27 @@ def _person(session: Session, data: dict[str, Any], cache: dict[str, Person]) ->
         return cache[name]
     person = session.scalar(select(Person).where(Person.name == name).limit(1))
     if person is None:
+        # The same person registered under another script or spelling is the same person.
+        wanted = {k for k in (name_key(x) for x in [name, *data.get("spellings", [])]) if k}
+        person = next((p for p in cache.values() if wanted & {name_key(x) for x in p.all_spellings}), None)
+        if person is None and wanted:
+            from sqlalchemy.orm import selectinload
+
+            person = next((p for p in session.scalars(select(Person).options(selectinload(Person.spellings)))
+                           if wanted & {name_key(x) for x in p.all_spellings}), None)
+        if person is not None and name not in person.all_spellings:
+            person.spellings.append(PersonSpelling(spelling=name))
+    if person is None:
         person = Person(name=name, consent=data.get("consent") or "name")
         session.add(person)
     for key in ("alias", "city", "role", "consent"):
         if data.get(key) is not None and getattr(person, key) != data[key]:
             setattr(person, key, data[key])
+    known = {s.spelling for s in person.spellings}
+    for spelling in data.get("spellings") or ():
+        if spelling not in known and spelling != name:
+            person.spellings.append(PersonSpelling(spelling=spelling))
+            known.add(spelling)
     cache[name] = person
     return person
 
@@ -393,7 +428,8 @@ def export_records(session: Session, *, state: str | None = None) -> list[dict[s
             "language": inc.language,
             "sections": [s.slug for s in inc.sections],
             "persons": [
-                {k: getattr(p, k) for k in ("name", "alias", "city", "role", "consent")} for p in inc.persons
+                {k: getattr(p, k) for k in ("name", "alias", "city", "role", "consent")}
+                | {"spellings": [s.spelling for s in p.spellings]} for p in inc.persons
             ],
             "publication": inc.publication,
             "sources": [s.url for s in inc.sources if s.url],

@@ -241,6 +241,27 @@ class Person(Base):
         back_populates="person", cascade="all, delete-orphan", order_by="CaseStatus.occurred_on"
     )
     incidents: Mapped[list[Incident]] = relationship(secondary=incident_persons, back_populates="persons")
+    spellings: Mapped[list[PersonSpelling]] = relationship(
+        back_populates="person", cascade="all, delete-orphan", order_by="PersonSpelling.id", lazy="selectin"
+    )
+
+    @property
+    def all_spellings(self) -> list[str]:
+        """The name and every other spelling (other scripts, transliterations) the consent engine hides."""
+        return list(dict.fromkeys([self.name, *(s.spelling for s in self.spellings)]))
+
+
+class PersonSpelling(Base):
+    """Another spelling of a person's name (Cyrillic, Kazakh, a transliteration); protected like the name."""
+
+    __tablename__ = "person_spellings"
+    __table_args__ = (UniqueConstraint("person_id", "spelling", name="uq_person_spellings_person_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
+    spelling: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    person: Mapped[Person] = relationship(back_populates="spellings")
 
 
 class CaseStatus(Base):

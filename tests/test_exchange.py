@@ -25,7 +25,8 @@ RECORDS: list[dict[str, Any]] = [
         "city": "Nur-Sultan",
         "language": "en",
         "sections": ["punitive-psychiatry"],
-        "persons": [{"name": "Aigul Utepova", "alias": None, "city": "Nur-Sultan", "role": "journalist", "consent": "name"}],
+        "persons": [{"name": "Aigul Utepova", "alias": None, "city": "Nur-Sultan", "role": "journalist", "consent": "name",
+                     "spellings": ["Айгуль Утепова"]}],
         "publication": "public",
         "sources": ["https://example.org/news/utepova-released"],
         "state": "accepted",
@@ -155,3 +156,36 @@ def test_a_bad_link_origin_is_refused_with_its_row(cli: Any, session: Session, t
     assert "row 1, field links: link 1 origin 'public' is not one of feed, editor, volunteer, api, import" in out
     assert "row 1, field links: link 2 needs a url" in out
     assert session.scalar(select(func.count()).select_from(Incident)) == 0
+
+
+def test_person_spellings_are_imported_once(cli: Any, session: Session, tmp_path: Path) -> None:
+    from newsletter.models import PersonSpelling
+
+    src = _write(tmp_path, "in.json", json.dumps(RECORDS))
+    cli("import", "incidents", str(src))
+    cli("import", "incidents", str(src))
+    assert session.scalars(select(PersonSpelling.spelling)).all() == ["Айгуль Утепова"]
+
+
+def test_conflicting_consents_for_one_person_refuse_the_whole_file(cli: Any, session: Session, tmp_path: Path) -> None:
+    first = dict(RECORDS[0], persons=[{"name": "Saule Zhaksylykova", "consent": "none"}])
+    second = dict(RECORDS[1], persons=[{"name": "Saule Zhaksylykova", "consent": "name"}])
+    out = cli("import", "incidents", str(_write(tmp_path, "in.json", json.dumps([first, second]))), expect=1)
+    assert out.exit_code != 0
+    assert "row 2, field persons: person 1 of this row has consent 'name' here but 'none' in row 1" in out.output
+    assert "Zhaksylykova" not in out.output  # the refusal never prints the name
+    assert session.scalar(select(func.count()).select_from(Incident)) == 0
+    assert session.scalar(select(func.count()).select_from(Person)) == 0
+
+
+def test_one_person_in_two_scripts_is_one_person(cli: Any, session: Session, tmp_path: Path) -> None:
+    from newsletter.models import PersonSpelling
+
+    first = dict(RECORDS[0], persons=[{"name": "Saule Zhaksylykova", "consent": "none"}])
+    second = dict(RECORDS[1], persons=[{"name": "Сауле Жаксылыкова", "consent": "name"}])
+    out = cli("import", "incidents", str(_write(tmp_path, "bad.json", json.dumps([first, second]))), expect=1)
+    assert "row 2, field persons: person 1 of this row has consent 'name' here but 'none' in row 1" in out.output
+    second["persons"] = [{"name": "ЖАКСЫЛЫКОВА Сауле", "consent": "none"}]
+    cli("import", "incidents", str(_write(tmp_path, "good.json", json.dumps([first, second]))))
+    assert session.scalars(select(Person.name)).all() == ["Saule Zhaksylykova"]
+    assert session.scalars(select(PersonSpelling.spelling)).all() == ["ЖАКСЫЛЫКОВА Сауле"]

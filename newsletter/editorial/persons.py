@@ -16,7 +16,11 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from newsletter import audit
-from newsletter.models import CASE_STATUSES, PERSON_CONSENT, PERSON_ROLES, CaseStatus, Incident, Person, User
+from newsletter.consent import clean as clean_text
+from newsletter.consent import suggest_spellings
+from newsletter.models import (
+    CASE_STATUSES, PERSON_CONSENT, PERSON_ROLES, CaseStatus, Incident, Person, PersonSpelling, User,
+)
 
 STATUS_LABELS: dict[str, str] = {
     "summoned": "summoned for questioning",
@@ -206,3 +210,50 @@ def search_persons(session: Session, q: str, limit: int = 20) -> list[Person]:
     return list(session.scalars(select(Person).where(or_(func.lower(Person.name).like(like),
                                                          func.lower(Person.alias).like(like)))
                                 .order_by(Person.name).limit(limit)))
+
+
+# ---------------------------------------------------------------- spellings
+
+SPELLING_MAX = 300
+
+
+def add_spelling(session: Session, person: Person, spelling: str, *, actor: User | str) -> PersonSpelling:
+    """Another spelling of the person's name (other script, transliteration); the consent engine hides it too.
+
+    The audit record notes that a spelling was added, not the spelling (the log is no place for names).
+    """
+    value = clean_text(spelling or "").strip()
+    value = " ".join(value.split())
+    if not value:
+        raise PersonError("spelling: write the name as it appears in the other script or transliteration")
+    if len(value) > SPELLING_MAX:
+        raise PersonError(f"spelling: at most {SPELLING_MAX} characters")
+    if value.casefold() in {s.casefold() for s in person.all_spellings}:
+        raise PersonError("spelling: this person already has that spelling")
+    entry = PersonSpelling(spelling=value)
+    person.spellings.append(entry)
+    session.flush()
+    audit.record(session, actor=actor, action="person.spelling_added", entity_type="person", entity_id=person.id,
+                 changes={"spellings": len(person.spellings)})
+    return entry
+
+
+def remove_spelling(session: Session, person: Person, spelling_id: int, *, actor: User | str) -> None:
+    entry = next((s for s in person.spellings if s.id == spelling_id), None)
+    if entry is None:
+        raise PersonError(f"spelling: person {person.id} has no spelling {spelling_id}")
+    person.spellings.remove(entry)
+    session.flush()
+    audit.record(session, actor=actor, action="person.spelling_removed", entity_type="person", entity_id=person.id,
+                 changes={"spellings": len(person.spellings)})
+
+
+def suggested_spellings(person: Person) -> list[str]:
+    """Transliterations of the name and of each spelling that the person does not have yet."""
+    have = {s.casefold() for s in person.all_spellings}
+    found: list[str] = []
+    for name in person.all_spellings:
+        for suggestion in suggest_spellings(name):
+            if suggestion.casefold() not in have and suggestion not in found:
+                found.append(suggestion)
+    return found[:8]

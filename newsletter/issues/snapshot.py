@@ -16,7 +16,9 @@ from sqlalchemy.orm import Session
 
 from newsletter.config import Settings
 from newsletter.issues import consent
-from newsletter.issues.consent import ConsentViolation, Redactor
+from newsletter.consent import NetText, SafetyNet, require_clean
+from newsletter.consent.text import name_key
+from newsletter.issues.consent import Redactor
 from newsletter.issues.sections import item_section, sections_in_order
 from newsletter.models import PUBLIC_LINK_ORIGINS, CaseStatus, Incident, IncidentSource, Issue, IssueItem, Person
 
@@ -52,18 +54,37 @@ def status_label(status: str) -> str:
 
 @dataclass
 class IssuePeople:
-    """Who may be named anywhere in this issue, and how everyone else is referred to."""
+    """Who may be named anywhere in this issue, and how everyone else is referred to.
+
+    `protected` holds everyone whose name must not appear on an item they are not linked to: every
+    person of the register whose consent restricts their name (linked to this issue or not), and the
+    persons of this issue who are named on no public item.
+    """
 
     named: dict[int, Person] = field(default_factory=dict)
     protected: dict[int, Person] = field(default_factory=dict)
+    in_issue: set[int] = field(default_factory=set)  # linked to some item of this issue
 
-    def redactor(self, exclude: Iterable[int] = ()) -> Redactor:
+    def redactor(self, exclude: Iterable[int] = (), *, whole_issue: bool = False) -> Redactor:
+        """Everyone protected; on the issue's own fields (title, intro) the issue's persons count as
+        linked, so "Dina" alone in the intro is hidden when Dina is in this issue."""
         red = Redactor()
         skip = set(exclude)
         for pid, person in self.protected.items():
             if pid not in skip:
-                red.add_person(person, consent.reference(person, item_is_public=False))
+                red.add_person(person, consent.reference(person, item_is_public=False),
+                               linked=whole_issue and pid in self.in_issue)
+        for pid, person in self.named.items():
+            if pid not in skip:
+                red.add_person(person, None, linked=False)
         return red
+
+    def net(self, extra: Iterable[Person] = ()) -> SafetyNet:
+        persons = {consent.person_key(p): p for p in [*self.protected.values(), *extra]}
+        return SafetyNet([consent.net_person(p) for p in persons.values()])
+
+    def allowed(self) -> list[str]:
+        return [f for p in self.protected.values() for f in consent.allowed_forms(p)]
 
 
 def item_people(item: IssueItem) -> tuple[list[Person], bool]:
@@ -75,8 +96,9 @@ def item_people(item: IssueItem) -> tuple[list[Person], bool]:
     return [], True
 
 
-def issue_people(items: Iterable[IssueItem]) -> IssuePeople:
-    """Persons named somewhere in the issue; everyone else linked to it is protected everywhere in it."""
+def issue_people(items: Iterable[IssueItem], registry: Iterable[Person] = ()) -> IssuePeople:
+    """Persons named somewhere in the issue; everyone else linked to it, and every person of the
+    register whose consent restricts their name, is protected everywhere in it."""
     people = IssuePeople()
     seen: dict[int, Person] = {}
     for item in items:
@@ -85,18 +107,37 @@ def issue_people(items: Iterable[IssueItem]) -> IssuePeople:
             public = False
         for person in persons:
             seen[person.id] = person
+            people.in_issue.add(person.id)
             if public and person.consent == "name":
                 people.named[person.id] = person
     for pid, person in seen.items():
         if pid not in people.named:
             people.protected[pid] = person
+    for person in registry:
+        if person.id not in people.named and person.id not in people.protected:
+            people.protected[person.id] = person
+    # Two register entries for one human (another script or spelling): the stricter consent wins.
+    hidden = {k for p in people.protected.values() for k in map(name_key, consent.spellings(p)) if k}
+    for pid, person in list(people.named.items()):
+        if hidden & {k for k in map(name_key, consent.spellings(person)) if k}:
+            del people.named[pid]
+            people.protected[pid] = person
     return people
+
+
+def protected_register(session: Session) -> list[Person]:
+    """Every person whose consent restricts their name (alias, initials, none), with their spellings."""
+    from sqlalchemy.orm import selectinload
+
+    return list(session.scalars(select(Person).where(Person.consent != "name").options(selectinload(Person.spellings))))
 
 
 def build_snapshot(session: Session, issue: Issue, *, settings: Settings) -> dict[str, Any]:
     """The issue as readers will see it; raises ConsentViolation rather than publish a protected name."""
     items = list(issue.items)
-    people = issue_people(items)
+    people = issue_people(items, protected_register(session))
+    checks: list[NetText] = []
+    extra: list[Person] = []
     sections = sections_in_order(session)
     by_slug: dict[str, list[dict[str, Any]]] = {s.slug: [] for s in sections}
     withheld_cities: set[str] = set()
@@ -109,15 +150,16 @@ def build_snapshot(session: Session, issue: Issue, *, settings: Settings) -> dic
                 withheld_cities.add(incident.city.strip().casefold())
             continue
         section = item_section(item, sections)
-        by_slug[section.slug].append(_item(session, item, people, issue.period_end))
+        by_slug[section.slug].append(_item(session, item, people, issue.period_end, checks, extra))
     intro_red = _intro_redactor(people)
     title = intro_red.apply(issue.title.strip()) or f"Issue {issue.number}"
     intro = intro_red.apply(issue.intro.strip())
     preheader = intro_red.apply(issue.preheader.strip()) or _default_preheader(intro, by_slug)
-    fields = leaking_fields({"title": title, "intro": intro, "preheader": preheader}, intro_red.protected_parts)
-    if fields:
-        raise ConsentViolation(f"issue {issue.number}: the {' and the '.join(fields)} would publish a protected "
-                               "person's name; check the persons' aliases")
+    everyone = frozenset(consent.person_key(p) for p in people.protected.values())
+    for name, value in (("title", title), ("intro", intro), ("preheader", preheader)):
+        checks.append(NetText(None, name, value, protected=everyone, allowed=tuple(people.allowed()),
+                              linked=intro_red.linked_keys))
+    check_edition(people.net(extra), checks, edition=issue.language or settings.language)
     return {
         "version": SNAPSHOT_VERSION,
         "issue": {
@@ -146,10 +188,7 @@ def build_snapshot(session: Session, issue: Issue, *, settings: Settings) -> dic
 
 
 def _intro_redactor(people: IssuePeople) -> Redactor:
-    red = people.redactor()
-    for person in people.named.values():
-        red.add_person(person, None)
-    return red
+    return people.redactor(whole_issue=True)
 
 
 def _default_preheader(intro: str, by_slug: dict[str, list[dict[str, Any]]]) -> str:
@@ -164,52 +203,52 @@ def _default_preheader(intro: str, by_slug: dict[str, list[dict[str, Any]]]) -> 
     return text if len(text) <= 150 else text[:147].rsplit(" ", 1)[0] + "…"
 
 
-def _item(session: Session, item: IssueItem, people: IssuePeople, as_of: date) -> dict[str, Any]:
+def _item(session: Session, item: IssueItem, people: IssuePeople, as_of: date, checks: list[NetText],
+          extra: list[Person]) -> dict[str, Any]:
     if item.incident is not None:
-        data, red, cities = _incident_item(item, item.incident, people)
+        data, red, anonymised = _incident_item(item, item.incident, people)
     elif item.person is not None:
-        data, red, cities = _person_item(session, item, item.person, people, as_of)
+        data, red, anonymised = _person_item(session, item, item.person, people, as_of)
     else:
-        red, cities = people.redactor(), []
+        red, anonymised = people.redactor(), False
         data = {"date": None, "date_precision": "day", "place": None, "kind": None, "links": []}
     headline = red.apply(item.headline.strip()) or "Untitled"
     data = {"id": item.id, "headline": headline, "text": red.apply(item.text.strip()), **data}
-    fields = leaking_fields({"headline": data["headline"], "text": data["text"], "place": data["place"] or "",
-                             "links": " ".join(f"{l['title']} {l['url']}" for l in data["links"])},
-                            red.protected_parts, cities)
-    if fields:
-        raise ConsentViolation(f"item {item.id} (position {item.position}): the {' and the '.join(fields)} would "
-                               "publish a protected name or place; check the persons' aliases and the incident's region")
+    linked = [p for p in item_people(item)[0]]
+    extra.extend(p for p in linked if p.id not in people.protected)
+    must_hide = red.protected_keys
+    allowed = tuple(people.allowed()) + tuple(f for p in linked for f in consent.allowed_forms(p)) + tuple(
+        p.replacement for p in red.places) + ((data["place"],) if data["place"] else ())
+    context = {"anonymised": anonymised, "linked": red.linked_keys, "protected": must_hide,
+               "hidden_cities": red.hidden_cities, "allowed": allowed}
+    fields = [("headline", data["headline"]), ("text", data["text"]), ("place", data["place"] or "")]
+    for n, link in enumerate(data["links"]):
+        fields += [(f"links[{n}].title", link["title"]), (f"links[{n}].url", link["url"])]
+    checks.extend(NetText(item.id, name, value, **context) for name, value in fields)
     return data
 
 
-def leaking_fields(fields: dict[str, str], parts: list[str], cities: list[str] | None = None) -> list[str]:
-    """Which fields still hold a protected name or place. A refusal names these fields, never the words
-    found: the message is shown on the desk, printed by the CLI and may reach a log."""
-    if not consent.find_leaks(list(fields.values()), parts, cities or []):
-        return []  # the common case: one pass over all fields
-    return [name for name, value in fields.items() if value and consent.find_leaks([value], parts, cities or [])]
+def check_edition(net: SafetyNet, texts: list[NetText], *, edition: str = "") -> None:
+    """The safety net over one edition's output texts; ConsentViolation names item, field and kind only."""
+    require_clean(net, texts, edition)
 
 
-def _incident_item(item: IssueItem, incident: Incident, people: IssuePeople) -> tuple[dict[str, Any], Redactor, list[str]]:
+def _incident_item(item: IssueItem, incident: Incident, people: IssuePeople) -> tuple[dict[str, Any], Redactor, bool]:
     anonymised = incident.publication != "public"
     red = people.redactor(exclude=[p.id for p in incident.persons])
     for person in incident.persons:
-        red.add_person(person, consent.reference(person, item_is_public=not anonymised))
-    cities: list[str] = []
+        red.add_person(person, _reference(people, person, public=not anonymised))
     if anonymised:
         general = consent.city_replacement(incident.region, incident.country)
         red.add_place(incident.city, general)
         for person in incident.persons:
             red.add_place(person.city, consent.city_replacement(person.region or incident.region,
                                                                 person.country or incident.country))
-        cities = [c for c, repl in red.places if c.casefold() not in repl.casefold()]
+        red.hide_other_cities()
         place = consent.general_place(incident.region, incident.country)
     else:
         place = consent.public_place(incident)
-    links = consent.publishable_links(
-        public_sources(incident), anonymised=anonymised, protected_terms=red.protected_parts + cities, redactor=red
-    )
+    links = consent.publishable_links(public_sources(incident), anonymised=anonymised, redactor=red)
     links = [{**link, "url": safe_url(link["url"])} for link in links]
     return {
         "date": incident.occurred_on.isoformat() if incident.occurred_on else None,
@@ -217,7 +256,7 @@ def _incident_item(item: IssueItem, incident: Incident, people: IssuePeople) -> 
         "place": place,
         "kind": incident.kind,
         "links": links,
-    }, red, cities
+    }, red, anonymised
 
 
 _URL_UNSAFE = re.compile(r"[\x00-\x20\"'<>`\\\x7f]")
@@ -239,21 +278,20 @@ def public_sources(incident: Incident) -> list[IncidentSource]:
 
 
 def _person_item(session: Session, item: IssueItem, person: Person, people: IssuePeople,
-                 as_of: date) -> tuple[dict[str, Any], Redactor, list[str]]:
+                 as_of: date) -> tuple[dict[str, Any], Redactor, bool]:
     public = person.consent == "name"
     red = people.redactor(exclude=[person.id])
-    red.add_person(person, consent.reference(person, item_is_public=public))
-    cities: list[str] = []
+    red.add_person(person, _reference(people, person, public=public))
     if public:
         place = ", ".join(p for p in (person.city, person.country) if p) or None
     else:
         red.add_place(person.city, consent.city_replacement(person.region, person.country))
-        cities = [c for c, repl in red.places if c.casefold() not in repl.casefold()]
+        red.hide_other_cities()
         place = consent.general_place(person.region, person.country)
     latest = latest_status(session, person, as_of)
     links: list[dict[str, str]] = []
     if latest is not None and latest.source_url and latest.source_url.lower().startswith(("https://", "http://")):
-        if not consent.url_names(latest.source_url, red.protected_parts + cities):
+        if not red.address_is_protected(latest.source_url):
             from urllib.parse import urlsplit
 
             links.append({"url": safe_url(latest.source_url),
@@ -264,7 +302,12 @@ def _person_item(session: Session, item: IssueItem, person: Person, people: Issu
         "place": place,
         "kind": None,
         "links": links,
-    }, red, cities
+    }, red, not public
+
+
+def _reference(people: IssuePeople, person: Person, *, public: bool) -> str | None:
+    """The person's reference on their own item; a person protected in this issue is never named."""
+    return consent.reference(person, item_is_public=public and person.id not in people.protected)
 
 
 def latest_status(session: Session, person: Person, as_of: date) -> CaseStatus | None:

@@ -109,3 +109,40 @@ def test_person_pages_and_forms(editor_client: TestClient, session: Session) -> 
     actions = session.scalars(select(AuditLog.action).where(AuditLog.entity_type == "person")
                               .order_by(AuditLog.id)).all()
     assert actions == ["person.create", "person.status", "person.status", "person.status_delete"]
+
+
+def test_spellings_are_added_with_suggestions_removed_and_refused_when_bad(editor_client: TestClient,
+                                                                            session: Session) -> None:
+    person = persons.create_person(session, name="Сауле Жаксылыкова", consent="none", actor="test")
+    session.commit()
+    url = f"/editor/persons/{person.id}"
+    page = editor_client.get(url)
+    assert page.status_code == 200 and "No other spelling yet." in page.text
+    # Transliterations are suggested (ICAO passport style, 2021 Kazakh Latin) as one-click forms.
+    assert 'name="spelling" value="Saule Zhaksylykova"' in page.text
+    token = csrf_token_of(page.text)
+    added = editor_client.post(f"{url}/spellings", data={"csrf_token": token, "spelling": "Saule Zhaksylykova"},
+                               follow_redirects=False)
+    assert added.status_code == 303
+    typed = editor_client.post(f"{url}/spellings", data={"csrf_token": token, "spelling": " Zhaqsy\u00adlyqova  Saule "},
+                               follow_redirects=False)
+    assert typed.status_code == 303
+    for bad, message in [("", "write the name as it appears"), ("saule zhaksylykova", "already has that spelling"),
+                         ("x" * 301, "at most 300 characters")]:
+        refused = editor_client.post(f"{url}/spellings", data={"csrf_token": token, "spelling": bad},
+                                     follow_redirects=False)
+        assert refused.status_code == 400 and message in refused.text
+    session.expire_all()
+    person = session.get(Person, person.id)
+    assert [s.spelling for s in person.spellings] == ["Saule Zhaksylykova", "Zhaqsylyqova Saule"]
+    assert 'value="Saule Zhaksylykova"' not in editor_client.get(url).text.split('id="spelling-list"')[1].split("</ul>")[1]
+    first = person.spellings[0].id
+    removed = editor_client.post(f"{url}/spellings/{first}/delete", data={"csrf_token": token}, follow_redirects=False)
+    assert removed.status_code == 303
+    missing = editor_client.post(f"{url}/spellings/{first}/delete", data={"csrf_token": token}, follow_redirects=False)
+    assert missing.status_code == 404
+    session.expire_all()
+    assert [s.spelling for s in session.get(Person, person.id).spellings] == ["Zhaqsylyqova Saule"]
+    logged = session.scalars(select(AuditLog).where(AuditLog.action.like("person.spelling%"))).all()
+    assert [a.action for a in logged] == ["person.spelling_added", "person.spelling_added", "person.spelling_removed"]
+    assert all("Zhaq" not in str(a.changes) and "Saule" not in str(a.changes) for a in logged)

@@ -157,7 +157,7 @@ def test_consent_problem_is_shown_and_blocks_approval(desk: TestClient, session:
     url = f"/editor/issues/{consent_issue.id}"
     assert "This issue cannot go out yet" in desk.get(url).text
     r = post(desk, url, f"{url}/signoff", {"action": "approve"})
-    assert r.status_code == 409 and "protected name or place" in r.text
+    assert r.status_code == 409 and "consent check refused this issue" in r.text
     assert issue_of(session).state == "draft"
 
 

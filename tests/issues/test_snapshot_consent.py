@@ -87,10 +87,12 @@ def test_an_alias_containing_the_real_name_blocks_the_snapshot(session: Session,
                                                               consent_issue: Issue) -> None:
     aliya = next(p for i in consent_issue.items if i.incident for p in i.incident.persons if p.name == "Aliya Isenova")
     aliya.alias = "Aliya I."
-    with pytest.raises(ConsentViolation, match=r"item \d+ \(position \d+\): the headline and the text would publish "
-                                               r"a protected name or place") as refused:
+    with pytest.raises(ConsentViolation) as refused:
         build_snapshot(session, consent_issue, settings=settings)
-    assert "Aliya" not in str(refused.value)  # the refusal says where, never the protected words (issue 11)
+    # Where and what kind, never the name itself.
+    assert "Aliya" not in str(refused.value) and "field headline" in str(refused.value)
+    assert {(f.field, f.kind) for f in refused.value.findings} >= {("headline", "name")}
+    assert all(f.item_id in {i.id for i in consent_issue.items} for f in refused.value.findings)
 
 
 def test_case_update_on_a_protected_person(session: Session, settings: Settings, make_person) -> None:
@@ -148,3 +150,40 @@ def test_a_protected_person_is_not_named_in_another_items_text(session: Session,
     text = next(i["text"] for s in snap["sections"] for i in s["items"] if i["id"] == public.id)
     assert text == "Aya Sadvakasova had monitored the protest with R. S. and a civil activist."
     assert_no_protected_words(json.dumps(snap, ensure_ascii=False))
+
+
+def test_a_registered_protected_person_is_hidden_on_items_not_linked_to_them(
+        session: Session, settings: Settings, make_incident, make_person) -> None:
+    from newsletter.models import PersonSpelling
+
+    saule = make_person("Saule Zhaksylykova", consent="none", role="journalist")
+    saule.spellings.append(PersonSpelling(spelling="Сауле Жаксылыкова"))
+    make_incident("Supporters of Сауле Жаксылыковой gathered at the court",
+                  summary="Zhaqsylyqova's colleagues held signs.", publication="public")
+    session.flush()
+    issue = draft_issue(session, settings=settings, period="2026-W47", actor="cli")
+    (item,) = build_snapshot(session, issue, settings=settings)["sections"][0]["items"]
+    assert item["headline"] == "Supporters of a journalist gathered at the court"
+    assert item["text"] == "A journalist's colleagues held signs."
+
+
+def test_two_register_entries_for_one_person_take_the_stricter_consent(
+        session: Session, settings: Settings, make_incident, make_person) -> None:
+    latin = make_person("Saule Zhaksylykova", consent="none", role="journalist")
+    cyrillic = make_person("Сауле Жаксылыкова", consent="name", role="journalist")
+    make_incident("Сауле Жаксылыкова fined", publication="public", persons=[cyrillic])
+    make_incident("Blogger fined", publication="anonymised", persons=[latin], region="Abai Region")
+    issue = draft_issue(session, settings=settings, period="2026-W47", actor="cli")
+    headlines = [i["headline"] for s in build_snapshot(session, issue, settings=settings)["sections"] for i in s["items"]]
+    assert "A journalist fined" in headlines and not any("Жаксылыков" in h for h in headlines)
+
+
+def test_a_lone_given_name_in_the_intro_is_hidden_when_that_person_is_in_the_issue(
+        session: Session, settings: Settings, make_incident, make_person) -> None:
+    dina = make_person("Дина Касымова", consent="none", role="journalist")
+    make_person("Nur Ospanova", consent="none", role="lawyer")  # registered, not in this issue
+    make_incident("Journalist fined", publication="anonymised", persons=[dina], region="Abai Region")
+    issue = draft_issue(session, settings=settings, period="2026-W47", actor="cli")
+    issue.intro = "This week Дину fined again; Nur Otan passed the bill."
+    snap = build_snapshot(session, issue, settings=settings)
+    assert snap["issue"]["intro"] == "This week a journalist fined again; Nur Otan passed the bill."

@@ -83,7 +83,8 @@ def person_context(session: Session, person: Person) -> dict[str, Any]:
     today = utcnow().date()
     current = next((s for s in sorted(person.statuses, key=lambda s: (s.occurred_on, s.id), reverse=True)
                     if s.occurred_on <= today), None)
-    return {"person": person, "current": current, "today": today, **CHOICES}
+    return {"person": person, "current": current, "today": today,
+            "suggestions": persons.suggested_spellings(person), **CHOICES}
 
 
 @router.get("/editor/persons/{person_id}", response_class=HTMLResponse, include_in_schema=False)
@@ -136,4 +137,29 @@ def delete_status(request: Request, person_id: int, status_id: int, user: Curren
     if entry.person_id != person_id:
         raise HTTPException(status_code=404, detail=f"Person {person_id} has no case status {status_id}.")
     persons.delete_status(session, entry, actor=user)
+    return done(f"/editor/persons/{person_id}", "deleted")
+
+
+@router.post("/editor/persons/{person_id}/spellings", include_in_schema=False)
+def add_spelling(request: Request, person_id: int, user: CurrentUser, session: Session = Depends(get_session, scope="function"),
+                 csrf_token: PersonForm = "", spelling: PersonForm = "") -> Response:
+    verify_csrf(request, csrf_token)
+    person = get_or_404(session, Person, person_id, "person")
+    try:
+        persons.add_spelling(session, person, spelling, actor=user)
+    except persons.PersonError as exc:
+        return refused(request, session, PERSON_TEMPLATE, lambda: person_context(session, person), str(exc),
+                       form={"spelling": spelling[:300]})
+    return done(f"/editor/persons/{person_id}", "saved")
+
+
+@router.post("/editor/persons/{person_id}/spellings/{spelling_id}/delete", include_in_schema=False)
+def remove_spelling(request: Request, person_id: int, spelling_id: int, user: CurrentUser,
+                    session: Session = Depends(get_session, scope="function"), csrf_token: PersonForm = "") -> Response:
+    verify_csrf(request, csrf_token)
+    person = get_or_404(session, Person, person_id, "person")
+    try:
+        persons.remove_spelling(session, person, spelling_id, actor=user)
+    except persons.PersonError as exc:
+        raise HTTPException(status_code=404, detail=str(exc)) from None
     return done(f"/editor/persons/{person_id}", "deleted")
