@@ -44,9 +44,11 @@ def week(n: int, day: str) -> list[dict[str, Any]]:
                            "not there; Marat was.",
                 "kind": "solidarity_action", "region": "Almaty Region", "city": "Almaty", "sections": ["solidarity"],
                 "persons": [], "publication": "public",
-                "sources": [f"https://news.example.org/{n}/saule-zhaksylykova-supporters",
-                            f"https://news.example.org/{n}/%D0%96%D0%B0%D0%BA%D1%81%D1%8B%D0%BB%D1%8B%D0%BA%D0%BE%D0%B2%D0%B0",
-                            f"https://news.example.org/{n}/court-hearing-postponed"]},
+                # editor links (as an export writes them): only the consent rules can drop these
+                "links": [{"url": url, "origin": "editor"} for url in (
+                    f"https://news.example.org/{n}/saule-zhaksylykova-supporters",
+                    f"https://news.example.org/{n}/%D0%96%D0%B0%D0%BA%D1%81%D1%8B%D0%BB%D1%8B%D0%BA%D0%BE%D0%B2%D0%B0",
+                    f"https://news.example.org/{n}/court-hearing-postponed")]},
         base | {"external_id": f"w{n}-anon", "title": f"Journalist Zhaksy\u00adlykova fined in Semey ({n})",
                 "summary": "The Семейский суд fined Жаксылыкову; Dina was questioned in Семее. Nur Ospanova, her "
                            "lawyer, will appeal at the Semey city court.",

@@ -8,6 +8,7 @@ below contain the marker, so a log record repeating them fails the test.
 from __future__ import annotations
 
 import json
+import html
 import re
 import socket
 from collections.abc import Iterator
@@ -139,11 +140,13 @@ def desk(live_server: str, runtime: Runtime) -> Iterator[httpx.Client]:
         yield client
 
 
-REFUSAL = "item 1 (position 1): the text would publish a protected name or place"
+REFUSAL = "item 1 (en edition), field text: a protected person's name"
 
 
 def _refusal(page: str) -> str:
-    match = re.search(r"item \d+ \(position \d+\): the [a-z ]+ would publish a protected name or place", page)
+    """The consent check's refusal: where (item, edition, field) and what kind of word, never the word."""
+    text = html.unescape(page)
+    match = re.search(r"item \d+ \([a-z]+ edition\), field [a-z\[\]0-9.]+: a protected [a-z' ]+name", text)
     assert match, page[:2000]
     return match.group()
 
