@@ -56,6 +56,12 @@ def test_demo_runs_the_weekly_cycle_twice_without_duplicates(cli: Any, session: 
     assert issue.snapshot["withheld"]["incidents"] >= 1
     assert "Article 174" in outputs
 
+    # A demo feed links its article with utm_ parameters: what we publish carries none.
+    assert "utm_source=rss" in " ".join(session.scalars(select(IncidentSource.url).where(IncidentSource.url.is_not(None))))
+    published = outputs + (folder / "issue.json").read_text() + (Path(settings.issues_dir) / "feed.xml").read_text()
+    published += "".join(m.read_text(errors="replace") for m in (Path(settings.data_dir) / "demo" / "mail").glob("*.eml"))
+    assert "utm_" not in published and "akhmetova-charged" in published
+
     # Every demo subscriber got exactly one copy, kept as .eml by the loopback SMTP server.
     mails = sorted((Path(settings.data_dir) / "demo" / "mail").glob("*.eml"))
     assert len(mails) == 3

@@ -21,6 +21,7 @@ from newsletter.consent.text import name_key
 from newsletter.issues.consent import Redactor
 from newsletter.issues.sections import item_section, sections_in_order
 from newsletter.models import PUBLIC_LINK_ORIGINS, CaseStatus, Incident, IncidentSource, Issue, IssueItem, Person
+from newsletter.urls import without_tracking
 
 SNAPSHOT_VERSION = 1
 STATUS_LABELS = {
@@ -263,9 +264,10 @@ _URL_UNSAFE = re.compile(r"[\x00-\x20\"'<>`\\\x7f]")
 
 
 def safe_url(url: str) -> str:
-    """Percent-encode what may not stand in an href (quotes, brackets, spaces, controls): a feed's
-    link with a `"` in it is still a valid address, and must neither break a page nor the snapshot."""
-    return _URL_UNSAFE.sub(lambda m: "%{:02X}".format(ord(m.group())), url.strip())
+    """A link as we publish it: without tracking parameters (they tell a tracker which newsletter
+    the reader came from), and with what may not stand in an href (quotes, brackets, spaces,
+    controls) percent-encoded: a feed's link with a `"` in it must break neither a page nor the snapshot."""
+    return _URL_UNSAFE.sub(lambda m: "%{:02X}".format(ord(m.group())), without_tracking(url.strip()))
 
 
 def public_sources(incident: Incident) -> list[IncidentSource]:
