@@ -19,7 +19,7 @@ from newsletter import audit
 from newsletter.config import Settings
 from newsletter.db import utcnow
 from newsletter.delivery.addresses import normalize_email, normalize_language
-from newsletter.delivery.subscriber_csv import read_rows
+from newsletter.delivery.subscriber_csv import known_languages, read_rows
 from newsletter.delivery.tokens import (
     TokenInvalid,
     make_confirm_token,
@@ -57,6 +57,16 @@ def suppress(session: Session, email: str, reason: str) -> Suppression:
     return row
 
 
+def reader_language(raw: str | None, settings: Settings) -> str:
+    """A reader's language: one the newsletter has an edition or pages for (a typo such as 'xx'
+    would leave the reader with mail in a language nobody chose)."""
+    value = normalize_language(raw, settings.language)
+    known = known_languages(settings)
+    if value not in known:
+        raise ValueError(f"{value!r} is not a language of this newsletter; choose one of {', '.join(known)}")
+    return value
+
+
 def subscribe(session: Session, *, email: str, language: str, source: str, settings: Settings,
               name: str | None = None) -> Subscriber:
     """Record a sign-up as pending and email a confirmation link (sent after the commit).
@@ -65,7 +75,7 @@ def subscribe(session: Session, *, email: str, language: str, source: str, setti
     reveal who is subscribed.
     """
     address = normalize_email(email)
-    lang = normalize_language(language, settings.language)
+    lang = reader_language(language, settings)
     sub = find(session, address)
     now = utcnow()
     if sub is not None and sub.state == "confirmed":
@@ -169,7 +179,7 @@ def add_by_editor(session: Session, *, email: str, name: str | None, language: s
     if consent_documented:
         now = utcnow()
         sub = Subscriber(email=address, name=name or None, state="confirmed",
-                         language=normalize_language(language, settings.language), token=new_subscriber_token(),
+                         language=reader_language(language, settings), token=new_subscriber_token(),
                          consent_source=f"desk: added by {label}", consent_at=now, confirmed_at=now)
         session.add(sub)
         session.flush()

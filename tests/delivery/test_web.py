@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import time
 from collections.abc import Iterator
@@ -73,6 +74,19 @@ def test_bad_email_is_refused_with_message_and_keeps_input(site, smtp) -> None:
     form = client.get("/subscribe")
     r = client.post("/subscribe", data={"email": "anna@@example", "language": "en", "csrf_token": _csrf(form.text)})
     assert r.status_code == 422 and "is not an email address" in r.text and 'value="anna@@example"' in r.text
+    with rt.session() as s:
+        assert s.scalar(select(func.count()).select_from(Subscriber)) == 0
+    assert smtp.messages == []
+
+
+def test_a_language_the_newsletter_does_not_have_is_refused(site, smtp) -> None:
+    """A forged or mistyped language ('xx') would leave a reader with mail in no language they chose."""
+    rt, client = site
+    form = client.get("/subscribe")
+    r = client.post("/subscribe", data={"email": "anna@example.org", "language": "xx", "csrf_token": _csrf(form.text)})
+    assert r.status_code == 422
+    assert "'xx' is not a language of this newsletter; choose one of en, ru" in html.unescape(r.text)
+    assert 'value="anna@example.org"' in r.text  # the address typed is kept
     with rt.session() as s:
         assert s.scalar(select(func.count()).select_from(Subscriber)) == 0
     assert smtp.messages == []
