@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gettext
 from contextvars import ContextVar
+from datetime import datetime, timezone
 from typing import Any
 
 from fastapi import Request
@@ -42,7 +43,18 @@ def make_environment(settings: Settings) -> Environment:
     env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.globals["settings"] = settings
     env.globals["current_language"] = current_language.get
+    env.filters["local_time"] = lambda value: local_time(value, settings)
     return env
+
+
+def local_time(value: datetime | None, settings: Settings) -> str:
+    """A stored (UTC) time in the organisation's zone, with the zone said: the desk takes schedule
+    times in that zone, so it shows them in it too."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M %Z")
 
 
 def render(request: Request, template: str, context: dict[str, Any] | None = None, *, status_code: int = 200,
