@@ -464,22 +464,16 @@ def render_cmd(rt: Runtime, issue_ref: str, out_dir: Path | None) -> None:
     A sent or published issue is rendered from its frozen snapshot; a draft from its current state.
     Nothing is published: the archive changes only with `newsletter publish`.
     """
+    from newsletter.flows.issues import preview_ref
     from newsletter.issues.errors import ConsentViolation, IssueError, NoSections
-    from newsletter.issues.service import resolve_issue
-    from newsletter.issues.snapshot import build_snapshot
-    from newsletter.render import InvalidSnapshot, RenderError, render_issue
+    from newsletter.render import InvalidSnapshot, RenderError
 
     rt.migrate()
     try:
-        with rt.session() as session:
-            issue = resolve_issue(session, issue_ref)
-            frozen = issue.snapshot is not None
-            snapshot = issue.snapshot if frozen else build_snapshot(session, issue, settings=rt.settings)
-            period = issue.period
-            session.rollback()
-        rendered = render_issue(snapshot, rt.settings)
+        result = preview_ref(rt, issue_ref)
     except (IssueError, ConsentViolation, NoSections, InvalidSnapshot, RenderError) as exc:
         raise click.ClickException(str(exc)) from None
+    rendered, period, frozen = result.rendered, result.period, result.frozen
     out = rendered.write(out_dir or rt.settings.data_dir / "render" / period)
     for warning in rendered.warnings:
         console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
@@ -654,13 +648,13 @@ def tokens_revoke(rt: Runtime, token_id: int) -> None:
 @pass_runtime
 def draft(rt: Runtime, period: str | None) -> None:
     """Assemble the period's draft issue from its accepted incidents (safe to run again)."""
+    from newsletter.flows.issues import draft as draft_flow
     from newsletter.issues.errors import IssueError, NoSections, PeriodError
-    from newsletter.issues.service import draft_issue
 
     rt.migrate()
     try:
         with rt.session() as session:
-            issue = draft_issue(session, settings=rt.settings, period=period, actor="cli")
+            issue = draft_flow(session, settings=rt.settings, period=period, actor="cli")
             line = (f"issue {issue.number} ({issue.period}, {issue.period_start:%d %b} – {issue.period_end:%d %b %Y}): "
                     f"{len(issue.items)} items, {issue.state}")
     except (IssueError, PeriodError, NoSections) as exc:
@@ -695,17 +689,13 @@ def issues_list(rt: Runtime) -> None:
 @pass_runtime
 def approve(rt: Runtime, issue_ref: str, email: str) -> None:
     """Sign ISSUE off as editor EMAIL (a second editor too when NEWSLETTER_REQUIRE_SECOND_APPROVAL is on)."""
-    from newsletter.editorial.users import get_by_email
+    from newsletter.flows.issues import approve_as
     from newsletter.issues.errors import ConsentViolation, IssueError
-    from newsletter.issues.service import approve_issue, resolve_issue
 
     rt.migrate()
     try:
         with rt.session() as session:
-            user = get_by_email(session, email)
-            if user is None:
-                raise click.ClickException(f"no user {email!r}; add one with `newsletter users add`")
-            issue = approve_issue(session, resolve_issue(session, issue_ref), user=user, settings=rt.settings)
+            issue, user = approve_as(session, issue_ref, email=email, settings=rt.settings)
             line = (f"issue {issue.number} approved by {user.email}" if issue.state == "approved"
                     else f"issue {issue.number}: first approval by {user.email}; a second editor must approve too")
     except (IssueError, ConsentViolation) as exc:
@@ -718,17 +708,18 @@ def approve(rt: Runtime, issue_ref: str, email: str) -> None:
 @pass_runtime
 def publish(rt: Runtime, issue_ref: str) -> None:
     """Freeze ISSUE's snapshot (consent applied) and write it into the static archive with the index and feed."""
-    from newsletter.issues.errors import ConsentViolation, IssueError
-    from newsletter.issues.service import publish_issue, resolve_issue
     from sqlalchemy.exc import OperationalError
 
+    from newsletter.flows.issues import publish as publish_flow
+    from newsletter.issues.errors import ConsentViolation, IssueError
+    from newsletter.issues.service import resolve_issue
     from newsletter.render import ArchiveWriteError, InvalidSnapshot, RenderError
 
     rt.migrate()
     try:
         with rt.session() as session:
             issue = resolve_issue(session, issue_ref)
-            folder = publish_issue(session, issue, settings=rt.settings, actor="cli")
+            folder = publish_flow(session, issue, settings=rt.settings, actor="cli")
             number = issue.number
     except (IssueError, ConsentViolation, InvalidSnapshot, RenderError) as exc:
         raise click.ClickException(str(exc)) from None

@@ -298,7 +298,7 @@ def run_demo(rt: Runtime, *, console: Console) -> DemoReport:
     from newsletter.collect.service import run_collect
     from newsletter.delivery.service import run_send
     from newsletter.issues.errors import IssueLocked
-    from newsletter.issues.service import approve_issue, draft_issue, publish_issue
+    from newsletter.flows.issues import approve, draft, publish
 
     if rt.settings.mode == "production":
         raise RuntimeError("newsletter demo writes fictional data into the database; it refuses to run in production mode")
@@ -340,7 +340,7 @@ def run_demo(rt: Runtime, *, console: Console) -> DemoReport:
         with demo_rt.session() as session:
             editor = _demo_editor(session)
             try:
-                issue = draft_issue(session, settings=settings, actor=editor)
+                issue = draft(session, settings=settings, actor=editor)
                 if not issue.title:
                     issue.title = f"{settings.org_name}: the week in review"
                 if not issue.intro:
@@ -348,10 +348,10 @@ def run_demo(rt: Runtime, *, console: Console) -> DemoReport:
                                    "Article 174 and a forced psychiatric placement. Below are the cases whose "
                                    "subjects agreed to be named, and a count of those who did not.")
                 if issue.state == "draft":
-                    approve_issue(session, issue, user=editor, settings=settings)
+                    approve(session, issue, user=editor, settings=settings)
                 if issue.state == "draft" and settings.require_second_approval:
-                    approve_issue(session, issue, user=_demo_editor(session, DEMO_SECOND_EDITOR), settings=settings)
-                folder = publish_issue(session, issue, settings=settings, actor=editor)
+                    approve(session, issue, user=_demo_editor(session, DEMO_SECOND_EDITOR), settings=settings)
+                folder = publish(session, issue, settings=settings, actor=editor)  # commits, then writes the archive
                 report.add(console, f"[bold]4. Issue[/bold] no. {issue.number} ({issue.period}): "
                                     f"{_published_counts(issue.snapshot)}, approved and published")
             except IssueLocked as exc:

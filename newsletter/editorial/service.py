@@ -15,7 +15,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from newsletter import audit
-from newsletter.editorial.states import IllegalTransition, allowed, transition
+from newsletter.states import IllegalTransition, allowed, transition
 from newsletter.urls import canonical_url
 from newsletter.models import (
     DATE_PRECISIONS, INCIDENT_KINDS, LOCATION_PRECISIONS, PUBLIC_LINK_ORIGINS, PUBLICATION_LEVELS, Attachment, CaseStatus,

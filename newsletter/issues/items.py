@@ -12,12 +12,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from newsletter import audit
-from newsletter.editorial.states import transition
 from newsletter.issues.errors import IssueError, IssueLocked
 from newsletter.issues.sections import item_section, sections_in_order
 from newsletter.issues.service import add_incidents, reopen_issue
 from newsletter.issues.snapshot import latest_status, status_label
 from newsletter.models import Incident, Issue, IssueItem, Person, Section, User
+from newsletter.states import issue_frozen, transition
 
 HEADLINE_MAX = 500
 TITLE_MAX = 500
@@ -36,7 +36,7 @@ class IssueFields:
 
 
 def ensure_editable(session: Session, issue: Issue, *, actor: User | str) -> None:
-    if issue.snapshot is not None or issue.state in ("sending", "sent"):
+    if issue_frozen(issue):
         raise IssueLocked(f"issue {issue.number} was already sent or published; it cannot change")
     if issue.state != "draft" or issue.approved_by_id is not None:
         reopen_issue(session, issue, actor=actor, reason="edited after sign-off")

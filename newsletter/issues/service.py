@@ -1,8 +1,9 @@
-"""Issue assembly and sign-off: draft a period, approve, schedule, freeze the snapshot, publish.
+"""Issue assembly and sign-off: draft a period, approve, schedule, freeze the snapshot, mark it published or sent.
 
-Issue states: draft -> approved -> scheduled -> sending -> sent. `published_at` and the frozen
-`snapshot` mark an issue that went public (sent or written to the archive); after that it never
-changes. Every change is audited; nothing here commits.
+Issue states (the table is newsletter.states): draft -> approved -> scheduled -> sending -> sent.
+`published_at` and the frozen `snapshot` mark an issue that went public (sent or written to the
+archive); after that it never changes. Every change is audited; nothing here commits, renders or
+writes files: newsletter.flows.issues and newsletter.flows.send do that around these functions.
 """
 
 from __future__ import annotations
@@ -11,29 +12,29 @@ import html
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, timezone
-from pathlib import Path
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 import nh3
-from sqlalchemy import and_, event, func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from newsletter import audit
 from newsletter.config import Settings
 from newsletter.db import utcnow
-from newsletter.editorial.states import transition
 from newsletter.issues.errors import ApprovalError, IssueError, IssueLocked, IssueNotFound
 from newsletter.issues.periods import Period, current_period, parse_period
 from newsletter.issues.sections import section_for_incident, sections_in_order
 from newsletter.issues.snapshot import build_snapshot
 from newsletter.models import Incident, Issue, IssueItem, User
+from newsletter.states import ISSUE_SENDABLE, issue_frozen, move_issue, transition
 
 __all__ = [
     "ApprovalError", "IssueError", "IssueLocked", "IssueNotFound", "approve_issue", "build_snapshot",
-    "draft_issue", "freeze_snapshot", "list_issues", "publish_issue", "reopen_issue", "resolve_issue",
-    "schedule_issue", "unschedule_issue",
+    "draft_issue", "due_issues", "freeze_snapshot", "list_issues", "mark_published", "mark_sent", "overdue_issues",
+    "published_snapshots", "reopen_issue", "resolve_issue", "resume_sending", "schedule_issue", "SendRefused", "sending_issues",
+    "start_sending", "unschedule_issue",
 ]
 
 _NUMBER = re.compile(r"^\s*#?(\d+)\s*$")
@@ -95,7 +96,7 @@ def draft_issue(session: Session, *, settings: Settings, period: str | Period | 
                            .execution_options(populate_existing=True))
     if issue is None:
         issue = _new_issue(session, p, settings=settings, actor=actor)
-    elif issue.snapshot is not None or issue.state in ("sending", "sent"):
+    elif issue_frozen(issue):
         raise IssueLocked(f"issue {issue.number} ({issue.period}) was already sent or published; it cannot change")
     elif issue.state != "draft":
         raise IssueLocked(f"issue {issue.number} ({issue.period}) is {issue.state}; reopen it in the desk to add "
@@ -226,11 +227,12 @@ def approve_issue(session: Session, issue: Issue, *, user: User, settings: Setti
             raise ApprovalError(f"issue {issue.number} needs a second approval from a different editor "
                                 f"(you approved it already)")
         issue.second_approved_by_id, issue.second_approved_at = user.id, now
-        issue.state = "approved"
+        move_issue(issue, "approved")
         action = "issue.approved"
     else:
         issue.approved_by_id, issue.approved_at = user.id, now
-        issue.state = "draft" if second else "approved"
+        if not second:
+            move_issue(issue, "approved")
         action = "issue.approved_first" if second else "issue.approved"
     session.flush()
     audit.record(session, actor=user, action=action, entity_type="issue", entity_id=issue.id,
@@ -263,7 +265,8 @@ def reopen_issue(session: Session, issue: Issue, *, actor: User | str, reason: s
     if issue.state == "draft" and issue.approved_by_id is None:
         return issue
     before = issue.state
-    issue.state = "draft"
+    if issue.state != "draft":  # a first approval alone leaves the issue a draft
+        move_issue(issue, "draft")
     issue.approved_by_id = issue.approved_at = None
     issue.second_approved_by_id = issue.second_approved_at = None
     issue.scheduled_for = None
@@ -283,7 +286,8 @@ def schedule_issue(session: Session, issue: Issue, when: datetime, *, actor: Use
     if when <= utcnow():
         raise IssueError("the send time must be in the future")
     issue.scheduled_for = when.astimezone(timezone.utc)
-    issue.state = "scheduled"
+    if issue.state != "scheduled":  # a scheduled issue may get a new time
+        move_issue(issue, "scheduled")
     session.flush()
     audit.record(session, actor=actor, action="issue.scheduled", entity_type="issue", entity_id=issue.id,
                  changes={"scheduled_for": issue.scheduled_for.isoformat()})
@@ -294,14 +298,15 @@ def unschedule_issue(session: Session, issue: Issue, *, actor: User | str) -> Is
     _refuse_frozen(issue)
     if issue.state != "scheduled":
         raise IssueError(f"issue {issue.number} is not scheduled")
-    issue.state, issue.scheduled_for = "approved", None
+    move_issue(issue, "approved")
+    issue.scheduled_for = None
     session.flush()
     audit.record(session, actor=actor, action="issue.unscheduled", entity_type="issue", entity_id=issue.id)
     return issue
 
 
 def _refuse_frozen(issue: Issue) -> None:
-    if issue.snapshot is not None or issue.state in ("sending", "sent"):
+    if issue_frozen(issue):
         raise IssueLocked(f"issue {issue.number} was already sent or published; it cannot change")
 
 
@@ -337,26 +342,85 @@ def freeze_snapshot(session: Session, issue: Issue, *, settings: Settings) -> di
     return snapshot
 
 
-def publish_issue(session: Session, issue: Issue, *, settings: Settings, actor: User | str) -> Path:
-    """Freeze the issue if needed and (re)write the static archive; returns the issue's folder.
+def mark_published(session: Session, issue: Issue, *, settings: Settings, actor: User | str) -> None:
+    """Freeze the issue if needed and record that it goes into the public archive (files are the flow's job).
 
-    Publishing again rewrites the archive from the frozen snapshots (e.g. after a template change).
-    The archive is rendered into a stage beside it now (a full disk raises ArchiveWriteError and the
-    caller's transaction rolls back) and moved into place only once the caller's transaction has
-    committed; a rollback drops the stage. So the archive never shows what the database does not.
+    Publishing again is allowed: the archive is then rewritten from the frozen snapshots.
     """
-    from newsletter.render import stage_archive
-
     if issue.state == "draft":
         raise ApprovalError(f"issue {issue.number} is not approved; an editor must approve it before publishing")
     if issue.published_at is None:
         issue.published_at = utcnow()
     freeze_snapshot(session, issue, settings=settings)
-    snapshots = [i.snapshot for i in session.scalars(
-        select(Issue).where(Issue.published_at.is_not(None)).order_by(Issue.number)) if i.snapshot]
-    staged = stage_archive(settings.issues_dir, snapshots, settings)
-    event.listen(session, "after_commit", lambda _s: staged.commit(), once=True)
-    event.listen(session, "after_rollback", lambda _s: staged.discard(), once=True)
     audit.record(session, actor=actor, action="issue.published", entity_type="issue", entity_id=issue.id,
                  changes={"issues_dir": str(settings.issues_dir)})
-    return Path(settings.issues_dir) / issue.period
+
+
+def published_snapshots(session: Session) -> list[dict[str, Any]]:
+    """The frozen snapshots of every issue in the public archive, oldest first: what the archive shows."""
+    return [i.snapshot for i in session.scalars(
+        select(Issue).where(Issue.published_at.is_not(None)).order_by(Issue.number)) if i.snapshot]
+
+
+# ---------------------------------------------------------------- sending (called by newsletter.flows.send)
+
+
+class SendRefused(IssueError):
+    """The issue cannot be sent in its current state; the message says what to do."""
+
+
+def start_sending(session: Session, issue: Issue, *, settings: Settings, actor: str = "sender") -> bool:
+    """Freeze the issue and move it to `sending`; False when it was sent completely already.
+
+    Raises SendRefused for an issue no editor approved.
+    """
+    if issue.state == "sent":
+        return False
+    if issue.state not in ISSUE_SENDABLE:
+        raise SendRefused(f"issue {issue.number} ({issue.period}) is {issue.state}: an editor must approve it before it is sent")
+    freeze_snapshot(session, issue, settings=settings)
+    if issue.state != "sending":
+        change = move_issue(issue, "sending")
+        audit.record(session, actor=actor, action="issue.sending", entity_type="issue", entity_id=issue.id,
+                     changes={"state": change})
+    return True
+
+
+def resume_sending(session: Session, issue: Issue, *, actor: User | str) -> None:
+    """A sent issue whose failed deliveries were queued again is `sending` once more."""
+    if issue.state == "sent":
+        change = move_issue(issue, "sending")
+        audit.record(session, actor=actor, action="issue.sending", entity_type="issue", entity_id=issue.id,
+                     changes={"state": change})
+
+
+def mark_sent(session: Session, issue: Issue, *, counts: dict[str, int], actor: str = "sender") -> None:
+    """Every delivery of a `sending` issue is final: the issue is `sent` (audited with the outbox's counts)."""
+    if issue.state != "sending":
+        return
+    move_issue(issue, "sent")
+    issue.sent_at = utcnow()
+    audit.record(session, actor=actor, action="issue.sent", entity_type="issue", entity_id=issue.id,
+                 changes=dict(counts))
+
+
+def due_issues(session: Session, *, now: datetime) -> list[Issue]:
+    """Scheduled issues whose send time has come."""
+    return list(session.scalars(
+        select(Issue).where(Issue.state == "scheduled", Issue.scheduled_for.is_not(None), Issue.scheduled_for <= now)
+        .order_by(Issue.scheduled_for)
+    ))
+
+
+def overdue_issues(session: Session, *, settings: Settings, now: datetime) -> list[Issue]:
+    """Scheduled issues whose send time passed more than the grace ago: they wait for an editor."""
+    limit = now - timedelta(minutes=settings.send_grace_minutes)
+    return list(session.scalars(
+        select(Issue).where(Issue.state == "scheduled", Issue.scheduled_for.is_not(None), Issue.scheduled_for < limit)
+        .order_by(Issue.scheduled_for)
+    ))
+
+
+def sending_issues(session: Session) -> list[Issue]:
+    """Issues with a send under way (deliveries waiting for a retry, or a sender that stopped)."""
+    return list(session.scalars(select(Issue).where(Issue.state == "sending").order_by(Issue.number)))

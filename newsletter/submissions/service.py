@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from newsletter import audit
 from newsletter.config import Settings
-from newsletter.editorial.states import transition
+from newsletter.states import transition
 from newsletter.models import (
     ApiToken,
     Incident,

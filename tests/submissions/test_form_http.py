@@ -173,7 +173,7 @@ def test_errors_are_translated(live_server: str) -> None:
 def test_receipt_followup_and_unknown_codes(form_client: FormClient, runtime: Runtime) -> None:
     code = receipt_of(form_client.submit(report()))
     with runtime.session() as s:
-        from newsletter.editorial.states import transition
+        from newsletter.states import transition
 
         transition(s, s.scalars(select(Incident)).one(), "needs_info", actor="ed", question="Which district?")
     page = form_client.http.get(f"/receipt/{code}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from newsletter.editorial.states import transition
+from newsletter.states import transition
 from newsletter.models import Attachment, AuditLog, Incident, Submission
 from newsletter.submissions import receipts
 from newsletter.submissions.attachments import AttachmentError, IncomingFile

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from newsletter import audit
 from newsletter.config import Settings
+from newsletter.flows import issues as lifecycle
 from newsletter.issues import items as issue_items
 from newsletter.issues import service
 from newsletter.issues.errors import ConsentViolation, IssueError, NoSections, PeriodError
@@ -78,7 +79,7 @@ def _page(request: Request, session: Session, settings: Settings, issue: Issue, 
         "active": "issues", "issue": issue, "sections": sections, "grouped": grouped, "error": error, "notice": notice,
         "consent_error": consent_error, "addable": issue_items.addable_incidents(session, limit=50),
         "q": q, "persons": _find_persons(session, q) if q else [], "approvers": users,
-        "frozen": issue.snapshot is not None or issue.state in ("sending", "sent"),
+        "frozen": lifecycle.issue_frozen(issue),
         "awaiting_second": service.awaiting_second_approval(issue), "period_label": describe_issue(issue),
         "publication": _publication,
         "second_required": settings.require_second_approval, "timezone": settings.timezone,
@@ -143,7 +144,7 @@ def draft(request: Request, user: CurrentUser, csrf_token: Csrf = "",
           settings: Settings = Depends(get_settings)) -> Response:
     verify_csrf(request, csrf_token)
     try:
-        issue = service.draft_issue(session, settings=settings, period=period.strip() or None, actor=user)
+        issue = lifecycle.draft(session, settings=settings, period=period.strip() or None, actor=user)
     except REFUSALS as exc:
         session.rollback()
         return _list_page(request, session, settings, error=str(exc), period=period, status_code=409)
@@ -244,7 +245,7 @@ def signoff(request: Request, issue_id: int, user: CurrentUser, csrf_token: Csrf
     issue = _issue(session, issue_id)
     try:
         if action == "approve":
-            service.approve_issue(session, issue, user=user, settings=settings)
+            lifecycle.approve(session, issue, user=user, settings=settings)
         elif action == "reopen":
             service.reopen_issue(session, issue, actor=user, reason="reopened in the desk")
         elif action == "schedule":
@@ -252,7 +253,7 @@ def signoff(request: Request, issue_id: int, user: CurrentUser, csrf_token: Csrf
         elif action == "unschedule":
             service.unschedule_issue(session, issue, actor=user)
         elif action == "publish":
-            service.publish_issue(session, issue, settings=settings, actor=user)
+            lifecycle.publish(session, issue, settings=settings, actor=user)  # commits, then writes the archive
         else:
             raise IssueError(f"unknown action {action!r}")
     except REFUSALS as exc:
@@ -332,10 +333,7 @@ def preview(request: Request, issue_id: int, user: CurrentUser, session: Session
 
 
 def _render(session: Session, issue: Issue, settings: Settings) -> Any:
-    from newsletter.render import render_issue
-
-    snapshot = issue.snapshot or service.build_snapshot(session, issue, settings=settings)
-    return render_issue(snapshot, settings)
+    return lifecycle.preview(session, issue, settings=settings).rendered
 
 
 def _framed(body: str, media_type: str, settings: Settings, status_code: int = 200) -> Response:

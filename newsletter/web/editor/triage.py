@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from newsletter.editorial import persons as persons_service
 from newsletter.editorial import search, service
 from newsletter.editorial.sections import list_sections
-from newsletter.editorial.states import allowed
+from newsletter.states import allowed
 from newsletter.models import (
     DATE_PRECISIONS, INCIDENT_KINDS, INCIDENT_STATES, LOCATION_PRECISIONS, ORIGINS, PUBLIC_LINK_ORIGINS,
     PUBLICATION_LEVELS, Attachment,

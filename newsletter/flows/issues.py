@@ -1,0 +1,103 @@
+"""An issue's lifecycle across domains: draft, approve, preview, publish.
+
+The issues domain decides what an issue is and may become; render turns a snapshot into files.
+Here the two meet, in the order that keeps the public archive honest: the archive is rendered
+beside the real one inside the transaction (a full disk refuses the publish and rolls it back),
+and moved into place only after the transaction committed — never before.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from newsletter.config import Settings
+from newsletter.editorial.users import get_by_email
+from newsletter.issues import service
+from newsletter.issues.errors import IssueError
+from newsletter.issues.snapshot import build_snapshot
+from newsletter.models import Issue, User
+from newsletter.render import RenderedIssue, render_issue, stage_archive
+from newsletter.runtime import Runtime
+from newsletter.states import issue_frozen
+
+__all__ = ["Preview", "UnknownEditor", "approve", "approve_as", "draft", "issue_frozen", "preview", "preview_ref",
+           "publish", "snapshot_for"]
+
+
+class UnknownEditor(IssueError):
+    """No desk account has the address given as the approving editor."""
+
+
+def draft(session: Session, *, settings: Settings, period: str | None = None, actor: User | str) -> Issue:
+    """Create or top up the period's draft from its accepted incidents (scheduling them)."""
+    return service.draft_issue(session, settings=settings, period=period, actor=actor)
+
+
+def approve(session: Session, issue: Issue, *, user: User, settings: Settings) -> Issue:
+    """Sign the issue off as `user` (the consent check runs on the snapshot it would publish)."""
+    return service.approve_issue(session, issue, user=user, settings=settings)
+
+
+def approve_as(session: Session, issue_ref: str, *, email: str, settings: Settings) -> tuple[Issue, User]:
+    """The command line's sign-off: the editor named by address, the issue by reference."""
+    user = get_by_email(session, email)
+    if user is None:
+        raise UnknownEditor(f"no user {email!r}; add one with `newsletter users add`")
+    return approve(session, service.resolve_issue(session, issue_ref), user=user, settings=settings), user
+
+
+def snapshot_for(session: Session, issue: Issue, *, settings: Settings) -> tuple[dict[str, Any], bool]:
+    """What readers get of the issue: its frozen snapshot, else one built now (not saved); and whether it was frozen.
+
+    The one place that chooses between the two, for `newsletter render`, the desk's previews and test sends.
+    """
+    if issue.snapshot is not None:
+        return issue.snapshot, True
+    return build_snapshot(session, issue, settings=settings), False
+
+
+@dataclass(frozen=True)
+class Preview:
+    period: str
+    frozen: bool
+    rendered: RenderedIssue
+
+
+def preview(session: Session, issue: Issue, *, settings: Settings) -> Preview:
+    """The issue rendered to every output, as it is now (or as it was frozen)."""
+    snapshot, frozen = snapshot_for(session, issue, settings=settings)
+    return Preview(issue.period, frozen, render_issue(snapshot, settings))
+
+
+def preview_ref(runtime: Runtime, issue_ref: str) -> Preview:
+    """`newsletter render`: read the snapshot, end the transaction (hold no lock), then render."""
+    with runtime.session() as session:
+        issue = service.resolve_issue(session, issue_ref)
+        snapshot, frozen = snapshot_for(session, issue, settings=runtime.settings)
+        period = issue.period
+        session.rollback()
+    return Preview(period, frozen, render_issue(snapshot, runtime.settings))
+
+
+def publish(session: Session, issue: Issue, *, settings: Settings, actor: User | str) -> Path:
+    """Freeze the issue, commit, then move the re-rendered archive into place; returns the issue's folder.
+
+    This flow owns the caller's transaction: it commits it. The archive is rendered into a stage
+    first (ArchiveWriteError on a full disk: nothing committed, the caller rolls back); a failed
+    commit drops the stage, so the archive never shows what the database does not. Publishing
+    again rewrites the archive from the frozen snapshots (e.g. after a template change).
+    """
+    service.mark_published(session, issue, settings=settings, actor=actor)
+    staged = stage_archive(settings.issues_dir, service.published_snapshots(session), settings)
+    folder = Path(settings.issues_dir) / issue.period
+    try:
+        session.commit()
+    except BaseException:
+        staged.discard()
+        raise
+    staged.commit()
+    return folder
