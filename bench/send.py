@@ -141,7 +141,7 @@ def prepare(n: int) -> None:
 
 
 def child_ours() -> dict[str, float]:
-    from newsletter.delivery.service import run_send
+    from newsletter.flows.send import run_send
     from newsletter.models import Issue
     from newsletter.runtime import Runtime
 

@@ -303,7 +303,7 @@ def send(rt: Runtime, issue_ref: str, to: tuple[str, ...], retry_failed: bool) -
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from newsletter.delivery.message import DkimKeyError
-    from newsletter.delivery.service import DatabaseUnavailable, SendAborted, SendRefused, run_send, send_test
+    from newsletter.flows.send import DatabaseUnavailable, SendAborted, SendRefused, run_send, send_test
 
     rt.migrate()
     with rt.session() as session:
@@ -760,8 +760,8 @@ def status_cmd(rt: Runtime, as_json: bool, check: bool) -> None:
     import json
 
     from newsletter.db import utcnow
-    from newsletter.ops.display import print_status
-    from newsletter.ops.status import gather
+    from newsletter.cli_display import print_status
+    from newsletter.flows.status import gather
 
     rt.migrate()
     status = gather(rt, now=utcnow())
@@ -778,7 +778,7 @@ def status_cmd(rt: Runtime, as_json: bool, check: bool) -> None:
 @pass_runtime
 def backup_cmd(rt: Runtime, dest: Path | None) -> None:
     """Copy the SQLite database consistently (while it is in use) to DEST  [default: <data dir>/backups/]."""
-    from newsletter.ops.backup import BackupError, backup_sqlite
+    from newsletter.backup import BackupError, backup_sqlite
 
     try:
         path = backup_sqlite(rt.settings, dest)
@@ -797,8 +797,8 @@ def jobs_group() -> None:
 def jobs_list(rt: Runtime) -> None:
     """Every job with its schedule, next run and last outcome."""
     from newsletter.db import utcnow
-    from newsletter.ops.display import print_jobs
-    from newsletter.ops.status import gather
+    from newsletter.cli_display import print_jobs
+    from newsletter.flows.status import gather
 
     rt.migrate()
     status = gather(rt, now=utcnow())
@@ -810,7 +810,7 @@ def jobs_list(rt: Runtime) -> None:
 @pass_runtime
 def jobs_run(rt: Runtime, name: str) -> None:
     """Run job NAME now (collect, draft, send, retry, bounces, digest, housekeeping), recorded like a scheduled run."""
-    from newsletter.ops.jobs import JOBS, run_by_hand
+    from newsletter.flows.jobs import JOBS, run_by_hand
 
     if name not in JOBS:
         raise click.ClickException(f"no job named {name!r}; the jobs are: {', '.join(JOBS)}")

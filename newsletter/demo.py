@@ -296,7 +296,7 @@ def _published_counts(snapshot: dict[str, Any] | None) -> str:
 def run_demo(rt: Runtime, *, console: Console) -> DemoReport:
     """Run the weekly cycle on demo data and say what happened and where the results are."""
     from newsletter.collect.service import run_collect
-    from newsletter.delivery.service import run_send
+    from newsletter.flows.send import run_send
     from newsletter.issues.errors import IssueLocked
     from newsletter.flows.issues import approve, draft, publish
 

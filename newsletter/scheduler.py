@@ -1,6 +1,6 @@
 """APScheduler 3 wiring: the job store in the project's database, a database lease, and our clock.
 
-What each job does and the missed-run policy live in newsletter.ops.jobs; this module only
+What each job does and the missed-run policy live in newsletter.flows.jobs; this module only
 decides *when* and *whether this process* runs them:
 
 - Jobs are kept by APScheduler's SQLAlchemyJobStore in the table `apscheduler_jobs`, so their
@@ -34,7 +34,7 @@ from apscheduler.schedulers.base import STATE_STOPPED, BaseScheduler
 from apscheduler.triggers.date import DateTrigger
 from sqlalchemy import text
 
-from newsletter.ops import jobs
+from newsletter.flows import jobs
 from newsletter.ops.clock import Clock, SystemClock
 from newsletter.ops.lease import Lease
 from newsletter.runtime import Runtime

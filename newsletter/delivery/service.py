@@ -1,4 +1,7 @@
-"""The delivery domain's entry points (the contract other domains, the CLI and the scheduler call).
+"""The delivery domain's entry points: the outbox, mailing a rendered issue, subscribers, bounces.
+
+Delivery knows nothing of issues' states or of rendering: newsletter.flows.send freezes and renders
+the issue, hands the rendered message here, and moves the issue to `sent` when the outbox is done.
 
 No tracking of any kind happens here or anywhere in delivery: no open pixels, no rewritten links,
 no per-reader engagement records. The only per-reader data kept is what sending needs (the
@@ -20,28 +23,25 @@ from sqlalchemy.orm import Session
 
 from newsletter import audit
 from newsletter.config import Settings
-from newsletter.db import DatabaseUnavailable, retry_transient, utcnow
+from newsletter.db import DatabaseUnavailable, retry_transient
 from newsletter.delivery import outbox, subscribers
 from newsletter.delivery.addresses import normalize_email
 from newsletter.delivery.bounces import BounceReport, process_messages
-from newsletter.delivery.message import MessageFactory, Recipient, address_domain
+from newsletter.delivery.message import MessageFactory, Recipient, RenderedLike, address_domain
 from newsletter.delivery.sender import SendAborted, Sender, SendStats
 from newsletter.delivery.smtp import send_sync
 from newsletter.delivery.tokens import message_id_tag
 from newsletter.models import Issue, Subscriber
 from newsletter.runtime import Runtime
+from newsletter.states import DELIVERY_FINAL
 
 __all__ = [
-    "DatabaseUnavailable", "DeliverySummary", "SendAborted", "SendRefused", "SendReport", "confirm", "delivery_summary", "requeue_failed", "export_subscribers", "import_subscribers",
-    "message_id", "process_bounces", "run_send", "send_test", "subscribe", "unsubscribe",
+    "DatabaseUnavailable", "DeliverySummary", "SendAborted", "SendReport", "begin_report", "confirm", "deliver",
+    "delivery_summary", "enqueue", "export_subscribers", "finish_report", "import_subscribers", "message_id",
+    "process_bounces", "requeue_failed", "send_test", "subscribe", "undelivered", "unsubscribe",
 ]
 
-SENDABLE_STATES = ("approved", "scheduled", "sending")
 T = TypeVar("T")
-
-
-class SendRefused(Exception):
-    """The issue cannot be sent in its current state; the message says what to do."""
 
 
 @dataclass
@@ -103,12 +103,6 @@ def run_coroutine(coro: Coroutine[Any, Any, T]) -> T:
     return outcome["value"]
 
 
-def _render(snapshot: dict[str, Any], settings: Settings) -> Any:
-    from newsletter.render import render_email
-
-    return render_email(snapshot, settings)
-
-
 @dataclass
 class DeliverySummary:
     """What the outbox says about one issue, for the desk: counts and why rows were not delivered."""
@@ -123,72 +117,47 @@ def delivery_summary(session: Session, issue_id: int) -> DeliverySummary:
     return DeliverySummary(counts, outbox.undelivered(session, issue_id), outbox.requeueable(session, issue_id))
 
 
-def requeue_failed(session: Session, issue: Issue, *, actor: Any) -> int:
-    """An editor's deliberate retry of failed deliveries (readers still subscribed): they become pending
-    and the issue `sending` again, so the scheduler's retry job (or `newsletter send`) sends them."""
-    requeued = outbox.requeue_failed(session, issue.id)
+def requeue_failed(session: Session, issue_id: int, *, actor: Any) -> int:
+    """An editor's deliberate retry of failed deliveries (readers still subscribed): they become pending,
+    so the scheduler's retry job (or `newsletter send`) sends them. The issue's state is the flow's business."""
+    requeued = outbox.requeue_failed(session, issue_id)
     if requeued:
-        audit.record(session, actor=actor, action="deliveries.requeued", entity_type="issue", entity_id=issue.id,
+        audit.record(session, actor=actor, action="deliveries.requeued", entity_type="issue", entity_id=issue_id,
                      changes={"requeued": requeued})
-        if issue.state == "sent":
-            audit.record(session, actor=actor, action="issue.sending", entity_type="issue", entity_id=issue.id,
-                         changes={"state": ["sent", "sending"]})
-            issue.state = "sending"
     return requeued
 
 
-def _prepare(session: Session, issue_id: int, settings: Settings, *, retry_failed: bool = False,
-             actor: str = "sender") -> tuple[Issue, int, int]:
-    from newsletter.issues.service import freeze_snapshot
-
-    issue = session.get(Issue, issue_id)
-    if issue is None:
-        raise SendRefused(f"issue id {issue_id} does not exist")
-    requeued = 0
-    if retry_failed and issue.state in ("sending", "sent"):
-        requeued = requeue_failed(session, issue, actor=actor)
-    if issue.state == "sent":
-        return issue, 0, 0
-    if issue.state not in SENDABLE_STATES:
-        raise SendRefused(f"issue {issue.number} ({issue.period}) is {issue.state}: an editor must approve it before it is sent")
-    freeze_snapshot(session, issue, settings=settings)
-    if issue.state != "sending":
-        audit.record(session, actor="sender", action="issue.sending", entity_type="issue", entity_id=issue.id,
-                     changes={"state": ["sending", issue.state]})
-        issue.state = "sending"
-    added = outbox.enqueue(session, issue.id)
-    outbox.drop_unsendable(session, issue.id)
-    return issue, added, requeued
+def enqueue(session: Session, issue_id: int) -> int:
+    """One pending row per confirmed, non-suppressed subscriber not queued yet; rows of readers who left go."""
+    added = outbox.enqueue(session, issue_id)
+    outbox.drop_unsendable(session, issue_id)
+    return added
 
 
-def run_send(runtime: Runtime, issue: Issue, *, progress: Callable[[SendStats, int], None] | None = None,
-             retry_failed: bool = False, actor: str = "sender") -> SendReport:
-    """Send an approved issue to every confirmed, non-suppressed subscriber exactly once.
+def begin_report(session: Session, issue_id: int, *, period: str, enqueued: int = 0, requeued: int = 0) -> SendReport:
+    """The report of a send about to start: what the outbox holds and what is final already."""
+    before = outbox.counts(session, issue_id)
+    report = SendReport(issue=period, enqueued=enqueued, requeued=requeued, counts=before)
+    report.already_done = sum(before.get(s, 0) for s in DELIVERY_FINAL)
+    report.total = sum(before.values())
+    return report
+
+
+def undelivered(runtime: Runtime, issue_id: int) -> dict[str, dict[str, int]]:
+    with runtime.session() as session:
+        return outbox.undelivered(session, issue_id)
+
+
+def deliver(runtime: Runtime, issue_id: int, email: RenderedLike, report: SendReport, *,
+            progress: Callable[[SendStats, int], None] | None = None) -> SendReport:
+    """Mail the rendered issue to every row of the outbox that is due, exactly once; counts go into `report`.
 
     Safe to run again at any time, from several processes or machines at once (they share the
-    outbox); an interrupted run is simply run again. The issue becomes `sent` when every row is final;
-    while a row can still be delivered (within its retry horizon) it stays `sending`.
-    `retry_failed` puts failed rows of still-subscribed readers back in the queue first (an editor's
-    deliberate choice, e.g. after the relay's quota was raised). A database that goes away for a
-    moment is ridden out (settings.db_retry_seconds); longer, DatabaseUnavailable says so.
+    outbox). Raises SendAborted when the relay or the database stops the run; what this run holds is
+    given back on the way out.
     """
     settings = runtime.settings
-    budget = settings.db_retry_seconds
-
-    def prepare() -> tuple[SendReport, dict[str, int], Any, str, str]:
-        with runtime.session() as session:
-            current, added, requeued = _prepare(session, issue.id, settings, retry_failed=retry_failed, actor=actor)
-            rep = SendReport(issue=current.period, enqueued=added, requeued=requeued)
-            return rep, outbox.counts(session, current.id), current.snapshot, current.period, current.state
-
-    report, before, snapshot, period, state = retry_transient(prepare, budget=budget)
-    report.already_done = sum(before.get(s, 0) for s in outbox.FINAL_STATES)
-    report.total = sum(before.values())
-    if state == "sent":
-        report.issue_state, report.counts = state, before
-        report.undelivered = retry_transient(lambda: _undelivered(runtime, issue.id), budget=budget)
-        return report
-    factory = MessageFactory(_render(snapshot or {}, settings), settings)
+    factory = MessageFactory(email, settings)
     claimer = outbox.worker_id()
     total = report.total
 
@@ -196,15 +165,14 @@ def run_send(runtime: Runtime, issue: Issue, *, progress: Callable[[SendStats, i
         if progress:
             progress(stats, total)
 
-    sender = Sender(runtime, issue.id, factory, lambda did: message_id(settings, issue.id, period, did),
+    sender = Sender(runtime, issue_id, factory, lambda did: message_id(settings, issue_id, report.issue, did),
                     claimer=claimer, progress=on_progress)
     try:
         stats = run_coroutine(sender.run())
     finally:
-        _release(runtime, issue.id, claimer)
+        _release(runtime, issue_id, claimer)
     report.sent, report.failed, report.retried, report.elapsed = stats.sent, stats.failed, stats.retried, stats.elapsed
     report.paused = stats.paused
-    retry_transient(lambda: _finish(runtime, issue.id, report), budget=budget)
     return report
 
 
@@ -221,48 +189,27 @@ def _release(runtime: Runtime, issue_id: int, claimer: str) -> None:
         pass
 
 
-def _undelivered(runtime: Runtime, issue_id: int) -> dict[str, dict[str, int]]:
-    with runtime.session() as session:
-        return outbox.undelivered(session, issue_id)
+def finish_report(session: Session, issue_id: int, report: SendReport) -> SendReport:
+    """Read the outbox's final word into the report: counts, rows still to go, reasons, the next retry."""
+    report.counts = outbox.counts(session, issue_id)
+    report.remaining = report.counts.get("pending", 0) + report.counts.get("sending", 0)
+    report.undelivered = outbox.undelivered(session, issue_id)
+    report.next_retry = outbox.next_retry_at(session, issue_id) if report.remaining else None
+    return report
 
 
-def _finish(runtime: Runtime, issue_id: int, report: SendReport) -> None:
-    """Read the outbox's final word into the report; the issue is `sent` only when no row can still go."""
-    with runtime.session() as session:
-        current = session.get(Issue, issue_id)
-        assert current is not None
-        report.counts = outbox.counts(session, current.id)
-        report.remaining = report.counts.get("pending", 0) + report.counts.get("sending", 0)
-        report.undelivered = outbox.undelivered(session, current.id)
-        report.next_retry = outbox.next_retry_at(session, current.id) if report.remaining else None
-        if report.remaining == 0 and current.state == "sending":
-            current.state = "sent"
-            current.sent_at = utcnow()
-            audit.record(session, actor="sender", action="issue.sent", entity_type="issue", entity_id=current.id,
-                         changes={k: v for k, v in report.counts.items()})
-        report.issue_state = current.state
+def send_test(settings: Settings, email: RenderedLike, addresses: list[str]) -> list[str]:
+    """Send a rendered issue as readers will get it to a few addresses; no Delivery row is touched.
 
-
-def send_test(runtime: Runtime, issue: Issue, to: list[str]) -> list[str]:
-    """Send the issue as readers will get it to a few addresses; no Delivery row is touched.
-
-    A draft is rendered from a fresh (unsaved) snapshot; a frozen issue from its snapshot.
-    Returns the normalised addresses it was sent to; raises ValueError for a bad address and
-    OSError/smtplib errors when the relay refuses.
+    Returns the normalised addresses; raises ValueError for a bad address and OSError/smtplib
+    errors when the relay refuses.
     """
-    from newsletter.issues.snapshot import build_snapshot
-
-    settings = runtime.settings
-    addresses = [normalize_email(a) for a in to]
-    with runtime.session() as session:
-        current = session.get(Issue, issue.id)
-        assert current is not None
-        snapshot = current.snapshot or build_snapshot(session, current, settings=settings)
-    factory = MessageFactory(_render(snapshot, settings), settings, subject_prefix="[TEST] ")
+    to = [normalize_email(a) for a in addresses]
+    factory = MessageFactory(email, settings, subject_prefix="[TEST] ")
     sender = parseaddr(settings.from_address)[1]
-    for address in addresses:
+    for address in to:
         send_sync(settings, sender, [address], factory.build(Recipient(address, None, None), factory.random_message_id()))
-    return addresses
+    return to
 
 
 # ---------------------------------------------------------------- subscribers (contract names)

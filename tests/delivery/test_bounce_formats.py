@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from newsletter.delivery.service import run_send
+from newsletter.flows.send import run_send
 from newsletter.models import AuditLog, Delivery, Subscriber, Suppression
 from tests.delivery.helpers import add_subscribers, make_issue, recording_smtp
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from newsletter.delivery.service import message_id, run_send
+from newsletter.delivery.service import message_id
+from newsletter.flows.send import run_send
 from newsletter.models import Delivery, Issue, Subscriber, Suppression
 from tests.delivery.helpers import add_subscribers, make_issue, recording_smtp
 

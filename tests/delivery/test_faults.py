@@ -8,7 +8,7 @@ from collections import Counter
 
 from sqlalchemy import func, select
 
-from newsletter.delivery.service import run_send
+from newsletter.flows.send import run_send
 from newsletter.models import AuditLog, Delivery, Issue, Subscriber
 from tests.delivery.faulty_relay import faulty_relay
 from tests.delivery.helpers import add_subscribers, make_issue

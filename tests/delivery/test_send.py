@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from newsletter.delivery.service import SendRefused, run_send
+from newsletter.flows.send import SendRefused, run_send
 from newsletter.models import AuditLog, Delivery, Issue, Subscriber, Suppression
 from tests.delivery.helpers import add_subscribers, make_issue, recording_smtp
 

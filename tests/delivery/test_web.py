@@ -12,7 +12,7 @@ import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
-from newsletter.delivery.service import run_send
+from newsletter.flows.send import run_send
 from newsletter.delivery.tokens import _CONFIRM_SALT
 from newsletter.models import Subscriber, Suppression
 from newsletter.runtime import Runtime

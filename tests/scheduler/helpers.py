@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from newsletter.db import utcnow
 from newsletter.delivery.tokens import new_subscriber_token
 from newsletter.models import Issue, JobRun, Subscriber
-from newsletter.ops import jobs
+from newsletter.flows import jobs
 from newsletter.ops.clock import ManualClock
 from newsletter.scheduler import Scheduler
 

@@ -9,9 +9,9 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from newsletter.models import Incident
-from newsletter.ops import jobs
+from newsletter.flows import jobs
 from newsletter.ops.clock import SystemClock
-from newsletter.ops.status import gather
+from newsletter.flows.status import gather
 from tests.scheduler.helpers import UTC, runs
 from tests.support.servers import serve_directory
 

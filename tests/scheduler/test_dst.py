@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from newsletter.ops import jobs
+from newsletter.flows import jobs
 from newsletter.ops.clock import ManualClock
 from newsletter.scheduler import Scheduler
 from sqlalchemy import select

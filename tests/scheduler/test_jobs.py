@@ -9,9 +9,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from newsletter.models import Issue, JobRun
-from newsletter.ops import jobs
+from newsletter.flows import jobs
 from newsletter.ops.clock import ManualClock
-from newsletter.ops.status import gather
+from newsletter.flows.status import gather
 from newsletter.scheduler import Scheduler
 from tests.scheduler.helpers import UTC, Recorder, add_subscribers, make_issue, runs, simulate, spec
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from datetime import datetime, timedelta
 
-from newsletter.ops import jobs
+from newsletter.flows import jobs
 from newsletter.ops.clock import ManualClock
 from newsletter.ops.lease import Lease, current
 from newsletter.scheduler import Scheduler

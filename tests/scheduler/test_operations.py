@@ -14,7 +14,7 @@ from sqlalchemy import insert, select
 
 from newsletter.db import utcnow
 from newsletter.models import Delivery, Incident, JobRun, Source, Subscriber
-from newsletter.ops.backup import BackupError, backup_sqlite
+from newsletter.backup import BackupError, backup_sqlite
 from newsletter.ops.lease import Lease
 from tests.scheduler.helpers import UTC, add_subscribers, make_issue
 

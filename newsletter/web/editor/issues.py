@@ -280,7 +280,7 @@ def _local_time(text: str, settings: Settings) -> datetime:
 def requeue(request: Request, issue_id: int, user: CurrentUser, csrf_token: Csrf = "",
             session: Session = Depends(get_session, scope="function")) -> Response:
     """Queue the failed deliveries of still-subscribed readers again; the retry job sends them."""
-    from newsletter.delivery.service import requeue_failed
+    from newsletter.flows.send import requeue_failed
 
     verify_csrf(request, csrf_token)
     issue = _issue(session, issue_id)
@@ -293,7 +293,7 @@ def send_test_copy(request: Request, issue_id: int, user: CurrentUser, csrf_toke
               addresses: Annotated[str, Form(max_length=4000)] = "", session: Session = Depends(get_session, scope="function"),
               runtime: Runtime = Depends(get_runtime)) -> Response:
     """Send the issue as readers will get it to a few addresses (no subscriber is mailed)."""
-    from newsletter.delivery.service import send_test
+    from newsletter.flows.send import send_test
 
     verify_csrf(request, csrf_token)
     issue = _issue(session, issue_id)

@@ -11,10 +11,11 @@ from sqlalchemy.orm import Session
 
 from newsletter.config import Settings
 from newsletter.delivery import outbox
+from newsletter.flows.digest import failing_sources
+from newsletter.flows.jobs import JOBS, JobSpec
+from newsletter.issues.service import overdue_issues
 from newsletter.models import Delivery, Incident, Issue, JobRun
 from newsletter.ops import lease as lease_mod
-from newsletter.ops.digest import failing_sources
-from newsletter.ops.jobs import JOBS, JobSpec, overdue_issues
 from newsletter.runtime import Runtime
 
 RECENT_ISSUES = 3
@@ -115,7 +116,7 @@ def scheduler_state(runtime: Runtime, now: datetime) -> SchedulerState:
 
 def gather(runtime: Runtime, *, now: datetime, registry: dict[str, JobSpec] | None = None) -> Status:
     from newsletter.collect.health import feed_health
-    from newsletter.scheduler import next_runs
+    from newsletter.scheduler import next_runs  # a back-edge until the schedule maths moves to the base (h-sched)
 
     settings = runtime.settings
     status = Status(now=now, scheduler=scheduler_state(runtime, now))

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from rich.console import Console
 from rich.table import Table
 
-from newsletter.ops.status import JobLine, Status
+from newsletter.flows.status import JobLine, Status
 
 OUTCOME_STYLE = {"ok": "green", "skipped": "dim", "error": "bold red", "missed": "yellow", "interrupted": "yellow", "running": "cyan"}
 

@@ -15,11 +15,19 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from newsletter.config import Settings
+from newsletter.issues.service import overdue_issues
 from newsletter.models import Delivery, Incident, JobRun, Source, User
-from newsletter.ops.jobs import JobFailed, Skip, overdue_issues
 from newsletter.runtime import Runtime
 
 FAILING_FOR = timedelta(days=1)
+
+
+class NoDigest(Exception):
+    """Nothing to send today; the message says why (the digest job records it as skipped)."""
+
+
+class DigestFailed(Exception):
+    """The digest did not reach every editor; the message is the whole story."""
 
 
 @dataclass(frozen=True)
@@ -103,20 +111,20 @@ def already_sent_today(session: Session, *, settings: Settings, now: datetime) -
 
 
 def send_digest(runtime: Runtime, *, now: datetime, scheduled: bool = True) -> str:
-    """Build and mail the digest; raise Skip when there is nothing to say (or it went out today already)."""
+    """Build and mail the digest; raise NoDigest when there is nothing to say (or it went out today already)."""
     from newsletter.delivery.smtp import send_sync
     from newsletter.delivery.transactional import render_mail, to_bytes
 
     settings = runtime.settings
     with runtime.session() as session:
         if scheduled and already_sent_today(session, settings=settings, now=now):
-            raise Skip("today's digest was already sent")
+            raise NoDigest("today's digest was already sent")
         digest = build_digest(session, settings=settings, now=now)
         recipients = list(session.scalars(select(User.email).where(User.active.is_(True)).order_by(User.id)))
     if not digest.worth_sending:
-        raise Skip("nothing waits for editors")
+        raise NoDigest("nothing waits for editors")
     if not recipients:
-        raise Skip("nothing sent: there is no active desk user (add one with `newsletter users add`)")
+        raise NoDigest("nothing sent: there is no active desk user (add one with `newsletter users add`)")
     sender = parseaddr(settings.from_address)[1]
     context = {"digest": digest, "base_url": settings.base_url, "send_grace_minutes": settings.send_grace_minutes}
     failures = []
@@ -129,6 +137,6 @@ def send_digest(runtime: Runtime, *, now: datetime, scheduled: bool = True) -> s
     summary = (f"{digest.waiting} waiting for triage, {len(digest.failing_sources)} failing feed(s), "
                f"{len(digest.overdue)} overdue issue(s), {len(digest.failed_jobs)} failing job(s)")
     if failures:
-        raise JobFailed(f"digest not sent to {len(failures)} of {len(recipients)} editor(s) "
+        raise DigestFailed(f"digest not sent to {len(failures)} of {len(recipients)} editor(s) "
                            f"({', '.join(sorted(set(failures)))}) via {settings.smtp_url.split('@')[-1]}; {summary}")
     return f"sent to {len(recipients)} editor(s): {summary}"

@@ -1,4 +1,4 @@
-"""The recurring jobs: what each does, when it runs, and how one run is recorded.
+"""The recurring jobs: what each does (bodies that call flows and services), when it runs, and how one run is recorded.
 
 Every run, by the scheduler or by hand (`newsletter jobs run NAME`), goes through run_job():
 a JobRun row (running -> ok | skipped | error), and exactly one log line with the outcome.
@@ -31,7 +31,6 @@ from datetime import datetime, timedelta
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
 
 from newsletter.config import Settings
 from newsletter.models import Issue, JobRun
@@ -148,9 +147,9 @@ def collect(ctx: JobContext) -> str:
 
 
 def draft(ctx: JobContext) -> str:
+    from newsletter.flows.issues import draft as draft_issue
     from newsletter.issues.errors import IssueLocked
     from newsletter.issues.periods import current_period
-    from newsletter.issues.service import draft_issue
 
     settings = ctx.settings
     period = current_period(settings.period, settings.tz, ctx.clock.now())
@@ -181,23 +180,13 @@ def _claim_issue(issue_id: int) -> Iterator[bool]:
                 _sending.discard(issue_id)
 
 
-def overdue_issues(session: Session, *, settings: Settings, now: datetime) -> list[Issue]:
-    """Scheduled issues whose send time passed more than the grace ago: they wait for an editor."""
-    limit = now - timedelta(minutes=settings.send_grace_minutes)
-    return list(session.scalars(
-        select(Issue).where(Issue.state == "scheduled", Issue.scheduled_for.is_not(None), Issue.scheduled_for < limit)
-        .order_by(Issue.scheduled_for)
-    ))
-
-
 def send_scheduled(ctx: JobContext) -> str:
+    from newsletter.issues.service import due_issues
+
     now = ctx.clock.now()
     grace = timedelta(minutes=ctx.settings.send_grace_minutes)
     with ctx.runtime.session() as session:
-        due = list(session.scalars(
-            select(Issue).where(Issue.state == "scheduled", Issue.scheduled_for.is_not(None), Issue.scheduled_for <= now)
-            .order_by(Issue.scheduled_for)
-        ))
+        due = due_issues(session, now=now)
     if not due:
         raise Skip("no scheduled issue is due")
     lines: list[str] = []
@@ -219,7 +208,7 @@ def send_scheduled(ctx: JobContext) -> str:
 
 def _send_one(ctx: JobContext, issue: Issue, failures: list[str]) -> str:
     """Send (or resume) one issue; a failure is noted and the other issues still go out."""
-    from newsletter.delivery.service import run_send
+    from newsletter.flows.send import run_send
 
     with _claim_issue(issue.id) as mine:
         if not mine:
@@ -244,8 +233,10 @@ def _summary(lines: list[str], failures: list[str], *, idle: str) -> str:
 
 def retry_deliveries(ctx: JobContext) -> str:
     """Resume sends that are under way: temporary failures waiting for their retry, or a crashed sender."""
+    from newsletter.issues.service import sending_issues
+
     with ctx.runtime.session() as session:
-        sending = list(session.scalars(select(Issue).where(Issue.state == "sending").order_by(Issue.number)))
+        sending = sending_issues(session)
     if not sending:
         raise Skip("no send under way")
     failures: list[str] = []
@@ -269,9 +260,14 @@ def bounces(ctx: JobContext) -> str:
 
 
 def digest(ctx: JobContext) -> str:
-    from newsletter.ops.digest import send_digest
+    from newsletter.flows.digest import DigestFailed, NoDigest, send_digest
 
-    return send_digest(ctx.runtime, now=ctx.clock.now(), scheduled=ctx.by == "scheduler")
+    try:
+        return send_digest(ctx.runtime, now=ctx.clock.now(), scheduled=ctx.by == "scheduler")
+    except NoDigest as exc:
+        raise Skip(str(exc)) from None
+    except DigestFailed as exc:
+        raise JobFailed(str(exc)) from None
 
 
 def housekeeping(ctx: JobContext) -> str:

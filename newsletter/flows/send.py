@@ -1,0 +1,98 @@
+"""Sending an issue: the issues domain freezes it, render makes the message, delivery mails it.
+
+The order is the contract: freeze the snapshot and move the issue to `sending` (one transaction),
+render the email from the frozen snapshot, hand it to delivery's outbox, and once every delivery
+is final move the issue to `sent`. Delivery never reads or changes an issue's state itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from newsletter.db import DatabaseUnavailable, retry_transient
+from newsletter.delivery import service as delivery
+from newsletter.delivery.addresses import normalize_email
+from newsletter.delivery.sender import SendAborted, SendStats
+from newsletter.delivery.service import SendReport
+from newsletter.flows.issues import snapshot_for
+from newsletter.issues.service import SendRefused, mark_sent, resume_sending, start_sending
+from newsletter.models import Issue, User
+from newsletter.render import render_email
+from newsletter.runtime import Runtime
+
+__all__ = ["DatabaseUnavailable", "SendAborted", "SendRefused", "SendReport", "requeue_failed", "run_send", "send_test"]
+
+
+def requeue_failed(session: Session, issue: Issue, *, actor: User | str) -> int:
+    """An editor's deliberate retry: failed deliveries of still-subscribed readers become pending and a
+    sent issue `sending` again, so the scheduler's retry job (or `newsletter send`) sends them."""
+    requeued = delivery.requeue_failed(session, issue.id, actor=actor)
+    if requeued:
+        resume_sending(session, issue, actor=actor)
+    return requeued
+
+
+def run_send(runtime: Runtime, issue: Issue, *, progress: Callable[[SendStats, int], None] | None = None,
+             retry_failed: bool = False, actor: str = "sender") -> SendReport:
+    """Send an approved issue to every confirmed, non-suppressed subscriber exactly once.
+
+    Safe to run again at any time, from several processes or machines at once (they share the
+    outbox); an interrupted run is simply run again. The issue becomes `sent` when every row is final;
+    while a row can still be delivered (within its retry horizon) it stays `sending`.
+    `retry_failed` puts failed rows of still-subscribed readers back in the queue first (an editor's
+    deliberate choice, e.g. after the relay's quota was raised). A database that goes away for a
+    moment is ridden out (settings.db_retry_seconds); longer, DatabaseUnavailable says so.
+    """
+    settings = runtime.settings
+    budget = settings.db_retry_seconds
+
+    def prepare() -> tuple[SendReport, Any, str]:
+        with runtime.session() as session:
+            current = session.get(Issue, issue.id)
+            if current is None:
+                raise SendRefused(f"issue id {issue.id} does not exist")
+            requeued = 0
+            if retry_failed and current.state in ("sending", "sent"):
+                requeued = requeue_failed(session, current, actor=actor)
+            enqueued = delivery.enqueue(session, current.id) if start_sending(session, current, settings=settings) else 0
+            report = delivery.begin_report(session, current.id, period=current.period, enqueued=enqueued,
+                                           requeued=requeued)
+            return report, current.snapshot, current.state
+
+    report, snapshot, state = retry_transient(prepare, budget=budget)
+    if state == "sent":
+        report.issue_state = state
+        report.undelivered = retry_transient(lambda: delivery.undelivered(runtime, issue.id), budget=budget)
+        return report
+    delivery.deliver(runtime, issue.id, render_email(snapshot or {}, settings), report, progress=progress)
+
+    def finish() -> None:
+        with runtime.session() as session:
+            current = session.get(Issue, issue.id)
+            assert current is not None
+            delivery.finish_report(session, current.id, report)
+            if report.remaining == 0:
+                mark_sent(session, current, counts=report.counts)
+            report.issue_state = current.state
+
+    retry_transient(finish, budget=budget)
+    return report
+
+
+def send_test(runtime: Runtime, issue: Issue, to: list[str]) -> list[str]:
+    """Send the issue as readers will get it to a few addresses; no Delivery row is touched.
+
+    A draft is rendered from a fresh (unsaved) snapshot; a frozen issue from its snapshot.
+    Returns the normalised addresses it was sent to; raises ValueError for a bad address,
+    ConsentViolation for an issue that cannot go out, OSError/smtplib errors when the relay refuses.
+    """
+    settings = runtime.settings
+    addresses = [normalize_email(a) for a in to]
+    with runtime.session() as session:
+        current = session.get(Issue, issue.id)
+        assert current is not None
+        snapshot, _frozen = snapshot_for(session, current, settings=settings)
+    return delivery.send_test(settings, render_email(snapshot, settings), addresses)
