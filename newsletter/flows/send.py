@@ -22,6 +22,7 @@ from newsletter.issues.service import SendRefused, mark_sent, resume_sending, st
 from newsletter.models import Issue, User
 from newsletter.render import render_email
 from newsletter.runtime import Runtime
+from newsletter.states import ISSUE_GONE_OUT
 
 __all__ = ["DatabaseUnavailable", "SendAborted", "SendRefused", "SendReport", "requeue_failed", "run_send", "send_test"]
 
@@ -55,7 +56,7 @@ def run_send(runtime: Runtime, issue: Issue, *, progress: Callable[[SendStats, i
             if current is None:
                 raise SendRefused(f"issue id {issue.id} does not exist")
             requeued = 0
-            if retry_failed and current.state in ("sending", "sent"):
+            if retry_failed and current.state in ISSUE_GONE_OUT:
                 requeued = requeue_failed(session, current, actor=actor)
             enqueued = delivery.enqueue(session, current.id) if start_sending(session, current, settings=settings) else 0
             report = delivery.begin_report(session, current.id, period=current.period, enqueued=enqueued,

@@ -28,6 +28,7 @@ from newsletter.issues.errors import ConsentViolation, IssueError, NoSections, P
 from newsletter.issues.sections import item_section, sections_in_order
 from newsletter.models import Incident, Issue, IssueItem, Person, User
 from newsletter.runtime import Runtime
+from newsletter.states import ISSUE_GONE_OUT
 from newsletter.web.deps import get_runtime, get_session, get_settings
 from newsletter.web.editor.auth import CurrentUser
 from newsletter.web.security import verify_csrf
@@ -89,7 +90,7 @@ def _page(request: Request, session: Session, settings: Settings, issue: Issue, 
 
 def _delivery(session: Session, issue: Issue) -> Any:
     """The outbox's word on a sending or sent issue: counts, reasons, and what can be queued again."""
-    if issue.state not in ("sending", "sent"):
+    if issue.state not in ISSUE_GONE_OUT:
         return None
     from newsletter.delivery.service import delivery_summary
 
