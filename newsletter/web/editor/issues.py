@@ -1,6 +1,7 @@
 """Desk routes for issues: list and draft, edit the issue and its items, preview, test send, sign-off.
 
-Handlers parse the form, call newsletter.issues services and redirect (POST-redirect-GET); a refused
+Handlers parse the form, call a newsletter.issues service or a lifecycle flow (newsletter.flows: draft,
+approve, publish, preview, test send, requeue) and redirect (POST-redirect-GET); a refused
 action shows the issue page again with the reason. Previews are served with their own CSP so that
 the desk can frame them (frame-ancestors 'self') and the email's inline styles apply.
 """
