@@ -132,3 +132,16 @@ def parse_snapshot(data: dict[str, Any] | Snapshot) -> Snapshot:
 def public_json(snapshot: Snapshot) -> dict[str, Any]:
     """The snapshot as published in issue.json: schema fields only."""
     return snapshot.model_dump(mode="json")
+
+
+def stored_json(snapshot: Snapshot) -> dict[str, Any]:
+    """The JSON form to freeze on the issue (Issue.snapshot); parse_snapshot reads it back unchanged."""
+    return snapshot.model_dump(mode="json")
+
+
+def with_published_at(snapshot: Snapshot, when: dt.datetime) -> Snapshot:
+    """The snapshot stamped with its publication time; a time already stamped is kept (a re-publish
+    must not change the date readers saw)."""
+    if snapshot.issue.published_at is not None:
+        return snapshot
+    return snapshot.model_copy(update={"issue": snapshot.issue.model_copy(update={"published_at": when})})

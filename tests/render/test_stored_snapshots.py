@@ -33,3 +33,18 @@ def test_a_stored_snapshot_loads_as_the_one_typed_model(name: str) -> None:
     snap = parse_snapshot(stored)
     assert isinstance(snap, Snapshot) and snap.version == SNAPSHOT_VERSION
     assert snap.item_count == sum(len(s["items"]) for s in stored["sections"])
+
+
+def test_a_typed_snapshot_is_frozen_and_stamped_without_losing_anything() -> None:
+    import datetime as dt
+
+    from newsletter.snapshot import stored_json, with_published_at
+
+    stored = json.loads((STORED / "demo-2026-W49" / "snapshot.json").read_text())
+    snap = parse_snapshot(stored)
+    assert parse_snapshot(json.loads(json.dumps(stored_json(snap)))) == snap
+    draft = snap.model_copy(update={"issue": snap.issue.model_copy(update={"published_at": None})})
+    when = dt.datetime(2026, 12, 7, 9, 0, tzinfo=dt.timezone.utc)
+    stamped = with_published_at(draft, when)
+    assert stamped.issue.published_at == when and draft.issue.published_at is None
+    assert with_published_at(stamped, when + dt.timedelta(days=1)).issue.published_at == when
