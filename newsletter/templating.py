@@ -96,7 +96,8 @@ def make_environment(settings: Settings, kind: Kind = PAGES, *, filters: Filters
 
 
 @lru_cache(maxsize=16)
-def _shared(folders: tuple[str, ...], kind: Kind, tz: tzinfo, filters: tuple[tuple[str, Callable[..., Any]], ...]) -> Environment:
+def _shared(folders: tuple[str, ...], kind: Kind, tz: tzinfo,
+            filters: tuple[tuple[str, Callable[..., Any]], ...]) -> Environment:
     return _build(folders, kind, tz, dict(filters))
 
 
