@@ -32,7 +32,7 @@ from newsletter.render.context import build_view  # noqa: E402
 from newsletter.render.email import MJML_TEMPLATE, mjml_to_html, render_template  # noqa: E402
 from newsletter.render.env import use_language  # noqa: E402
 from newsletter.render.mjml_check import check_mjml  # noqa: E402
-from newsletter.render.snapshot import parse_snapshot  # noqa: E402
+from newsletter.snapshot import parse_snapshot  # noqa: E402
 from tests.render.builders import make_snapshot  # noqa: E402
 
 GOAL_MS = 20.0

@@ -23,7 +23,10 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    Subquery,
     false,
+    func,
+    select,
     text as sql_text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -281,6 +284,15 @@ class CaseStatus(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     person: Mapped[Person] = relationship(back_populates="statuses")
+
+    @classmethod
+    def latest_as_of(cls, as_of: date) -> Subquery:
+        """Subquery (person_id, status, occurred_on): each person's latest step on or before `as_of`
+        (ties: the step recorded last). The register and the issue's summary both count from it."""
+        rank = func.row_number().over(partition_by=cls.person_id,
+                                      order_by=(cls.occurred_on.desc(), cls.id.desc())).label("rank")
+        ranked = select(cls.person_id, cls.status, cls.occurred_on, rank).where(cls.occurred_on <= as_of).subquery()
+        return select(ranked.c.person_id, ranked.c.status, ranked.c.occurred_on).where(ranked.c.rank == 1).subquery()
 
 
 class Issue(Base):

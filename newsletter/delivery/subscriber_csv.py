@@ -15,14 +15,14 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from newsletter.config import PROJECT_ROOT, Settings
+from newsletter.config import Settings
 from newsletter.delivery.addresses import InvalidEmail, normalize_email
+from newsletter.i18n import catalog_languages
 from newsletter.models import SUBSCRIBER_STATES
 
 COLUMNS = ("email", "name", "language", "state", "consent_source", "consent_at", "confirmed_at",
            "unsubscribed_at", "bounce_count")
 DATE_COLUMNS = ("consent_at", "confirmed_at", "unsubscribed_at")
-LOCALE_DIR = PROJECT_ROOT / "newsletter" / "locale"
 MAX_FIELD = {"email": 254, "name": 200, "consent_source": 200}
 _OTHER_DELIMITERS = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -52,7 +52,7 @@ class Row:
 
 def known_languages(settings: Settings | None) -> list[str]:
     """Languages a reader may have: the default edition's and those with a translation catalog."""
-    found = {d.name for d in LOCALE_DIR.iterdir() if (d / "LC_MESSAGES").is_dir()} if LOCALE_DIR.is_dir() else set()
+    found = catalog_languages()
     default = settings.language if settings else "en"
     return [default, *sorted(found - {default})]
 

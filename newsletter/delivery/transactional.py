@@ -1,8 +1,9 @@
 """One-off emails to one person (the subscription confirmation), from templates/email/<name>/.
 
 Each email is a folder with subject.txt.j2, body.txt.j2 and body.html.j2, overridable file by file
-from the user's template folder. Mails are queued on the session and sent only after its commit,
-so a rolled-back request never sends a link to a row that does not exist. A caller that must not
+from the user's template folder (newsletter.templating, kind MAIL). Mails are queued on the session
+and sent only after its commit, so a rolled-back request never sends a link to a row that does not
+exist. A caller that must not
 wait for the relay (a web page whose timing would tell a subscriber from a stranger) takes the
 committed mails with `hand_over_after_commit` and sends them itself, after its response.
 """
@@ -13,10 +14,8 @@ import logging
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
-from functools import lru_cache
 from typing import Any
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -24,6 +23,7 @@ from newsletter.config import Settings
 from newsletter.db import utcnow
 from newsletter.delivery.message import address_domain
 from newsletter.delivery.smtp import send_sync
+from newsletter.templating import MAIL, environment
 
 log = logging.getLogger(__name__)
 _QUEUE_KEY = "delivery.transactional"
@@ -38,20 +38,8 @@ class Mail:
     html: str
 
 
-@lru_cache(maxsize=8)
-def _environment(dirs: tuple[str, ...]) -> Environment:
-    return Environment(
-        loader=ChoiceLoader([FileSystemLoader(d) for d in dirs]),
-        autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-
-
 def render_mail(settings: Settings, name: str, to: str, context: dict[str, Any]) -> Mail:
-    env = _environment(tuple(str(d / "email") for d in settings.template_dirs))
+    env = environment(settings, MAIL)
     ctx = {"settings": settings, "org_name": settings.org_name, **context}
     subject = " ".join(env.get_template(f"{name}/subject.txt.j2").render(ctx).split())
     text = env.get_template(f"{name}/body.txt.j2").render(ctx)

@@ -15,37 +15,18 @@ from urllib.parse import urlsplit
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from newsletter import audit
+from newsletter import audit, vocabulary
 from newsletter.consent import clean as clean_text
 from newsletter.consent import suggest_spellings
 from newsletter.models import (
     CASE_STATUSES, PERSON_CONSENT, PERSON_ROLES, CaseStatus, Incident, Person, PersonSpelling, User,
 )
+from newsletter.vocabulary import CASE_STATUS_LABELS, PERSON_CONSENT_LABELS, status_label, status_summary
 
-STATUS_LABELS: dict[str, str] = {
-    "summoned": "summoned for questioning",
-    "searched": "searched",
-    "detained": "detained",
-    "pre_trial_detention": "held in pre-trial detention",
-    "house_arrest": "under house arrest",
-    "charged": "charged",
-    "on_trial": "on trial",
-    "convicted_prison": "held in prison",
-    "restricted_freedom": "sentenced to restricted freedom",
-    "suspended_sentence": "received suspended sentences",
-    "fined": "fined",
-    "forced_psychiatric_examination": "sent for forced psychiatric examination",
-    "forced_psychiatric_placement": "forcibly held in a mental hospital",
-    "released": "released",
-    "acquitted": "acquitted",
-    "in_exile": "in exile",
-    "extradition_requested": "facing extradition requests",
-    "prosecution_continues": "still being prosecuted",
-}
-ROLE_LABELS = {r: r.replace("_", " ") for r in PERSON_ROLES}
-CONSENT_LABELS = {
-    "name": "may be named", "alias": "only by alias", "initials": "only by initials", "none": "never named",
-}
+# One vocabulary for the desk, the issue and the volunteer pages (newsletter.vocabulary).
+STATUS_LABELS = CASE_STATUS_LABELS
+ROLE_LABELS = vocabulary.ROLE_LABELS
+CONSENT_LABELS = PERSON_CONSENT_LABELS
 PERSON_FIELDS = ("name", "alias", "city", "region", "country", "role", "consent", "notes")
 
 
@@ -61,7 +42,7 @@ class PersonRow:
 
     @property
     def label(self) -> str:
-        return STATUS_LABELS.get(self.status or "", "no status recorded")
+        return status_label(self.status) if self.status else "no status recorded"
 
 
 def _clean_fields(fields: dict[str, Any]) -> dict[str, Any]:
@@ -167,11 +148,7 @@ def delete_status(session: Session, entry: CaseStatus, *, actor: User | str) -> 
 
 def _latest(as_of: date):  # type: ignore[no-untyped-def]
     """Subquery: each person's latest status on or before `as_of` (ties: the entry recorded last)."""
-    rank = func.row_number().over(partition_by=CaseStatus.person_id,
-                                  order_by=(CaseStatus.occurred_on.desc(), CaseStatus.id.desc())).label("rank")
-    ranked = (select(CaseStatus.person_id, CaseStatus.status, CaseStatus.occurred_on, rank)
-              .where(CaseStatus.occurred_on <= as_of).subquery())
-    return select(ranked.c.person_id, ranked.c.status, ranked.c.occurred_on).where(ranked.c.rank == 1).subquery()
+    return CaseStatus.latest_as_of(as_of)
 
 
 def status_counts(session: Session, as_of: date) -> list[tuple[str, str, int]]:
@@ -179,14 +156,13 @@ def status_counts(session: Session, as_of: date) -> list[tuple[str, str, int]]:
     latest = _latest(as_of)
     rows = session.execute(select(latest.c.status, func.count()).group_by(latest.c.status)).all()
     order = {s: i for i, s in enumerate(CASE_STATUSES)}
-    result = [(status, STATUS_LABELS[status], int(count)) for status, count in rows if status in STATUS_LABELS]
+    result = [(status, status_label(status), int(count)) for status, count in rows if status in STATUS_LABELS]
     return sorted(result, key=lambda r: (-r[2], order[r[0]]))
 
 
 def summary_sentence(counts: list[tuple[str, str, int]]) -> str:
-    """'17 people: held in prison; 8: received suspended sentences; 1: forcibly held in a mental hospital.'"""
-    parts = [f"{count} {'person' if count == 1 else 'people'}: {label}" for _status, label, count in counts]
-    return "; ".join(parts) + "." if parts else ""
+    """'17 people are being held in prison; 1 person has received a suspended sentence.' (seed 003's words)"""
+    return status_summary((status, count) for status, _label, count in counts)
 
 
 def register(session: Session, *, as_of: date, q: str | None = None, status: str | None = None,

@@ -26,7 +26,7 @@ from newsletter.db import utcnow
 from newsletter.issues.errors import ApprovalError, IssueError, IssueLocked, IssueNotFound
 from newsletter.issues.periods import Period, current_period, parse_period
 from newsletter.issues.sections import section_for_incident, sections_in_order
-from newsletter.issues.snapshot import build_snapshot
+from newsletter.issues.snapshot import build_snapshot_data as build_snapshot  # the JSON form frozen on the issue
 from newsletter.models import Incident, Issue, IssueItem, User
 from newsletter.states import ISSUE_SENDABLE, issue_frozen, move_issue, transition
 

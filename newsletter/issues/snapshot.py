@@ -1,6 +1,8 @@
 """Build the issue snapshot: the only input of rendering, with the consent rules already applied.
 
-build_snapshot is a pure read (the desk previews use it); freezing stores its result on the issue.
+build_snapshot is a pure read (the desk previews use it) and returns the one typed model
+(newsletter.snapshot.Snapshot) that render reads; freezing stores its JSON form on the issue
+(build_snapshot_data gives that form directly, as stored by every version so far).
 """
 
 from __future__ import annotations
@@ -11,46 +13,26 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from newsletter import i18n
 from newsletter.config import Settings
 from newsletter.issues import consent
 from newsletter.consent import NetText, SafetyNet, require_clean
 from newsletter.consent.text import name_key
 from newsletter.issues.consent import Redactor
 from newsletter.issues.sections import item_section, sections_in_order
-from newsletter.models import PUBLIC_LINK_ORIGINS, CaseStatus, Incident, IncidentSource, Issue, IssueItem, Person
+from newsletter.models import (
+    CASE_STATUSES, PUBLIC_LINK_ORIGINS, CaseStatus, Incident, IncidentSource, Issue, IssueItem, Person,
+)
+from newsletter.snapshot import SNAPSHOT_VERSION, Snapshot, parse_snapshot
 from newsletter.urls import without_tracking
+from newsletter.vocabulary import status_label
 
-SNAPSHOT_VERSION = 1
-STATUS_LABELS = {
-    "summoned": "summoned for questioning",
-    "searched": "home searched",
-    "detained": "detained",
-    "pre_trial_detention": "in pre-trial detention",
-    "house_arrest": "under house arrest",
-    "charged": "charged",
-    "on_trial": "on trial",
-    "convicted_prison": "held in prison",
-    "restricted_freedom": "sentenced to restricted freedom",
-    "suspended_sentence": "given a suspended sentence",
-    "fined": "fined",
-    "forced_psychiatric_examination": "forced psychiatric examination",
-    "forced_psychiatric_placement": "forcibly held in a psychiatric hospital",
-    "released": "released",
-    "acquitted": "acquitted",
-    "in_exile": "in exile",
-    "extradition_requested": "extradition requested",
-    "prosecution_continues": "prosecution continues",
-}
-
+__all__ = ["SNAPSHOT_VERSION", "Snapshot", "build_snapshot", "build_snapshot_data", "latest_status", "status_label"]
 
 _SENTENCE_END = re.compile(r"(?<=[a-z0-9)\]”\"'][.!?])\s+(?=[A-Z«“\"])")
-
-
-def status_label(status: str) -> str:
-    return STATUS_LABELS.get(status, status.replace("_", " "))
 
 
 @dataclass
@@ -133,8 +115,14 @@ def protected_register(session: Session) -> list[Person]:
     return list(session.scalars(select(Person).where(Person.consent != "name").options(selectinload(Person.spellings))))
 
 
-def build_snapshot(session: Session, issue: Issue, *, settings: Settings) -> dict[str, Any]:
-    """The issue as readers will see it; raises ConsentViolation rather than publish a protected name."""
+def build_snapshot(session: Session, issue: Issue, *, settings: Settings) -> Snapshot:
+    """The issue as readers will see it, typed; raises ConsentViolation rather than publish a protected
+    name, InvalidSnapshot when a field breaks the schema (as rendering would)."""
+    return parse_snapshot(build_snapshot_data(session, issue, settings=settings))
+
+
+def build_snapshot_data(session: Session, issue: Issue, *, settings: Settings) -> dict[str, Any]:
+    """The snapshot in the JSON form frozen on the issue (Issue.snapshot); render validates it on reading."""
     items = list(issue.items)
     people = issue_people(items, protected_register(session))
     checks: list[NetText] = []
@@ -184,7 +172,8 @@ def build_snapshot(session: Session, issue: Issue, *, settings: Settings) -> dic
             {"incidents": withheld, "cities": len(withheld_cities)}
             if issue.show_withheld_count else {"incidents": 0, "cities": 0}
         ),
-        "persons_summary": _persons_summary(session, issue.period_end) if issue.show_persons_summary else None,
+        "persons_summary": (_persons_summary(session, issue.period_end, issue.language or settings.language)
+                            if issue.show_persons_summary else None),
     }
 
 
@@ -321,11 +310,15 @@ def latest_status(session: Session, person: Person, as_of: date) -> CaseStatus |
     )
 
 
-def _persons_summary(session: Session, as_of: date) -> dict[str, Any]:
-    """Counts of persons of concern by their status on the issue's last day (no names at all)."""
-    from newsletter.editorial.persons import status_counts
-
-    out = [{"status": status, "label": label, "count": int(count)}
-           for status, label, count in status_counts(session, as_of) if count]
+def _persons_summary(session: Session, as_of: date, language: str) -> dict[str, Any]:
+    """Counts of persons of concern by their status on the issue's last day (no names at all), labelled
+    in the issue's language."""
+    latest = CaseStatus.latest_as_of(as_of)
+    rows = session.execute(select(latest.c.status, func.count()).group_by(latest.c.status)).all()
+    order = {s: i for i, s in enumerate(CASE_STATUSES)}
+    counts = sorted(((status, int(n)) for status, n in rows if status in order and n),
+                    key=lambda r: (-r[1], order[r[0]]))  # largest group first, as the register shows them
+    with i18n.use_language(language):
+        out = [{"status": status, "label": status_label(status), "count": count} for status, count in counts]
     return {"as_of": as_of.isoformat(), "counts": out}
 

@@ -4,7 +4,7 @@ from newsletter.render.archive import ArchiveReport, ArchiveWriteError, StagedAr
 from newsletter.render.context import UNSUBSCRIBE_PLACEHOLDER
 from newsletter.render.email import RenderedEmail, RenderError, render_email
 from newsletter.render.issue import RenderedIssue, render_issue
-from newsletter.render.snapshot import InvalidSnapshot, parse_snapshot
+from newsletter.snapshot import InvalidSnapshot, parse_snapshot
 
 __all__ = [
     "UNSUBSCRIBE_PLACEHOLDER",

@@ -24,7 +24,7 @@ from newsletter.config import Settings
 from newsletter.render.context import IssueView, build_view, issue_path
 from newsletter.render.env import format_day, render_template, text_direction, use_language
 from newsletter.render.issue import RenderedIssue, render_issue
-from newsletter.render.snapshot import InvalidSnapshot, Snapshot, parse_snapshot
+from newsletter.snapshot import InvalidSnapshot, Snapshot, parse_snapshot
 from newsletter.render.web import INDEX_TEMPLATE, load_assets, render_content
 
 ATOM_NS = "http://www.w3.org/2005/Atom"

@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from newsletter.render.env import translate, translate_plural, format_day, paragraphs, text_direction
-from newsletter.render.snapshot import Link, Snapshot
+from newsletter.snapshot import Link, Snapshot
 
 UNSUBSCRIBE_PLACEHOLDER = "%%UNSUBSCRIBE_URL%%"
 

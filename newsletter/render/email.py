@@ -17,7 +17,7 @@ from newsletter.config import Settings
 from newsletter.render.context import UNSUBSCRIBE_PLACEHOLDER, IssueView, build_view
 from newsletter.render.env import RenderError, render_template, use_language
 from newsletter.render.mjml_check import check_mjml
-from newsletter.render.snapshot import Snapshot, parse_snapshot
+from newsletter.snapshot import Snapshot, parse_snapshot
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from newsletter.render.context import UNSUBSCRIBE_PLACEHOLDER, build_view
 from newsletter.render.email import render_email_view
 from newsletter.render.env import use_language
 from newsletter.render.files import write_atomic
-from newsletter.render.snapshot import Snapshot, parse_snapshot, public_json
+from newsletter.snapshot import Snapshot, parse_snapshot, public_json
 from newsletter.render.web import load_assets, render_web_page
 
 FILES = ("email.html", "email.txt", "subject.txt", "index.html", "issue.json")

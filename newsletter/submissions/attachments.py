@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from newsletter.config import Settings
 from newsletter.models import Attachment
-from newsletter.submissions.i18n import _
+from newsletter.i18n import _
 
 MAX_FILES = 10
 # 25 MP holds the photos of today's phones (12 MP, and 24 MP: 5712x4284); a bigger "photo" is a bomb.

@@ -1,8 +1,12 @@
-"""Names of the choices on the volunteer pages, marked for translation and translated where shown."""
+"""Names of the choices on the volunteer pages, marked for translation and translated where shown.
+
+Roles and consent choices are shared with the desk: they come from newsletter.vocabulary.
+"""
 
 from __future__ import annotations
 
-from newsletter.submissions.i18n import N_
+from newsletter import vocabulary
+from newsletter.i18n import N_
 
 KIND_LABELS = {
     "search": N_("Search of a home or office"),
@@ -22,32 +26,15 @@ KIND_LABELS = {
     "solidarity_action": N_("Solidarity action"),
     "other": N_("Something else"),
 }
-ROLE_LABELS = {
-    "activist": N_("Activist"),
-    "journalist": N_("Journalist"),
-    "blogger": N_("Blogger"),
-    "lawyer": N_("Lawyer"),
-    "trade_unionist": N_("Trade unionist"),
-    "human_rights_defender": N_("Human rights defender"),
-    "relative": N_("Relative"),
-    "politician": N_("Politician"),
-    "religious_believer": N_("Religious believer"),
-    "citizen": N_("Ordinary citizen"),
-    "other": N_("Other"),
-}
+ROLE_LABELS = vocabulary.ROLE_LABELS
 PRECISION_LABELS = {
     "day": N_("on this exact day"),
     "week": N_("during the week of this date"),
     "month": N_("during the month of this date"),
 }
-CONSENT_LABELS = {
-    "names": (N_("Publish with names"), N_("The people concerned agree to be named.")),
-    "no_names": (N_("Publish without names"),
-                 N_("We publish what happened, but no names; people appear only by initials or an alias.")),
-    "count_only": (N_("Do not publish, only count"),
-                   N_("Nothing about this report is published; it only counts in our statistics.")),
-}
-STATUS_LABELS = {
+CONSENT_LABELS = vocabulary.REPORT_CONSENT_LABELS
+# Where a volunteer's report stands (the receipt page); not a person's case status.
+REPORT_STATUS_LABELS = {
     "received": (N_("Received"), N_("Your report is stored. Editors have not reviewed it yet.")),
     "needs_info": (N_("More information needed"), N_("Editors have a question about your report; see below.")),
     "accepted": (N_("Accepted"), N_("Editors have checked your report and will include it in a newsletter.")),

@@ -22,7 +22,7 @@ from typing import IO
 
 from PIL import Image
 
-from newsletter.submissions.i18n import _
+from newsletter.i18n import _
 
 MAX_PAGES = 200
 DPI = 150  # sharp enough to read small print and to zoom a little, files stay near 150 KB a page

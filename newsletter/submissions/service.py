@@ -28,7 +28,7 @@ from newsletter.models import (
 )
 from newsletter.submissions import attachments, receipts
 from newsletter.submissions.attachments import AttachmentError, CleanFile, IncomingFile
-from newsletter.submissions.i18n import _
+from newsletter.i18n import _
 from newsletter.submissions.schema import MAX_TEXT, SubmissionIn, clean_text
 from newsletter.urls import canonical_url
 

@@ -13,7 +13,7 @@ from newsletter.models import HealthProbe
 from newsletter.runtime import Runtime
 from newsletter.web import docs, errors
 from newsletter.web.security import SecurityMiddleware
-from newsletter.web.templating import make_environment
+from newsletter.templating import make_environment
 
 STATIC_DIR = Path(__file__).parent / "static"
 

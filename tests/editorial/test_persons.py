@@ -41,7 +41,7 @@ def test_status_counts_as_of_any_date(session: Session) -> None:
         ("detained", "detained", 4), ("charged", "charged", 1),
     ]
     assert persons.status_counts(session, date(2025, 12, 31)) == []
-    assert persons.summary_sentence(persons.status_counts(session, date(2026, 3, 1))).startswith("4 people: detained")
+    assert persons.summary_sentence(persons.status_counts(session, date(2026, 3, 1))).startswith("4 people are detained")
 
 
 def test_same_day_steps_take_the_one_recorded_last(session: Session) -> None:
@@ -96,7 +96,7 @@ def test_person_pages_and_forms(editor_client: TestClient, session: Session) -> 
     register = editor_client.get("/editor/persons/?as_of=2020-12-01")
     assert "forcibly held in a mental hospital" in register.text
     summary = editor_client.get("/editor/persons/summary?as_of=2020-12-01")
-    assert "1 person: forcibly held in a mental hospital." in summary.text
+    assert "1 person is being forcibly held in a mental hospital." in summary.text
     bad_day = editor_client.get("/editor/persons/summary?as_of=yesterday")
     assert bad_day.status_code == 400 and "is not a date" in bad_day.text
     session.expire_all()

@@ -77,7 +77,7 @@ def test_snapshot_follows_the_render_contract(session: Session, settings: Settin
     assert set(item) == {"id", "headline", "text", "date", "date_precision", "place", "kind", "links"}
     assert item["date"] == "2026-11-18" and snapshot["persons_summary"] is None
     try:
-        from newsletter.render.snapshot import parse_snapshot
+        from newsletter.snapshot import parse_snapshot
     except ImportError:
         return
     parse_snapshot(snapshot)
@@ -110,7 +110,7 @@ def test_case_update_on_a_protected_person(session: Session, settings: Settings,
     snap = build_snapshot(session, issue, settings=settings)
     (out,) = snap["sections"][0]["items"]
     assert out["headline"] == "Case update: a civil activist"
-    assert out["text"] == ("Status as of 10 November 2026: in pre-trial detention (Article 405). "
+    assert out["text"] == ("Status as of 10 November 2026: held in pre-trial detention (Article 405). "
                            "A civil activist's detention in Zhambyl Region was extended.")
     assert out["place"] == "Zhambyl Region, Kazakhstan" and out["links"] == [] and out["date"] == "2026-11-10"
 
@@ -187,3 +187,33 @@ def test_a_lone_given_name_in_the_intro_is_hidden_when_that_person_is_in_the_iss
     issue.intro = "This week Дину fined again; Nur Otan passed the bill."
     snap = build_snapshot(session, issue, settings=settings)
     assert snap["issue"]["intro"] == "This week a journalist fined again; Nur Otan passed the bill."
+
+
+def test_build_snapshot_gives_the_one_typed_model_that_render_reads(session: Session, settings: Settings,
+                                                                   consent_issue: Issue) -> None:
+    from newsletter.issues.snapshot import build_snapshot as build_typed
+    from newsletter.issues.snapshot import build_snapshot_data
+    from newsletter.render import render_issue
+    from newsletter.snapshot import SNAPSHOT_VERSION, Snapshot, parse_snapshot
+
+    typed = build_typed(session, consent_issue, settings=settings)
+    stored = build_snapshot_data(session, consent_issue, settings=settings)  # as frozen on the issue
+    assert isinstance(typed, Snapshot) and typed.version == SNAPSHOT_VERSION == stored["version"]
+    assert typed == parse_snapshot(json.loads(json.dumps(stored)))
+    assert render_issue(typed, settings).files() == render_issue(stored, settings).files()
+
+
+def test_persons_summary_is_labelled_in_the_issues_language(session: Session, settings: Settings,
+                                                           make_incident, make_person) -> None:
+    for n in range(2):
+        person = make_person(f"Protected Person{n}", consent="none")
+        person.statuses.append(CaseStatus(status="suspended_sentence", occurred_on=date(2026, 11, 3)))
+    session.flush()
+    make_incident("Activist detained")
+    issue = draft_issue(session, settings=settings, period="2026-W47", actor="cli")
+    issue.show_persons_summary = True
+    assert build_snapshot(session, issue, settings=settings)["persons_summary"]["counts"] == [
+        {"status": "suspended_sentence", "label": "received suspended sentences", "count": 2}]
+    issue.language = "ru"
+    assert build_snapshot(session, issue, settings=settings)["persons_summary"]["counts"] == [
+        {"status": "suspended_sentence", "label": "получили условные сроки", "count": 2}]

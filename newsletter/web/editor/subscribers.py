@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from newsletter.delivery import subscribers as subs
 from newsletter.delivery.addresses import InvalidEmail
 from newsletter.models import SUBSCRIBER_STATES, Subscriber
-from newsletter.submissions.i18n import LANGUAGES
+from newsletter.i18n import LANGUAGES
 from newsletter.web.deps import get_session
 from newsletter.web.editor.auth import CurrentAdmin, CurrentUser
 from newsletter.web.editor.common import done, get_or_404, refused

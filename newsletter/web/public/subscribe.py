@@ -18,7 +18,7 @@ from newsletter.delivery.addresses import InvalidEmail, normalize_email
 from newsletter.delivery.tokens import TokenExpired, TokenInvalid, read_confirm_token
 from newsletter.delivery.transactional import render_mail, send_after_commit
 from newsletter.web.public.mail_later import client_wait, mail_after_response
-from newsletter.submissions.i18n import LANGUAGES
+from newsletter.i18n import LANGUAGES
 from newsletter.web.deps import get_session
 from newsletter.web.security import verify_csrf
 from newsletter.web.templating import render

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from newsletter.models import ApiToken
 from newsletter.submissions import attachments
 from newsletter.submissions.attachments import AttachmentError, IncomingFile
-from newsletter.submissions.i18n import _
+from newsletter.i18n import _
 from newsletter.submissions.schema import SubmissionIn
 from newsletter.submissions.service import create_submission
 from newsletter.submissions.tokens import authenticate

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from starlette.types import Message, Receive
 
 from newsletter.runtime import Runtime
-from newsletter.submissions import i18n
+from newsletter import i18n
 from newsletter.submissions.ratelimit import RateLimiter
 from newsletter.web import templating
 
@@ -32,9 +32,7 @@ def use_language(request: Request) -> str:
     runtime: Runtime = request.app.state.runtime
     default = runtime.settings.language if runtime.settings.language in i18n.LANGUAGES else i18n.DEFAULT_LANGUAGE
     lang = i18n.choose_language(request.query_params.get("lang"), request.headers.get("accept-language"), default)
-    catalog = i18n.activate(lang)
-    templating.translations.set(catalog)
-    templating.current_language.set(lang)
+    i18n.activate(lang)
     return lang
 
 

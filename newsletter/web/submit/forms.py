@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData, UploadFile
 
 from newsletter.submissions.attachments import IncomingFile
-from newsletter.submissions.i18n import _
+from newsletter.i18n import _
 from newsletter.submissions.schema import MAX_LINKS, MAX_PERSONS, MAX_TEXT, MIN_TEXT, SubmissionIn
 
 HONEYPOT = "website"

@@ -16,7 +16,7 @@ from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from newsletter.submissions import attachments, labels, receipts
-from newsletter.submissions.i18n import LANGUAGES, _
+from newsletter.i18n import LANGUAGES, _
 from newsletter.submissions.schema import MAX_PERSONS, MAX_TEXT
 from newsletter.submissions.service import (
     FollowUpError,

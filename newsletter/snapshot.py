@@ -1,5 +1,7 @@
-"""The snapshot schema, checked before anything is rendered.
+"""The issue snapshot: one typed model, built by issues (issues/snapshot.py) and read by render.
 
+A frozen issue stores it as JSON (Issue.snapshot); every reader validates that JSON against this
+schema before use, so snapshots stored by earlier versions load as long as SNAPSHOT_VERSION holds.
 Rendering trusts nothing but this schema: unknown keys are dropped (so a field added upstream by
 mistake, such as a protected name, can never reach a public output) and every URL must be http(s).
 """
@@ -11,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-SNAPSHOT_VERSION = 1
+SNAPSHOT_VERSION: Literal[1] = 1
 
 
 class InvalidSnapshot(ValueError):
@@ -99,7 +101,7 @@ class PersonsSummary(_Model):
 
 
 class Snapshot(_Model):
-    version: Literal[1]
+    version: Literal[1]  # SNAPSHOT_VERSION; required, so a stray JSON object is never taken for a snapshot
     issue: IssueMeta
     organisation: Organisation
     sections: list[Section] = Field(default_factory=list)
@@ -130,3 +132,16 @@ def parse_snapshot(data: dict[str, Any] | Snapshot) -> Snapshot:
 def public_json(snapshot: Snapshot) -> dict[str, Any]:
     """The snapshot as published in issue.json: schema fields only."""
     return snapshot.model_dump(mode="json")
+
+
+def stored_json(snapshot: Snapshot) -> dict[str, Any]:
+    """The JSON form to freeze on the issue (Issue.snapshot); parse_snapshot reads it back unchanged."""
+    return snapshot.model_dump(mode="json")
+
+
+def with_published_at(snapshot: Snapshot, when: dt.datetime) -> Snapshot:
+    """The snapshot stamped with its publication time; a time already stamped is kept (a re-publish
+    must not change the date readers saw)."""
+    if snapshot.issue.published_at is not None:
+        return snapshot
+    return snapshot.model_copy(update={"issue": snapshot.issue.model_copy(update={"published_at": when})})

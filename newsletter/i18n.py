@@ -1,0 +1,136 @@
+"""Languages, translation catalogs and the one gettext of the whole program.
+
+One catalog folder (newsletter/locale, Babel) and one set of context variables: the web layer binds
+a request's language with `activate`, rendering binds an issue's language with `use_language`, and
+services, templates and labels all translate through `_` / `ngettext`, whoever bound the language.
+Context variables keep concurrent requests (threads, tasks) from seeing each other's language.
+"""
+
+from __future__ import annotations
+
+import gettext
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from babel import Locale, UnknownLocaleError
+from babel.core import negotiate_locale
+from babel.support import Translations
+
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+DOMAIN = "messages"
+LANGUAGES: dict[str, str] = {"en": "English", "ru": "Русский"}
+DEFAULT_LANGUAGE = "en"
+RTL_LANGUAGES = frozenset({"ar", "arc", "ckb", "dv", "fa", "he", "ks", "ku", "ps", "sd", "ug", "ur", "yi"})
+
+_translations: ContextVar[gettext.NullTranslations] = ContextVar("translations", default=gettext.NullTranslations())
+_language: ContextVar[str] = ContextVar("language", default=DEFAULT_LANGUAGE)
+
+
+@lru_cache(maxsize=32)
+def translations_for(language: str) -> gettext.NullTranslations:
+    """The catalog of a language tag; no catalog (or English, the source language) translates nothing."""
+    if language == DEFAULT_LANGUAGE:
+        return gettext.NullTranslations()
+    return Translations.load(str(LOCALE_DIR), [language], domain=DOMAIN)
+
+
+@lru_cache(maxsize=32)
+def babel_locale(language: str) -> Locale:
+    """The Babel locale for a language tag, English when Babel does not know it."""
+    try:
+        return Locale.parse(language.replace("-", "_"))
+    except (UnknownLocaleError, ValueError):
+        return Locale("en")
+
+
+def text_direction(language: str) -> str:
+    return "rtl" if language.split("-")[0].split("_")[0].lower() in RTL_LANGUAGES else "ltr"
+
+
+def catalog_languages() -> set[str]:
+    """Languages that have a catalog folder (the source language needs none)."""
+    if not LOCALE_DIR.is_dir():
+        return set()
+    return {d.name for d in LOCALE_DIR.iterdir() if (d / "LC_MESSAGES").is_dir()}
+
+
+def choose_language(requested: str | None, accept_language: str | None, default: str = DEFAULT_LANGUAGE) -> str:
+    """`requested` (a ?lang= switch) wins when supported; then the browser's Accept-Language; then `default`."""
+    if requested:
+        code = requested.strip().lower()[:8].split("-")[0]
+        if code in LANGUAGES:
+            return code
+    if accept_language:
+        preferred = []
+        for part in accept_language.split(",")[:20]:
+            tag, _sep, params = part.strip().partition(";")
+            q = 1.0
+            if params.strip().startswith("q="):
+                try:
+                    q = float(params.strip()[2:])
+                except ValueError:
+                    q = 0.0
+            if tag and q > 0:
+                preferred.append((q, tag.strip().replace("-", "_")))
+        preferred.sort(key=lambda item: -item[0])
+        found = negotiate_locale([tag for _q, tag in preferred], list(LANGUAGES), sep="_")
+        if found:
+            return found
+    return default if default in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def activate(language: str) -> gettext.NullTranslations:
+    """Bind one of the page languages for the rest of this request (its context); unknown means English."""
+    language = language if language in LANGUAGES else DEFAULT_LANGUAGE
+    catalog = translations_for(language)
+    _translations.set(catalog)
+    _language.set(language)
+    return catalog
+
+
+@contextmanager
+def use_language(language: str) -> Iterator[None]:
+    """Bind any language tag (an issue's edition) for the duration of a block, then restore the caller's."""
+    t1 = _translations.set(translations_for(language))
+    t2 = _language.set(language)
+    try:
+        yield
+    finally:
+        _translations.reset(t1)
+        _language.reset(t2)
+
+
+def current_language() -> str:
+    return _language.get()
+
+
+def current_locale() -> Locale:
+    """The Babel locale of the bound language (dates, numbers)."""
+    return babel_locale(_language.get())
+
+
+def _(message: str, **variables: Any) -> str:
+    """Translate into the bound language; `%(name)s` placeholders are filled after translation."""
+    text = _translations.get().gettext(message)
+    return text % variables if variables else text
+
+
+def ngettext(singular: str, plural: str, n: int, **variables: Any) -> str:
+    """The form for `n` in the bound language (Russian has three); `%(num)d` is `n`."""
+    text = _translations.get().ngettext(singular, plural, n)
+    return text % ({"num": n} | variables)
+
+
+def N_(message: str) -> str:  # noqa: N802 - the conventional name extractors look for
+    """Mark a string for extraction; it is translated later, where it is shown."""
+    return message
+
+
+def NP_(singular: str, plural: str) -> tuple[str, str]:  # noqa: N802 - like N_, for a plural pair
+    """Mark a singular/plural pair for extraction as one plural message; `ngettext` translates it later."""
+    return singular, plural
+
