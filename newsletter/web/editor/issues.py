@@ -29,6 +29,7 @@ from newsletter.models import Incident, Issue, IssueItem, Person, User
 from newsletter.runtime import Runtime
 from newsletter.web.deps import get_runtime, get_session, get_settings
 from newsletter.web.editor.auth import CurrentUser
+from newsletter.web.errors import mail_error_words
 from newsletter.web.security import verify_csrf
 from newsletter.web.templating import render
 
@@ -308,7 +309,7 @@ def send_test_copy(request: Request, issue_id: int, user: CurrentUser, csrf_toke
         return _refused(request, session, runtime.settings, issue_id, exc)
     except OSError as exc:
         return _refused(request, session, runtime.settings, issue_id,
-                        IssueError(f"the mail relay could not be reached or refused the test: {exc}"))
+                        IssueError(f"the test was not sent: {mail_error_words(exc)}"))
     audit.record(session, actor=user, action="issue.test_sent", entity_type="issue", entity_id=issue_id,
                  changes={"recipients": len(sent)})
     return RedirectResponse(f"/editor/issues/{issue_id}?{urlencode({'sent': len(sent)})}#test-send", status_code=303)
