@@ -60,7 +60,7 @@ def test_the_incident_page_lists_the_files_with_a_thumbnail_for_pictures(sent, e
     assert f'href="{photo}">attachment-{sent["photo"]}.jpg</a>' in page
     assert f'href="{pdf}">attachment-{sent["pdf"]}.pdf</a>' in page
     assert "JPEG picture" in page and "PDF document" in page
-    assert re.search(r"JPEG picture · \d+(\.\d)? kB", page)
+    assert re.search(r"JPEG picture · image/jpeg · \d+\.\d KiB", page)
     assert f'<img class="attachment-thumb" src="{photo}/thumbnail"' in page
     assert f'src="{pdf}/thumbnail"' not in page
     assert "IMG_0001" not in page and "statement.pdf" not in page  # the sender's file names are not kept

@@ -264,7 +264,7 @@ def signoff(request: Request, issue_id: int, user: CurrentUser, csrf_token: Csrf
         if isinstance(exc, (InvalidSnapshot, RenderError, ArchiveWriteError)):
             return _refused(request, session, settings, issue_id, exc)
         raise
-    return _back(issue, "saved")
+    return _back(issue, f"issue_{action}")
 
 
 def _local_time(text: str, settings: Settings) -> datetime:
