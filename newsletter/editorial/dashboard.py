@@ -106,14 +106,16 @@ def weekly_by_section(session: Session, *, today: date | None = None, weeks: int
     return chart
 
 
-def chart_svg(chart: WeekChart, *, width: int = 640, height: int = 240) -> str:
-    """A stacked bar chart as inline SVG markup: no script, no external resource, readable without colour."""
+def chart_svg(chart: WeekChart, *, width: int = 640, height: int = 240, legend: bool = True) -> str:
+    """A stacked bar chart as inline SVG markup: no script, no external resource, readable without colour.
+
+    legend=False leaves the legend to the page (an HTML list wraps long section names; SVG text cannot)."""
     left, bottom, top = 32, 28, 10
     plot_w, plot_h = width - left - 8, height - top - bottom
     peak = max(chart.max_total, 1)
     slot = plot_w / max(len(chart.weeks), 1)
     bar_w = slot * 0.7
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height + 22 * ((len(chart.series) + 2) // 3)}" '
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height + (22 * ((len(chart.series) + 2) // 3) if legend else 0)}" '
              f'role="img" aria-labelledby="chart-title" class="chart">',
              '<title id="chart-title">Incidents per week by section, last '
              f'{len(chart.weeks)} weeks</title>']
@@ -135,7 +137,7 @@ def chart_svg(chart: WeekChart, *, width: int = 640, height: int = 240) -> str:
         iso = monday.isocalendar()
         parts.append(f'<text x="{x + bar_w / 2:.1f}" y="{top + plot_h + 14}" font-size="10" text-anchor="middle" '
                      f'fill="currentColor">W{iso.week:02d}</text>')
-    for s, name in enumerate(chart.series):
+    for s, name in enumerate(chart.series if legend else ()):
         lx = left + (s % 3) * (plot_w / 3)
         ly = height + 22 * (s // 3)
         parts.append(f'<rect x="{lx:.1f}" y="{ly - 9}" width="10" height="10" fill="{PALETTE[s % len(PALETTE)]}"/>')

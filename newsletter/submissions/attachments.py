@@ -12,6 +12,11 @@ What is done per type (the file name and the browser's stated type are ignored):
   re-encoded like photos; read through a bounded unzipper (zip bombs are refused).
 Anything else is refused with a message listing what is accepted. At most CLEANING_SLOTS files are
 cleaned at once in the process, so parallel hostile uploads cannot add up to more memory than that.
+
+The read side (end of the module) is for the editors' desk only: the list of an incident's files, a
+small re-encoded thumbnail of a picture, and a download that is recorded in the audit log (who, which
+attachment; never the content). Files are named by their incident and number, never by the sender's
+file name, which is not stored.
 """
 
 from __future__ import annotations
@@ -29,11 +34,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from newsletter import audit
 from newsletter.config import Settings
-from newsletter.models import Attachment
 from newsletter.i18n import _
+from newsletter.models import Attachment, User
 
 MAX_FILES = 10
 # 25 MP holds the photos of today's phones (12 MP, and 24 MP: 5712x4284); a bigger "photo" is a bomb.
@@ -349,3 +356,98 @@ def discard(paths: Sequence[Path]) -> None:
             path.unlink()
         except FileNotFoundError:
             pass
+
+
+# ---------------------------------------------------------------- read side (the editors' desk)
+
+THUMBNAIL_PIXELS = 320
+
+
+class AttachmentNotFound(LookupError):
+    """No such attachment on this incident, or its file is gone; the desk answers 404 either way."""
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A stored attachment ready to be sent: the bytes and the names the desk gives it."""
+
+    attachment_id: int
+    incident_id: int
+    media_type: str
+    content: bytes
+
+    @property
+    def filename(self) -> str:
+        return download_name(self.incident_id, self.attachment_id, self.media_type)
+
+
+def download_name(incident_id: int, attachment_id: int, media_type: str) -> str:
+    return f"incident-{incident_id}-attachment-{attachment_id}.{EXTENSIONS.get(media_type, 'bin')}"
+
+
+def is_picture(attachment: Attachment) -> bool:
+    return attachment.media_type in ("image/jpeg", "image/png")
+
+
+def for_incident(session: Session, incident_id: int) -> list[Attachment]:
+    """The incident's cleaned files, oldest first."""
+    return list(session.scalars(select(Attachment).where(Attachment.incident_id == incident_id).order_by(Attachment.id)))
+
+
+def _find(session: Session, incident_id: int, attachment_id: int) -> Attachment:
+    """The attachment only through its own incident: another incident's number finds nothing."""
+    row = session.scalar(select(Attachment).where(Attachment.id == attachment_id, Attachment.incident_id == incident_id))
+    if row is None:
+        raise AttachmentNotFound(attachment_id)
+    return row
+
+
+def _read(row: Attachment, settings: Settings) -> bytes:
+    folder = settings.attachments_dir.resolve()
+    path = (folder / row.stored_name).resolve()
+    if path.parent != folder:  # a stored name is ours (random hex); never follow one out of the folder
+        raise AttachmentNotFound(row.id)
+    try:
+        return path.read_bytes()
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        raise AttachmentNotFound(row.id) from None
+
+
+def download(session: Session, *, incident_id: int, attachment_id: int, settings: Settings, actor: User) -> StoredFile:
+    """The file for an editor, with the download recorded in the caller's transaction (who and which
+    attachment; never the content)."""
+    row = _find(session, incident_id, attachment_id)
+    content = _read(row, settings)
+    audit.record(session, actor=actor, action="attachment.downloaded", entity_type="attachment", entity_id=row.id,
+                 changes={"incident_id": incident_id, "media_type": row.media_type, "size": row.size})
+    return StoredFile(row.id, incident_id, row.media_type, content)
+
+
+def thumbnail(session: Session, *, incident_id: int, attachment_id: int, settings: Settings) -> StoredFile:
+    """A picture made small (at most THUMBNAIL_PIXELS a side) and encoded anew, so the desk page loads a few
+    kilobytes instead of a 12-megapixel photo. Decoded in a cleaning slot, like an upload."""
+    row = _find(session, incident_id, attachment_id)
+    if not is_picture(row):
+        raise AttachmentNotFound(attachment_id)
+    data = _read(row, settings)
+    if not _slots.acquire(timeout=SLOT_WAIT_SECONDS):
+        raise AttachmentNotFound(attachment_id)
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            if img.width * img.height > MAX_IMAGE_PIXELS:
+                raise AttachmentNotFound(attachment_id)
+            img.draft("RGB", (THUMBNAIL_PIXELS * 2, THUMBNAIL_PIXELS * 2))  # JPEG: decode at a reduced scale
+            small = img.convert("RGBA" if "A" in img.getbands() or "transparency" in img.info else "RGB")
+            small.thumbnail((THUMBNAIL_PIXELS, THUMBNAIL_PIXELS))
+            buf = io.BytesIO()
+            if small.mode == "RGBA":
+                small.save(buf, "PNG")
+                media_type = "image/png"
+            else:
+                small.save(buf, "JPEG", quality=80)
+                media_type = "image/jpeg"
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError):
+        raise AttachmentNotFound(attachment_id) from None
+    finally:
+        _slots.release()
+    return StoredFile(row.id, incident_id, media_type, buf.getvalue())

@@ -1,20 +1,33 @@
-"""The web app's last line of defence against server errors that would log or echo a volunteer's words.
+"""How the web app answers what went wrong: error pages on the desk, JSON on the API, a plain 500 page last.
 
 Each known cause is fixed where it happens; these handlers make sure that whatever is left over
 answers cleanly and that no log line carries a request's body, query, path values or an
 exception's message (which can quote the data it choked on). Only the exception's type and the
 route's template (never the raw path: it may hold a receipt code or token) are logged.
+
+On the editors' desk (/editor/...) a browser gets an HTML page in the desk's layout for every refusal
+(a missing or malformed id: 404, a CSRF failure or an admin page: 403, an unreadable form: 422), never
+FastAPI's JSON; a client that asks only for JSON keeps JSON. A page answering a desk POST names the
+page a reload should show (`request.state.reload_url`), and the desk's script puts that address in
+the browser's history, so reloading a refused form never sends it again.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import smtplib
+import socket
+import ssl
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("newsletter.web")
@@ -47,11 +60,179 @@ def safe_errors(errors: Any) -> list[dict[str, Any]]:
     return out
 
 
+DESK_PREFIX = "/editor"
+ERROR_TEMPLATE = "editor/error.html.j2"
+# What a desk error page says when the exception carries only Starlette's stock phrase ("Not Found").
+DESK_MESSAGES = {
+    400: "The request could not be read. Go back, reload the page and try again.",
+    401: "Log in to the editors' desk first.",
+    403: "You are not allowed to do this.",
+    404: "There is no such page on the desk. The address may be mistyped, or what it named was deleted.",
+    405: "This address cannot be used like this. Go back and use the page's buttons.",
+    413: "What was sent is too large.",
+    422: "The form could not be read: some fields are missing or too long.",
+    429: "Too many requests at once. Wait a moment and try again.",
+}
+
+
+def is_desk(request: Request) -> bool:
+    path = request.url.path
+    return path == DESK_PREFIX or path.startswith(DESK_PREFIX + "/")
+
+
+def wants_html(request: Request) -> bool:
+    """A browser (or any client that does not ask for JSON alone) gets pages; API clients keep JSON."""
+    accept = request.headers.get("accept", "")
+    return "text/html" in accept or "application/json" not in accept
+
+
+def desk_error_page(request: Request, status_code: int, message: str, *, fields: list[str] | None = None,
+                    headers: dict[str, str] | None = None) -> Response:
+    """The desk's layout around a title, a sentence and the way on; the message is ours, never the input."""
+    from newsletter.web.templating import render
+
+    try:
+        title = HTTPStatus(status_code).phrase
+    except ValueError:
+        title = "Error"
+    _reload_desk_user(request)
+    context = {"status": status_code, "title": title, "message": message, "fields": fields or []}
+    return render(request, ERROR_TEMPLATE, context, status_code=status_code, headers=headers)
+
+
+def _reload_desk_user(request: Request) -> None:
+    """The layout shows who is logged in, but the request's session was rolled back and closed when the
+    exception left the route, so its User is detached and expired: read the few fields again."""
+    from types import SimpleNamespace
+
+    from sqlalchemy import inspect as sa_inspect
+
+    from newsletter.models import User
+
+    user = getattr(request.state, "user", None)
+    if user is None or not isinstance(user, User):
+        return
+    identity = sa_inspect(user).identity
+    request.state.user = None
+    if not identity:
+        return
+    with request.app.state.runtime.sessions() as session:
+        fresh = session.get(User, identity[0])
+        if fresh is not None:
+            request.state.user = SimpleNamespace(id=fresh.id, email=fresh.email, role=fresh.role)
+
+
+def _stock_phrase(detail: Any, status_code: int) -> bool:
+    try:
+        return detail is None or detail == HTTPStatus(status_code).phrase
+    except ValueError:
+        return detail is None
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    """Desk pages get an HTML page for every 4xx; redirects, the API and the public pages keep their answers."""
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code < 400 or not is_desk(request) or not wants_html(request):
+        return await http_exception_handler(request, exc)
+    detail = exc.detail
+    if _stock_phrase(detail, exc.status_code) or not isinstance(detail, str):
+        detail = DESK_MESSAGES.get(exc.status_code, "The request was refused.")
+    headers = {k: v for k, v in (exc.headers or {}).items() if k.lower() != "content-type"}
+    return desk_error_page(request, exc.status_code, detail, headers=headers or None)
+
+
+async def number_too_large(request: Request, exc: Exception) -> Response:
+    """An id beyond what the database can hold ("/editor/incidents/99999999999999999999": SQLite cannot even
+    bind it) names nothing: a 404 page on the desk. Anywhere else it stays an unexpected error."""
+    if is_desk(request) and wants_html(request):
+        return desk_error_page(request, 404, DESK_MESSAGES[404])
+    raise exc
+
+
+def field_label(loc: list[Any]) -> str:
+    """"body → title" for the page: where the problem is, never what was typed."""
+    return " → ".join(str(p) for p in loc[1:] or loc)
+
+
 async def validation_error(request: Request, exc: Exception) -> Response:
-    """422 with field locations and messages only; ASCII-escaped so that any character can be answered."""
-    errors = exc.errors() if isinstance(exc, RequestValidationError) else []
-    body = json.dumps({"detail": safe_errors(errors)}, ensure_ascii=True)
+    """422 with field locations and messages only; ASCII-escaped so that any character can be answered.
+
+    On the desk a browser gets a page instead: a malformed id in the path ("/editor/incidents/abc") names
+    nothing that exists, so it is a 404 like a missing one; a form that cannot be read is a 422."""
+    errors = safe_errors(exc.errors() if isinstance(exc, RequestValidationError) else [])
+    if is_desk(request) and wants_html(request):
+        if any(e.get("loc") and e["loc"][0] == "path" for e in errors):
+            return desk_error_page(request, 404, DESK_MESSAGES[404])
+        fields = [f"{field_label(e.get('loc', []))}: {e.get('msg', '')}" for e in errors]
+        return desk_error_page(request, 422, DESK_MESSAGES[422], fields=fields)
+    body = json.dumps({"detail": errors}, ensure_ascii=True)
     return Response(body, status_code=422, media_type="application/json")
+
+
+def page_after_post(scope: Scope) -> str:
+    """The desk page a reload of a POST's answer should show: the longest start of the POST's path that
+    answers GET ("/editor/incidents/5/edit" -> "/editor/incidents/5"), else the dashboard."""
+    app = scope.get("app")
+    routes = getattr(getattr(app, "router", None), "routes", [])
+    parts = str(scope.get("path", "")).rstrip("/").split("/")
+    while len(parts) > 2:
+        base = "/".join(parts)
+        for candidate in (base, base + "/"):
+            probe = {"type": "http", "path": candidate, "method": "GET", "root_path": "", "path_params": {}}
+            if any(route.matches(probe)[0] == Match.FULL for route in routes):
+                return candidate
+        parts.pop()
+    return DESK_PREFIX + "/"
+
+
+class DeskReloadUrl:
+    """Puts `reload_url` on the request state of every desk request that is not a GET (see page_after_post)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope.get("method") not in ("GET", "HEAD") \
+                and str(scope.get("path", "")).startswith(DESK_PREFIX + "/"):
+            scope.setdefault("state", {})["reload_url"] = page_after_post(scope)
+        await self.app(scope, receive, send)
+
+
+def mail_error_words(exc: BaseException) -> str:
+    """What a refused or failed SMTP conversation means, in words: smtplib's errors carry (code, bytes)
+    tuples whose repr ("{'a@b': (550, b'5.1.1 ...')}") tells an editor nothing."""
+    def reply(code: int, message: bytes | str) -> str:
+        text = message.decode("utf-8", "replace") if isinstance(message, bytes) else str(message)
+        return f"{code} {' '.join(text.split())}".strip()
+
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        refused = "; ".join(f"{address} ({reply(*answer)})" for address, answer in exc.recipients.items())
+        return f"the mail relay refused the address: {refused}" if len(exc.recipients) == 1 \
+            else f"the mail relay refused the addresses: {refused}"
+    if isinstance(exc, smtplib.SMTPSenderRefused):
+        return f"the mail relay refused the sender address {exc.sender} ({reply(exc.smtp_code, exc.smtp_error)})"
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return ("the mail relay did not accept the user name and password of NEWSLETTER_SMTP_URL "
+                f"({reply(exc.smtp_code, exc.smtp_error)})")
+    if isinstance(exc, smtplib.SMTPDataError):
+        return f"the mail relay refused the message ({reply(exc.smtp_code, exc.smtp_error)})"
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return f"the mail relay answered {reply(exc.smtp_code, exc.smtp_error)}"
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return "the mail relay closed the connection before the message was sent"
+    if isinstance(exc, smtplib.SMTPNotSupportedError):
+        return "the mail relay does not support what NEWSLETTER_SMTP_URL asks for (STARTTLS or a login)"
+    if isinstance(exc, ConnectionRefusedError):
+        return "the mail relay refused the connection: is it running, and is NEWSLETTER_SMTP_URL right?"
+    if isinstance(exc, TimeoutError | socket.timeout):
+        return "the mail relay did not answer in time"
+    if isinstance(exc, socket.gaierror):
+        return "the mail relay's host name (NEWSLETTER_SMTP_URL) could not be found"
+    if isinstance(exc, ssl.SSLError):
+        return f"the TLS connection to the mail relay failed ({exc.reason or 'no reason given'})"
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"the mail relay could not be reached ({exc.strerror})"
+    return f"the mail relay could not be reached ({type(exc).__name__})"
 
 
 class LastResort:
@@ -87,4 +268,7 @@ class LastResort:
 def install(app: FastAPI) -> None:
     """Add the handlers to the app (call after every other middleware so LastResort is outermost)."""
     app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(OverflowError, number_too_large)
+    app.add_middleware(DeskReloadUrl)
     app.add_middleware(LastResort)

@@ -23,6 +23,7 @@ def home(request: Request, user: CurrentUser, session: Session = Depends(get_ses
         "by_source": dashboard.waiting_by_source(session),
         "by_day": dashboard.waiting_by_day(session),
         "chart": chart,
-        "chart_svg": Markup(dashboard.chart_svg(chart)),  # built from escaped values only
+        "chart_svg": Markup(dashboard.chart_svg(chart, legend=False)),  # built from escaped values only
+        "palette": dashboard.PALETTE,  # the page's legend, an HTML list that wraps long section names
         "broken": dashboard.sources_in_error(session),
     })

@@ -32,6 +32,7 @@ from newsletter.runtime import Runtime
 from newsletter.states import ISSUE_GONE_OUT
 from newsletter.web.deps import get_runtime, get_session, get_settings
 from newsletter.web.editor.auth import CurrentUser
+from newsletter.web.errors import mail_error_words
 from newsletter.web.security import verify_csrf
 from newsletter.web.templating import render
 
@@ -266,7 +267,7 @@ def signoff(request: Request, issue_id: int, user: CurrentUser, csrf_token: Csrf
         if isinstance(exc, (InvalidSnapshot, RenderError, ArchiveWriteError)):
             return _refused(request, session, settings, issue_id, exc)
         raise
-    return _back(issue, "saved")
+    return _back(issue, f"issue_{action}")
 
 
 def _local_time(text: str, settings: Settings) -> datetime:
@@ -311,7 +312,7 @@ def send_test_copy(request: Request, issue_id: int, user: CurrentUser, csrf_toke
         return _refused(request, session, runtime.settings, issue_id, exc)
     except OSError as exc:
         return _refused(request, session, runtime.settings, issue_id,
-                        IssueError(f"the mail relay could not be reached or refused the test: {exc}"))
+                        IssueError(f"the test was not sent: {mail_error_words(exc)}"))
     audit.record(session, actor=user, action="issue.test_sent", entity_type="issue", entity_id=issue_id,
                  changes={"recipients": len(sent)})
     return RedirectResponse(f"/editor/issues/{issue_id}?{urlencode({'sent': len(sent)})}#test-send", status_code=303)

@@ -1,8 +1,18 @@
 /* Desk keyboard shortcuts. Served by the app itself; every page works without it.
    j / k: next / previous row of a list marked data-keys; Enter: open it; "/": focus the search box;
-   a: accept (on an incident page). Shortcuts never fire while typing in a field. */
+   a: accept (on an incident page). Shortcuts never fire while typing in a field.
+   A page that answers a POST (a refused form, an error page) names the page a reload should show
+   (data-reload-url, from newsletter.web.errors): it replaces the POST in the history, so a reload
+   never sends the form again. */
 (function () {
   "use strict";
+  var self = document.querySelector("script[data-reload-url]");
+  if (self && window.history && window.history.replaceState) {
+    var target = self.getAttribute("data-reload-url");
+    if (target && target.charAt(0) === "/" && target.charAt(1) !== "/") {
+      window.history.replaceState(null, "", target);
+    }
+  }
   var current = -1;
   function rows() { return Array.prototype.slice.call(document.querySelectorAll("[data-keys] [data-href]")); }
   function mark(list, i) {
