@@ -1,0 +1,1 @@
+"""Workflows that cross domains (intake, draft, approve, publish, send, correct, the scheduled jobs)."""
