@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -39,6 +40,14 @@ def _check_role(role: str) -> str:
 
 def get_by_email(session: Session, email: str) -> User | None:
     return session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+
+
+def emails_by_id(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
+    """The emails of these accounts (an issue's approvers), by id; unknown and None ids are left out."""
+    wanted = [i for i in ids if i is not None]
+    if not wanted:
+        return {}
+    return {u.id: u.email for u in session.scalars(select(User).where(User.id.in_(wanted)))}
 
 
 def list_users(session: Session) -> list[User]:
