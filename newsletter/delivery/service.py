@@ -132,7 +132,7 @@ def requeue_failed(session: Session, issue: Issue, *, actor: Any) -> int:
                      changes={"requeued": requeued})
         if issue.state == "sent":
             audit.record(session, actor=actor, action="issue.sending", entity_type="issue", entity_id=issue.id,
-                         changes={"state": ["sent", "sending"]})
+                         changes={"state": audit.change("sent", "sending")})
             issue.state = "sending"
     return requeued
 
@@ -154,7 +154,7 @@ def _prepare(session: Session, issue_id: int, settings: Settings, *, retry_faile
     freeze_snapshot(session, issue, settings=settings)
     if issue.state != "sending":
         audit.record(session, actor="sender", action="issue.sending", entity_type="issue", entity_id=issue.id,
-                     changes={"state": ["sending", issue.state]})
+                     changes={"state": audit.change(issue.state, "sending")})
         issue.state = "sending"
     added = outbox.enqueue(session, issue.id)
     outbox.drop_unsendable(session, issue.id)

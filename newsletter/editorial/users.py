@@ -118,9 +118,11 @@ def authenticate(session: Session, *, email: str, password: str, unknown: auth.U
         raise LoginThrottled(wait)
     ok = auth.verify_password(user.password_hash, password)
     if not ok or not user.active:
+        failed_before, locked_before = user.failed_logins, user.locked_until
         auth.register_failure(user, now)
         audit.record(session, actor=user.email, action="user.login_failed", entity_type="user", entity_id=user.id,
-                     changes={"failed_logins": user.failed_logins, "wait_until": user.locked_until},
+                     changes={"failed_logins": audit.change(failed_before, user.failed_logins),
+                              "locked_until": audit.change(locked_before, user.locked_until)},
                      note="account disabled" if ok else "wrong password")
         raise LoginFailed(WRONG)
     auth.register_success(user, now)
