@@ -281,12 +281,18 @@ def retry_transient(fn: Callable[[], T], *, budget: float, what: str = "the data
             delay = min(delay * 2, 2.0)
 
 
+MAX_ROW_ID = 2**63 - 1  # SQLite's INTEGER and PostgreSQL's bigint; a larger number names no row
+
+
 def get_row(session: Session, model: type[T], ident: int) -> T | None:
     """The row a page's path names (/editor/incidents/<id>), or None.
 
     Routes and commands never use the session's query API (tests/test_no_sql_in_routes.py); this is the
-    one lookup they may ask for, to answer 404 before handing the row to a service.
+    one lookup they may ask for, to answer 404 before handing the row to a service. A number no key can
+    hold is None too: SQLite cannot even bind it (a 500 instead of the 404).
     """
+    if not 0 < ident <= MAX_ROW_ID:
+        return None
     return session.get(model, ident)
 
 

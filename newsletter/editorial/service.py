@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from newsletter import audit
 from newsletter.editorial.states import IllegalTransition, allowed, transition
+from newsletter.db import get_row
 from newsletter.urls import canonical_url
 from newsletter.models import (
     DATE_PRECISIONS, INCIDENT_KINDS, LOCATION_PRECISIONS, PUBLIC_LINK_ORIGINS, PUBLICATION_LEVELS, Attachment, AuditLog,
@@ -290,7 +291,7 @@ def sources_of(session: Session, incident: Incident) -> list[IncidentSource]:
 def incident_by_reference(session: Session, ref: str) -> Incident:
     """The incident an editor names in a form ("123" or "#123"); refused with the words they typed."""
     number = (ref or "").strip().lstrip("#")
-    incident = session.get(Incident, int(number)) if number.isdigit() else None
+    incident = get_row(session, Incident, int(number)) if number.isascii() and number.isdigit() else None
     if incident is None:
         raise EditorialError(f"duplicate of: '{ref}' is not the number of an existing incident")
     return incident
