@@ -6,9 +6,8 @@ from alembic import context
 from sqlalchemy import pool
 
 from newsletter.db import Base, include_object, make_engine
-from newsletter.models import load_all_models
+import newsletter.models  # noqa: F401 - defines every table on Base.metadata
 
-load_all_models()
 config = context.config
 target_metadata = Base.metadata
 if not config.get_main_option("sqlalchemy.url"):

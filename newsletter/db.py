@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import JSON, DateTime, MetaData, create_engine, event
+from sqlalchemy import JSON, DateTime, MetaData, column, create_engine, event, table, text, update
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -279,3 +279,35 @@ def retry_transient(fn: Callable[[], T], *, budget: float, what: str = "the data
                 raise DatabaseUnavailable(f"{what} is unreachable (gave up after {budget:g}s): {reason}") from None
             sleep(delay)
             delay = min(delay * 2, 2.0)
+
+
+MAX_ROW_ID = 2**63 - 1  # SQLite's INTEGER and PostgreSQL's bigint; a larger number names no row
+
+
+def get_row(session: Session, model: type[T], ident: int) -> T | None:
+    """The row a page's path names (/editor/incidents/<id>), or None.
+
+    Routes and commands never use the session's query API (tests/test_no_sql_in_routes.py); this is the
+    one lookup they may ask for, to answer 404 before handing the row to a service. A number no key can
+    hold is None too: SQLite cannot even bind it (a 500 instead of the 404).
+    """
+    if not 0 < ident <= MAX_ROW_ID:
+        return None
+    return session.get(model, ident)
+
+
+# health_probe (models.HealthProbe) as a bare table: db.py sits below models.py in the layers.
+_HEALTH_PROBE = table("health_probe", column("id"), column("checked_at", UTCDateTime()))
+
+
+def probe_read(engine: Engine) -> None:
+    """Raise unless the database answers a query (/healthz: the node cannot reach it)."""
+    with engine.connect() as conn:
+        conn.execution_options(sqlite_begin="DEFERRED").execute(text("SELECT 1"))
+
+
+def probe_write(engine: Engine) -> None:
+    """Raise unless the database commits a write: a full disk or a read-only file still answers reads,
+    but would refuse every volunteer's report."""
+    with engine.begin() as conn:
+        conn.execute(update(_HEALTH_PROBE).where(_HEALTH_PROBE.c.id == 1).values(checked_at=utcnow()))

@@ -538,14 +538,3 @@ class SchedulerLease(Base):
     holder: Mapped[str] = mapped_column(String(200))
     expires_at: Mapped[datetime]
     acquired_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-def load_all_models() -> None:
-    """Import every module that defines tables, so Alembic and create_all see the whole schema.
-
-    Domains that add tables of their own list their models module here.
-    """
-    import importlib
-
-    for name in ():
-        importlib.import_module(name)

@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from newsletter.config import Settings
-from newsletter.models import Delivery, Incident, IncidentSource, Issue, Person, Source, Subscriber
+from newsletter.models import AuditLog, Delivery, Incident, IncidentSource, Issue, Person, Source, Subscriber
+from tests.editorial.test_audit_shape import is_uniform
 
 
 def _counts(session: Session) -> dict[str, int]:
@@ -55,6 +56,10 @@ def test_demo_runs_the_weekly_cycle_twice_without_duplicates(cli: Any, session: 
     assert "Timur Kasenov" not in outputs and "Koktobe about" not in outputs
     assert issue.snapshot["withheld"]["incidents"] >= 1
     assert "Article 174" in outputs
+
+    # Every audit row of the whole cycle records a changed value as a from/to pair (newsletter/audit.py).
+    for action, changes in session.execute(select(AuditLog.action, AuditLog.changes)):
+        assert is_uniform(changes), (action, changes)
 
     # A demo feed links its article with utm_ parameters: what we publish carries none.
     assert "utm_source=rss" in " ".join(session.scalars(select(IncidentSource.url).where(IncidentSource.url.is_not(None))))

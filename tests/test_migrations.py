@@ -12,13 +12,12 @@ from sqlalchemy.orm import Session
 from newsletter.db import Base, include_object
 from newsletter.models import (
     AuditLog, CaseStatus, Delivery, Incident, IncidentSource, Issue, IssueItem, Person, Section,
-    Source, Subscriber, User, load_all_models,
+    Source, Subscriber, User,
 )
 from newsletter.runtime import Runtime
 
 
 def test_migrations_match_models(runtime: Runtime) -> None:
-    load_all_models()
     with runtime.engine.connect() as conn:
         ctx = MigrationContext.configure(conn, opts={"compare_type": True, "include_object": include_object})
         diff = compare_metadata(ctx, Base.metadata)
@@ -26,7 +25,6 @@ def test_migrations_match_models(runtime: Runtime) -> None:
 
 
 def test_every_model_table_exists(runtime: Runtime) -> None:
-    load_all_models()
     tables = set(inspect(runtime.engine).get_table_names())
     assert set(Base.metadata.tables) <= tables
 

@@ -6,8 +6,10 @@ coarser key than the redactor's (every vowel is the same vowel: transliteration 
 vowels cannot hide a name) and looks for every protected spelling's stem:
 - in a unit with inner punctuation (address, handle, hashtag, compound): anywhere inside it;
 - in a plain word: at its start, with an ending of up to four letters;
-- short given names (four letters or fewer on the key) only on items linked to their person or next
-  to another of that person's words.
+- in a plain word, a weak pattern (a word of four letters or fewer on the key, or the leading given
+  name of a multi-word spelling) counts only next to another of that person's words, or alone on an
+  item linked to them where it reads as a name (capitalised, a short ending, not after a place word,
+  not before another capitalised word).
 Then named-entity recognition flags person names in anonymised items that are not an allowed form:
 natasha's Russian news NER for Cyrillic text, and a rule tagger for Latin text (two or more
 capitalised words ending in a surname shape, or containing a registered given name). Cities of the
@@ -35,7 +37,8 @@ _EDGE = "\"'“”«»()[]{}.,;:!?…—–-"
 
 @dataclass
 class NetPerson:
-    """A person whose name must not appear (on the items given, or anywhere when `everywhere`)."""
+    """A protected person as the net sees them: every spelling. Where they must not appear is each
+    NetText's `protected` keys (and `linked`, for a lone short or given name)."""
 
     key: int
     spellings: Sequence[str]

@@ -212,7 +212,7 @@ def _complain(session: Session, settings: Settings, complaint: Complaint, report
         sub.unsubscribed_at = utcnow()
     suppress(session, sub.email, "complaint")
     audit.record(session, actor="feedback loop", action="subscriber.complaint", entity_type="subscriber",
-                 entity_id=sub.id, changes={"state": [before, sub.state]},
+                 entity_id=sub.id, changes={"state": audit.change(before, sub.state)},
                  note=f"ARF abuse report from {complaint.reporter}")
     report.complaints += 1
     report.details.append(f"subscriber #{sub.id} complained (marked as spam): unsubscribed and suppressed")

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from newsletter import audit
 from newsletter.models import AuditLog
 
 PER_PAGE = 100
@@ -54,8 +56,27 @@ def parse_filters(params: dict[str, str]) -> tuple[AuditFilters, list[str]]:
     return f, errors
 
 
-def browse(session: Session, f: AuditFilters, *, per_page: int = PER_PAGE) -> tuple[list[AuditLog], bool]:
-    """One page of rows and whether there is a next one."""
+@dataclass(frozen=True)
+class AuditEntry:
+    """An audit row as the audit page shows it: its changes in today's from/to shape (audit.shown)."""
+
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    entity_type: str
+    entity_id: int | None
+    changes: dict[str, Any]
+    note: str
+
+    @classmethod
+    def of(cls, row: AuditLog) -> AuditEntry:
+        return cls(row.id, row.at, row.actor, row.action, row.entity_type, row.entity_id,
+                   audit.shown(row.action, row.changes), row.note or "")
+
+
+def browse(session: Session, f: AuditFilters, *, per_page: int = PER_PAGE) -> tuple[list[AuditEntry], bool]:
+    """One page of entries and whether there is a next one."""
     stmt = select(AuditLog)
     if f.actor:
         stmt = stmt.where(func.lower(AuditLog.actor).like(f"%{f.actor.lower()}%"))
@@ -70,7 +91,7 @@ def browse(session: Session, f: AuditFilters, *, per_page: int = PER_PAGE) -> tu
     if f.until:
         stmt = stmt.where(AuditLog.at < datetime.combine(f.until + timedelta(days=1), time.min, tzinfo=timezone.utc))
     rows = list(session.scalars(stmt.order_by(AuditLog.id.desc()).offset((f.page - 1) * per_page).limit(per_page + 1)))
-    return rows[:per_page], len(rows) > per_page
+    return [AuditEntry.of(row) for row in rows[:per_page]], len(rows) > per_page
 
 
 def known_actions(session: Session) -> list[str]:

@@ -32,10 +32,6 @@ MAX_QUERY_WORDS = 12
 _WORD = re.compile(r"([^\W_]+)(\*?)", re.UNICODE)  # letters and digits, as both indexes tokenise
 
 
-class FilterError(ValueError):
-    """A filter value that cannot be used; the message names it."""
-
-
 @dataclass
 class TriageFilters:
     """What the editor asked for; built from the query string by `parse_filters`."""
@@ -117,6 +113,11 @@ def _date(name: str, value: str | None, errors: list[str]) -> date | None:
     except ValueError:
         errors.append(f"{name}: '{value}' is not a date (use YYYY-MM-DD)")
         return None
+
+
+def source_choices(session: Session) -> list[tuple[int, str]]:
+    """The sources the queue can be filtered by, as (id, name), by name."""
+    return [(sid, name) for sid, name in session.execute(select(Source.id, Source.name).order_by(Source.name))]
 
 
 def parse_filters(params: dict[str, str]) -> tuple[TriageFilters, list[str]]:

@@ -76,12 +76,12 @@ def move_section(session: Session, section: Section, direction: str, *, actor: U
     j = i - 1 if direction == "up" else i + 1
     if 0 <= j < len(ordered):
         ordered[i], ordered[j] = ordered[j], ordered[i]
-    before = {s.slug: s.position for s in ordered}
+    before = [s.slug for s in sorted(ordered, key=lambda s: s.position)]
     for n, s in enumerate(ordered, start=1):
         s.position = n
     session.flush()
     audit.record(session, actor=actor, action="section.reorder", entity_type="section", entity_id=section.id,
-                 changes={"order": [s.slug for s in ordered], "before": before})
+                 changes={"order": audit.change(before, [s.slug for s in ordered])})
     return ordered
 
 

@@ -6,6 +6,7 @@ Functions take the caller's session and never commit (one transaction per reques
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,10 +17,11 @@ from sqlalchemy.orm import Session
 
 from newsletter import audit
 from newsletter.states import IllegalTransition, allowed, transition
+from newsletter.db import get_row
 from newsletter.urls import canonical_url
 from newsletter.models import (
-    DATE_PRECISIONS, INCIDENT_KINDS, LOCATION_PRECISIONS, PUBLIC_LINK_ORIGINS, PUBLICATION_LEVELS, Attachment, CaseStatus,
-    DuplicateCandidate, Incident, IncidentSource, Person, Section, Submission, SubmissionMessage, User,
+    DATE_PRECISIONS, INCIDENT_KINDS, LOCATION_PRECISIONS, PUBLIC_LINK_ORIGINS, PUBLICATION_LEVELS, Attachment, AuditLog,
+    CaseStatus, DuplicateCandidate, Incident, IncidentSource, Person, Section, Submission, SubmissionMessage, User,
 )
 
 BODY_TAGS = {"p", "br", "a", "strong", "em", "b", "i", "ul", "ol", "li", "blockquote", "h3", "h4"}
@@ -284,3 +286,33 @@ def decide(session: Session, incident: Incident, action: str, *, actor: User | s
 def sources_of(session: Session, incident: Incident) -> list[IncidentSource]:
     return list(session.scalars(select(IncidentSource).where(IncidentSource.incident_id == incident.id)
                                 .order_by(IncidentSource.id)))
+
+
+def incident_by_reference(session: Session, ref: str) -> Incident:
+    """The incident an editor names in a form ("123" or "#123"); refused with the words they typed."""
+    number = (ref or "").strip().lstrip("#")
+    incident = get_row(session, Incident, int(number)) if number.isascii() and number.isdigit() else None
+    if incident is None:
+        raise EditorialError(f"duplicate of: '{ref}' is not the number of an existing incident")
+    return incident
+
+
+@dataclass
+class IncidentRecord:
+    """What the incident page shows beside the incident: its files, the volunteer's submissions, its history."""
+
+    attachments: list[Attachment]
+    submissions: list[Submission]
+    history: list[AuditLog]
+
+
+def incident_record(session: Session, incident: Incident, *, history: int = 50) -> IncidentRecord:
+    """The incident's files and submissions, and its newest `history` audit rows."""
+    return IncidentRecord(
+        attachments=list(session.scalars(select(Attachment).where(Attachment.incident_id == incident.id)
+                                         .order_by(Attachment.id))),
+        submissions=list(session.scalars(select(Submission).where(Submission.incident_id == incident.id))),
+        history=list(session.scalars(select(AuditLog).where(AuditLog.entity_type == "incident",
+                                                            AuditLog.entity_id == incident.id)
+                                     .order_by(AuditLog.id.desc()).limit(history))),
+    )

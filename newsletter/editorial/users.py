@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -39,6 +40,14 @@ def _check_role(role: str) -> str:
 
 def get_by_email(session: Session, email: str) -> User | None:
     return session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+
+
+def emails_by_id(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
+    """The emails of these accounts (an issue's approvers), by id; unknown and None ids are left out."""
+    wanted = [i for i in ids if i is not None]
+    if not wanted:
+        return {}
+    return {u.id: u.email for u in session.scalars(select(User).where(User.id.in_(wanted)))}
 
 
 def list_users(session: Session) -> list[User]:
@@ -109,9 +118,11 @@ def authenticate(session: Session, *, email: str, password: str, unknown: auth.U
         raise LoginThrottled(wait)
     ok = auth.verify_password(user.password_hash, password)
     if not ok or not user.active:
+        failed_before, locked_before = user.failed_logins, user.locked_until
         auth.register_failure(user, now)
         audit.record(session, actor=user.email, action="user.login_failed", entity_type="user", entity_id=user.id,
-                     changes={"failed_logins": user.failed_logins, "wait_until": user.locked_until},
+                     changes={"failed_logins": audit.change(failed_before, user.failed_logins),
+                              "locked_until": audit.change(locked_before, user.locked_until)},
                      note="account disabled" if ok else "wrong password")
         raise LoginFailed(WRONG)
     auth.register_success(user, now)

@@ -2,18 +2,33 @@
 
 The matching itself lives in the base package newsletter.consent (all scripts, inflection, units,
 places, the safety net); this module decides, from the persons register and an item's publication
-level, what each person is called on each item.
+level, what each person is called on each item. issues/snapshot.py applies it when it builds the
+snapshot, then runs the safety net (newsletter.consent.net) on every output text.
 
-Decisions (tested in tests/issues/test_snapshot_consent.py and tests/consent/):
+Decisions, and the tests that hold them:
 - A person's consent travels with them: `alias`, `initials` and `none` apply on every item of the
-  issue, linked to them or not; `name` is honoured on `public` items only. On `anonymised` items nobody
-  is named.
-- Every spelling of a person (the name plus the register's other spellings) is protected.
-- `anonymised` items show the region (or the country), never the city; the city is replaced in their
-  texts in any script and derived form.
-- Links: volunteer and API channels are never linked (the link may lead to the reporter). On
-  `anonymised` items only feed article URLs are kept. Any link whose address carries a protected
-  name (or, on anonymised items, the city) in any script or encoding is dropped.
+  issue, linked to them or not, and in its title and intro; `name` is honoured on `public` items only.
+  On `anonymised` items nobody is named. `reference()` says what stands instead (alias, initials or a
+  role phrase such as "a journalist"). Tests: tests/issues/test_redaction.py
+  (test_each_consent_level_decides_the_reference), tests/issues/test_snapshot_consent.py
+  (test_public_item_names_consenting_people_only, test_anonymised_item_uses_each_persons_consent_and_the_region,
+  test_a_registered_protected_person_is_hidden_on_items_not_linked_to_them,
+  test_two_register_entries_for_one_person_take_the_stricter_consent).
+- Every spelling of a person (the name plus the register's other spellings, `Person.all_spellings`) is
+  protected. Tests: tests/issues/test_snapshot_consent.py, tests/issues/test_consent_weeks.py,
+  tests/consent/test_engine.py.
+- `anonymised` items show the region (or the country), never the city: the city, the persons' cities
+  and the region's other cities are replaced in their texts in any script and derived form
+  (`Redactor.add_place`, `Redactor.hide_other_cities`). Tests: tests/consent/test_engine.py
+  (test_a_protected_city_in_derived_and_other_script_forms,
+  test_other_cities_of_the_region_are_hidden_in_an_anonymised_item), tests/issues/test_snapshot_consent.py.
+- Links pass two gates. First snapshot.public_sources: only links whose origin is `feed` or `editor`
+  (models.PUBLIC_LINK_ORIGINS) may be published at all (tests/issues/test_link_origin.py). Then
+  `publishable_links()` here: a link of a volunteer or API channel is dropped whatever its origin; on
+  `anonymised` items only links from a feed source are kept (an editor's link is dropped too); any
+  link whose address carries a protected name (or, on anonymised items, a hidden city) in any script or
+  encoding is dropped; titles are redacted. Tests: tests/issues/test_consent_weeks.py,
+  tests/consent/test_engine.py (test_a_given_name_inside_another_word_of_an_address_does_not_drop_the_link).
 """
 
 from __future__ import annotations

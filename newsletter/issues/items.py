@@ -64,11 +64,13 @@ def update_issue(session: Session, issue: Issue, fields: IssueFields, *, actor: 
     if not changes:
         return issue
     ensure_editable(session, issue, actor=actor)
+    # Texts by their length only: the intro may name a person the snapshot will protect.
+    record = {k: audit.change(getattr(issue, k), v) if isinstance(v, bool) else audit.text_change(getattr(issue, k), v)
+              for k, v in changes.items()}
     for key, value in changes.items():
         setattr(issue, key, value)
     session.flush()
-    audit.record(session, actor=actor, action="issue.edited", entity_type="issue", entity_id=issue.id,
-                 changes={k: (v if isinstance(v, bool) else "changed") for k, v in changes.items()})
+    audit.record(session, actor=actor, action="issue.edited", entity_type="issue", entity_id=issue.id, changes=record)
     return issue
 
 

@@ -220,7 +220,7 @@ def approve_issue(session: Session, issue: Issue, *, user: User, settings: Setti
     if issue.state != "draft":
         raise ApprovalError(f"issue {issue.number} is already {issue.state}")
     check_ready(session, issue, settings)
-    now = utcnow()
+    before, now = issue.state, utcnow()
     second = bool(settings and settings.require_second_approval)
     if second and issue.approved_by_id is not None:
         if issue.approved_by_id == user.id:
@@ -236,7 +236,7 @@ def approve_issue(session: Session, issue: Issue, *, user: User, settings: Setti
         action = "issue.approved_first" if second else "issue.approved"
     session.flush()
     audit.record(session, actor=user, action=action, entity_type="issue", entity_id=issue.id,
-                 changes={"state": issue.state})
+                 changes={"state": audit.change(before, issue.state)})
     return issue
 
 

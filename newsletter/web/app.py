@@ -7,9 +7,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy import text, update
 
-from newsletter.models import HealthProbe
 from newsletter.runtime import Runtime
 from newsletter.web import docs, errors
 from newsletter.web.security import SecurityMiddleware
@@ -61,17 +59,15 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         full disk or a read-only file still answers reads, but would refuse every volunteer's report).
         The write probe commits one row of health_probe. The scheduler's state is informational (it
         runs elsewhere; alert on `newsletter status --check` instead)."""
-        from newsletter.db import utcnow
+        from newsletter.db import probe_read, probe_write, utcnow
         from newsletter.ops.lease import current
 
         try:
-            with runtime.engine.connect() as conn:
-                conn.execution_options(sqlite_begin="DEFERRED").execute(text("SELECT 1"))
+            probe_read(runtime.engine)
         except Exception as exc:  # noqa: BLE001 - a health check reports any failure
             return JSONResponse({"status": "error", "database": type(exc).__name__}, status_code=503)
         try:
-            with runtime.engine.begin() as conn:
-                conn.execute(update(HealthProbe).where(HealthProbe.id == 1).values(checked_at=utcnow()))
+            probe_write(runtime.engine)
         except Exception as exc:  # noqa: BLE001
             return JSONResponse({"status": "error", "database": "read-only", "error": type(exc).__name__},
                                 status_code=503)

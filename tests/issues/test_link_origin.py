@@ -162,3 +162,21 @@ def test_the_snapshot_gate_follows_the_origin(session: Session, settings: Settin
     links = [l["url"] for s in build_snapshot(session, issue, settings=settings)["sections"] for i in s["items"]
              for l in i["links"]]
     assert links == (["https://x.example.org/a"] if public else [])
+
+
+@pytest.mark.parametrize("publication, published", [("public", ["https://news.example.org/a", "https://x.example.org/e"]),
+                                                     ("anonymised", ["https://news.example.org/a"])])
+def test_an_anonymised_item_keeps_only_its_feed_links(session: Session, settings: Settings, make_incident,
+                                                      publication: str, published: list[str]) -> None:
+    """issues/consent.py: on an anonymised item even an editor's link goes; a feed article's stays."""
+    from newsletter.issues.service import build_snapshot, draft_issue
+
+    incident = make_incident("Blogger fined", section="persecution", publication=publication, region="Abai Region",
+                             links=[("https://news.example.org/a", "Court report", "feed")])
+    incident.sources.append(IncidentSource(url="https://x.example.org/e", canonical_url="https://x.example.org/e",
+                                           origin="editor"))
+    session.flush()
+    issue = draft_issue(session, settings=settings, period="2026-W47", actor="cli")
+    links = [l["url"] for s in build_snapshot(session, issue, settings=settings)["sections"] for i in s["items"]
+             for l in i["links"]]
+    assert links == published

@@ -10,6 +10,7 @@ from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
+from newsletter.db import get_row
 from newsletter.web.templating import render
 
 
@@ -28,7 +29,8 @@ def refused(request: Request, session: Session, template: str, context: Callable
 
 
 def get_or_404(session: Session, model: type, ident: int, what: str) -> Any:
-    obj = session.get(model, ident)
+    """The row the path names, or a 404 page that says what is missing."""
+    obj = get_row(session, model, ident)
     if obj is None:
         raise HTTPException(status_code=404, detail=f"There is no {what} {ident}.")
     return obj

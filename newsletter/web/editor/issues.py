@@ -17,17 +17,20 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
-from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from newsletter import audit
 from newsletter.config import Settings
 from newsletter.flows import issues as lifecycle
+from newsletter.db import get_row
+from newsletter.editorial.persons import search_persons
+from newsletter.editorial.users import emails_by_id
 from newsletter.issues import items as issue_items
 from newsletter.issues import service
 from newsletter.issues.errors import ConsentViolation, IssueError, NoSections, PeriodError
+from newsletter.issues.review import consent_refusal
 from newsletter.issues.sections import item_section, sections_in_order
-from newsletter.models import Incident, Issue, IssueItem, Person, User
+from newsletter.models import Incident, Issue, IssueItem, Person
 from newsletter.runtime import Runtime
 from newsletter.states import ISSUE_GONE_OUT
 from newsletter.web.deps import get_runtime, get_session, get_settings
@@ -46,7 +49,7 @@ Csrf = Annotated[str, Form()]
 
 
 def _issue(session: Session, issue_id: int) -> Issue:
-    issue = session.get(Issue, issue_id)
+    issue = get_row(session, Issue, issue_id)
     if issue is None:
         raise HTTPException(status_code=404, detail=f"There is no issue {issue_id}.")
     return issue
@@ -63,12 +66,7 @@ def _page(request: Request, session: Session, settings: Settings, issue: Issue, 
     grouped: dict[int, list[IssueItem]] = {s.id: [] for s in sections}
     for item in sorted(issue.items, key=lambda i: (i.position, i.id)):
         grouped[item_section(item, sections).id].append(item)
-    consent_error = None
-    if error is None:
-        try:
-            service.build_snapshot(session, issue, settings=settings)
-        except ConsentViolation as exc:
-            consent_error = str(exc)
+    consent_error = None if error else consent_refusal(session, issue, settings=settings)
     q = request.query_params.get("q", "").strip()[:100]
     sent = request.query_params.get("sent", "")
     notice = f"Test sent to {int(sent)} address(es)." if sent.isdigit() else None
@@ -76,12 +74,11 @@ def _page(request: Request, session: Session, settings: Settings, issue: Issue, 
     if requeued.isdigit():
         notice = (f"{int(requeued)} failed delivery(ies) queued again: the retry job sends them within minutes."
                   if int(requeued) else "No failed delivery could be queued again.")
-    users = {u.id: u.email for u in session.scalars(select(User).where(
-        User.id.in_([i for i in (issue.approved_by_id, issue.second_approved_by_id) if i])))}
+    users = emails_by_id(session, (issue.approved_by_id, issue.second_approved_by_id))
     return render(request, "editor/issues/issue.html.j2", {
         "active": "issues", "issue": issue, "sections": sections, "grouped": grouped, "error": error, "notice": notice,
         "consent_error": consent_error, "addable": issue_items.addable_incidents(session, limit=50),
-        "q": q, "persons": _find_persons(session, q) if q else [], "approvers": users,
+        "q": q, "persons": search_persons(session, q) if q else [], "approvers": users,
         "frozen": lifecycle.issue_frozen(issue),
         "awaiting_second": service.awaiting_second_approval(issue), "period_label": describe_issue(issue),
         "publication": _publication,
@@ -110,13 +107,6 @@ def _publication(item: IssueItem) -> str:
 
 def describe_issue(issue: Issue) -> str:
     return f"{issue.period_start:%d %b} – {issue.period_end:%d %b %Y}"
-
-
-def _find_persons(session: Session, q: str) -> list[Person]:
-    like = f"%{q.lower()}%"
-    return list(session.scalars(select(Person).where(or_(func.lower(Person.name).like(like),
-                                                         func.lower(Person.alias).like(like)))
-                                .order_by(Person.name).limit(20)))
 
 
 def _refused(request: Request, session: Session, settings: Settings, issue_id: int, exc: Exception) -> HTMLResponse:
@@ -220,12 +210,12 @@ def add(request: Request, issue_id: int, user: CurrentUser, csrf_token: Csrf = "
     issue = _issue(session, issue_id)
     try:
         if incident_id is not None:
-            incident = session.get(Incident, incident_id)
+            incident = get_row(session, Incident, incident_id)
             if incident is None:
                 raise IssueError(f"there is no incident {incident_id}")
             issue_items.add_incident(session, issue, incident, actor=user)
         elif person_id is not None:
-            person = session.get(Person, person_id)
+            person = get_row(session, Person, person_id)
             if person is None:
                 raise IssueError(f"there is no person {person_id}")
             issue_items.add_case_update(session, issue, person, actor=user, section_slug=section)

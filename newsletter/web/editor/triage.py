@@ -7,7 +7,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from newsletter.editorial import persons as persons_service
@@ -16,8 +15,7 @@ from newsletter.editorial.sections import list_sections
 from newsletter.states import allowed
 from newsletter.models import (
     DATE_PRECISIONS, INCIDENT_KINDS, INCIDENT_STATES, LOCATION_PRECISIONS, ORIGINS, PUBLIC_LINK_ORIGINS,
-    PUBLICATION_LEVELS, Attachment,
-    AuditLog, Incident, Source, Submission,
+    PUBLICATION_LEVELS, Incident,
 )
 from newsletter.web.deps import get_session
 from newsletter.web.editor.auth import CurrentUser
@@ -35,22 +33,20 @@ def triage(request: Request, user: CurrentUser, session: Session = Depends(get_s
     page = search.triage_page(session, filters)
     return render(request, "editor/triage.html.j2", {
         "page": page, "f": filters, "filter_errors": errors, "states": INCIDENT_STATES, "origins": ORIGINS,
-        "sources": session.execute(select(Source.id, Source.name).order_by(Source.name)).all(),
+        "sources": search.source_choices(session),
         "sections": list_sections(session),
     }, status_code=400 if errors else 200)
 
 
 def incident_context(session: Session, incident: Incident, person_q: str = "") -> dict[str, Any]:
+    record = service.incident_record(session, incident)
     return {
         "incident": incident,
         "sources": service.sources_of(session, incident),
         "sections": list_sections(session),
-        "attachments": session.scalars(select(Attachment).where(Attachment.incident_id == incident.id)
-                                       .order_by(Attachment.id)).all(),
-        "submissions": session.scalars(select(Submission).where(Submission.incident_id == incident.id)).all(),
-        "history": session.scalars(select(AuditLog).where(AuditLog.entity_type == "incident",
-                                                          AuditLog.entity_id == incident.id)
-                                   .order_by(AuditLog.id.desc()).limit(50)).all(),
+        "attachments": record.attachments,
+        "submissions": record.submissions,
+        "history": record.history,
         "allowed": allowed(incident),
         "body_html": Markup(service.sanitise_body(incident.body)),  # re-cleaned: never trust stored HTML
         "person_q": person_q,
@@ -143,12 +139,7 @@ def decide(
     verify_csrf(request, csrf_token)
     incident = get_or_404(session, Incident, incident_id, "incident")
     try:
-        keep = None
-        if action == "duplicate":
-            ref = duplicate_of.strip().lstrip("#")
-            if not ref.isdigit() or session.get(Incident, int(ref)) is None:
-                raise service.EditorialError(f"duplicate of: '{duplicate_of}' is not the number of an existing incident")
-            keep = session.get(Incident, int(ref))
+        keep = service.incident_by_reference(session, duplicate_of) if action == "duplicate" else None
         sections = (section or []) if set_sections else None
         state = service.decide(session, incident, action, actor=user, reason=reason, question=question,
                                duplicate_of=keep, sections=sections)
