@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from newsletter.config import Settings, load_settings
 from newsletter.db import make_engine, make_session_factory, session_scope, upgrade
-from newsletter.ops.clock import Clock, SystemClock
+from newsletter.clock import Clock, SystemClock
 
 
 @dataclass

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from newsletter.config import Settings
 from newsletter.delivery import outbox
 from newsletter.models import Delivery, Incident, Issue, JobRun
-from newsletter.ops import lease as lease_mod
+from newsletter import lease as lease_mod
 from newsletter.ops.digest import failing_sources
 from newsletter.ops.jobs import JOBS, JobSpec, overdue_issues
 from newsletter.runtime import Runtime
@@ -115,11 +115,11 @@ def scheduler_state(runtime: Runtime, now: datetime) -> SchedulerState:
 
 def gather(runtime: Runtime, *, now: datetime, registry: dict[str, JobSpec] | None = None) -> Status:
     from newsletter.collect.health import feed_health
-    from newsletter.scheduler import next_runs
+    from newsletter.triggers import next_runs
 
     settings = runtime.settings
     status = Status(now=now, scheduler=scheduler_state(runtime, now))
-    planned = next_runs(runtime)
+    planned = next_runs(runtime.engine)
     # A read-only look: on SQLite a deferred transaction takes no write lock, so it never waits for (or blocks) jobs.
     with Session(bind=runtime.engine.execution_options(sqlite_begin="DEFERRED")) as session:
         status.sources = [

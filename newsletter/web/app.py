@@ -62,7 +62,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         The write probe commits one row of health_probe. The scheduler's state is informational (it
         runs elsewhere; alert on `newsletter status --check` instead)."""
         from newsletter.db import utcnow
-        from newsletter.ops.lease import current
+        from newsletter.lease import current
 
         try:
             with runtime.engine.connect() as conn:
