@@ -240,6 +240,7 @@ class Scheduler:
             return  # the next regular run comes first
         self.store.put(spec.name + RETRY_SUFFIX, RETRY_SCHEDULE, when)
         log.info("job %s will be retried at %s", spec.name, when.isoformat(timespec="seconds"))
+        self._wake.set()  # the loop may be asleep for longer than the delay (a long lease)
 
 
 def _coalesce(trigger: BaseTrigger, planned: datetime, now: datetime) -> tuple[datetime, datetime | None]:

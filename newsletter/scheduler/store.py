@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, insert, select, update
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.exc import IntegrityError
 
 from newsletter.triggers import from_timestamp, jobs_table, to_timestamp
@@ -92,12 +93,12 @@ def _state(schedule: str) -> bytes:
     return json.dumps({"schedule": schedule}).encode()
 
 
-def _planned(row: object) -> Planned:
+def _planned(row: Row[Any]) -> Planned:
     schedule: str | None = None
     try:
-        state = json.loads(row.job_state)  # type: ignore[attr-defined]
+        state = json.loads(row.job_state)
     except (ValueError, UnicodeDecodeError):
         state = None  # a pickled APScheduler job from before: never unpickled, only its next run time is read
     if isinstance(state, dict) and isinstance(state.get("schedule"), str):
         schedule = state["schedule"]
-    return Planned(row.id, schedule, from_timestamp(row.next_run_time))  # type: ignore[attr-defined]
+    return Planned(row.id, schedule, from_timestamp(row.next_run_time))
