@@ -51,7 +51,7 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[str]: JSON}
 
 
-# Tables that exist in the database but not as models: APScheduler's job store, full-text indexes.
+# Tables that exist in the database but not as models: the scheduler's plan (newsletter.triggers), full-text indexes.
 UNMODELLED_PREFIXES = ("apscheduler_", "incidents_fts")
 
 

@@ -323,9 +323,3 @@ def undelivered(session: Session, issue_id: int) -> dict[str, dict[str, int]]:
         per[cls] = per.get(cls, 0) + n
     return out
 
-
-def live_claims_elsewhere(session: Session, issue_id: int, claimer: str) -> int:
-    return session.scalar(
-        select(func.count()).where(Delivery.issue_id == issue_id, Delivery.state == "sending",
-                                   Delivery.claimed_by != claimer)
-    ) or 0

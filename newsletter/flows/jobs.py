@@ -34,8 +34,8 @@ from sqlalchemy import delete, select
 
 from newsletter.config import Settings
 from newsletter.models import Issue, JobRun
-from newsletter.ops.clock import Clock, SystemClock
-from newsletter.ops.triggers import LocalTimeTrigger
+from newsletter.clock import Clock, SystemClock
+from newsletter.triggers import LocalTimeTrigger
 from newsletter.runtime import Runtime
 
 log = logging.getLogger("newsletter.jobs")

@@ -15,7 +15,7 @@ from newsletter.flows.digest import failing_sources
 from newsletter.flows.jobs import JOBS, JobSpec
 from newsletter.issues.service import overdue_issues
 from newsletter.models import Delivery, Incident, Issue, JobRun
-from newsletter.ops import lease as lease_mod
+from newsletter import lease as lease_mod
 from newsletter.runtime import Runtime
 
 RECENT_ISSUES = 3
@@ -116,11 +116,11 @@ def scheduler_state(runtime: Runtime, now: datetime) -> SchedulerState:
 
 def gather(runtime: Runtime, *, now: datetime, registry: dict[str, JobSpec] | None = None) -> Status:
     from newsletter.collect.health import feed_health
-    from newsletter.scheduler import next_runs  # a back-edge until the schedule maths moves to the base (h-sched)
+    from newsletter.triggers import next_runs
 
     settings = runtime.settings
     status = Status(now=now, scheduler=scheduler_state(runtime, now))
-    planned = next_runs(runtime)
+    planned = next_runs(runtime.engine)
     # A read-only look: on SQLite a deferred transaction takes no write lock, so it never waits for (or blocks) jobs.
     with Session(bind=runtime.engine.execution_options(sqlite_begin="DEFERRED")) as session:
         status.sources = [

@@ -60,7 +60,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         The write probe commits one row of health_probe. The scheduler's state is informational (it
         runs elsewhere; alert on `newsletter status --check` instead)."""
         from newsletter.db import probe_read, probe_write, utcnow
-        from newsletter.ops.lease import current
+        from newsletter.lease import current
 
         try:
             probe_read(runtime.engine)

@@ -106,7 +106,7 @@ def test_subscriber_and_stranger_get_the_same_answer_at_once(path: str, make_run
 
 
 def test_eight_posts_for_one_address_send_at_most_three_mails(make_runtime, slow_smtp: SlowSink) -> None:
-    from newsletter.ops.clock import ManualClock
+    from newsletter.clock import ManualClock
     from newsletter.db import utcnow
 
     rt = make_runtime(smtp_url=slow_smtp.url)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from newsletter.editorial import auth, users
 from newsletter.models import AuditLog, User
-from newsletter.ops.clock import ManualClock
+from newsletter.clock import ManualClock
 from newsletter.runtime import Runtime
 from newsletter.web.app import create_app
 from tests.editorial.conftest import EDITOR

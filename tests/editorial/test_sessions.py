@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from newsletter.editorial import users
 from newsletter.models import AuditLog, DeskSession, User
-from newsletter.ops.clock import ManualClock
+from newsletter.clock import ManualClock
 from newsletter.runtime import Runtime
 from newsletter.web.app import create_app
 from newsletter.web.editor.auth import SESSION_COOKIE

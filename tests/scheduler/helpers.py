@@ -20,7 +20,7 @@ from newsletter.db import utcnow
 from newsletter.delivery.tokens import new_subscriber_token
 from newsletter.models import Issue, JobRun, Subscriber
 from newsletter.flows import jobs
-from newsletter.ops.clock import ManualClock
+from newsletter.clock import ManualClock
 from newsletter.scheduler import Scheduler
 
 UTC = timezone.utc

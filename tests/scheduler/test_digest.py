@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from newsletter.models import Incident, JobRun, Source, User
 from newsletter.flows import jobs
-from newsletter.ops.clock import ManualClock
+from newsletter.clock import ManualClock
 from newsletter.flows.digest import build_digest
 from newsletter.scheduler import Scheduler
 from tests.scheduler.helpers import UTC, make_issue, runs, simulate

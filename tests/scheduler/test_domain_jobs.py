@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from newsletter.models import Incident
 from newsletter.flows import jobs
-from newsletter.ops.clock import SystemClock
+from newsletter.clock import SystemClock
 from newsletter.flows.status import gather
 from tests.scheduler.helpers import UTC, runs
 from tests.support.servers import serve_directory

@@ -7,7 +7,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from newsletter.flows import jobs
-from newsletter.ops.clock import ManualClock
+from newsletter.clock import ManualClock
 from newsletter.scheduler import Scheduler
 from sqlalchemy import select
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from newsletter.models import Issue, JobRun
 from newsletter.flows import jobs
-from newsletter.ops.clock import ManualClock
+from newsletter.clock import ManualClock
 from newsletter.flows.status import gather
 from newsletter.scheduler import Scheduler
 from tests.scheduler.helpers import UTC, Recorder, add_subscribers, make_issue, runs, simulate, spec
@@ -19,7 +19,7 @@ T0 = datetime(2026, 11, 20, 7, 59, 30, tzinfo=UTC)
 
 
 def daily_at_eight(settings, now):  # noqa: ANN001, ANN201 - a Schedule builder
-    from newsletter.ops.triggers import LocalTimeTrigger
+    from newsletter.triggers import LocalTimeTrigger
 
     return jobs.Schedule(LocalTimeTrigger(hour=8, minute=0, timezone=settings.tz), "daily 08:00", polling=False)
 
@@ -150,9 +150,9 @@ def test_a_changed_setting_reschedules_the_job(make_runtime, session) -> None:
     second = Scheduler(later, clock=clock, inline=True, registry=registry)
     second.start()
     second.tick()
-    job = second.store.lookup_job("draft")
+    job = second.store.get("draft")
     second.shutdown()
-    assert job.name == "draft: mon 07:30 UTC"
+    assert job is not None and job.schedule == "mon 07:30 UTC"
     assert job.next_run_time == datetime(2026, 11, 23, 7, 30, tzinfo=UTC)
 
 

@@ -6,8 +6,8 @@ import threading
 from datetime import datetime, timedelta
 
 from newsletter.flows import jobs
-from newsletter.ops.clock import ManualClock
-from newsletter.ops.lease import Lease, current
+from newsletter.clock import ManualClock
+from newsletter.lease import Lease, current
 from newsletter.scheduler import Scheduler
 from tests.scheduler.helpers import UTC, Recorder, runs, spec
 

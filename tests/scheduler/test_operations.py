@@ -15,7 +15,7 @@ from sqlalchemy import insert, select
 from newsletter.db import utcnow
 from newsletter.models import Delivery, Incident, JobRun, Source, Subscriber
 from newsletter.backup import BackupError, backup_sqlite
-from newsletter.ops.lease import Lease
+from newsletter.lease import Lease
 from tests.scheduler.helpers import UTC, add_subscribers, make_issue
 
 
@@ -69,7 +69,7 @@ def test_status_json_and_check_exit_code(cli, session, runtime) -> None:
 
 
 def test_status_shows_next_runs_once_a_scheduler_has_declared_its_jobs(cli, runtime) -> None:
-    from newsletter.ops.clock import ManualClock
+    from newsletter.clock import ManualClock
     from newsletter.scheduler import Scheduler
 
     sched = Scheduler(runtime, clock=ManualClock(datetime(2026, 11, 20, 8, 0, tzinfo=UTC)), inline=True)

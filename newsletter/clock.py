@@ -1,4 +1,5 @@
-"""An injectable clock. Every time-based decision of the scheduler asks a Clock, so tests can move time."""
+"""An injectable clock. Every time-based decision of the scheduler (and the desk's session and login
+throttling, through Runtime.clock) asks a Clock, so tests can move time. Part of the base: it knows no domain."""
 
 from __future__ import annotations
 

@@ -1,5 +1,8 @@
 """Only one scheduler is active: it holds a row of `scheduler_leases` and renews it by heartbeat.
 
+This sits in the base, not in newsletter.scheduler, because the status service and /healthz read
+who holds the lease, and they must not import the scheduler (which sits on top of them).
+
 A second scheduler finds the lease held and not expired, and waits. When the holder dies (crash,
 SIGKILL, lost machine) it stops renewing; once `expires_at` has passed, the next attempt of a
 waiting scheduler takes the lease over. Acquisition is one conditional UPDATE (or the INSERT of
@@ -86,12 +89,9 @@ class Lease:
         with self.engine.begin() as conn:
             conn.execute(delete(table).where(table.c.name == self.name, table.c.holder == self.holder))
 
-    def held_by_us(self, now: datetime) -> bool:
-        info = current(self.engine, self.name)
-        return info is not None and info.holder == self.holder and info.active(now)
-
 
 def current(engine: Engine, name: str = LEASE_NAME) -> LeaseInfo | None:
+    """Who holds the lease and until when (`newsletter status`, /healthz); a read that never waits for a writer."""
     table = SchedulerLease.__table__
     with engine.connect() as conn:
         row = conn.execution_options(sqlite_begin="DEFERRED").execute(select(table.c.holder, table.c.expires_at, table.c.acquired_at).where(table.c.name == name)).first()
