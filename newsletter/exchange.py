@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from newsletter import audit
 from newsletter.consent.text import name_key
+from newsletter.incidents import NewIncident, NewLink, create_incidents
 from newsletter.models import (
     DATE_PRECISIONS,
     INCIDENT_KINDS,
@@ -311,10 +312,11 @@ def import_rows(session: Session, raw_rows: list[tuple[int, dict[str, Any]]], *,
     for row in rows:
         incident = _find_existing(session, row)
         if incident is None:
-            incident = Incident(origin="import", **row.values)
-            session.add(incident)
-            changed = {"created": True}
+            incident = _create(session, row)
+            changed: dict[str, Any] = {"created": True}
             result.created += 1
+            if incident.sources:
+                changed["sources_added"] = [s.url for s in incident.sources]
         else:
             changed = _apply(incident, row.values)
         new_sections = [sections[s] for s in row.sections]
@@ -344,6 +346,18 @@ def import_rows(session: Session, raw_rows: list[tuple[int, dict[str, Any]]], *,
             audit.record(session, actor=actor, action="incident.import", entity_type="incident",
                          entity_id=incident.id, changes=changed, note=label)
     return result
+
+
+def _create(session: Session, row: Row) -> Incident:
+    """A new incident through the one creation path, with the row's links (first of each canonical URL)."""
+    links: dict[str, NewLink] = {}
+    for url, title, origin in row.links:
+        canon = canonical_url(url)
+        links.setdefault(canon, NewLink(origin, url=url, title=title, canonical=canon))
+    [incident_id] = create_incidents(session, [NewIncident("import", row.values, links=list(links.values()))])
+    incident = session.get(Incident, incident_id)
+    assert incident is not None
+    return incident
 
 
 def _find_existing(session: Session, row: Row) -> Incident | None:

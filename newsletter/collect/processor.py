@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Table, func, insert, or_, select, text
+from sqlalchemy import insert, or_, select
 from sqlalchemy.orm import Session
 
 from newsletter.collect.dedupe import Identity, NearDuplicateIndex, content_hash, identities
@@ -17,6 +17,7 @@ from newsletter.collect.outcome import FeedOutcome
 from newsletter.collect.parser import ParsedEntry, ParsedFeed
 from newsletter.collect.sanitizer import excerpt, to_text
 from newsletter.collect.schedule import next_check, parse_retry_after
+from newsletter.incidents import NewIncident, NewLink, add_links, create_incidents
 from newsletter.models import DuplicateCandidate, Incident, IncidentSource, Source
 
 MAX_CANDIDATES = 5
@@ -136,20 +137,10 @@ def store_entries(
         else:
             new_rows.append((entry, ident))
     language = source.language or parsed.language
-    incident_ids = allocate_ids(session, Incident.__table__, len(new_rows))
-    if new_rows:
-        session.execute(insert(Incident.__table__), [
-            {"id": iid, **_incident_values(entry, language, now)} for (entry, _), iid in zip(new_rows, incident_ids)
-        ])
-    links = [(entry, iid) for (entry, _), iid in zip(new_rows, incident_ids)] + attach
-    session.execute(insert(IncidentSource.__table__), [
-        {
-            "incident_id": iid, "source_id": source.id, "origin": "feed", "url": entry.link, "canonical_url": entry.canonical_url,
-            "guid": entry.guid, "title": entry.title, "content_hash": entry.content_hash,
-            "published_at": entry.published_at, "created_at": now,
-        }
-        for entry, iid in links
-    ])
+    incident_ids = create_incidents(session, [
+        NewIncident("feed", _incident_values(entry, language), links=[_feed_link(source.id, entry)]) for entry, _ in new_rows
+    ], now=now)
+    add_links(session, [(iid, _feed_link(source.id, entry)) for entry, iid in attach], now=now)
     outcome.new += len(new_rows)
     outcome.irrelevant += sum(1 for entry, _ in new_rows if not entry.relevant)
     outcome.excluded += sum(1 for entry, _ in new_rows if entry.excluded_by)
@@ -159,32 +150,18 @@ def store_entries(
         outcome.near_duplicates += _near_duplicates(session, near, [(e, i) for (e, _), i in zip(new_rows, incident_ids)], now)
 
 
-def allocate_ids(session: Session, table: Table, count: int) -> list[int]:
-    """Primary keys for a batch insert without RETURNING, which SQLite would run one row at a time.
-
-    PostgreSQL hands out sequence values; SQLite is safe with max(id) because every transaction
-    holds the write lock from BEGIN IMMEDIATE (see newsletter.db.make_engine).
-    """
-    if count == 0:
-        return []
-    name = table.name
-    if session.get_bind().dialect.name == "postgresql":
-        rows = session.execute(
-            text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"), {"t": name, "n": count}
-        )
-        return [int(r[0]) for r in rows]
-    start = session.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one() + 1
-    return list(range(start, start + count))
+def _feed_link(source_id: int, entry: ParsedEntry) -> NewLink:
+    return NewLink("feed", url=entry.link, title=entry.title, source_id=source_id, canonical=entry.canonical_url,
+                   guid=entry.guid, content_hash=entry.content_hash, published_at=entry.published_at)
 
 
-def _incident_values(entry: ParsedEntry, language: str | None, now: datetime) -> dict[str, object]:
+def _incident_values(entry: ParsedEntry, language: str | None) -> dict[str, object]:
     return {
-        "title": entry.title, "summary": entry.summary, "body": entry.body, "origin": "feed", "state": "new",
+        "title": entry.title, "summary": entry.summary, "body": entry.body, "state": "new",
         "publication": "public", "language": language,
         "occurred_on": entry.published_at.date() if entry.published_at else None, "date_precision": "day",
         "location_precision": "country", "matched_keywords": list(entry.matched), "relevant": entry.relevant,
         "suggested_section": entry.suggested_section, "content_hash": entry.content_hash,
-        "created_at": now, "updated_at": now,
     }
 
 

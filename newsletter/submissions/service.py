@@ -10,33 +10,22 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import insert, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from newsletter import audit
 from newsletter.config import Settings
 from newsletter.states import transition
-from newsletter.models import (
-    ApiToken,
-    Incident,
-    IncidentSource,
-    Person,
-    Source,
-    Submission,
-    SubmissionMessage,
-    incident_persons,
-)
+from newsletter.incidents import NewIncident, NewLink, channel_source, create_incidents
+from newsletter.models import ApiToken, Incident, Person, Submission, SubmissionMessage
 from newsletter.submissions import attachments, receipts
 from newsletter.submissions.attachments import AttachmentError, CleanFile, IncomingFile
 from newsletter.i18n import _
 from newsletter.submissions.schema import MAX_TEXT, SubmissionIn, clean_text
-from newsletter.urls import canonical_url
 
 log = logging.getLogger(__name__)
 
 CHANNEL_SOURCES = {"form": ("volunteer", "Volunteer form"), "api": ("api", "Partner API")}
 ACTOR = "volunteer"
-_source_ids: dict[tuple[str, str], int] = {}
 TITLE_LENGTH = 120
 
 
@@ -84,11 +73,19 @@ def create_submission(
     """
     clean_files = _clean(files, settings)
     publication = data.publication
-    source_id, source_name = _channel_source(session, channel)
-    # Plain INSERT statements rather than a unit-of-work flush: the intake is the hot path
-    # (hundreds of posts a second) and this takes its CPU cost from ~2 ms to ~0.8 ms.
-    incidents, persons, sources, submissions = (m.__table__ for m in (Incident, Person, IncidentSource, Submission))
-    incident_id = session.execute(insert(incidents).returning(incidents.c.id), {
+    kind, source_name = CHANNEL_SOURCES[channel]
+    source_id = channel_source(session, kind, source_name)
+    # Persons are this report's own (never matched against the register): plain INSERTs, like the
+    # incident itself (the intake is the hot path, hundreds of posts a second).
+    persons, submissions = Person.__table__, Submission.__table__
+    person_ids = [session.execute(insert(persons).returning(persons.c.id),
+                                  _person(p.name, p.role, p.is_alias, data, publication)).scalar_one()
+                  for p in data.persons]
+    # Every link says where it came from: a link a volunteer or partner typed is never published.
+    origin = "api" if channel == "api" else "volunteer"
+    links = [NewLink(origin, source_id=source_id, title=source_name)]
+    links += [NewLink(origin, url=link, title=link[:500], source_id=source_id) for link in data.links]
+    [incident_id] = create_incidents(session, [NewIncident("volunteer", {
         "title": data.title or _title_from(data.what),
         "body": _to_html(data.what),
         "kind": data.kind,
@@ -99,20 +96,9 @@ def create_submission(
         "country": data.country,
         "location_precision": "city" if data.city else "region" if data.region else "country",
         "language": data.language,
-        "origin": "volunteer",
         "state": "new",
         "publication": publication,
-    }).scalar_one()
-    if data.persons:
-        person_ids = [session.execute(insert(persons).returning(persons.c.id),
-                                      _person(p.name, p.role, p.is_alias, data, publication)).scalar_one()
-                      for p in data.persons]
-        session.execute(insert(incident_persons), [{"incident_id": incident_id, "person_id": pid} for pid in person_ids])
-    # Every row says where it came from: a link a volunteer or partner typed is never published.
-    origin = "api" if channel == "api" else "volunteer"
-    rows = [(source_id, None, None, source_name)] + [(source_id, link, canonical_url(link), link[:500]) for link in data.links]
-    session.execute(insert(sources), [{"incident_id": incident_id, "source_id": sid, "origin": origin, "url": url,
-                                       "canonical_url": canon, "title": title} for sid, url, canon, title in rows])
+    }, links=links, person_ids=person_ids)])
     code = receipts.new_code()
     submission_id = session.execute(insert(submissions).returning(submissions.c.id), {
         "incident_id": incident_id,
@@ -228,25 +214,3 @@ def _person(name: str, role: str | None, is_alias: bool, data: SubmissionIn, pub
         consent = "alias" if is_alias else "initials"
     return {"name": name, "alias": name if is_alias else None, "role": role, "consent": consent,
             "city": data.city, "region": data.region, "country": data.country}
-
-
-def _channel_source(session: Session, channel: str) -> tuple[int, str]:
-    """The Source row standing for a channel (created on first use), remembered per database."""
-    kind, name = CHANNEL_SOURCES[channel]
-    key = (session.get_bind().url.render_as_string(hide_password=True), channel)
-    cached = _source_ids.get(key)
-    if cached is not None:
-        return cached, name
-    source_id = session.scalar(select(Source.id).where(Source.name == name))
-    if source_id is not None:
-        _source_ids[key] = source_id  # found, so committed before: safe to remember
-        return source_id, name
-    try:
-        with session.begin_nested():
-            source = Source(kind=kind, name=name, enabled=True)
-            session.add(source)
-        return source.id, name  # not remembered: this transaction may still roll back
-    except IntegrityError:
-        found = session.scalar(select(Source.id).where(Source.name == name))
-        assert found is not None
-        return found, name
