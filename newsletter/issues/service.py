@@ -31,9 +31,9 @@ from newsletter.models import Incident, Issue, IssueItem, User
 from newsletter.states import ISSUE_SENDABLE, issue_frozen, move_issue, transition
 
 __all__ = [
-    "ApprovalError", "IssueError", "IssueLocked", "IssueNotFound", "approve_issue", "build_snapshot",
+    "ApprovalError", "IssueError", "IssueLocked", "IssueNotFound", "SendRefused", "approve_issue", "build_snapshot",
     "draft_issue", "due_issues", "freeze_snapshot", "list_issues", "mark_published", "mark_sent", "overdue_issues",
-    "published_snapshots", "reopen_issue", "resolve_issue", "resume_sending", "schedule_issue", "SendRefused", "sending_issues",
+    "published_snapshots", "reopen_issue", "resolve_issue", "resume_sending", "schedule_issue", "sending_issues",
     "start_sending", "unschedule_issue",
 ]
 
