@@ -1,1 +1,0 @@
-"""Operations: the scheduler's jobs, its lease, status, backups and the editors' digest."""
