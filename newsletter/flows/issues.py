@@ -19,6 +19,7 @@ from newsletter.editorial.users import get_by_email
 from newsletter.issues import service
 from newsletter.issues.errors import IssueError
 from newsletter.issues.snapshot import build_snapshot
+from newsletter.snapshot import Snapshot, parse_snapshot
 from newsletter.models import Issue, User
 from newsletter.render import RenderedIssue, render_issue, stage_archive
 from newsletter.runtime import Runtime
@@ -50,13 +51,13 @@ def approve_as(session: Session, issue_ref: str, *, email: str, settings: Settin
     return approve(session, service.resolve_issue(session, issue_ref), user=user, settings=settings), user
 
 
-def snapshot_for(session: Session, issue: Issue, *, settings: Settings) -> tuple[dict[str, Any], bool]:
-    """What readers get of the issue: its frozen snapshot, else one built now (not saved); and whether it was frozen.
+def snapshot_for(session: Session, issue: Issue, *, settings: Settings) -> tuple[Snapshot, bool]:
+    """What readers get of the issue, typed: its frozen snapshot, else one built now (not saved); and whether it was frozen.
 
     The one place that chooses between the two, for `newsletter render`, the desk's previews and test sends.
     """
     if issue.snapshot is not None:
-        return issue.snapshot, True
+        return parse_snapshot(issue.snapshot), True
     return build_snapshot(session, issue, settings=settings), False
 
 
