@@ -25,6 +25,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.routing import Match
@@ -141,9 +142,15 @@ async def http_error(request: Request, exc: Exception) -> Response:
     return desk_error_page(request, exc.status_code, detail, headers=headers or None)
 
 
+NUMERIC_VALUE_OUT_OF_RANGE = "22003"  # PostgreSQL's SQLSTATE for a number its column type cannot hold
+
+
 async def number_too_large(request: Request, exc: Exception) -> Response:
     """An id beyond what the database can hold ("/editor/incidents/99999999999999999999": SQLite cannot even
-    bind it) names nothing: a 404 page on the desk. Anywhere else it stays an unexpected error."""
+    bind it, PostgreSQL answers "out of range") names nothing: a 404 page on the desk. Anything else, and
+    anywhere else, stays an unexpected error."""
+    if isinstance(exc, DataError) and getattr(exc.orig, "sqlstate", None) != NUMERIC_VALUE_OUT_OF_RANGE:
+        raise exc
     if is_desk(request) and wants_html(request):
         return desk_error_page(request, 404, DESK_MESSAGES[404])
     raise exc
@@ -270,5 +277,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(OverflowError, number_too_large)
+    app.add_exception_handler(DataError, number_too_large)
     app.add_middleware(DeskReloadUrl)
     app.add_middleware(LastResort)
