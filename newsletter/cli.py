@@ -500,7 +500,8 @@ def collect(rt: Runtime, sources_file: Path | None, force_all: bool) -> None:
 
     rt.migrate()
     columns = (TextColumn("collecting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.description}"))
-    with Progress(*columns, console=console, transient=True) as bar:
+    # Without a terminal (cron, a pipe) the transient bar shows nothing, but its refresh thread cost ~0.8 s of CPU a run.
+    with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as bar:
         task = bar.add_task("", total=None)
 
         def advance(done: int, total: int, outcome: object) -> None:

@@ -26,6 +26,7 @@ def test_a_batch_gets_ids_in_order_with_links_persons_and_the_full_text_index(ru
         feed = Source(kind="feed", name="Outlet", url="https://outlet.example/feed.xml", enabled=True)
         s.add(feed)
         s.flush()
+        feed_id = feed.id
         ids = create_incidents(s, [
             NewIncident("feed", {"title": f"Blogger {n} detained in Almaty", "body": f"<p>Report {n} on zhanaozen</p>"},
                         links=[NewLink("feed", url=f"https://outlet.example/news/{n}?utm_source=x", source_id=feed.id,
@@ -40,7 +41,7 @@ def test_a_batch_gets_ids_in_order_with_links_persons_and_the_full_text_index(ru
         assert {i.origin for i in incidents} == {"feed"} and {i.state for i in incidents} == {"new"}
         assert incidents[0].created_at.replace(tzinfo=timezone.utc) == now
         link = incidents[2].sources[0]
-        assert (link.origin, link.guid, link.source_id) == ("feed", "g2", incidents[2].sources[0].source_id)
+        assert (link.origin, link.guid, link.source_id) == ("feed", "g2", feed_id)
         assert link.canonical_url == "https://outlet.example/news/2"  # the same-link dedupe key, tracking removed
         assert [p.name for p in incidents[1].persons] == ["Aset Matayev"] and incidents[0].persons == []
         found = s.scalars(build_query(s, TriageFilters(state=None, q="zhanaozen"))).all()

@@ -16,8 +16,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from rapidfuzz import fuzz
-
 NEAR_THRESHOLD = 60.0  # Dice coefficient (%) of the word stems of title + lede
 SAME_TITLE = 85.0  # or rapidfuzz token_sort_ratio of the titles: the same words reordered
 STEM = 5  # crude stemming by prefix: "unionist"/"union", "detained"/"detain", "задержан"/"задержали"
@@ -104,10 +102,11 @@ class NearDuplicateIndex:
     def __len__(self) -> int:
         return len(self._titles)
 
-    def add(self, incident_id: int, title: str, words: Iterable[str] | None = None) -> None:
-        """Index an incident; `words` are its significant_words(title, text) (default: the title's)."""
+    def add(self, incident_id: int, title: str, words: Iterable[str] | None = None, *, normal: str | None = None) -> None:
+        """Index an incident; `words` are its significant_words(title, text) (default: the title's),
+        `normal` its normalise_title(title) when the caller has it already."""
         words = tuple(words) if words is not None else significant_words(title)
-        self._titles[incident_id] = normalise_title(title)
+        self._titles[incident_id] = normal or normalise_title(title)
         self._sizes[incident_id] = len(words)
         postings = self._postings
         for word in words:
@@ -117,7 +116,8 @@ class NearDuplicateIndex:
             elif len(posting) <= MAX_POSTING:
                 posting.append(incident_id)
 
-    def match(self, title: str, words: Iterable[str] | None = None, *, exclude: set[int] | None = None) -> list[tuple[int, float]]:
+    def match(self, title: str, words: Iterable[str] | None = None, *, exclude: set[int] | None = None,
+              normal: str | None = None) -> list[tuple[int, float]]:
         """Earlier incidents that look like the same event as this title, best first."""
         words = tuple(words) if words is not None else significant_words(title)
         postings = self._postings
@@ -130,7 +130,9 @@ class NearDuplicateIndex:
                       if count >= MIN_SHARED]
         if not candidates:
             return []
-        normal = normalise_title(title)
+        from rapidfuzz import fuzz  # imported on first use: most commands never compare two titles
+
+        normal = normal or normalise_title(title)
         size = len(words)
         sizes, titles, threshold = self._sizes, self._titles, self.threshold
         found = []

@@ -16,10 +16,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
-import feedparser
-from charset_normalizer import from_bytes
-
-from newsletter.collect.dedupe import content_hash, significant_words
+from newsletter.collect.dedupe import content_hash, normalise_title, significant_words
 from newsletter.collect.rules import FeedRules, judge
 from newsletter.collect.sanitizer import absolute_url, excerpt, one_line, sanitize_html, to_text
 from newsletter.urls import canonical_url
@@ -51,7 +48,8 @@ class ParsedEntry:
     relevant: bool
     excluded_by: str | None
     suggested_section: str | None
-    words: tuple[str, ...]
+    words: tuple[str, ...]  # for near-duplicates: only a relevant entry is compared, so others carry ()
+    normal_title: str = ""  # the title as near-duplicates compare it ("" when not relevant)
 
 
 @dataclass(slots=True)
@@ -118,6 +116,8 @@ def repair_encoding(body: bytes, headers: dict[str, str]) -> tuple[bytes, dict[s
         pass
     except UnicodeDecodeError:
         pass
+    from charset_normalizer import from_bytes  # only for a wrongly declared feed: not at every command's start
+
     best = from_bytes(body[:200_000]).best()
     if best is None or best.encoding is None:
         return body, headers, None
@@ -171,6 +171,8 @@ def _parse(body: bytes, headers: dict[str, str], url: str, rules: FeedRules, lan
            max_entries: int = MAX_ENTRIES) -> ParsedFeed:
     if not body.strip():
         return ParsedFeed(error="empty response body")
+    import feedparser  # here, not at the top: a run whose feeds are all unchanged never parses
+
     body, headers, warning = repair_encoding(body, headers)
     headers = _xml_media_type(body, headers)
     response_headers = {**headers, "content-location": headers.get("content-location", url)}
@@ -242,5 +244,7 @@ def _entry(e: Any, feed_url: str, rules: FeedRules, now: datetime) -> ParsedEntr
         relevant=verdict.relevant,
         excluded_by=verdict.excluded_by,
         suggested_section=verdict.suggested_section,
-        words=significant_words(title, text),
+        # Computed here, in the parse workers, rather than in the process that stores (the run's bottleneck).
+        words=significant_words(title, text) if verdict.relevant else (),
+        normal_title=normalise_title(title) if verdict.relevant else "",
     )

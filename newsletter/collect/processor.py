@@ -240,9 +240,10 @@ def _near_duplicates(session: Session, near: NearDuplicateIndex, created: list[t
     for entry, iid in created:
         if not entry.relevant:
             continue
-        for other, score in near.match(entry.title, entry.words)[:MAX_CANDIDATES]:
+        normal = entry.normal_title or None
+        for other, score in near.match(entry.title, entry.words, normal=normal)[:MAX_CANDIDATES]:
             rows.append({"incident_id": iid, "other_id": other, "score": score, "method": "title", "state": "open", "created_at": now})
-        near.add(iid, entry.title, entry.words)
+        near.add(iid, entry.title, entry.words, normal=normal)
     if rows:
         session.execute(insert(DuplicateCandidate.__table__), rows)
     return len(rows)

@@ -244,13 +244,14 @@ def load_sources_file(path: Path, *, known_sections: set[str] | None = None) -> 
     errors += [f"{path}: {e}" for e in rules_errors]
     feeds: list[FeedSpec] = []
     names: set[str] = set()
+    seen_names: set[str] = set()
     seen_urls: dict[str, str] = {}
     for index, item in enumerate(feeds_raw, start=1):
         spec, label, problems = _parse_feed(item, index, known_sections)
         if isinstance(item, dict) and isinstance(item.get("name"), str):
             names.add(item["name"].strip())
         if spec is not None:
-            if spec.name in {f.name for f in feeds}:
+            if spec.name in seen_names:
                 problems = [f"field 'name': duplicate name (feed #{index})"]
             elif spec.url in seen_urls:
                 problems = [f"field 'url': same URL as feed \"{seen_urls[spec.url]}\""]
@@ -259,6 +260,7 @@ def load_sources_file(path: Path, *, known_sections: set[str] | None = None) -> 
             continue
         assert spec is not None
         seen_urls[spec.url] = spec.name
+        seen_names.add(spec.name)
         feeds.append(spec)
     return SourcesFile(feeds, rules, errors, names)
 
@@ -304,13 +306,12 @@ def _apply(source: Source, spec: FeedSpec, default_interval: int) -> None:
         if source.disabled_reason and source.disabled_reason != DISABLED_IN_FILE:
             source.disabled_reason = None
             source.enabled = True
-    source.name = spec.name
-    source.default_section = spec.section
-    source.keywords = list(spec.keywords)
-    source.exclude_keywords = list(spec.exclude_keywords)
-    source.language = spec.language
-    source.poll_interval = spec.every or default_interval
-    source.max_entries = spec.max_entries
+    # Assigned only when different: each assignment is tracked by the ORM, for 1,000 feeds a run.
+    for key, value in (("name", spec.name), ("default_section", spec.section), ("keywords", list(spec.keywords)),
+                       ("exclude_keywords", list(spec.exclude_keywords)), ("language", spec.language),
+                       ("poll_interval", spec.every or default_interval), ("max_entries", spec.max_entries)):
+        if getattr(source, key) != value:
+            setattr(source, key, value)
     if not spec.enabled:
         source.enabled = False
         source.disabled_reason = DISABLED_IN_FILE
