@@ -50,6 +50,11 @@ def emails_by_id(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
     return {u.id: u.email for u in session.scalars(select(User).where(User.id.in_(wanted)))}
 
 
+def get_user(session: Session, user_id: int) -> User | None:
+    """One account by id (the desk's error pages re-read who is logged in after a rollback)."""
+    return session.get(User, user_id)
+
+
 def list_users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.email)))
 

@@ -106,19 +106,16 @@ def _reload_desk_user(request: Request) -> None:
     exception left the route, so its User is detached and expired: read the few fields again."""
     from types import SimpleNamespace
 
-    from sqlalchemy import inspect as sa_inspect
+    from newsletter.editorial.users import get_user
 
-    from newsletter.models import User
-
-    user = getattr(request.state, "user", None)
-    if user is None or not isinstance(user, User):
+    user_id = getattr(request.state, "user_id", None)
+    if getattr(request.state, "user", None) is None:
         return
-    identity = sa_inspect(user).identity
     request.state.user = None
-    if not identity:
+    if user_id is None:
         return
     with request.app.state.runtime.sessions() as session:
-        fresh = session.get(User, identity[0])
+        fresh = get_user(session, user_id)
         if fresh is not None:
             request.state.user = SimpleNamespace(id=fresh.id, email=fresh.email, role=fresh.role)
 

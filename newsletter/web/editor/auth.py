@@ -131,6 +131,7 @@ def require_user(request: Request, session: Session = Depends(get_session, scope
     user = current_user(request, session)
     if user is not None:
         request.state.user = user
+        request.state.user_id = user.id  # readable after the session is gone (the error pages' layout)
         return user
     if not _wants_html(request):
         raise HTTPException(status_code=401, detail="Log in to the editors' desk first.")
