@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from newsletter.config import Settings
 from newsletter.editorial.users import get_by_email
 from newsletter.issues import service
+from newsletter.issues.corrections import archive_notes
 from newsletter.issues.errors import IssueError
 from newsletter.issues.snapshot import build_snapshot
 from newsletter.models import Issue, User
@@ -92,7 +93,8 @@ def publish(session: Session, issue: Issue, *, settings: Settings, actor: User |
     again rewrites the archive from the frozen snapshots (e.g. after a template change).
     """
     service.mark_published(session, issue, settings=settings, actor=actor)
-    staged = stage_archive(settings.issues_dir, service.published_snapshots(session), settings)
+    staged = stage_archive(settings.issues_dir, service.published_snapshots(session), settings,
+                           archive_notes(session))  # the corrections are rendered beside the snapshots
     folder = Path(settings.issues_dir) / issue.period
     try:
         session.commit()
