@@ -22,7 +22,8 @@ from newsletter.models import Correction, Issue, User
 from newsletter.render import StagedArchive, render_correction_email, stage_archive
 from newsletter.runtime import Runtime
 
-__all__ = ["CorrectionError", "CorrectionRefused", "CorrectionRow", "NoticeReport", "file", "file_ref", "listing",
+__all__ = ["CorrectionError", "CorrectionRefused", "CorrectionRow", "NoticeReport", "correctable", "file", "file_ref",
+           "for_incident", "issue_of", "listing",
            "notify_correction", "notify_issue", "stage_public_archive"]
 
 
@@ -113,6 +114,22 @@ def notify_issue(runtime: Runtime, issue_ref: str, *, actor: User | str = "cli")
         if not ids:
             raise CorrectionError(f"issue {issue.number} ({issue.period}) has no corrections to notify")
     return [notify_correction(runtime, cid, actor=actor) for cid in ids]
+
+
+def issue_of(session: Session, correction_id: int) -> Issue:
+    """The corrected issue of a correction (CorrectionError when there is no such correction)."""
+    return corrections.get_correction(session, correction_id).issue
+
+
+def correctable(issue: Issue) -> list[tuple[int, str]]:
+    """The items of a published issue a correction may be filed on: (incident id, headline)."""
+    return corrections.correctable(issue)
+
+
+def for_incident(session: Session, incident_id: int) -> list[tuple[Issue, list[tuple[int, str]]]]:
+    """For an incident's desk page: each published issue that carried it, with the item to correct."""
+    return [(issue, [c for c in corrections.correctable(issue) if c[0] == incident_id])
+            for issue in corrections.issues_of_incident(session, incident_id)]
 
 
 def listing(session: Session, issue_ref: str | None = None, *, issue: Issue | None = None) -> list[CorrectionRow]:

@@ -28,14 +28,18 @@ from newsletter.models import Correction, Issue, IssueItem, User
 from newsletter.snapshot import CorrectionNote, parse_snapshot
 from newsletter.states import issue_frozen
 
-__all__ = ["CorrectionError", "CorrectionRefused", "TEXT_LIMIT", "archive_notes", "file_correction",
-           "find_item", "get_correction", "list_corrections", "note", "notes_since", "request_notice"]
+__all__ = ["CorrectionError", "CorrectionNotAllowed", "CorrectionRefused", "TEXT_LIMIT", "archive_notes", "correctable", "file_correction",
+           "find_item", "issues_of_incident", "get_correction", "list_corrections", "note", "notes_since", "request_notice"]
 
 TEXT_LIMIT = 2000
 
 
 class CorrectionError(IssueError):
     """A correction cannot be filed as asked (empty text, unknown item, a draft issue); the message says why."""
+
+
+class CorrectionNotAllowed(CorrectionError):
+    """The issue was never published (a draft): it is edited, not corrected."""
 
 
 class CorrectionRefused(CorrectionError):
@@ -78,7 +82,7 @@ def file_correction(session: Session, issue: Issue, *, incident_ref: str | int, 
     if len(body) > TEXT_LIMIT:
         raise CorrectionError(f"the correction is {len(body)} characters long; keep it within {TEXT_LIMIT}")
     if not issue_frozen(issue) or issue.snapshot is None:
-        raise CorrectionError(f"issue {issue.number} ({issue.period}) is a {issue.state} and was not published: "
+        raise CorrectionNotAllowed(f"issue {issue.number} ({issue.period}) is a {issue.state} and was not published: "
                               "edit the draft instead of filing a correction")
     item = find_item(issue, incident_ref)
     published = _published_item_ids(issue)
@@ -115,6 +119,21 @@ def request_notice(session: Session, correction: Correction, *, actor: User | st
                  entity_id=correction.id, changes={"notify_requested_at": audit.change(None, when.isoformat())})
     correction.notify_requested_at = when
     return True
+
+
+def correctable(issue: Issue) -> list[tuple[int, str]]:
+    """(incident id, headline as published) of each item a correction may be filed on; none for a draft."""
+    if not issue_frozen(issue) or issue.snapshot is None:
+        return []
+    published = _published_item_ids(issue)
+    return [(i.incident_id, published[i.id]) for i in issue.items if i.incident_id is not None and i.id in published]
+
+
+def issues_of_incident(session: Session, incident_id: int) -> list[Issue]:
+    """The frozen issues that published an item about this incident (where it can be corrected)."""
+    stmt = (select(Issue).join(IssueItem, IssueItem.issue_id == Issue.id)
+            .where(IssueItem.incident_id == incident_id, Issue.snapshot.is_not(None)).order_by(Issue.number))
+    return [i for i in session.scalars(stmt).unique() if any(inc == incident_id for inc, _ in correctable(i))]
 
 
 def get_correction(session: Session, correction_id: int) -> Correction:

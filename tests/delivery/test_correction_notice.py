@@ -152,3 +152,29 @@ def test_sigkill_mid_notice_then_rerun_reaches_each_reader_once(cli, session: Se
     assert 0 <= len(sink.seen) - len(readers) <= kills * connections
     with make_runtime().session() as s:
         assert s.scalar(select(func.count()).select_from(CorrectionNotice).where(CorrectionNotice.state == "sent")) == 400
+
+
+def test_the_desk_button_mails_the_notice_once(cli, session: Session, make_runtime) -> None:
+    from fastapi.testclient import TestClient
+
+    from newsletter.web.app import create_app
+    from tests.editorial.helpers import csrf_token_of, login, make_user
+
+    with recording_smtp() as (url, sink):
+        rt = make_runtime(smtp_url=url)
+        issue, readers = sent_issue(session, 3)
+        make_user(rt, "desk@example.org")
+        with TestClient(create_app(rt), base_url="http://testserver") as client:
+            login(client, "", "desk@example.org")
+            page = f"/editor/issues/{issue.id}"
+            token = csrf_token_of(client.get(page).text)
+            r = client.post(f"{page}/corrections", data={"csrf_token": token, "incident": "ext-1", "text": FIX,
+                                                         "notify": "1"}, follow_redirects=False)
+            assert r.status_code == 303
+            assert sorted(r for r, _ in sink.seen) == sorted(readers)
+            shown = client.get(page).text
+            assert "notice sent to 3 of 3 reader(s)" in shown
+            token = csrf_token_of(shown)
+            r = client.post("/editor/corrections/1/notify", data={"csrf_token": token}, follow_redirects=False)
+            assert r.status_code == 303 and "correction_notified" in r.headers["location"]
+        assert len(sink.seen) == 3

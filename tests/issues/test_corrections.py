@@ -201,3 +201,77 @@ def test_a_correction_that_refers_to_people_as_the_item_does_is_accepted(cli, pr
     cli("corrections", "add", "2026-W47", "--incident", "ext-2026-W47", "--text",
         "R. S. was sentenced to two years, not three, by a court in Abai Region.")
 
+
+
+# ---------------------------------------------------------------- the desk
+
+
+@pytest.fixture
+def desk(runtime: Runtime):  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    from newsletter.web.app import create_app
+    from tests.editorial.helpers import login, make_user
+
+    make_user(runtime, "desk@example.org")
+    with TestClient(create_app(runtime), base_url="http://testserver") as client:
+        login(client, "", "desk@example.org")
+        yield client
+
+
+def _post(client, page_url: str, action: str, data: dict[str, str]):  # type: ignore[no-untyped-def]
+    from tests.editorial.helpers import csrf_token_of
+
+    token = csrf_token_of(client.get(page_url).text)
+    return client.post(action, data={"csrf_token": token, **data}, follow_redirects=False)
+
+
+def test_the_desk_files_a_correction_from_the_issue_and_the_incident_page(
+        desk, session: Session, settings: Settings, published: Issue) -> None:
+    url = f"/editor/issues/{published.id}"
+    page = desk.get(url).text
+    assert 'id="corrections"' in page and "No corrections." in page and 'name="text"' in page
+    incident_id = published.items[0].incident_id
+    r = _post(desk, url, f"{url}/corrections", {"incident": str(incident_id), "text": FIX})
+    assert r.status_code == 303 and r.headers["location"].endswith("#correction-1")
+    shown = desk.get(r.headers["location"]).text
+    assert FIX in shown and "not notified" in shown and "Correction filed" in shown
+    assert FIX in (Path(settings.issues_dir) / "2026-W47" / "index.html").read_text()
+
+    incident_page = f"/editor/incidents/{incident_id}"
+    assert f'action="/editor/issues/{published.id}/corrections"' in desk.get(incident_page).text
+    r = _post(desk, incident_page, f"{url}/corrections",
+              {"incident": str(incident_id), "text": "A second correction: it was Tuesday.", "back": "incident"})
+    assert r.status_code == 303 and r.headers["location"].startswith(incident_page)
+    row = session.scalar(select(AuditLog).where(AuditLog.action == "correction.filed").order_by(AuditLog.id.desc()))
+    assert row.actor == "desk@example.org"
+
+
+@pytest.mark.parametrize("data, status, words", [
+    ({"incident": "", "text": FIX}, 400, "name the corrected item"),
+    ({"incident": "424242", "text": FIX}, 400, "has no item about incident"),
+    ({"incident": "ext-2026-W47", "text": "  "}, 400, "the correction is empty"),
+    ({"incident": "ext-2026-W47", "text": f"{PROTECTED_NAME} was there."}, 400, "consent check refused"),
+])
+def test_the_desk_refuses_bad_corrections_with_a_message(desk, session: Session, protected_issue: Issue,
+                                                        data: dict[str, str], status: int, words: str) -> None:
+    url = f"/editor/issues/{protected_issue.id}"
+    r = _post(desk, url, f"{url}/corrections", data)
+    assert r.status_code == status and words in r.text
+    message = next(line for line in r.text.splitlines() if words in line)
+    assert "Sadyrba" not in message  # the refusal names where, never the word
+    assert session.scalar(select(func.count()).select_from(Correction)) == 0
+
+
+def test_the_desk_refuses_a_draft_and_unknown_rows(desk, session: Session, settings: Settings, make_incident) -> None:
+    make_incident("Activist detained", external_id="d-1")
+    issue = draft_issue(session, settings=settings, period="2026-W47", actor="cli")
+    session.flush()
+    url = f"/editor/issues/{issue.id}"
+    assert 'id="corrections"' not in desk.get(url).text
+    r = _post(desk, url, f"{url}/corrections", {"incident": "d-1", "text": FIX})
+    assert r.status_code == 409 and "edit the draft instead" in r.text
+    assert _post(desk, url, "/editor/issues/999/corrections", {"incident": "d-1", "text": FIX}).status_code == 404
+    assert _post(desk, url, "/editor/corrections/999/notify", {}).status_code == 404
+    assert desk.post(f"{url}/corrections", data={"incident": "d-1", "text": FIX},
+                     follow_redirects=False).status_code in (400, 403)
