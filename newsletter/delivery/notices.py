@@ -168,3 +168,9 @@ def next_retry_at(session: Session, correction_id: int) -> datetime | None:
         select(func.min(func.coalesce(N.next_attempt_at, N.created_at), type_=UTCDateTime()))
         .where(N.correction_id == correction_id, N.state == "pending")
     )
+
+
+def unfinished(session: Session) -> list[int]:
+    """Correction ids with rows still pending or being sent."""
+    return list(session.scalars(select(N.correction_id).where(N.state.in_(("pending", "sending")))
+                                .distinct().order_by(N.correction_id)))

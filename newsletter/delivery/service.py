@@ -39,7 +39,7 @@ __all__ = [
     "DatabaseUnavailable", "DeliverySummary", "SendAborted", "SendReport", "begin_report", "confirm", "deliver",
     "delivery_summary", "enqueue", "export_subscribers", "finish_report", "import_subscribers", "message_id",
     "process_bounces", "requeue_failed", "send_test", "subscribe", "undelivered", "unsubscribe",
-    "NoticeReport", "deliver_notices", "enqueue_notices", "notice_counts", "notice_message_id",
+    "NoticeReport", "deliver_notices", "enqueue_notices", "notice_counts", "notice_message_id", "unfinished_notices",
 ]
 
 T = TypeVar("T")
@@ -220,6 +220,11 @@ def enqueue_notices(session: Session, correction_id: int, issue_id: int) -> int:
     added = notices.enqueue(session, correction_id, issue_id)
     notices.drop_unsendable(session, correction_id)
     return added
+
+
+def unfinished_notices(session: Session) -> list[int]:
+    """Corrections whose notice still has rows to send (waiting for a retry, or left by a crashed sender)."""
+    return notices.unfinished(session)
 
 
 def notice_counts(session: Session, correction_id: int) -> dict[str, int]:

@@ -104,6 +104,9 @@ def test_a_relay_that_is_down_loses_nothing(cli, session: Session, make_runtime)
     assert "correction 1 filed" in out and "notice stopped" in out
     with recording_smtp() as (url, sink):
         make_runtime(smtp_url=url)
+        out = cli("jobs", "run", "retry").output  # the scheduler's retry job resumes waiting notices
+        assert "correction 1 notice: 3 sent" in " ".join(out.split())
+        assert len(sink.seen) == 3
         cli("corrections", "notify", "2026-W47")
         assert len(sink.seen) == 3
 
