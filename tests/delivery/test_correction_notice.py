@@ -181,3 +181,27 @@ def test_the_desk_button_mails_the_notice_once(cli, session: Session, make_runti
             r = client.post("/editor/corrections/1/notify", data={"csrf_token": token}, follow_redirects=False)
             assert r.status_code == 303 and "correction_notified" in r.headers["location"]
         assert len(sink.seen) == 3
+
+
+def test_the_desk_says_so_when_the_relay_is_down_and_keeps_the_correction(session: Session, make_runtime) -> None:
+    from fastapi.testclient import TestClient
+
+    from newsletter.models import Correction
+    from newsletter.web.app import create_app
+    from tests.editorial.helpers import csrf_token_of, login, make_user
+    from tests.support.net import free_port
+
+    rt = make_runtime(smtp_url=f"smtp://127.0.0.1:{free_port()}")
+    issue, _ = sent_issue(session, 2)
+    make_user(rt, "desk@example.org")
+    with TestClient(create_app(rt), base_url="http://testserver") as client:
+        login(client, "", "desk@example.org")
+        page = f"/editor/issues/{issue.id}"
+        token = csrf_token_of(client.get(page).text)
+        r = client.post(f"{page}/corrections", data={"csrf_token": token, "incident": "ext-1", "text": FIX,
+                                                     "notify": "1"}, follow_redirects=False)
+        assert r.status_code == 503
+        assert "the correction is filed, but its notice could not be mailed now" in r.text
+    assert session.scalar(select(func.count()).select_from(Correction)) == 1
+    assert session.scalar(select(func.count()).select_from(CorrectionNotice)
+                          .where(CorrectionNotice.state == "pending")) == 2
