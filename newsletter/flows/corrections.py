@@ -86,9 +86,11 @@ def file(session: Session, issue: Issue, *, incident_ref: str | int, text: str, 
     return row
 
 
-def file_ref(session: Session, issue_ref: str, **kwargs: object) -> Correction:
+def file_ref(session: Session, issue_ref: str, *, incident_ref: str | int, text: str, actor: User | str,
+             settings: Settings, notify: bool = False) -> Correction:
     """`newsletter corrections add`: the issue by reference (period, number or latest)."""
-    return file(session, issues.resolve_issue(session, issue_ref), **kwargs)  # type: ignore[arg-type]
+    return file(session, issues.resolve_issue(session, issue_ref), incident_ref=incident_ref, text=text, actor=actor,
+                settings=settings, notify=notify)
 
 
 def notify_correction(runtime: Runtime, correction_id: int, *, actor: User | str = "cli") -> NoticeReport:

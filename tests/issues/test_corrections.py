@@ -275,3 +275,11 @@ def test_the_desk_refuses_a_draft_and_unknown_rows(desk, session: Session, setti
     assert _post(desk, url, "/editor/corrections/999/notify", {}).status_code == 404
     assert desk.post(f"{url}/corrections", data={"incident": "d-1", "text": FIX},
                      follow_redirects=False).status_code in (400, 403)
+
+
+def test_render_of_a_corrected_issue_shows_what_the_archive_shows(cli, tmp_path: Path, published: Issue) -> None:
+    cli("corrections", "add", "2026-W47", "--incident", "ext-2026-W47", "--text", FIX)
+    cli("render", "2026-W47", "--out", str(tmp_path / "out"))
+    assert FIX in (tmp_path / "out" / "index.html").read_text()
+    assert json.loads((tmp_path / "out" / "issue.json").read_text())["corrections"][0]["text"] == FIX
+    assert FIX not in (tmp_path / "out" / "email.html").read_text()
