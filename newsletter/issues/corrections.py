@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from newsletter import audit
 from newsletter.config import Settings
-from newsletter.db import utcnow
+from newsletter.db import get_row, utcnow
 from newsletter.issues.consent import ConsentViolation
 from newsletter.issues.errors import IssueError
 from newsletter.models import Correction, Issue, IssueItem, User
@@ -137,7 +137,7 @@ def issues_of_incident(session: Session, incident_id: int) -> list[Issue]:
 
 
 def get_correction(session: Session, correction_id: int) -> Correction:
-    row = session.get(Correction, correction_id)
+    row = get_row(session, Correction, correction_id)  # a number no key can hold is "no such correction"
     if row is None:
         raise CorrectionError(f"there is no correction {correction_id}")
     return row

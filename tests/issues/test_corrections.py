@@ -273,6 +273,9 @@ def test_the_desk_refuses_a_draft_and_unknown_rows(desk, session: Session, setti
     assert r.status_code == 409 and "edit the draft instead" in r.text
     assert _post(desk, url, "/editor/issues/999/corrections", {"incident": "d-1", "text": FIX}).status_code == 404
     assert _post(desk, url, "/editor/corrections/999/notify", {}).status_code == 404
+    assert _post(desk, url, "/editor/corrections/99999999999999999999/notify", {}).status_code == 404
+    assert _post(desk, url, "/editor/issues/99999999999999999999/corrections",
+                 {"incident": "d-1", "text": FIX}).status_code == 404
     assert desk.post(f"{url}/corrections", data={"incident": "d-1", "text": FIX},
                      follow_redirects=False).status_code in (400, 403)
 
