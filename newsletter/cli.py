@@ -733,6 +733,120 @@ def publish(rt: Runtime, issue_ref: str) -> None:
     console.print(f"issue {number} published to {folder}/ (archive index and feed.xml updated)", highlight=False)
 
 
+# ---- corrections
+
+
+@main.group("corrections")
+def corrections_group() -> None:
+    """Dated corrections of published issues: file, list, notify the readers."""
+
+
+def _print_notices(reports: list[Any]) -> None:
+    """One line per correction; exit 3 (like `send`) when notices failed or wait for a retry."""
+    undelivered = 0
+    for r in reports:
+        c = r.counts
+        console.print(f"correction {r.correction_id}: notice {r.sent} sent now, {r.failed} failed, {r.retried} to retry; "
+                      f"outbox: {c.get('sent', 0)} sent, {c.get('failed', 0)} failed, {r.remaining} pending",
+                      highlight=False)
+        undelivered += c.get("failed", 0) + r.remaining
+    if undelivered:
+        console.print(f"{undelivered} notice(s) not delivered; run `newsletter corrections notify ISSUE` again to retry "
+                      "the waiting ones", highlight=False)
+        sys.exit(3)
+
+
+def _notify(rt: Runtime, run: Callable[[], list[Any]]) -> None:
+    from newsletter.delivery.message import DkimKeyError
+    from newsletter.flows.send import DatabaseUnavailable, SendAborted
+
+    try:
+        reports = run()
+    except DkimKeyError as exc:
+        raise click.ClickException(str(exc)) from None
+    except (SendAborted, DatabaseUnavailable) as exc:
+        console.print(f"[red]notice stopped:[/red] {exc}", markup=True, highlight=False)
+        console.print("nothing is lost: run `newsletter corrections notify ISSUE` to continue where it stopped")
+        sys.exit(1)
+    except OSError as exc:
+        raise click.ClickException(f"the SMTP server refused or could not be reached: {exc}") from None
+    _print_notices(reports)
+
+
+@corrections_group.command("add")
+@click.argument("issue_ref", metavar="ISSUE")
+@click.option("--incident", "incident_ref", required=True, metavar="ID_OR_EXTERNAL_ID", help="the corrected item's incident")
+@click.option("--text", required=True, help="what was wrong and what is right")
+@click.option("--notify", is_flag=True, help="then mail the correction once to every reader of the issue")
+@pass_runtime
+def corrections_add(rt: Runtime, issue_ref: str, incident_ref: str, text: str, notify: bool) -> None:
+    """File a dated correction of one item of a published ISSUE (shown in the archive, feed and next issue)."""
+    from newsletter.flows import corrections as flow
+    from newsletter.issues.errors import IssueError
+    from newsletter.render import ArchiveWriteError, InvalidSnapshot, RenderError
+
+    rt.migrate()
+    try:
+        with rt.session() as session:
+            row = flow.file_ref(session, issue_ref, incident_ref=incident_ref, text=text, actor="cli",
+                                settings=rt.settings, notify=notify)
+            cid, number, period, item = row.id, row.issue.number, row.issue.period, row.item_id
+    except (IssueError, InvalidSnapshot, RenderError) as exc:
+        raise click.ClickException(str(exc)) from None
+    except ArchiveWriteError as exc:
+        raise click.ClickException(f"correction not filed: {exc}") from None
+    console.print(f"correction {cid} filed on issue {number} ({period}), item {item}; archive updated", highlight=False)
+    if notify:
+        _notify(rt, lambda: [flow.notify_correction(rt, cid, actor="cli")])
+
+
+@corrections_group.command("list")
+@click.argument("issue_ref", metavar="[ISSUE]", required=False)
+@pass_runtime
+def corrections_list(rt: Runtime, issue_ref: str | None) -> None:
+    """Corrections, oldest first (of ISSUE, or all), with the state of their notices."""
+    from newsletter.flows import corrections as flow
+    from newsletter.issues.errors import IssueError
+
+    rt.migrate()
+    try:
+        with rt.session() as session:
+            rows = flow.listing(session, issue_ref)
+    except IssueError as exc:
+        raise click.ClickException(str(exc)) from None
+    if not rows:
+        console.print("no corrections")
+        return
+    for r in rows:
+        console.print(f"#{r.id}  issue {r.issue_number} ({r.issue_period})  item {r.item_id}  {r.filed_at}  "
+                      f"by {r.filed_by}  [{r.notice_state}]", highlight=False, markup=False)
+        console.print(f"    {r.headline}: {r.text}", highlight=False, markup=False)
+
+
+@corrections_group.command("notify")
+@click.argument("issue_ref", metavar="ISSUE")
+@pass_runtime
+def corrections_notify(rt: Runtime, issue_ref: str) -> None:
+    """Mail every correction of ISSUE once to each reader it was sent to (safe to run again)."""
+    from newsletter.flows import corrections as flow
+    from newsletter.issues.errors import IssueError
+
+    rt.migrate()
+    try:
+        with rt.session() as session:
+            flow.listing(session, issue_ref)  # an unknown issue is refused before any mail
+    except IssueError as exc:
+        raise click.ClickException(str(exc)) from None
+
+    def run() -> list[Any]:
+        try:
+            return flow.notify_issue(rt, issue_ref, actor="cli")
+        except IssueError as exc:
+            raise click.ClickException(str(exc)) from None
+
+    _notify(rt, run)
+
+
 # ---- scheduler
 
 

@@ -293,6 +293,30 @@ def _published_counts(snapshot: dict[str, Any] | None) -> str:
     return f"{text} (+{withheld} counted only, not shown)" if withheld else text
 
 
+DEMO_CORRECTION = ("An earlier version of this item gave the wrong day for these events: they took place on the "
+                   "date shown above, not a day later.")
+
+
+def _file_correction(rt: Runtime, issue_id: int) -> str:
+    """A dated correction of the issue's first item, as an editor files one (once: a second run adds none)."""
+    from newsletter.flows import corrections
+    from newsletter.models import Issue
+
+    with rt.session() as session:
+        issue = session.get(Issue, issue_id)
+        assert issue is not None
+        existing = corrections.listing(session, issue=issue)
+        if existing:
+            return f"issue {issue.number} already has {len(existing)} correction(s); none added"
+        items = corrections.correctable(issue)
+        if not items:
+            return "no published item to correct"
+        row = corrections.file(session, issue, incident_ref=items[0][0], text=DEMO_CORRECTION,
+                               actor=_demo_editor(session), settings=rt.settings)
+        return (f"filed on \"{row.headline}\"; the archive page, feed.xml and issue.json show it, and the next "
+                f"issue lists it (mail it with `newsletter corrections notify {issue.period}`)")
+
+
 def run_demo(rt: Runtime, *, console: Console) -> DemoReport:
     """Run the weekly cycle on demo data and say what happened and where the results are."""
     from newsletter.collect.service import run_collect
@@ -373,6 +397,9 @@ def run_demo(rt: Runtime, *, console: Console) -> DemoReport:
         report.add(console, f"[bold]5. Send[/bold] to {len(DEMO_SUBSCRIBERS)} demo subscribers ({added} new): "
                             f"{sent.sent} sent now, {sent.already_done} already sent before, {sent.failed} failed")
         report.add(console, f"   messages received by the loopback SMTP server: {mail_dir}/*.eml")
+
+        filed = _file_correction(demo_rt, issue_id)
+        report.add(console, f"[bold]6. Correction[/bold]: {filed}")
     report.add(console, "Next: [bold]newsletter serve[/bold], then open http://127.0.0.1:8000/issues/ "
                         "(archive), /submit (volunteer form), /editor/ (desk; add an account with "
                         "`newsletter users add --email you@example.org --role admin`).")

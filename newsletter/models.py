@@ -406,6 +406,51 @@ class Delivery(Base):
     subscriber: Mapped[Subscriber] = relationship()
 
 
+class Correction(Base):
+    """A dated correction of one item of a published issue: the frozen snapshot never changes,
+    corrections are a separate layer rendered beside it (archive page, feed, issue.json, next issue)."""
+
+    __tablename__ = "corrections"
+    __table_args__ = (Index("ix_corrections_issue_id", "issue_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"))
+    item_id: Mapped[int] = mapped_column(Integer)  # the item's id in the issue's frozen snapshot
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id", ondelete="SET NULL"))
+    headline: Mapped[str] = mapped_column(String(500), default="")  # the item's headline as it was published
+    language: Mapped[str] = mapped_column(String(16), default="en")  # the edition this text is written in
+    text: Mapped[str] = mapped_column(Text)
+    filed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    filed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    filed_by: Mapped[str] = mapped_column(String(200), default="")
+    notify_requested_at: Mapped[datetime | None]
+
+    issue: Mapped[Issue] = relationship()
+
+
+class CorrectionNotice(Base):
+    """The outbox of correction emails: one row per (correction, subscriber), the same life as a Delivery."""
+
+    __tablename__ = "correction_notices"
+    __table_args__ = (
+        UniqueConstraint("correction_id", "subscriber_id"),
+        CheckConstraint(_in("state", DELIVERY_STATES), name="state"),
+        Index("ix_correction_notices_correction_state", "correction_id", "state"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    correction_id: Mapped[int] = mapped_column(ForeignKey("corrections.id", ondelete="CASCADE"))
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"), index=True)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    claimed_at: Mapped[datetime | None]
+    message_id: Mapped[str | None] = mapped_column(String(300))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None]
+    first_failed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class HealthProbe(Base):
     """One row that /healthz rewrites: proof that the database still accepts writes."""
 

@@ -9,6 +9,7 @@ mistake, such as a protected name, can never reach a public output) and every UR
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -100,6 +101,24 @@ class PersonsSummary(_Model):
     counts: list[StatusCount] = Field(default_factory=list)
 
 
+class CorrectionNote(_Model):
+    """A dated correction of one item of a published issue, as readers see it.
+
+    Render gets these beside the frozen snapshots (the archive page, feed and issue.json of the
+    corrected issue), and a later issue freezes the ones filed since the issue before it
+    (Snapshot.earlier_corrections, its "Corrections" block).
+    """
+
+    id: int = Field(ge=1)
+    issue_number: int = Field(ge=1)
+    issue_period: str = Field(pattern=r"^\d{4}-W\d{2}$")
+    item_id: int
+    headline: str = ""
+    text: str = Field(min_length=1)
+    language: str = Field("en", pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")
+    filed_at: dt.datetime
+
+
 class Snapshot(_Model):
     version: Literal[1]  # SNAPSHOT_VERSION; required, so a stray JSON object is never taken for a snapshot
     issue: IssueMeta
@@ -107,6 +126,8 @@ class Snapshot(_Model):
     sections: list[Section] = Field(default_factory=list)
     withheld: Withheld = Field(default_factory=Withheld)
     persons_summary: PersonsSummary | None = None
+    # Corrections of earlier issues filed since the issue before this one (the "Corrections" block).
+    earlier_corrections: list[CorrectionNote] = Field(default_factory=list)
 
     @property
     def item_count(self) -> int:
@@ -129,14 +150,23 @@ def parse_snapshot(data: dict[str, Any] | Snapshot) -> Snapshot:
         raise InvalidSnapshot("invalid issue snapshot:\n  " + "\n  ".join(problems)) from None
 
 
-def public_json(snapshot: Snapshot) -> dict[str, Any]:
-    """The snapshot as published in issue.json: schema fields only."""
-    return snapshot.model_dump(mode="json")
+def _dump(snapshot: Snapshot) -> dict[str, Any]:
+    """Schema fields; an empty corrections block is left out so issues without one keep their bytes."""
+    return snapshot.model_dump(mode="json", exclude=None if snapshot.earlier_corrections else {"earlier_corrections"})
+
+
+def public_json(snapshot: Snapshot, corrections: Sequence[CorrectionNote] = ()) -> dict[str, Any]:
+    """The snapshot as published in issue.json: schema fields only, plus `corrections` (the dated
+    corrections of this issue, oldest first) once there is one."""
+    data = _dump(snapshot)
+    if corrections:
+        data["corrections"] = [c.model_dump(mode="json") for c in corrections]
+    return data
 
 
 def stored_json(snapshot: Snapshot) -> dict[str, Any]:
     """The JSON form to freeze on the issue (Issue.snapshot); parse_snapshot reads it back unchanged."""
-    return snapshot.model_dump(mode="json")
+    return _dump(snapshot)
 
 
 def with_published_at(snapshot: Snapshot, when: dt.datetime) -> Snapshot:

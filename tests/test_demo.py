@@ -78,6 +78,14 @@ def test_demo_runs_the_weekly_cycle_twice_without_duplicates(cli: Any, session: 
     subject = str(email.header.make_header(email.header.decode_header(msg["Subject"])))
     assert subject == (folder / "subject.txt").read_text().strip()
 
+    # One dated correction was filed: the archive page, the feed and issue.json show it; the snapshot is unchanged.
+    assert "6. Correction" in out and "filed on" in out
+    data = json.loads((folder / "issue.json").read_text())
+    assert len(data["corrections"]) == 1 and "wrong day" in data["corrections"][0]["text"]
+    assert 'class="correction"' in (folder / "index.html").read_text()
+    assert "wrong day" in (Path(settings.issues_dir) / "feed.xml").read_text()
+    assert "corrections" not in issue.snapshot and "wrong day" not in json.dumps(issue.snapshot)
+
     # The count printed is the count readers see in the archive (count-only reports are not items).
     shown = sum(len(s["items"]) for s in issue.snapshot["sections"])
     flat_first = " ".join(out.split())
@@ -92,4 +100,5 @@ def test_demo_runs_the_weekly_cycle_twice_without_duplicates(cli: Any, session: 
     assert "Issue issue" not in " ".join(second.output.split())
     assert f"4. Issue: issue {issue.number} ({issue.period}) was already sent or published" in " ".join(second.output.split())
     assert _counts(session) == before
+    assert "already has 1 correction(s); none added" in " ".join(second.output.split())
     assert len(list((Path(settings.data_dir) / "demo" / "mail").glob("*.eml"))) == 3

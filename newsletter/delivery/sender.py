@@ -99,8 +99,9 @@ class Sender:
 
     def __init__(self, runtime: Runtime, issue_id: int, factory: MessageFactory,
                  message_id: Callable[[int], str], *, claimer: str,
-                 progress: Callable[[SendStats], None] | None = None) -> None:
+                 progress: Callable[[SendStats], None] | None = None, store: Any = outbox) -> None:
         s = runtime.settings
+        self.store = store  # the outbox table's functions: issue deliveries, or correction notices
         self.runtime = runtime
         self.settings = s
         self.issue_id = issue_id
@@ -196,15 +197,15 @@ class Sender:
                 await self._sleep_or_stop(self.pause_until - time.monotonic())
                 continue
             if self.queue.qsize() < low_water and not self._paused():
-                jobs = await self._in_db(outbox.claim, self.issue_id, self.claimer, limit=self.batch, lease=self.lease)
+                jobs = await self._in_db(self.store.claim, self.issue_id, self.claimer, limit=self.batch, lease=self.lease)
                 for job in jobs:
                     self.inflight += 1
                     self.queue.put_nowait(job)
                 if jobs:
                     continue
                 if self.inflight == 0:
-                    await self._in_db(outbox.drop_unsendable, self.issue_id)
-                    due = await self._in_db(outbox.next_retry_at, self.issue_id)
+                    await self._in_db(self.store.drop_unsendable, self.issue_id)
+                    due = await self._in_db(self.store.next_retry_at, self.issue_id)
                     if due is None:
                         return
                     wait = (due - utcnow()).total_seconds()
@@ -221,7 +222,7 @@ class Sender:
         while True:
             await asyncio.sleep(interval)
             try:
-                await self._in_db(outbox.renew, self.issue_id, self.claimer)
+                await self._in_db(self.store.renew, self.issue_id, self.claimer)
             except Exception as exc:  # noqa: BLE001 - the recorder reports a lasting database failure
                 log.warning("could not renew the send lease: %s", type(exc).__name__)
 
@@ -280,9 +281,9 @@ class Sender:
             try:
                 outcomes = [o for o, _ in batch]
                 if all(o.kind == "sent" for o in outcomes):
-                    await self._in_db_fast(outbox.record_sent, outcomes)
+                    await self._in_db_fast(self.store.record_sent, outcomes)
                 else:
-                    states = await self._in_db(outbox.record, outcomes, settings=self.settings)
+                    states = await self._in_db(self.store.record, outcomes, settings=self.settings)
             except BaseException as exc:  # the workers must learn that their outcome is not stored
                 for _, fut in batch:
                     if not fut.done():

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from newsletter import audit
 from newsletter.config import Settings
 from newsletter.db import DatabaseUnavailable, retry_transient
-from newsletter.delivery import outbox, subscribers
+from newsletter.delivery import notices, outbox, subscribers
 from newsletter.delivery.addresses import normalize_email
 from newsletter.delivery.bounces import BounceReport, process_messages
 from newsletter.delivery.message import MessageFactory, Recipient, RenderedLike, address_domain
@@ -39,6 +39,7 @@ __all__ = [
     "DatabaseUnavailable", "DeliverySummary", "SendAborted", "SendReport", "begin_report", "confirm", "deliver",
     "delivery_summary", "enqueue", "export_subscribers", "finish_report", "import_subscribers", "message_id",
     "process_bounces", "requeue_failed", "send_test", "subscribe", "undelivered", "unsubscribe",
+    "NoticeReport", "deliver_notices", "enqueue_notices", "notice_counts", "notice_message_id", "unfinished_notices",
 ]
 
 T = TypeVar("T")
@@ -187,6 +188,68 @@ def _release(runtime: Runtime, issue_id: int, claimer: str) -> None:
         retry_transient(release, budget=runtime.settings.db_retry_seconds)
     except DatabaseUnavailable:
         pass
+
+
+# ---------------------------------------------------------------- correction notices
+
+
+@dataclass
+class NoticeReport:
+    """One run over a correction's notice outbox: what it sent now, and what the outbox says after."""
+
+    correction_id: int
+    enqueued: int = 0
+    sent: int = 0
+    failed: int = 0
+    retried: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def remaining(self) -> int:
+        return self.counts.get("pending", 0) + self.counts.get("sending", 0)
+
+
+def notice_message_id(settings: Settings, correction_id: int, notice_id: int) -> str:
+    """Deterministic per notice row, so a re-send after a crash is recognisable as the same message."""
+    tag = message_id_tag(settings.secret, -correction_id, notice_id)
+    return f"<correction.{correction_id}.{notice_id}.{tag}@{address_domain(settings.from_address)}>"
+
+
+def enqueue_notices(session: Session, correction_id: int, issue_id: int) -> int:
+    """Queue the notice of a correction for every reader the corrected issue was sent to who can still be mailed."""
+    added = notices.enqueue(session, correction_id, issue_id)
+    notices.drop_unsendable(session, correction_id)
+    return added
+
+
+def unfinished_notices(session: Session) -> list[int]:
+    """Corrections whose notice still has rows to send (waiting for a retry, or left by a crashed sender)."""
+    return notices.unfinished(session)
+
+
+def notice_counts(session: Session, correction_id: int) -> dict[str, int]:
+    return notices.counts(session, correction_id)
+
+
+def deliver_notices(runtime: Runtime, correction_id: int, email: RenderedLike, report: NoticeReport) -> NoticeReport:
+    """Mail a rendered correction notice to every due row of its outbox, exactly once (the issue Sender's rules)."""
+    settings = runtime.settings
+    claimer = outbox.worker_id()
+    sender = Sender(runtime, correction_id, MessageFactory(email, settings),
+                    lambda nid: notice_message_id(settings, correction_id, nid), claimer=claimer, store=notices)
+    try:
+        stats = run_coroutine(sender.run())
+    finally:
+        def release() -> None:
+            with runtime.session() as session:
+                notices.release(session, correction_id, claimer)
+
+        try:
+            retry_transient(release, budget=settings.db_retry_seconds)
+        except DatabaseUnavailable:
+            pass
+    report.sent, report.failed, report.retried = stats.sent, stats.failed, stats.retried
+    return report
 
 
 def finish_report(session: Session, issue_id: int, report: SendReport) -> SendReport:

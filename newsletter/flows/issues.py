@@ -17,12 +17,14 @@ from sqlalchemy.orm import Session
 from newsletter.config import Settings
 from newsletter.editorial.users import get_by_email
 from newsletter.issues import service
+from newsletter.issues.corrections import archive_notes, list_corrections, note
 from newsletter.issues.errors import IssueError
 from newsletter.issues.snapshot import build_snapshot
 from newsletter.snapshot import Snapshot, parse_snapshot
 from newsletter.models import Issue, User
 from newsletter.render import RenderedIssue, render_issue, stage_archive
 from newsletter.runtime import Runtime
+from newsletter.snapshot import CorrectionNote
 from newsletter.states import issue_frozen
 
 __all__ = ["Preview", "UnknownEditor", "approve", "approve_as", "draft", "issue_frozen", "preview", "preview_ref",
@@ -69,9 +71,14 @@ class Preview:
 
 
 def preview(session: Session, issue: Issue, *, settings: Settings) -> Preview:
-    """The issue rendered to every output, as it is now (or as it was frozen)."""
+    """The issue rendered to every output, as it is now (or as it was frozen, with its corrections)."""
     snapshot, frozen = snapshot_for(session, issue, settings=settings)
-    return Preview(issue.period, frozen, render_issue(snapshot, settings))
+    return Preview(issue.period, frozen, render_issue(snapshot, settings, _corrections(session, issue, frozen)))
+
+
+def _corrections(session: Session, issue: Issue, frozen: bool) -> list[CorrectionNote]:
+    """A frozen issue's dated corrections, rendered beside it as in the archive."""
+    return [note(c) for c in list_corrections(session, issue)] if frozen else []
 
 
 def preview_ref(runtime: Runtime, issue_ref: str) -> Preview:
@@ -79,9 +86,10 @@ def preview_ref(runtime: Runtime, issue_ref: str) -> Preview:
     with runtime.session() as session:
         issue = service.resolve_issue(session, issue_ref)
         snapshot, frozen = snapshot_for(session, issue, settings=runtime.settings)
+        fixes = _corrections(session, issue, frozen)
         period = issue.period
         session.rollback()
-    return Preview(period, frozen, render_issue(snapshot, runtime.settings))
+    return Preview(period, frozen, render_issue(snapshot, runtime.settings, fixes))
 
 
 def publish(session: Session, issue: Issue, *, settings: Settings, actor: User | str) -> Path:
@@ -93,7 +101,8 @@ def publish(session: Session, issue: Issue, *, settings: Settings, actor: User |
     again rewrites the archive from the frozen snapshots (e.g. after a template change).
     """
     service.mark_published(session, issue, settings=settings, actor=actor)
-    staged = stage_archive(settings.issues_dir, service.published_snapshots(session), settings)
+    staged = stage_archive(settings.issues_dir, service.published_snapshots(session), settings,
+                           archive_notes(session))  # the corrections are rendered beside the snapshots
     folder = Path(settings.issues_dir) / issue.period
     try:
         session.commit()

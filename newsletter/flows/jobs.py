@@ -235,13 +235,29 @@ def retry_deliveries(ctx: JobContext) -> str:
     """Resume sends that are under way: temporary failures waiting for their retry, or a crashed sender."""
     from newsletter.issues.service import sending_issues
 
+    from newsletter.delivery.service import unfinished_notices
+
     with ctx.runtime.session() as session:
         sending = sending_issues(session)
-    if not sending:
+        notices = unfinished_notices(session)
+    if not sending and not notices:
         raise Skip("no send under way")
     failures: list[str] = []
     lines = [_send_one(ctx, issue, failures) for issue in sending]
+    lines += [_notice_one(ctx, correction_id, failures) for correction_id in notices]
     return _summary(lines, failures, idle="every send under way is already being worked on")
+
+
+def _notice_one(ctx: JobContext, correction_id: int, failures: list[str]) -> str:
+    """Resume the notice of one correction (rows waiting for a retry, or left by a crashed sender)."""
+    from newsletter.flows.corrections import notify_correction
+
+    try:
+        report = notify_correction(ctx.runtime, correction_id, actor="scheduler")
+    except Exception as exc:  # noqa: BLE001 - reported once all sends were tried
+        failures.append(f"correction {correction_id}: {type(exc).__name__}: {exc}")
+        return ""
+    return f"correction {correction_id} notice: {report.sent} sent, {report.failed} failed, {report.remaining} remaining"
 
 
 def bounces(ctx: JobContext) -> str:

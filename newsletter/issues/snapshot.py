@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from newsletter import i18n
 from newsletter.config import Settings
 from newsletter.issues import consent
-from newsletter.consent import NetText, SafetyNet, require_clean
+from newsletter.consent import ConsentViolation, Finding, NetText, SafetyNet, require_clean
 from newsletter.consent.text import name_key
 from newsletter.issues.consent import Redactor
 from newsletter.issues.sections import item_section, sections_in_order
@@ -148,8 +148,14 @@ def build_snapshot_data(session: Session, issue: Issue, *, settings: Settings) -
     for name, value in (("title", title), ("intro", intro), ("preheader", preheader)):
         checks.append(NetText(None, name, value, protected=everyone, allowed=tuple(people.allowed()),
                               linked=intro_red.linked_keys))
+    from newsletter.issues.corrections import earlier_sequence, notes_since
+
+    earlier = notes_since(session, issue)
+    for n, correction in enumerate(earlier):
+        checks.append(NetText(None, f"earlier_corrections[{n}]", correction.text, protected=everyone,
+                              allowed=tuple(people.allowed()), linked=intro_red.linked_keys))
     check_edition(people.net(extra), checks, edition=issue.language or settings.language)
-    return {
+    data: dict[str, Any] = {
         "version": SNAPSHOT_VERSION,
         "issue": {
             "number": issue.number,
@@ -175,6 +181,9 @@ def build_snapshot_data(session: Session, issue: Issue, *, settings: Settings) -
         "persons_summary": (_persons_summary(session, issue.period_end, issue.language or settings.language)
                             if issue.show_persons_summary else None),
     }
+    if earlier:
+        data["earlier_corrections"] = earlier_sequence(earlier)
+    return data
 
 
 def _intro_redactor(people: IssuePeople) -> Redactor:
@@ -216,6 +225,30 @@ def _item(session: Session, item: IssueItem, people: IssuePeople, as_of: date, c
         fields += [(f"links[{n}].title", link["title"]), (f"links[{n}].url", link["url"])]
     checks.extend(NetText(item.id, name, value, **context) for name, value in fields)
     return data
+
+
+def check_item_text(session: Session, issue: Issue, item: IssueItem, text: str, *, field: str,
+                    edition: str = "") -> None:
+    """A text to be published beside `item` later (a correction) passes the same consent engine as the
+    item's own text: the item's redactor must leave it unchanged (no protected name or hidden place in
+    any spelling, script or inflection it knows) and the safety net must find nothing. Raises
+    ConsentViolation naming item and field only; the text is never edited silently."""
+    people = issue_people(list(issue.items), protected_register(session))
+    if item.incident is not None:
+        data, red, anonymised = _incident_item(item, item.incident, people)
+    elif item.person is not None:
+        data, red, anonymised = _person_item(session, item, item.person, people, issue.period_end)
+    else:
+        data, red, anonymised = {"place": None}, people.redactor(), False
+    if red.apply(text) != text:
+        raise ConsentViolation(findings=[Finding(item_id=item.id, field=field, kind="name")])
+    linked = item_people(item)[0]
+    allowed = tuple(people.allowed()) + tuple(f for p in linked for f in consent.allowed_forms(p)) + tuple(
+        p.replacement for p in red.places) + ((data["place"],) if data.get("place") else ())
+    extra = [p for p in linked if p.id not in people.protected]
+    check_edition(people.net(extra), [NetText(item.id, field, text, anonymised=anonymised, linked=red.linked_keys,
+                                              protected=red.protected_keys, hidden_cities=red.hidden_cities,
+                                              allowed=allowed)], edition=edition)
 
 
 def check_edition(net: SafetyNet, texts: list[NetText], *, edition: str = "") -> None:

@@ -2,6 +2,7 @@
 
 from newsletter.render.archive import ArchiveReport, ArchiveWriteError, StagedArchive, empty_feed, stage_archive, write_archive
 from newsletter.render.context import UNSUBSCRIBE_PLACEHOLDER
+from newsletter.render.correction import render_correction_email
 from newsletter.render.email import RenderedEmail, RenderError, render_email
 from newsletter.render.issue import RenderedIssue, render_issue
 from newsletter.snapshot import InvalidSnapshot, parse_snapshot
@@ -16,6 +17,7 @@ __all__ = [
     "RenderedIssue",
     "empty_feed",
     "parse_snapshot",
+    "render_correction_email",
     "render_email",
     "render_issue",
     "StagedArchive",

@@ -16,21 +16,24 @@ import os
 import shutil
 import tempfile
 import xml.etree.ElementTree as ET
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from newsletter.config import Settings
-from newsletter.render.context import IssueView, build_view, issue_path
+from newsletter.render.context import CorrectionView, IssueView, build_view, correction_view, issue_path
 from newsletter.render.env import format_day, render_template, text_direction, use_language
 from newsletter.render.issue import RenderedIssue, render_issue
-from newsletter.snapshot import InvalidSnapshot, Snapshot, parse_snapshot
+from newsletter.snapshot import CorrectionNote, InvalidSnapshot, Snapshot, parse_snapshot
 from newsletter.render.web import INDEX_TEMPLATE, load_assets, render_content
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 XML_BASE = "{http://www.w3.org/XML/1998/namespace}base"
 FEED_ENTRIES = 20
+RECENT_CORRECTIONS = 10
+Corrections = Mapping[str, Sequence[CorrectionNote]]  # an issue's period -> its dated corrections
 ET.register_namespace("", ATOM_NS)
 
 
@@ -112,18 +115,39 @@ def _write(path: Path, text: str) -> None:
     os.chmod(path, 0o644)
 
 
-def _updated(snap: Snapshot) -> dt.datetime:
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def _updated(snap: Snapshot, corrections: Sequence[CorrectionNote] = ()) -> dt.datetime:
+    """When readers last saw the issue change: its publication, or its latest correction."""
     published = snap.issue.published_at
-    if published is not None:
-        return published if published.tzinfo else published.replace(tzinfo=dt.UTC)
-    return dt.datetime.combine(snap.issue.period_end, dt.time(0, 0), tzinfo=dt.UTC)
+    base = _aware(published) if published is not None else dt.datetime.combine(
+        snap.issue.period_end, dt.time(0, 0), tzinfo=dt.UTC)
+    return max([base, *(_aware(c.filed_at) for c in corrections)])
 
 
-def _entry(snap: Snapshot, view: IssueView, content_html: str) -> ArchiveEntry:
+@dataclass(frozen=True)
+class IndexCorrection:
+    """A recent correction as the archive index lists it (newest first), linked to its note."""
+
+    href: str
+    view: CorrectionView
+
+
+def recent_corrections(corrections: Corrections, base_url: str, *, limit: int = RECENT_CORRECTIONS) -> list[IndexCorrection]:
+    notes = sorted((c for cs in corrections.values() for c in cs), key=lambda c: (_aware(c.filed_at), c.id), reverse=True)
+    archive_url = f"{base_url}/issues/"
+    return [IndexCorrection(href=f"{issue_path(c.issue_period)}#correction-{c.id}", view=correction_view(c, archive_url))
+            for c in notes[:limit]]
+
+
+def _entry(snap: Snapshot, view: IssueView, content_html: str,
+           corrections: Sequence[CorrectionNote] = ()) -> ArchiveEntry:
     return ArchiveEntry(
         period=snap.issue.period, href=issue_path(snap.issue.period), url=view.issue_url,
         title=view.title, heading=view.heading, period_label=view.period_label, summary=view.preheader,
-        items=snap.item_count, language=snap.issue.language, updated=_updated(snap),
+        items=snap.item_count, language=snap.issue.language, updated=_updated(snap, corrections),
         published=snap.issue.published_at, content_html=content_html,
     )
 
@@ -171,9 +195,12 @@ def empty_feed(settings: Settings) -> str:
     return feed_xml([], title=settings.org_name, base_url=settings.base_url, language=settings.language)
 
 
-def render_index(entries: list[ArchiveEntry], settings: Settings, *, org_name: str, base_url: str) -> str:
+def render_index(entries: list[ArchiveEntry], settings: Settings, *, org_name: str, base_url: str,
+                 corrections: Corrections | None = None) -> str:
+    with use_language(settings.language):
+        recent = recent_corrections(corrections or {}, base_url)
     ctx = {
-        "issues": entries, "org_name": org_name, "archive_url": f"{base_url}/issues/", "lang": settings.language,
+        "issues": entries, "corrections": recent, "org_name": org_name, "archive_url": f"{base_url}/issues/", "lang": settings.language,
         "dir": text_direction(settings.language), "root": "", "asset_prefix": "",
     }
     with use_language(settings.language):
@@ -181,18 +208,21 @@ def render_index(entries: list[ArchiveEntry], settings: Settings, *, org_name: s
 
 
 def write_archive(issues_dir: Path | str, snapshots: list[dict[str, Any]] | list[Snapshot],
-                  settings: Settings) -> ArchiveReport:
+                  settings: Settings, corrections: Corrections | None = None) -> ArchiveReport:
     """Write every given issue's folder, then the index and the feed (staged, then moved into place).
 
     The caller passes the published issues; all snapshots are checked before anything is written,
     so one bad snapshot leaves the archive as it was.
     """
-    return stage_archive(issues_dir, snapshots, settings).commit()
+    return stage_archive(issues_dir, snapshots, settings, corrections).commit()
 
 
 def stage_archive(issues_dir: Path | str, snapshots: list[dict[str, Any]] | list[Snapshot],
-                  settings: Settings) -> StagedArchive:
+                  settings: Settings, corrections: Corrections | None = None) -> StagedArchive:
     """Render the whole archive into a hidden folder beside `issues_dir`; nothing public changes yet.
+
+    `corrections` (by period) are the dated corrections rendered beside each frozen snapshot: on
+    its page, in its feed entry (with a new <updated>), in its issue.json and on the index.
 
     Raises ArchiveWriteError (after removing the stage) when the disk refuses, InvalidSnapshot for
     a bad snapshot. Call .commit() on the result to publish it, .discard() to drop it.
@@ -208,22 +238,25 @@ def stage_archive(issues_dir: Path | str, snapshots: list[dict[str, Any]] | list
     ordered = newest_first(parsed)
     rendered: list[RenderedIssue] = []
     entries: list[ArchiveEntry] = []
+    corrections = corrections or {}
     for snap in ordered:
-        rendered.append(render_issue(snap, settings))
+        fixes = list(corrections.get(snap.issue.period, ()))
+        rendered.append(render_issue(snap, settings, fixes))
         with use_language(snap.issue.language):
-            view = build_view(snap)
+            view = build_view(snap, fixes)
             content = render_content(view, settings)
         with use_language(settings.language):
             # The index is in the site's language even when an issue is not.
             label = f"{format_day(snap.issue.period_start)} – {format_day(snap.issue.period_end)}"
-        entries.append(replace(_entry(snap, view, content), period_label=label))
+        entries.append(replace(_entry(snap, view, content, fixes), period_label=label))
     org_name = ordered[0].organisation.name if ordered else settings.org_name
     base_url = ordered[0].organisation.base_url if ordered else settings.base_url
     files: dict[str, str] = {}
     for issue in rendered:
         files.update({f"{issue.period}/{name}": text for name, text in issue.files().items()})
     files.update(load_assets(settings))
-    files["index.html"] = render_index(entries, settings, org_name=org_name, base_url=base_url)
+    files["index.html"] = render_index(entries, settings, org_name=org_name, base_url=base_url,
+                                       corrections=corrections)
     files["feed.xml"] = feed_xml(entries, title=org_name, base_url=base_url, language=settings.language)
     report = ArchiveReport(issues_dir=root, periods=[s.issue.period for s in ordered],
                            feed_entries=min(len(entries), FEED_ENTRIES))

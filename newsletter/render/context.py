@@ -11,7 +11,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from newsletter.render.env import translate, translate_plural, format_day, paragraphs, text_direction
-from newsletter.snapshot import Link, Snapshot
+from collections.abc import Sequence
+
+from newsletter.snapshot import CorrectionNote, Link, Snapshot
 
 UNSUBSCRIBE_PLACEHOLDER = "%%UNSUBSCRIBE_URL%%"
 
@@ -32,6 +34,22 @@ class RefLink:
 
 
 @dataclass(frozen=True)
+class CorrectionView:
+    """A dated correction as pages show it: beside the corrected item, or in a later issue's block."""
+
+    id: int
+    anchor: str
+    item_id: int
+    item_anchor: str
+    headline: str
+    paragraphs: list[str]
+    text: str
+    filed_label: str
+    issue_heading: str
+    item_url: str  # absolute: the corrected item on its archive page
+
+
+@dataclass(frozen=True)
 class ItemView:
     id: int
     anchor: str
@@ -43,6 +61,7 @@ class ItemView:
     links: list[Link]
     email_links: list[RefLink]
     web_url: str
+    corrections: list[CorrectionView] = field(default_factory=list)
 
     @property
     def meta(self) -> str:
@@ -84,6 +103,8 @@ class IssueView:
     dark: dict[str, str] = field(default_factory=lambda: dict(DARK))
     unsubscribe_url: str = UNSUBSCRIBE_PLACEHOLDER
     refs: list[str] = field(default_factory=list)
+    corrections: list[CorrectionView] = field(default_factory=list)  # of this issue (the archive's layer)
+    earlier_corrections: list[CorrectionView] = field(default_factory=list)  # the "Corrections" block
 
     def as_context(self) -> dict[str, Any]:
         return {"v": self, "issue": self.snapshot.issue, "org": self.snapshot.organisation}
@@ -125,11 +146,30 @@ def _persons(snapshot: Snapshot) -> dict[str, Any] | None:
     }
 
 
-def build_view(snapshot: Snapshot) -> IssueView:
-    """Call inside env.use_language(snapshot.issue.language) so labels come out in that language."""
+def correction_view(note: CorrectionNote, archive_url: str) -> CorrectionView:
+    item_anchor = f"item-{note.item_id}"
+    return CorrectionView(
+        id=note.id, anchor=f"correction-{note.id}", item_id=note.item_id, item_anchor=item_anchor,
+        headline=note.headline, paragraphs=paragraphs(note.text), text=" ".join(note.text.split()),
+        filed_label=format_day(note.filed_at.date()),
+        issue_heading=translate("No. %(number)d", number=note.issue_number),
+        item_url=f"{archive_url}{issue_path(note.issue_period)}#{item_anchor}",
+    )
+
+
+def build_view(snapshot: Snapshot, corrections: Sequence[CorrectionNote] = ()) -> IssueView:
+    """Call inside env.use_language(snapshot.issue.language) so labels come out in that language.
+
+    `corrections` are the dated corrections of this issue (a layer beside the frozen snapshot,
+    shown on the web page and in the feed); the snapshot's own `earlier_corrections` is its block.
+    """
     meta, org = snapshot.issue, snapshot.organisation
     archive_url = f"{org.base_url}/issues/"
     issue_url = archive_url + issue_path(meta.period)
+    layer = [correction_view(c, archive_url) for c in corrections]
+    by_item: dict[int, list[CorrectionView]] = {}
+    for c in layer:
+        by_item.setdefault(c.item_id, []).append(c)
     sections: list[SectionView] = []
     refs = [issue_url]
     for section in snapshot.sections:
@@ -152,6 +192,7 @@ def build_view(snapshot: Snapshot) -> IssueView:
                 id=it.id, anchor=anchor, headline=it.headline, paragraphs=paragraphs(it.text),
                 date_label=format_day(it.date, it.date_precision), place=it.place, kind=it.kind,
                 links=list(it.links), email_links=email_links, web_url=web_url,
+                corrections=by_item.get(it.id, []),
             ))
         sections.append(SectionView(slug=section.slug, anchor=f"section-{section.slug}", title=section.title,
                                     description=section.description, items=items))
@@ -168,5 +209,6 @@ def build_view(snapshot: Snapshot) -> IssueView:
         period=meta.period, period_label=period_label,
         published_label=format_day(meta.published_at.date()) if meta.published_at else "",
         intro=intro, sections=sections, withheld_line=withheld_line(snapshot), persons=_persons(snapshot),
-        refs=refs,
+        refs=refs, corrections=layer,
+        earlier_corrections=[correction_view(c, archive_url) for c in snapshot.earlier_corrections],
     )

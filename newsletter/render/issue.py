@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ from newsletter.render.context import UNSUBSCRIBE_PLACEHOLDER, build_view
 from newsletter.render.email import render_email_view
 from newsletter.render.env import use_language
 from newsletter.render.files import write_atomic
-from newsletter.snapshot import Snapshot, parse_snapshot, public_json
+from newsletter.snapshot import CorrectionNote, Snapshot, parse_snapshot, public_json
 from newsletter.render.web import load_assets, render_web_page
 
 FILES = ("email.html", "email.txt", "subject.txt", "index.html", "issue.json")
@@ -49,26 +50,30 @@ class RenderedIssue:
         return out
 
 
-def issue_json(snapshot: Snapshot) -> str:
+def issue_json(snapshot: Snapshot, corrections: Sequence[CorrectionNote] = ()) -> str:
     """Compact JSON: the C encoder is only used without indentation, and machines read this file."""
-    return json.dumps(public_json(snapshot), ensure_ascii=False, separators=(",", ":")) + "\n"
+    return json.dumps(public_json(snapshot, corrections), ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
-def render_issue(snapshot: dict[str, Any] | Snapshot, settings: Settings) -> RenderedIssue:
-    """Render a frozen snapshot to all of its outputs; pure: nothing is read but templates."""
+def render_issue(snapshot: dict[str, Any] | Snapshot, settings: Settings,
+                 corrections: Sequence[CorrectionNote] = ()) -> RenderedIssue:
+    """Render a frozen snapshot to all of its outputs; pure: nothing is read but templates.
+
+    `corrections` (the issue's dated corrections, a layer beside the frozen snapshot) appear on the
+    web page and in issue.json; the email copies stay exactly what was mailed.
+    """
     snap = parse_snapshot(snapshot)
     unsubscribe = f"{snap.organisation.base_url}/unsubscribe"
     with use_language(snap.issue.language):
-        view = build_view(snap)
-        email = render_email_view(view, settings)
-        web_html = render_web_page(view, settings)
+        email = render_email_view(build_view(snap), settings)
+        web_html = render_web_page(build_view(snap, corrections), settings)
     return RenderedIssue(
         period=snap.issue.period,
         subject=email.subject,
         email_html=email.html.replace(UNSUBSCRIBE_PLACEHOLDER, unsubscribe),
         email_text=email.text.replace(UNSUBSCRIBE_PLACEHOLDER, unsubscribe),
         web_html=web_html,
-        issue_json=issue_json(snap),
+        issue_json=issue_json(snap, corrections),
         assets=load_assets(settings),
         warnings=email.warnings,
     )

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from newsletter import audit
 from newsletter.config import Settings
+from newsletter.flows import corrections as corrections_flow
 from newsletter.flows import issues as lifecycle
 from newsletter.db import get_row
 from newsletter.editorial.persons import search_persons
@@ -74,6 +75,9 @@ def _page(request: Request, session: Session, settings: Settings, issue: Issue, 
     if requeued.isdigit():
         notice = (f"{int(requeued)} failed delivery(ies) queued again: the retry job sends them within minutes."
                   if int(requeued) else "No failed delivery could be queued again.")
+    notice = {"correction_filed": "Correction filed: the archive, the feed and the next issue show it.",
+              "correction_notified": "The correction was mailed to the readers of this issue."}.get(
+        request.query_params.get("done", ""), notice)
     users = emails_by_id(session, (issue.approved_by_id, issue.second_approved_by_id))
     return render(request, "editor/issues/issue.html.j2", {
         "active": "issues", "issue": issue, "sections": sections, "grouped": grouped, "error": error, "notice": notice,
@@ -84,6 +88,8 @@ def _page(request: Request, session: Session, settings: Settings, issue: Issue, 
         "publication": _publication,
         "second_required": settings.require_second_approval, "timezone": settings.timezone,
         "delivery": _delivery(session, issue),
+        "corrections": corrections_flow.listing(session, issue=issue) if lifecycle.issue_frozen(issue) else [],
+        "correctable": corrections_flow.correctable(issue),
     }, status_code=status_code)
 
 
@@ -382,3 +388,9 @@ def preview_asset(issue_id: int, name: str, settings: Settings = Depends(get_set
         raise HTTPException(status_code=404, detail="Not found.")
     media = "text/css" if name.endswith(".css") else "text/javascript"
     return Response(load_assets(settings)[name], media_type=media)
+
+
+# Filing corrections and mailing their notices (newsletter.web.editor.corrections) live on the issue pages.
+from newsletter.web.editor import corrections as _corrections  # noqa: E402 - needs _page and _issue above
+
+router.include_router(_corrections.router)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from newsletter.editorial import persons as persons_service
 from newsletter.editorial import search, service
 from newsletter.editorial.sections import list_sections
+from newsletter.flows import corrections as corrections_flow
 from newsletter.states import allowed
 from newsletter.models import (
     DATE_PRECISIONS, INCIDENT_KINDS, INCIDENT_STATES, LOCATION_PRECISIONS, ORIGINS, PUBLIC_LINK_ORIGINS,
@@ -52,6 +53,7 @@ def incident_context(session: Session, incident: Incident, person_q: str = "") -
         "person_q": person_q,
         "person_matches": persons_service.search_persons(session, person_q) if person_q else [],
         "kinds": INCIDENT_KINDS, "publications": PUBLICATION_LEVELS, "date_precisions": DATE_PRECISIONS,
+        "corrections_for": corrections_flow.for_incident(session, incident.id),
         "location_precisions": LOCATION_PRECISIONS, "public_link_origins": PUBLIC_LINK_ORIGINS, "status_labels": persons_service.STATUS_LABELS,
     }
 

@@ -1,0 +1,146 @@
+"""Correcting a published issue: file the dated note, re-render the archive, tell the readers once.
+
+The issues domain files the correction (consent-checked, audited); render draws it beside the frozen
+snapshot; delivery mails the notice through its own outbox. As with publishing, the archive is
+rendered beside the real one inside the transaction and moved into place only after the commit, so
+the archive never shows a correction the database does not hold.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from newsletter.config import Settings
+from newsletter.delivery import service as delivery
+from newsletter.delivery.service import NoticeReport
+from newsletter.issues import corrections
+from newsletter.issues import service as issues
+from newsletter.issues.corrections import CorrectionError, CorrectionRefused
+from newsletter.models import Correction, Issue, User
+from newsletter.render import StagedArchive, render_correction_email, stage_archive
+from newsletter.runtime import Runtime
+
+__all__ = ["CorrectionError", "CorrectionRefused", "CorrectionRow", "NoticeReport", "correctable", "file", "file_ref",
+           "for_incident", "issue_of", "listing",
+           "notify_correction", "notify_issue", "stage_public_archive"]
+
+
+@dataclass(frozen=True)
+class CorrectionRow:
+    """A correction as the desk and `newsletter corrections list` show it, with its notice state."""
+
+    id: int
+    issue_number: int
+    issue_period: str
+    issue_id: int
+    item_id: int
+    incident_id: int | None
+    headline: str
+    text: str
+    filed_at: str
+    filed_by: str
+    notify_requested: bool
+    notices: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def notice_state(self) -> str:
+        if not self.notify_requested:
+            return "not notified"
+        sent, total = self.notices.get("sent", 0), sum(self.notices.values())
+        waiting = self.notices.get("pending", 0) + self.notices.get("sending", 0)
+        words = f"notice sent to {sent} of {total} reader(s)"
+        if self.notices.get("failed"):
+            words += f", {self.notices['failed']} failed"
+        return words + (f", {waiting} waiting" if waiting else "")
+
+
+def stage_public_archive(session: Session, settings: Settings) -> StagedArchive:
+    """The whole archive (frozen snapshots with their corrections) rendered beside the real one."""
+    return stage_archive(settings.issues_dir, issues.published_snapshots(session), settings,
+                         corrections.archive_notes(session))
+
+
+def file(session: Session, issue: Issue, *, incident_ref: str | int, text: str, actor: User | str,
+         settings: Settings, notify: bool = False) -> Correction:
+    """File a correction, commit, then move the re-rendered archive into place (this flow commits).
+
+    `notify` records that the readers are to be told; the caller then runs notify_correction (mail
+    goes out after the commit, never inside a transaction). Raises CorrectionError/CorrectionRefused
+    (nothing stored), ArchiveWriteError (nothing stored; the caller rolls back).
+    """
+    row = corrections.file_correction(session, issue, incident_ref=incident_ref, text=text, actor=actor,
+                                      settings=settings)
+    if notify:
+        corrections.request_notice(session, row, actor=actor)
+    staged = stage_public_archive(session, settings) if issue.published_at is not None else None
+    try:
+        session.commit()
+    except BaseException:
+        if staged is not None:
+            staged.discard()
+        raise
+    if staged is not None:
+        staged.commit()
+    return row
+
+
+def file_ref(session: Session, issue_ref: str, *, incident_ref: str | int, text: str, actor: User | str,
+             settings: Settings, notify: bool = False) -> Correction:
+    """`newsletter corrections add`: the issue by reference (period, number or latest)."""
+    return file(session, issues.resolve_issue(session, issue_ref), incident_ref=incident_ref, text=text, actor=actor,
+                settings=settings, notify=notify)
+
+
+def notify_correction(runtime: Runtime, correction_id: int, *, actor: User | str = "cli") -> NoticeReport:
+    """Mail the notice of one correction to every reader the corrected issue was sent to and who is still
+    subscribed, exactly once each (safe to run again, also after a crash: its own outbox rows)."""
+    with runtime.session() as session:
+        row = corrections.get_correction(session, correction_id)
+        corrections.request_notice(session, row, actor=actor)
+        report = NoticeReport(correction_id=row.id, enqueued=delivery.enqueue_notices(session, row.id, row.issue_id))
+        snapshot, note = row.issue.snapshot or {}, corrections.note(row)
+    email = render_correction_email(snapshot, note, runtime.settings)
+    delivery.deliver_notices(runtime, correction_id, email, report)
+    with runtime.session() as session:
+        report.counts = delivery.notice_counts(session, correction_id)
+    return report
+
+
+def notify_issue(runtime: Runtime, issue_ref: str, *, actor: User | str = "cli") -> list[NoticeReport]:
+    """`newsletter corrections notify ISSUE`: the notice of every correction of the issue; nothing twice."""
+    with runtime.session() as session:
+        issue = issues.resolve_issue(session, issue_ref)
+        ids = [c.id for c in corrections.list_corrections(session, issue)]
+        if not ids:
+            raise CorrectionError(f"issue {issue.number} ({issue.period}) has no corrections to notify")
+    return [notify_correction(runtime, cid, actor=actor) for cid in ids]
+
+
+def issue_of(session: Session, correction_id: int) -> Issue:
+    """The corrected issue of a correction (CorrectionError when there is no such correction)."""
+    return corrections.get_correction(session, correction_id).issue
+
+
+def correctable(issue: Issue) -> list[tuple[int, str]]:
+    """The items of a published issue a correction may be filed on: (incident id, headline)."""
+    return corrections.correctable(issue)
+
+
+def for_incident(session: Session, incident_id: int) -> list[tuple[Issue, list[tuple[int, str]]]]:
+    """For an incident's desk page: each published issue that carried it, with the item to correct."""
+    return [(issue, [c for c in corrections.correctable(issue) if c[0] == incident_id])
+            for issue in corrections.issues_of_incident(session, incident_id)]
+
+
+def listing(session: Session, issue_ref: str | None = None, *, issue: Issue | None = None) -> list[CorrectionRow]:
+    """Corrections oldest first (of one issue, or all) with the state of their notices."""
+    if issue is None and issue_ref is not None:
+        issue = issues.resolve_issue(session, issue_ref)
+    return [CorrectionRow(
+        id=c.id, issue_number=c.issue.number, issue_period=c.issue.period, issue_id=c.issue_id, item_id=c.item_id,
+        incident_id=c.incident_id, headline=c.headline, text=c.text, filed_at=f"{c.filed_at:%Y-%m-%d %H:%M} UTC",
+        filed_by=c.filed_by, notify_requested=c.notify_requested_at is not None,
+        notices=delivery.notice_counts(session, c.id),
+    ) for c in corrections.list_corrections(session, issue)]

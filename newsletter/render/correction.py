@@ -1,0 +1,38 @@
+"""The correction notice: a short email telling the readers of an issue what was wrong and what is right.
+
+Pure like the rest of render: the corrected issue's snapshot (for the organisation and the issue's
+language) and the typed correction in, subject / HTML / text out, with %%UNSUBSCRIBE_URL%% where
+each recipient's link goes. No tracking: plain links to the public archive only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from newsletter.config import Settings
+from newsletter.render.context import UNSUBSCRIBE_PLACEHOLDER, correction_view
+from newsletter.render.email import RenderedEmail, tidy_text
+from newsletter.render.env import RenderError, render_template, text_direction, use_language
+from newsletter.snapshot import CorrectionNote, Snapshot, parse_snapshot
+
+SUBJECT_TEMPLATE = "email/correction/subject.txt.j2"
+HTML_TEMPLATE = "email/correction/body.html.j2"
+TEXT_TEMPLATE = "email/correction/body.txt.j2"
+
+
+def render_correction_email(snapshot: dict[str, Any] | Snapshot, note: CorrectionNote,
+                            settings: Settings) -> RenderedEmail:
+    """The notice of one correction of the issue `snapshot`, in that issue's language."""
+    snap = parse_snapshot(snapshot)
+    org = snap.organisation
+    archive_url = f"{org.base_url}/issues/"
+    with use_language(snap.issue.language):
+        ctx = {"c": correction_view(note, archive_url), "org_name": org.name, "archive_url": archive_url,
+               "lang": snap.issue.language, "dir": text_direction(snap.issue.language),
+               "unsubscribe_url": UNSUBSCRIBE_PLACEHOLDER}
+        subject = " ".join(render_template(settings, SUBJECT_TEMPLATE, ctx).split())
+        if not subject:
+            raise RenderError(f"template {SUBJECT_TEMPLATE}: rendered an empty subject")
+        html = render_template(settings, HTML_TEMPLATE, ctx)
+        text = tidy_text(render_template(settings, TEXT_TEMPLATE, ctx))
+    return RenderedEmail(subject=subject, html=html, text=text)
