@@ -11,7 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SerializationInfo, ValidationError, field_validator, model_serializer
+from pydantic.functional_serializers import SerializerFunctionWrapHandler
 
 SNAPSHOT_VERSION: Literal[1] = 1
 
@@ -34,6 +35,22 @@ def _http_url(value: str) -> str:
     return value
 
 
+class _Additive(_Model):
+    """A model that grew optional fields after snapshots were first stored: a new field left at its
+    empty default is not written, so an old snapshot dumps (and publishes as issue.json) byte for byte
+    as it did."""
+
+    _ADDED: frozenset[str] = frozenset()
+
+    @model_serializer(mode="wrap")
+    def _omit_empty_additions(self, handler: SerializerFunctionWrapHandler, info: SerializationInfo) -> dict[str, Any]:
+        data = handler(self)
+        for name in self._ADDED:
+            if name in data and data[name] in (None, [], {}):
+                del data[name]
+        return data
+
+
 class Link(_Model):
     url: str
     title: str = ""
@@ -44,7 +61,17 @@ class Link(_Model):
         return _http_url(value)
 
 
-class Item(_Model):
+class Subject(_Model):
+    """A person of concern as a public item names them: the form their consent allows (name, alias or
+    initials; a person who consented to nothing is never a subject) and their role, in the issue's language."""
+
+    name: str = Field(min_length=1)
+    role: str = ""
+
+
+class Item(_Additive):
+    _ADDED = frozenset({"subjects", "kind_label", "related"})
+
     id: int
     headline: str = Field(min_length=1)
     text: str = ""
@@ -53,6 +80,8 @@ class Item(_Model):
     place: str | None = None
     kind: str | None = None
     links: list[Link] = Field(default_factory=list)
+    kind_label: str | None = None  # "Detention", in the issue's language (vocabulary.kind_label)
+    subjects: list[Subject] = Field(default_factory=list)
 
 
 class Section(_Model):
@@ -100,13 +129,32 @@ class PersonsSummary(_Model):
     counts: list[StatusCount] = Field(default_factory=list)
 
 
-class Snapshot(_Model):
+class PlaceCount(_Model):
+    """This week's incidents in one region, or one city of it (city None: counted in the region only)."""
+
+    region: str = Field(min_length=1)
+    city: str | None = None
+    count: int = Field(ge=1)
+
+
+class Places(_Model):
+    """Where this week's incidents happened: only as precise as consent allows (see issues/snapshot.py)."""
+
+    rows: list[PlaceCount] = Field(default_factory=list)
+    incidents: int = Field(0, ge=0)
+    cities: int = Field(0, ge=0)  # "registered in N cities": every incident with a city, internal ones too
+
+
+class Snapshot(_Additive):
+    _ADDED = frozenset({"places"})
+
     version: Literal[1]  # SNAPSHOT_VERSION; required, so a stray JSON object is never taken for a snapshot
     issue: IssueMeta
     organisation: Organisation
     sections: list[Section] = Field(default_factory=list)
     withheld: Withheld = Field(default_factory=Withheld)
     persons_summary: PersonsSummary | None = None
+    places: Places | None = None
 
     @property
     def item_count(self) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timezone
 from typing import Any
 
 from sqlalchemy import func, select
@@ -28,7 +28,7 @@ from newsletter.models import (
 )
 from newsletter.snapshot import SNAPSHOT_VERSION, Snapshot, parse_snapshot
 from newsletter.urls import without_tracking
-from newsletter.vocabulary import status_label
+from newsletter.vocabulary import kind_label, role_label, status_label
 
 __all__ = ["SNAPSHOT_VERSION", "Snapshot", "build_snapshot", "build_snapshot_data", "latest_status", "status_label"]
 
@@ -115,14 +115,30 @@ def protected_register(session: Session) -> list[Person]:
     return list(session.scalars(select(Person).where(Person.consent != "name").options(selectinload(Person.spellings))))
 
 
-def build_snapshot(session: Session, issue: Issue, *, settings: Settings) -> Snapshot:
+def build_snapshot(session: Session, issue: Issue, *, settings: Settings, today: date | None = None) -> Snapshot:
     """The issue as readers will see it, typed; raises ConsentViolation rather than publish a protected
     name, InvalidSnapshot when a field breaks the schema (as rendering would)."""
-    return parse_snapshot(build_snapshot_data(session, issue, settings=settings))
+    return parse_snapshot(build_snapshot_data(session, issue, settings=settings, today=today))
 
 
-def build_snapshot_data(session: Session, issue: Issue, *, settings: Settings) -> dict[str, Any]:
+def summary_day(issue: Issue, today: date | None = None) -> date:
+    """The persons summary's "as of": the day the issue is published (or, before that, the day its
+    snapshot is built, which approval freezes just before sending) - never a day still to come, as the
+    week's last day is when an issue goes out mid-week."""
+    if issue.published_at is not None:
+        return issue.published_at.date()
+    return today or datetime.now(timezone.utc).date()
+
+
+def build_snapshot_data(session: Session, issue: Issue, *, settings: Settings,
+                        today: date | None = None) -> dict[str, Any]:
     """The snapshot in the JSON form frozen on the issue (Issue.snapshot); render validates it on reading."""
+    language = issue.language or settings.language
+    with i18n.use_language(language):
+        return _build(session, issue, settings=settings, language=language, today=today)
+
+
+def _build(session: Session, issue: Issue, *, settings: Settings, language: str, today: date | None) -> dict[str, Any]:
     items = list(issue.items)
     people = issue_people(items, protected_register(session))
     checks: list[NetText] = []
@@ -148,8 +164,12 @@ def build_snapshot_data(session: Session, issue: Issue, *, settings: Settings) -
     for name, value in (("title", title), ("intro", intro), ("preheader", preheader)):
         checks.append(NetText(None, name, value, protected=everyone, allowed=tuple(people.allowed()),
                               linked=intro_red.linked_keys))
-    check_edition(people.net(extra), checks, edition=issue.language or settings.language)
-    return {
+    places = incident_places(items)
+    for n, row in enumerate((places or {}).get("rows", ())):
+        checks.append(NetText(None, f"places[{n}]", " ".join(p for p in (row["region"], row["city"] or "") if p),
+                              protected=everyone, allowed=tuple(people.allowed())))
+    check_edition(people.net(extra), checks, edition=language)
+    data = {
         "version": SNAPSHOT_VERSION,
         "issue": {
             "number": issue.number,
@@ -172,9 +192,47 @@ def build_snapshot_data(session: Session, issue: Issue, *, settings: Settings) -
             {"incidents": withheld, "cities": len(withheld_cities)}
             if issue.show_withheld_count else {"incidents": 0, "cities": 0}
         ),
-        "persons_summary": (_persons_summary(session, issue.period_end, issue.language or settings.language)
+        "persons_summary": (_persons_summary(session, summary_day(issue, today), language)
                             if issue.show_persons_summary else None),
     }
+    if places is not None:
+        data["places"] = places
+    return data
+
+
+def incident_places(items: Iterable[IssueItem]) -> dict[str, Any] | None:
+    """Where this week's incidents happened, counted by region and city (the seed's "registered in N cities").
+
+    Every incident counts, internal ones too, but a city is named only for a public incident whose city
+    is known: an anonymised or internal incident counts in its region's total and in the number of
+    cities, and its city is never written, so the table cannot point at a case we withhold.
+    """
+    regions: dict[str, dict[str | None, int]] = {}
+    cities: set[str] = set()
+    total = 0
+    for item in items:
+        incident = item.incident
+        if incident is None:
+            continue
+        total += 1
+        city = (incident.city or "").strip()
+        if city:
+            cities.add(name_key(city) or city.casefold())
+        region = (incident.region or "").strip() or (incident.country or "").strip()
+        if not region:
+            continue
+        public_city = (city if incident.publication == "public" and incident.location_precision == "city"
+                       and city else None)
+        by_city = regions.setdefault(region, {})
+        by_city[public_city] = by_city.get(public_city, 0) + 1
+    if total == 0:
+        return None
+    rows = []
+    for region, by_city in sorted(regions.items(), key=lambda r: (-sum(r[1].values()), r[0])):
+        rows.append({"region": region, "city": None, "count": sum(by_city.values())})
+        rows.extend({"region": region, "city": c, "count": n}
+                    for c, n in sorted(((c, n) for c, n in by_city.items() if c), key=lambda r: (-r[1], r[0])))
+    return {"rows": rows, "incidents": total, "cities": len(cities)}
 
 
 def _intro_redactor(people: IssuePeople) -> Redactor:
@@ -214,6 +272,8 @@ def _item(session: Session, item: IssueItem, people: IssuePeople, as_of: date, c
     fields = [("headline", data["headline"]), ("text", data["text"]), ("place", data["place"] or "")]
     for n, link in enumerate(data["links"]):
         fields += [(f"links[{n}].title", link["title"]), (f"links[{n}].url", link["url"])]
+    for n, subject in enumerate(data.get("subjects", ())):
+        fields += [(f"subjects[{n}].name", subject["name"]), (f"subjects[{n}].role", subject["role"])]
     checks.extend(NetText(item.id, name, value, **context) for name, value in fields)
     return data
 
@@ -240,13 +300,37 @@ def _incident_item(item: IssueItem, incident: Incident, people: IssuePeople) -> 
         place = consent.public_place(incident)
     links = consent.publishable_links(public_sources(incident), anonymised=anonymised, redactor=red)
     links = [{**link, "url": safe_url(link["url"])} for link in links]
-    return {
+    data: dict[str, Any] = {
         "date": incident.occurred_on.isoformat() if incident.occurred_on else None,
         "date_precision": incident.date_precision or "day",
         "place": place,
         "kind": incident.kind,
         "links": links,
-    }, red, anonymised
+    }
+    label = kind_label(incident.kind)
+    if label:
+        data["kind_label"] = label
+    subjects = [] if anonymised else _subjects(incident.persons, people)
+    if subjects:
+        data["subjects"] = subjects
+    return data, red, anonymised
+
+
+def _subjects(persons: Iterable[Person], people: IssuePeople) -> list[dict[str, str]]:
+    """The persons a public item names, each in the form their consent allows (their name, alias or
+    initials) with their role; a person who allows none of these is left out, not described."""
+    out = []
+    for person in persons:
+        ref = _reference(people, person, public=True)
+        if ref is None:
+            name = person.name.strip()
+        elif person.consent in ("alias", "initials") and ref != consent.role_phrase(person):
+            name = ref
+        else:
+            continue
+        if name:
+            out.append({"name": name, "role": role_label(person.role) if person.role not in (None, "other") else ""})
+    return out
 
 
 _URL_UNSAFE = re.compile(r"[\x00-\x20\"'<>`\\\x7f]")

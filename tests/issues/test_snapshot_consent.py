@@ -74,7 +74,9 @@ def test_snapshot_follows_the_render_contract(session: Session, settings: Settin
     assert snapshot["organisation"] == {"name": settings.org_name, "base_url": settings.base_url}
     assert [s["slug"] for s in snapshot["sections"]] == ["persecution"]
     item = snapshot["sections"][0]["items"][0]
-    assert set(item) == {"id", "headline", "text", "date", "date_precision", "place", "kind", "links"}
+    assert set(item) <= {"id", "headline", "text", "date", "date_precision", "place", "kind", "links",
+                         "kind_label", "subjects"}
+    assert {"id", "headline", "text", "date", "date_precision", "place", "kind", "links"} <= set(item)
     assert item["date"] == "2026-11-18" and snapshot["persons_summary"] is None
     try:
         from newsletter.snapshot import parse_snapshot
@@ -115,7 +117,7 @@ def test_case_update_on_a_protected_person(session: Session, settings: Settings,
     assert out["place"] == "Zhambyl Region, Kazakhstan" and out["links"] == [] and out["date"] == "2026-11-10"
 
 
-def test_persons_summary_counts_statuses_on_the_issue_date_without_names(session: Session, settings: Settings,
+def test_persons_summary_counts_statuses_on_the_publication_date_without_names(session: Session, settings: Settings,
                                                                          make_incident, make_person) -> None:
     from newsletter.render import render_issue
 
@@ -125,16 +127,27 @@ def test_persons_summary_counts_statuses_on_the_issue_date_without_names(session
         person.statuses.append(CaseStatus(status=status, occurred_on=date(2026, 11, day)))
     later = make_person("Released Later", consent="none")
     later.statuses.append(CaseStatus(status="convicted_prison", occurred_on=date(2026, 11, 2)))
-    later.statuses.append(CaseStatus(status="released", occurred_on=date(2026, 11, 30)))  # after the issue's week
+    later.statuses.append(CaseStatus(status="released", occurred_on=date(2026, 11, 30)))  # after the issue goes out
     session.flush()
     make_incident("Activist detained")
     issue = draft_issue(session, settings=settings, period="2026-W47", actor="cli")
     assert build_snapshot(session, issue, settings=settings)["persons_summary"] is None
     issue.show_persons_summary = True
-    snap = build_snapshot(session, issue, settings=settings)
-    assert snap["persons_summary"]["as_of"] == "2026-11-22"
+    snap = build_snapshot(session, issue, settings=settings, today=date(2026, 11, 25))
+    assert snap["persons_summary"]["as_of"] == "2026-11-25"  # the day it goes out, not the week's last day
     counts = {c["status"]: c["count"] for c in snap["persons_summary"]["counts"]}
     assert counts == {"convicted_prison": 3, "forced_psychiatric_placement": 1}
+    # Published later: the summary says the publication day, and counts as of it.
+    from datetime import datetime, timezone
+
+    issue.published_at = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
+    published = build_snapshot(session, issue, settings=settings, today=date(2026, 11, 25))
+    assert published["persons_summary"]["as_of"] == "2026-12-01"
+    assert {c["status"]: c["count"] for c in published["persons_summary"]["counts"]}["convicted_prison"] == 2
+    # Built without a day: today's date, never the week's end still to come.
+    issue.published_at = None
+    assert build_snapshot(session, issue, settings=settings)["persons_summary"]["as_of"] == \
+        datetime.now(timezone.utc).date().isoformat()
     assert all(c["label"] for c in snap["persons_summary"]["counts"])
     rendered = render_issue(snap, settings)
     assert "held in prison" in rendered.email_text
@@ -217,3 +230,51 @@ def test_persons_summary_is_labelled_in_the_issues_language(session: Session, se
     issue.language = "ru"
     assert build_snapshot(session, issue, settings=settings)["persons_summary"]["counts"] == [
         {"status": "suspended_sentence", "label": "получили условные сроки", "count": 2}]
+
+
+def test_public_item_names_its_subjects_with_their_role_as_consent_allows(session: Session, settings: Settings,
+                                                                         consent_issue: Issue) -> None:
+    snapshot = build_snapshot(session, consent_issue, settings=settings)
+    items = {i["headline"]: i for s in snapshot["sections"] for i in s["items"]}
+    public = next(i for h, i in items.items() if "convicted" in h)
+    # Aya consented to her name; Kuat to nothing: he is not a subject at all (not even "a citizen").
+    assert public["subjects"] == [{"name": "Aya Sadvakasova", "role": "Human rights defender"}]
+    anon = next(i for h, i in items.items() if "persecuted for monitoring" in h)
+    assert "subjects" not in anon  # an anonymised item names nobody, not even by initials
+
+
+def test_alias_and_initials_stand_for_the_name_in_the_subject_list(session: Session, settings: Settings,
+                                                                   make_incident, make_person) -> None:
+    alias = make_person("Dana Omarova", consent="alias", alias="Activist D.", role="journalist")
+    initials = make_person("Bolat Nurov", consent="initials", role="trade_unionist")
+    make_incident("Two detained after a strike", publication="public", persons=[alias, initials], kind="detention",
+                  city="Aktau", region="Mangystau Region", location_precision="city")
+    issue = draft_issue(session, settings=settings, period="2026-W47", actor="cli")
+    (item,) = build_snapshot(session, issue, settings=settings)["sections"][0]["items"]
+    assert item["subjects"] == [{"name": "Activist D.", "role": "Journalist"}, {"name": "B. N.", "role": "Trade unionist"}]
+    assert item["kind"] == "detention" and item["kind_label"] == "Detention"
+    assert "Omarova" not in words_of(item) and "Bolat" not in words_of(item)
+
+
+def test_a_protected_name_in_the_subject_list_is_caught_by_the_final_check(session: Session, settings: Settings,
+                                                                           make_incident, make_person) -> None:
+    careless = make_person("Aliya Isenova", consent="alias", alias="Aliya I.", role="activist")
+    make_incident("An activist detained", publication="public", persons=[careless])
+    issue = draft_issue(session, settings=settings, period="2026-W47", actor="cli")
+    with pytest.raises(ConsentViolation) as refused:
+        build_snapshot(session, issue, settings=settings)
+    assert ("subjects[0].name", "name") in {(f.field, f.kind) for f in refused.value.findings}
+    assert "Aliya" not in str(refused.value)
+
+
+def test_places_count_every_incident_but_name_only_public_cities(session: Session, settings: Settings,
+                                                                consent_issue: Issue) -> None:
+    snapshot = build_snapshot(session, consent_issue, settings=settings)
+    places = snapshot["places"]
+    # Five incidents: Semey (anonymised), Almaty (public), three internal (one city named in none of them).
+    assert places["incidents"] == 5
+    assert places["cities"] == 4  # Semey, Almaty, the internal city, Uralsk (spelled twice)
+    assert_no_protected_words(words_of(places))
+    assert "Uralsk" not in words_of(places)
+    assert {"region": "Abai Region", "city": None, "count": 1} in places["rows"]
+    assert not any(r["city"] for r in places["rows"] if r["region"] == "Abai Region")
