@@ -43,10 +43,17 @@ class ItemView:
     links: list[Link]
     email_links: list[RefLink]
     web_url: str
+    kind_label: str | None = None
+    subjects: list[str] = field(default_factory=list)
 
     @property
     def meta(self) -> str:
-        return " · ".join(p for p in (self.date_label, self.place or "") if p)
+        return " · ".join(p for p in (self.date_label, self.kind_label or "", self.place or "") if p)
+
+    @property
+    def subjects_line(self) -> str:
+        """'Aya Sadvakasova, human rights defender; B. N., trade unionist' (seed 004's subject list)."""
+        return "; ".join(self.subjects)
 
 
 @dataclass(frozen=True)
@@ -80,6 +87,7 @@ class IssueView:
     sections: list[SectionView]
     withheld_line: str | None
     persons: dict[str, Any] | None
+    places: dict[str, Any] | None = None
     light: dict[str, str] = field(default_factory=lambda: dict(LIGHT))
     dark: dict[str, str] = field(default_factory=lambda: dict(DARK))
     unsubscribe_url: str = UNSUBSCRIBE_PLACEHOLDER
@@ -87,6 +95,12 @@ class IssueView:
 
     def as_context(self) -> dict[str, Any]:
         return {"v": self, "issue": self.snapshot.issue, "org": self.snapshot.organisation}
+
+
+def _lower_roles(language: str) -> bool:
+    """A role after a name reads in lower case ("Aya Sadvakasova, human rights defender") in the
+    languages whose role words are common nouns (all we publish in so far, but not German)."""
+    return not language.lower().startswith("de")
 
 
 def _same_host(url: str, base_url: str) -> bool:
@@ -125,6 +139,29 @@ def _persons(snapshot: Snapshot) -> dict[str, Any] | None:
     }
 
 
+def _places(snapshot: Snapshot) -> dict[str, Any] | None:
+    """The places table and its chart: one row per region, its public cities indented below it."""
+    places = snapshot.places
+    if places is None or not places.rows:
+        return None
+    regions = [r for r in places.rows if r.city is None]
+    top = max((r.count for r in regions), default=1) or 1
+    bar_h, gap, label_w, chart_w = 18, 6, 170, 320
+    bars = [{"label": r.region, "count": r.count, "y": i * (bar_h + gap),
+             "width": max(2, round((chart_w - label_w - 40) * r.count / top))} for i, r in enumerate(regions)]
+    summary = translate_plural("%(num)d incident", "%(num)d incidents", places.incidents)
+    if places.cities:
+        summary = translate("%(incidents)s registered in %(cities)s", incidents=summary,
+                            cities=translate_plural("%(num)d city", "%(num)d cities", places.cities))
+    return {
+        "summary": summary,
+        "rows": [{"label": r.city or r.region, "count": r.count, "city": r.city is not None} for r in places.rows],
+        "chart": {"bars": bars, "bar_h": bar_h, "label_w": label_w, "width": chart_w,
+                  "height": max(1, len(bars)) * (bar_h + gap)},
+        "text_alternative": "; ".join(f"{r.region}: {r.count}" for r in regions),
+    }
+
+
 def build_view(snapshot: Snapshot) -> IssueView:
     """Call inside env.use_language(snapshot.issue.language) so labels come out in that language."""
     meta, org = snapshot.issue, snapshot.organisation
@@ -151,7 +188,9 @@ def build_view(snapshot: Snapshot) -> IssueView:
             items.append(ItemView(
                 id=it.id, anchor=anchor, headline=it.headline, paragraphs=paragraphs(it.text),
                 date_label=format_day(it.date, it.date_precision), place=it.place, kind=it.kind,
-                links=list(it.links), email_links=email_links, web_url=web_url,
+                links=list(it.links), email_links=email_links, web_url=web_url, kind_label=it.kind_label,
+                subjects=[f"{s.name}, {s.role.lower() if _lower_roles(meta.language) else s.role}" if s.role
+                          else s.name for s in it.subjects],
             ))
         sections.append(SectionView(slug=section.slug, anchor=f"section-{section.slug}", title=section.title,
                                     description=section.description, items=items))
@@ -168,5 +207,5 @@ def build_view(snapshot: Snapshot) -> IssueView:
         period=meta.period, period_label=period_label,
         published_label=format_day(meta.published_at.date()) if meta.published_at else "",
         intro=intro, sections=sections, withheld_line=withheld_line(snapshot), persons=_persons(snapshot),
-        refs=refs,
+        places=_places(snapshot), refs=refs,
     )
