@@ -118,10 +118,22 @@ class Withheld(_Model):
     cities: int = Field(0, ge=0)
 
 
-class StatusCount(_Model):
+class RoleGroup(_Model):
+    """The persons of one status and one role: named only as each one's consent allows, the rest counted."""
+
+    role: str = ""
+    label: str = ""  # "civil activists", in the issue's language
+    names: list[str] = Field(default_factory=list)
+    unnamed: int = Field(0, ge=0)
+
+
+class StatusCount(_Additive):
+    _ADDED = frozenset({"groups"})
+
     status: str
     label: str
     count: int = Field(ge=0)
+    groups: list[RoleGroup] = Field(default_factory=list)
 
 
 class PersonsSummary(_Model):

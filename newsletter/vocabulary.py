@@ -102,6 +102,21 @@ INCIDENT_KIND_LABELS: dict[str, str] = {
     "international": N_("International reaction"),
 }
 
+# A group of persons of one role in the persons block (seed 003: "17 in prison: civil activists ...").
+ROLE_GROUP_LABELS: dict[str, str] = {
+    "activist": N_("civil activists"),
+    "journalist": N_("journalists"),
+    "blogger": N_("bloggers"),
+    "lawyer": N_("lawyers"),
+    "trade_unionist": N_("trade unionists"),
+    "human_rights_defender": N_("human rights defenders"),
+    "relative": N_("relatives"),
+    "politician": N_("politicians"),
+    "religious_believer": N_("religious believers"),
+    "citizen": N_("citizens"),
+    "other": N_("others"),
+}
+
 # How a person of the register may be named in public outputs (Person.consent).
 PERSON_CONSENT_LABELS: dict[str, str] = {
     "name": N_("may be named"),
@@ -144,6 +159,11 @@ def status_summary(counts: Iterable[tuple[str, int]]) -> str:
 
 def role_label(role: str | None) -> str:
     return _(ROLE_LABELS[role]) if role in ROLE_LABELS else (role or "").replace("_", " ")
+
+
+def role_group_label(role: str | None) -> str:
+    """'trade unionists': the role of a group of persons; no role is 'others'."""
+    return _(ROLE_GROUP_LABELS.get(role or "other", ROLE_GROUP_LABELS["other"]))
 
 
 def kind_label(kind: str | None) -> str | None:

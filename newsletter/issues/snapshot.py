@@ -24,11 +24,11 @@ from newsletter.consent.text import name_key
 from newsletter.issues.consent import Redactor
 from newsletter.issues.sections import item_section, sections_in_order
 from newsletter.models import (
-    CASE_STATUSES, PUBLIC_LINK_ORIGINS, CaseStatus, Incident, IncidentSource, Issue, IssueItem, Person,
+    CASE_STATUSES, PERSON_ROLES, PUBLIC_LINK_ORIGINS, CaseStatus, Incident, IncidentSource, Issue, IssueItem, Person,
 )
 from newsletter.snapshot import SNAPSHOT_VERSION, Snapshot, parse_snapshot
 from newsletter.urls import without_tracking
-from newsletter.vocabulary import kind_label, role_label, status_label
+from newsletter.vocabulary import kind_label, role_group_label, role_label, status_label
 
 __all__ = ["SNAPSHOT_VERSION", "Snapshot", "build_snapshot", "build_snapshot_data", "latest_status", "status_label"]
 
@@ -164,6 +164,8 @@ def _build(session: Session, issue: Issue, *, settings: Settings, language: str,
     for name, value in (("title", title), ("intro", intro), ("preheader", preheader)):
         checks.append(NetText(None, name, value, protected=everyone, allowed=tuple(people.allowed()),
                               linked=intro_red.linked_keys))
+    summary = (_persons_summary(session, summary_day(issue, today), language, people, checks)
+               if issue.show_persons_summary else None)
     places = incident_places(items)
     for n, row in enumerate((places or {}).get("rows", ())):
         checks.append(NetText(None, f"places[{n}]", " ".join(p for p in (row["region"], row["city"] or "") if p),
@@ -192,8 +194,7 @@ def _build(session: Session, issue: Issue, *, settings: Settings, language: str,
             {"incidents": withheld, "cities": len(withheld_cities)}
             if issue.show_withheld_count else {"incidents": 0, "cities": 0}
         ),
-        "persons_summary": (_persons_summary(session, summary_day(issue, today), language)
-                            if issue.show_persons_summary else None),
+        "persons_summary": summary,
     }
     if places is not None:
         data["places"] = places
@@ -394,15 +395,56 @@ def latest_status(session: Session, person: Person, as_of: date) -> CaseStatus |
     )
 
 
-def _persons_summary(session: Session, as_of: date, language: str) -> dict[str, Any]:
-    """Counts of persons of concern by their status on the issue's last day (no names at all), labelled
-    in the issue's language."""
+def _persons_summary(session: Session, as_of: date, language: str, people: IssuePeople,
+                     checks: list[NetText]) -> dict[str, Any]:
+    """Persons of concern by their status on the publication day, labelled in the issue's language, and
+    within each status by role, each person named only as their consent allows (summary_name); each
+    name goes to the final check as a text about that person (so even a lone given name is caught)."""
+    from sqlalchemy.orm import selectinload
+
     latest = CaseStatus.latest_as_of(as_of)
-    rows = session.execute(select(latest.c.status, func.count()).group_by(latest.c.status)).all()
+    rows = session.execute(select(Person, latest.c.status).join(latest, latest.c.person_id == Person.id)
+                           .options(selectinload(Person.spellings))).all()
     order = {s: i for i, s in enumerate(CASE_STATUSES)}
-    counts = sorted(((status, int(n)) for status, n in rows if status in order and n),
-                    key=lambda r: (-r[1], order[r[0]]))  # largest group first, as the register shows them
+    role_order = {r: i for i, r in enumerate(PERSON_ROLES)}
+    by_status: dict[str, list[Person]] = {}
+    for person, status in rows:
+        if status in order:
+            by_status.setdefault(status, []).append(person)
+    hidden = {k for p in people.protected.values() for k in map(name_key, consent.spellings(p)) if k}
+    out = []
     with i18n.use_language(language):
-        out = [{"status": status, "label": status_label(status), "count": count} for status, count in counts]
+        for status, persons in sorted(by_status.items(), key=lambda r: (-len(r[1]), order[r[0]])):
+            roles: dict[str, list[Person]] = {}
+            for person in persons:
+                roles.setdefault(person.role if person.role in role_order else "other", []).append(person)
+            groups = []
+            for role, members in sorted(roles.items(), key=lambda r: (-len(r[1]), role_order[r[0]])):
+                named = sorted(((n, p) for p, n in ((p, summary_name(p, people, hidden)) for p in members) if n),
+                               key=lambda r: r[0])
+                names = [n for n, _ in named]
+                everyone = frozenset(consent.person_key(p) for p in people.protected.values())
+                checks.extend(NetText(None, f"persons_summary.{status}.{role}[{k}]", n, protected=everyone,
+                                      linked=frozenset({consent.person_key(p)}), allowed=tuple(people.allowed()))
+                              for k, (n, p) in enumerate(named))
+                groups.append({"role": role, "label": role_group_label(role), "names": names,
+                               "unnamed": len(members) - len(names)})
+            out.append({"status": status, "label": status_label(status), "count": len(persons), "groups": groups})
     return {"as_of": as_of.isoformat(), "counts": out}
+
+
+def summary_name(person: Person, people: IssuePeople, hidden: set[str]) -> str | None:
+    """How the persons block names someone: their name if they consented to it (and are not kept unnamed
+    in this issue, nor share a spelling with someone who is), their alias, their initials; else nothing."""
+    if person.consent == "name":
+        keys = {k for k in map(name_key, consent.spellings(person)) if k}
+        if person.id in people.protected or keys & hidden:
+            return None
+        return person.name.strip() or None
+    if person.consent == "alias" and (person.alias or "").strip():
+        return person.alias.strip()
+    if person.consent == "initials":
+        value = consent.initials(person.name)
+        return None if value == consent.DEFAULT_PHRASE else value
+    return None
 

@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from newsletter.render.env import translate, translate_plural, format_day, paragraphs, text_direction
-from newsletter.snapshot import Link, Snapshot
+from newsletter.snapshot import Link, RoleGroup, Snapshot
 
 UNSUBSCRIBE_PLACEHOLDER = "%%UNSUBSCRIBE_URL%%"
 
@@ -128,13 +128,31 @@ def withheld_line(snapshot: Snapshot) -> str | None:
         w.incidents)
 
 
+def _who(groups: list[RoleGroup]) -> str:
+    """'civil activists: Aya Sadvakasova, B. N. and 3 not named; trade unionists: 2 not named' - empty
+    when nobody in the status may be named, so a block of bare counts reads as before."""
+    if not any(g.names for g in groups):
+        return ""
+    parts = []
+    for g in groups:
+        unnamed = translate_plural("%(num)d not named", "%(num)d not named", g.unnamed) if g.unnamed else ""
+        names = ", ".join(g.names)
+        if names and unnamed:
+            body = translate("%(names)s and %(unnamed)s", names=names, unnamed=unnamed)
+        else:
+            body = names or unnamed
+        parts.append(f"{g.label}: {body}")
+    return "; ".join(parts)
+
+
 def _persons(snapshot: Snapshot) -> dict[str, Any] | None:
     summary = snapshot.persons_summary
     if summary is None or not summary.counts:
         return None
     return {
         "as_of": format_day(summary.as_of),
-        "rows": [{"label": c.label, "count": c.count, "status": c.status} for c in summary.counts],
+        "rows": [{"label": c.label, "count": c.count, "status": c.status, "who": _who(c.groups)}
+                 for c in summary.counts],
         "total": sum(c.count for c in summary.counts),
     }
 

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 from newsletter.config import Settings
 from newsletter.issues.consent import ConsentViolation
 from newsletter.issues.service import build_snapshot, draft_issue
-from newsletter.models import CaseStatus, Issue
+from newsletter.models import CaseStatus, Issue, Person
+from sqlalchemy import select
 from tests.issues.conftest import assert_no_protected_words
 
 
@@ -226,10 +227,12 @@ def test_persons_summary_is_labelled_in_the_issues_language(session: Session, se
     issue = draft_issue(session, settings=settings, period="2026-W47", actor="cli")
     issue.show_persons_summary = True
     assert build_snapshot(session, issue, settings=settings)["persons_summary"]["counts"] == [
-        {"status": "suspended_sentence", "label": "received suspended sentences", "count": 2}]
+        {"status": "suspended_sentence", "label": "received suspended sentences", "count": 2,
+         "groups": [{"role": "activist", "label": "civil activists", "names": [], "unnamed": 2}]}]
     issue.language = "ru"
     assert build_snapshot(session, issue, settings=settings)["persons_summary"]["counts"] == [
-        {"status": "suspended_sentence", "label": "получили условные сроки", "count": 2}]
+        {"status": "suspended_sentence", "label": "получили условные сроки", "count": 2,
+         "groups": [{"role": "activist", "label": "гражданские активисты", "names": [], "unnamed": 2}]}]
 
 
 def test_public_item_names_its_subjects_with_their_role_as_consent_allows(session: Session, settings: Settings,
@@ -278,3 +281,50 @@ def test_places_count_every_incident_but_name_only_public_cities(session: Sessio
     assert "Uralsk" not in words_of(places)
     assert {"region": "Abai Region", "city": None, "count": 1} in places["rows"]
     assert not any(r["city"] for r in places["rows"] if r["region"] == "Abai Region")
+
+
+def test_persons_block_names_each_person_by_status_and_role_only_as_consent_allows(
+        session: Session, settings: Settings, make_incident, make_person) -> None:
+    from newsletter.render import render_issue
+
+    def jailed(name: str, **kw) -> None:
+        person = make_person(name, **kw)
+        person.statuses.append(CaseStatus(status="convicted_prison", occurred_on=date(2026, 11, 3)))
+
+    jailed("Aya Sadvakasova", consent="name", role="activist")
+    jailed("Dana Omarova", consent="alias", alias="Activist D.", role="activist")
+    jailed("Bolat Nurov", consent="initials", role="trade_unionist")
+    jailed("Kuat Shamuratov", consent="none", role="activist")
+    jailed("Zhanmurat Ashtaev", consent="name", role="trade_unionist")  # named only in an internal case below
+    session.flush()
+    ashtaev = next(p for p in session.scalars(select(Person)) if p.name == "Zhanmurat Ashtaev")
+    make_incident("Beaten", publication="internal", persons=[ashtaev])
+    make_incident("Activist detained")
+    issue = draft_issue(session, settings=settings, period="2026-W47", actor="cli")
+    issue.show_persons_summary = True
+    snap = build_snapshot(session, issue, settings=settings, today=date(2026, 11, 25))
+    (prison,) = snap["persons_summary"]["counts"]
+    assert prison["count"] == 5
+    assert prison["groups"] == [
+        {"role": "activist", "label": "civil activists", "names": ["Activist D.", "Aya Sadvakasova"], "unnamed": 1},
+        {"role": "trade_unionist", "label": "trade unionists", "names": ["B. N."], "unnamed": 1},
+    ]
+    text = words_of(snap)
+    assert "Omarova" not in text and "Bolat" not in text and "Kuat" not in text and "Ashtaev" not in text
+    out = render_issue(snap, settings).files()
+    line = "civil activists: Activist D., Aya Sadvakasova and 1 not named; trade unionists: B. N. and 1 not named"
+    for name in ("email.html", "email.txt", "index.html"):
+        assert line in " ".join(out[name].split()), name
+
+
+def test_a_protected_name_in_the_persons_block_is_caught_by_the_final_check(
+        session: Session, settings: Settings, make_incident, make_person) -> None:
+    careless = make_person("Aliya Isenova", consent="alias", alias="Aliya I.", role="activist")
+    careless.statuses.append(CaseStatus(status="detained", occurred_on=date(2026, 11, 3)))
+    make_incident("Activist detained")
+    issue = draft_issue(session, settings=settings, period="2026-W47", actor="cli")
+    issue.show_persons_summary = True
+    with pytest.raises(ConsentViolation) as refused:
+        build_snapshot(session, issue, settings=settings, today=date(2026, 11, 25))
+    assert any(f.field.startswith("persons_summary.detained") and f.kind == "name" for f in refused.value.findings)
+    assert "Aliya" not in str(refused.value)
