@@ -82,6 +82,7 @@ class Item(_Additive):
     links: list[Link] = Field(default_factory=list)
     kind_label: str | None = None  # "Detention", in the issue's language (vocabulary.kind_label)
     subjects: list[Subject] = Field(default_factory=list)
+    related: list[Link] = Field(default_factory=list)  # "See also": earlier issues' items, on our archive
 
 
 class Section(_Model):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from newsletter import i18n
@@ -25,6 +25,7 @@ from newsletter.issues.consent import Redactor
 from newsletter.issues.sections import item_section, sections_in_order
 from newsletter.models import (
     CASE_STATUSES, PERSON_ROLES, PUBLIC_LINK_ORIGINS, CaseStatus, Incident, IncidentSource, Issue, IssueItem, Person,
+    incident_persons,
 )
 from newsletter.snapshot import SNAPSHOT_VERSION, Snapshot, parse_snapshot
 from newsletter.urls import without_tracking
@@ -155,7 +156,8 @@ def _build(session: Session, issue: Issue, *, settings: Settings, language: str,
                 withheld_cities.add(incident.city.strip().casefold())
             continue
         section = item_section(item, sections)
-        by_slug[section.slug].append(_item(session, item, people, issue.period_end, checks, extra))
+        by_slug[section.slug].append(_item(session, item, people, issue.period_end, checks, extra,
+                                             settings.base_url))
     intro_red = _intro_redactor(people)
     title = intro_red.apply(issue.title.strip()) or f"Issue {issue.number}"
     intro = intro_red.apply(issue.intro.strip())
@@ -253,7 +255,7 @@ def _default_preheader(intro: str, by_slug: dict[str, list[dict[str, Any]]]) -> 
 
 
 def _item(session: Session, item: IssueItem, people: IssuePeople, as_of: date, checks: list[NetText],
-          extra: list[Person]) -> dict[str, Any]:
+          extra: list[Person], base_url: str) -> dict[str, Any]:
     if item.incident is not None:
         data, red, anonymised = _incident_item(item, item.incident, people)
     elif item.person is not None:
@@ -270,11 +272,16 @@ def _item(session: Session, item: IssueItem, people: IssuePeople, as_of: date, c
         p.replacement for p in red.places) + ((data["place"],) if data["place"] else ())
     context = {"anonymised": anonymised, "linked": red.linked_keys, "protected": must_hide,
                "hidden_cities": red.hidden_cities, "allowed": allowed}
+    related = see_also(session, item, people, red, base_url)
+    if related:
+        data["related"] = related
     fields = [("headline", data["headline"]), ("text", data["text"]), ("place", data["place"] or "")]
     for n, link in enumerate(data["links"]):
         fields += [(f"links[{n}].title", link["title"]), (f"links[{n}].url", link["url"])]
     for n, subject in enumerate(data.get("subjects", ())):
         fields += [(f"subjects[{n}].name", subject["name"]), (f"subjects[{n}].role", subject["role"])]
+    for n, link in enumerate(data.get("related", ())):
+        fields += [(f"related[{n}].title", link["title"]), (f"related[{n}].url", link["url"])]
     checks.extend(NetText(item.id, name, value, **context) for name, value in fields)
     return data
 
@@ -316,6 +323,53 @@ def _incident_item(item: IssueItem, incident: Incident, people: IssuePeople) -> 
         data["subjects"] = subjects
     return data, red, anonymised
 
+
+def see_also(session: Session, item: IssueItem, people: IssuePeople, red: Redactor, base_url: str,
+             limit: int = 3) -> list[dict[str, str]]:
+    """Items of earlier published issues about the same named person, newest first, linked to their
+    archive pages and titled with the headline readers saw then (from that issue's frozen snapshot).
+
+    Only a public item gets them, and only through a person named on it: linking an anonymised item, or
+    two items through someone who is not named, would tell readers that both are about one person.
+    """
+    incident = item.incident
+    if incident is None or incident.publication != "public":
+        return []
+    named = [p.id for p in incident.persons if p.consent == "name" and p.id in people.named]
+    if not named:
+        return []
+    issue = item.issue
+    earlier = session.execute(
+        select(IssueItem.id, Issue.period, Issue.snapshot)
+        .join(Issue, IssueItem.issue_id == Issue.id)
+        .join(Incident, IssueItem.incident_id == Incident.id)
+        .join(incident_persons, incident_persons.c.incident_id == Incident.id)
+        .where(incident_persons.c.person_id.in_(named), Issue.id != issue.id, Issue.snapshot.is_not(None),
+               Issue.published_at.is_not(None), Issue.period_start < issue.period_start,
+               Incident.publication == "public", Incident.id != incident.id)
+        .order_by(Issue.period_start.desc(), IssueItem.position)
+    ).all()
+    out: list[dict[str, str]] = []
+    seen: set[int] = set()
+    for item_id, period, frozen in earlier:
+        if item_id in seen or len(out) >= limit:
+            continue
+        seen.add(item_id)
+        published = _published_headline(frozen, item_id)
+        if published:
+            out.append({"url": f"{base_url.rstrip('/')}/issues/{period}/#item-{item_id}", "title": red.apply(published)})
+    return out
+
+
+def _published_headline(frozen: Any, item_id: int) -> str | None:
+    """The headline an item carried in a frozen snapshot; None when it was not published there."""
+    if not isinstance(frozen, dict):
+        return None
+    for section in frozen.get("sections") or ():
+        for it in (section.get("items") or ()) if isinstance(section, dict) else ():
+            if isinstance(it, dict) and it.get("id") == item_id and isinstance(it.get("headline"), str):
+                return it["headline"]
+    return None
 
 def _subjects(persons: Iterable[Person], people: IssuePeople) -> list[dict[str, str]]:
     """The persons a public item names, each in the form their consent allows (their name, alias or

@@ -45,6 +45,7 @@ class ItemView:
     web_url: str
     kind_label: str | None = None
     subjects: list[str] = field(default_factory=list)
+    related: list[RefLink] = field(default_factory=list)  # "See also", numbered after the item's links
 
     @property
     def meta(self) -> str:
@@ -203,12 +204,18 @@ def build_view(snapshot: Snapshot) -> IssueView:
                 # Sources off our own site are linked from the web page only, never from the email.
                 refs.append(web_url)
                 email_links.append(RefLink(translate("Sources and details"), web_url, len(refs)))
+            related = []
+            for link in it.related:
+                if _same_host(link.url, org.base_url):  # our archive only, as in the snapshot builder
+                    refs.append(link.url)
+                    related.append(RefLink(link.title or link.url, link.url, len(refs)))
             items.append(ItemView(
                 id=it.id, anchor=anchor, headline=it.headline, paragraphs=paragraphs(it.text),
                 date_label=format_day(it.date, it.date_precision), place=it.place, kind=it.kind,
                 links=list(it.links), email_links=email_links, web_url=web_url, kind_label=it.kind_label,
                 subjects=[f"{s.name}, {s.role.lower() if _lower_roles(meta.language) else s.role}" if s.role
                           else s.name for s in it.subjects],
+                related=related,
             ))
         sections.append(SectionView(slug=section.slug, anchor=f"section-{section.slug}", title=section.title,
                                     description=section.description, items=items))

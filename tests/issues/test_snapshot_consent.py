@@ -328,3 +328,53 @@ def test_a_protected_name_in_the_persons_block_is_caught_by_the_final_check(
         build_snapshot(session, issue, settings=settings, today=date(2026, 11, 25))
     assert any(f.field.startswith("persons_summary.detained") and f.kind == "name" for f in refused.value.findings)
     assert "Aliya" not in str(refused.value)
+
+
+def _published_week(session: Session, settings: Settings, period: str) -> Issue:
+    """Draft `period` and freeze it as published, as the publish flow does."""
+    from datetime import datetime, timezone
+
+    issue = draft_issue(session, settings=settings, period=period, actor="cli")
+    issue.snapshot = build_snapshot(session, issue, settings=settings)
+    issue.published_at = datetime(2026, 11, 16, 8, 0, tzinfo=timezone.utc)
+    session.flush()
+    return issue
+
+
+def test_see_also_links_earlier_items_about_the_same_named_person(session: Session, settings: Settings,
+                                                                  make_incident, make_person) -> None:
+    aya = make_person("Aya Sadvakasova", consent="name", role="human_rights_defender")
+    kuat = make_person("Kuat Shamuratov", consent="none", role="citizen")
+    earlier = make_incident("Aya Sadvakasova detained", occurred_on=date(2026, 11, 10), persons=[aya])
+    hidden = make_incident("A citizen questioned", occurred_on=date(2026, 11, 11), persons=[kuat])
+    old = _published_week(session, settings, "2026-W46")
+    old_ids = {i.incident_id: i.id for i in old.items}
+    make_incident("Aya Sadvakasova convicted", persons=[aya])
+    make_incident("A citizen charged", persons=[kuat])
+    make_incident("Aya Sadvakasova's case: anonymised follow-up", publication="anonymised", persons=[aya])
+    issue = draft_issue(session, settings=settings, period="2026-W47", actor="cli")
+    items = {i["headline"]: i for s in build_snapshot(session, issue, settings=settings)["sections"] for i in s["items"]}
+    assert items["Aya Sadvakasova convicted"]["related"] == [{
+        "url": f"{settings.base_url}/issues/2026-W46/#item-{old_ids[earlier.id]}", "title": "Aya Sadvakasova detained"}]
+    # Not through someone who is never named, and never on an anonymised item.
+    assert "related" not in items["A citizen charged"]
+    assert all("related" not in i for h, i in items.items() if h not in ("Aya Sadvakasova convicted",))
+    assert hidden.id in old_ids
+
+
+def test_a_protected_name_in_a_see_also_title_is_caught_by_the_final_check(
+        session: Session, settings: Settings, make_incident, make_person) -> None:
+    aya = make_person("Aya Sadvakasova", consent="name", role="human_rights_defender")
+    make_incident("Aya Sadvakasova and a friend detained", occurred_on=date(2026, 11, 10), persons=[aya])
+    _published_week(session, settings, "2026-W46")
+    old = session.scalar(select(Issue).where(Issue.period == "2026-W46"))
+    snapshot = dict(old.snapshot)  # as if that week's headline had named someone now protected
+    snapshot["sections"] = [dict(s, items=[dict(i, headline="Aya Sadvakasova and A. Isenova detained")
+                                           for i in s["items"]]) for s in snapshot["sections"]]
+    old.snapshot = snapshot
+    make_person("Aliya Isenova", consent="alias", alias="A. Isenova", role="activist")  # a careless alias
+    make_incident("Aya Sadvakasova convicted", persons=[aya])
+    issue = draft_issue(session, settings=settings, period="2026-W47", actor="cli")
+    with pytest.raises(ConsentViolation) as refused:
+        build_snapshot(session, issue, settings=settings)
+    assert ("related[0].title", "name") in {(f.field, f.kind) for f in refused.value.findings}

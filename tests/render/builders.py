@@ -121,6 +121,7 @@ def with_subjects_and_places(snapshot: dict[str, Any]) -> dict[str, Any]:
         s["items"][0] for s in out["sections"] if s["items"])
     first["kind_label"] = "Detention"
     first["subjects"] = [{"name": "Aigul Utepova", "role": "Journalist"}, {"name": "B. N.", "role": "Trade unionist"}]
+    first["related"] = [{"url": f"{BASE_URL}/issues/2026-W45/#item-7", "title": "Blogger sent to a mental health centre"}]
     out["places"] = {"incidents": 12, "cities": 7, "rows": [
         {"region": "Almaty", "city": None, "count": 5},
         {"region": "Almaty", "city": "Almaty", "count": 3},

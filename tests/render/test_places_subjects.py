@@ -72,3 +72,13 @@ def test_snapshot_without_the_new_fields_renders_none_of_them(render_settings: S
     assert "Where it happened" not in files["index.html"] + files["email.html"] + files["email.txt"]
     data = json.loads(files["issue.json"])
     assert "places" not in data and "subjects" not in data["sections"][0]["items"][0]
+
+
+def test_see_also_links_to_the_earlier_item_on_our_archive(snap: dict[str, Any], render_settings: Settings) -> None:
+    files = render_issue(snap, render_settings).files()
+    target = "https://news.example.org/issues/2026-W45/#item-7"
+    for name in ("email.html", "index.html"):
+        assert f'<a href="{target}"' in files[name] and "Blogger sent to a mental health centre" in files[name], name
+    ref = re.search(r"See also: Blogger sent to a mental health centre \[(\d+)\]", files["email.txt"])
+    assert ref and f"[{ref.group(1)}] {target}" in files["email.txt"]
+    assert json.loads(files["issue.json"])["sections"][0]["items"][0]["related"][0]["url"] == target
