@@ -82,3 +82,18 @@ def test_see_also_links_to_the_earlier_item_on_our_archive(snap: dict[str, Any],
     ref = re.search(r"See also: Blogger sent to a mental health centre \[(\d+)\]", files["email.txt"])
     assert ref and f"[{ref.group(1)}] {target}" in files["email.txt"]
     assert json.loads(files["issue.json"])["sections"][0]["items"][0]["related"][0]["url"] == target
+
+
+def test_feed_carries_the_places_table_without_the_chart(snap: dict[str, Any], render_settings: Settings) -> None:
+    from pathlib import Path
+
+    import feedparser
+
+    from newsletter.render import write_archive
+
+    write_archive(render_settings.issues_dir, [snap], render_settings)
+    feed = feedparser.parse((Path(render_settings.issues_dir) / "feed.xml").read_text())
+    (entry,) = feed.entries
+    body = entry.content[0].value
+    assert "Zhanaozen" in body and "Where it happened" in body and "<svg" not in body
+    assert "See also" in body and "Aigul Utepova, journalist" in body
