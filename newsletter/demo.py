@@ -372,6 +372,7 @@ def run_demo(rt: Runtime, *, console: Console) -> DemoReport:
                                    "Article 174 and a forced psychiatric placement. Below are the cases whose "
                                    "subjects agreed to be named, and a count of those who did not.")
                 if issue.state == "draft":
+                    issue.show_persons_summary = True  # the persons block, with the names consent allows
                     approve(session, issue, user=editor, settings=settings)
                 if issue.state == "draft" and settings.require_second_approval:
                     approve(session, issue, user=_demo_editor(session, DEMO_SECOND_EDITOR), settings=settings)

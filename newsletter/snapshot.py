@@ -12,7 +12,8 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SerializationInfo, ValidationError, field_validator, model_serializer
+from pydantic.functional_serializers import SerializerFunctionWrapHandler
 
 SNAPSHOT_VERSION: Literal[1] = 1
 
@@ -35,6 +36,22 @@ def _http_url(value: str) -> str:
     return value
 
 
+class _Additive(_Model):
+    """A model that grew optional fields after snapshots were first stored: a new field left at its
+    empty default is not written, so an old snapshot dumps (and publishes as issue.json) byte for byte
+    as it did."""
+
+    _ADDED: frozenset[str] = frozenset()
+
+    @model_serializer(mode="wrap")
+    def _omit_empty_additions(self, handler: SerializerFunctionWrapHandler, info: SerializationInfo) -> dict[str, Any]:
+        data = handler(self)
+        for name in self._ADDED:
+            if name in data and data[name] in (None, [], {}):
+                del data[name]
+        return data
+
+
 class Link(_Model):
     url: str
     title: str = ""
@@ -45,7 +62,17 @@ class Link(_Model):
         return _http_url(value)
 
 
-class Item(_Model):
+class Subject(_Model):
+    """A person of concern as a public item names them: the form their consent allows (name, alias or
+    initials; a person who consented to nothing is never a subject) and their role, in the issue's language."""
+
+    name: str = Field(min_length=1)
+    role: str = ""
+
+
+class Item(_Additive):
+    _ADDED = frozenset({"subjects", "kind_label", "related"})
+
     id: int
     headline: str = Field(min_length=1)
     text: str = ""
@@ -54,6 +81,9 @@ class Item(_Model):
     place: str | None = None
     kind: str | None = None
     links: list[Link] = Field(default_factory=list)
+    kind_label: str | None = None  # "Detention", in the issue's language (vocabulary.kind_label)
+    subjects: list[Subject] = Field(default_factory=list)
+    related: list[Link] = Field(default_factory=list)  # "See also": earlier issues' items, on our archive
 
 
 class Section(_Model):
@@ -90,10 +120,22 @@ class Withheld(_Model):
     cities: int = Field(0, ge=0)
 
 
-class StatusCount(_Model):
+class RoleGroup(_Model):
+    """The persons of one status and one role: named only as each one's consent allows, the rest counted."""
+
+    role: str = ""
+    label: str = ""  # "civil activists", in the issue's language
+    names: list[str] = Field(default_factory=list)
+    unnamed: int = Field(0, ge=0)
+
+
+class StatusCount(_Additive):
+    _ADDED = frozenset({"groups"})
+
     status: str
     label: str
     count: int = Field(ge=0)
+    groups: list[RoleGroup] = Field(default_factory=list)
 
 
 class PersonsSummary(_Model):
@@ -119,13 +161,32 @@ class CorrectionNote(_Model):
     filed_at: dt.datetime
 
 
-class Snapshot(_Model):
+class PlaceCount(_Model):
+    """This week's incidents in one region, or one city of it (city None: counted in the region only)."""
+
+    region: str = Field(min_length=1)
+    city: str | None = None
+    count: int = Field(ge=1)
+
+
+class Places(_Model):
+    """Where this week's incidents happened: only as precise as consent allows (see issues/snapshot.py)."""
+
+    rows: list[PlaceCount] = Field(default_factory=list)
+    incidents: int = Field(0, ge=0)
+    cities: int = Field(0, ge=0)  # "registered in N cities": every incident with a city, internal ones too
+
+
+class Snapshot(_Additive):
+    _ADDED = frozenset({"places", "earlier_corrections"})
+
     version: Literal[1]  # SNAPSHOT_VERSION; required, so a stray JSON object is never taken for a snapshot
     issue: IssueMeta
     organisation: Organisation
     sections: list[Section] = Field(default_factory=list)
     withheld: Withheld = Field(default_factory=Withheld)
     persons_summary: PersonsSummary | None = None
+    places: Places | None = None
     # Corrections of earlier issues filed since the issue before this one (the "Corrections" block).
     earlier_corrections: list[CorrectionNote] = Field(default_factory=list)
 
@@ -152,7 +213,7 @@ def parse_snapshot(data: dict[str, Any] | Snapshot) -> Snapshot:
 
 def _dump(snapshot: Snapshot) -> dict[str, Any]:
     """Schema fields; an empty corrections block is left out so issues without one keep their bytes."""
-    return snapshot.model_dump(mode="json", exclude=None if snapshot.earlier_corrections else {"earlier_corrections"})
+    return snapshot.model_dump(mode="json")  # empty additions are left out (_Additive)
 
 
 def public_json(snapshot: Snapshot, corrections: Sequence[CorrectionNote] = ()) -> dict[str, Any]:

@@ -81,6 +81,42 @@ ROLE_LABELS: dict[str, str] = {
     "other": N_("Other"),
 }
 
+# What happened, as an item's metadata line says it (Incident.kind; seed 004: "Detention").
+INCIDENT_KIND_LABELS: dict[str, str] = {
+    "search": N_("Search"),
+    "summons": N_("Summons for questioning"),
+    "detention": N_("Detention"),
+    "arrest": N_("Arrest"),
+    "charge": N_("Charges"),
+    "trial": N_("Trial"),
+    "verdict": N_("Verdict"),
+    "fine": N_("Fine"),
+    "psychiatric_examination": N_("Forced psychiatric examination"),
+    "psychiatric_placement": N_("Forced psychiatric placement"),
+    "assault": N_("Assault"),
+    "dismissal": N_("Dismissal"),
+    "blocking": N_("Blocking"),
+    "pressure_on_relatives": N_("Pressure on relatives"),
+    "solidarity_action": N_("Solidarity action"),
+    "legislation": N_("Legislation"),
+    "international": N_("International reaction"),
+}
+
+# A group of persons of one role in the persons block (seed 003: "17 in prison: civil activists ...").
+ROLE_GROUP_LABELS: dict[str, str] = {
+    "activist": N_("civil activists"),
+    "journalist": N_("journalists"),
+    "blogger": N_("bloggers"),
+    "lawyer": N_("lawyers"),
+    "trade_unionist": N_("trade unionists"),
+    "human_rights_defender": N_("human rights defenders"),
+    "relative": N_("relatives"),
+    "politician": N_("politicians"),
+    "religious_believer": N_("religious believers"),
+    "citizen": N_("citizens"),
+    "other": N_("others"),
+}
+
 # How a person of the register may be named in public outputs (Person.consent).
 PERSON_CONSENT_LABELS: dict[str, str] = {
     "name": N_("may be named"),
@@ -123,6 +159,17 @@ def status_summary(counts: Iterable[tuple[str, int]]) -> str:
 
 def role_label(role: str | None) -> str:
     return _(ROLE_LABELS[role]) if role in ROLE_LABELS else (role or "").replace("_", " ")
+
+
+def role_group_label(role: str | None) -> str:
+    """'trade unionists': the role of a group of persons; no role is 'others'."""
+    return _(ROLE_GROUP_LABELS.get(role or "other", ROLE_GROUP_LABELS["other"]))
+
+
+def kind_label(kind: str | None) -> str | None:
+    """The incident kind as readers see it; "other" and an unknown kind say nothing rather than a code."""
+    label = INCIDENT_KIND_LABELS.get(kind or "")
+    return _(label) if label else None
 
 
 def person_consent_label(consent: str) -> str:

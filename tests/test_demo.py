@@ -56,6 +56,13 @@ def test_demo_runs_the_weekly_cycle_twice_without_duplicates(cli: Any, session: 
     assert "Timur Kasenov" not in outputs and "Koktobe about" not in outputs
     assert issue.snapshot["withheld"]["incidents"] >= 1
     assert "Article 174" in outputs
+    # Subjects, places and the persons block with names (issue #12 items 4 and 6).
+    page = (folder / "index.html").read_text()
+    assert "Where it happened" in page and "<svg" in page and issue.snapshot["places"]["cities"] >= 3
+    subjects = [s for sec in issue.snapshot["sections"] for i in sec["items"] for s in i.get("subjects", ())]
+    assert subjects and all(s["name"] != "Timur Kasenov" for s in subjects)
+    names = [n for row in issue.snapshot["persons_summary"]["counts"] for g in row["groups"] for n in g["names"]]
+    assert "Askar Temirov" in names and "Askar Temirov" in page
 
     # Every audit row of the whole cycle records a changed value as a from/to pair (newsletter/audit.py).
     for action, changes in session.execute(select(AuditLog.action, AuditLog.changes)):

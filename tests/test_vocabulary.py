@@ -67,3 +67,19 @@ def test_russian_labels_and_summary() -> None:
         assert vocabulary.status_summary([("prosecution_continues", 2), ("convicted_prison", 1)]) == (
             "Преследование 2 человек продолжается; 1 человек находится в заключении.")
     assert vocabulary.status_label("convicted_prison") == "held in prison"  # the binding ended with the block
+
+
+def test_every_incident_kind_and_role_group_has_words_in_english_and_russian() -> None:
+    from newsletter.models import INCIDENT_KINDS
+
+    assert set(vocabulary.INCIDENT_KIND_LABELS) == set(INCIDENT_KINDS) - {"other"}
+    assert set(vocabulary.ROLE_GROUP_LABELS) == set(PERSON_ROLES)
+    assert vocabulary.kind_label("psychiatric_placement") == "Forced psychiatric placement"  # seed 004
+    assert vocabulary.kind_label("other") is None and vocabulary.kind_label(None) is None
+    with i18n.use_language("ru"):
+        assert vocabulary.kind_label("detention") == "Задержание"
+        assert vocabulary.role_group_label("trade_unionist") == "профсоюзные активисты"
+        for kind, label in vocabulary.INCIDENT_KIND_LABELS.items():
+            assert vocabulary.kind_label(kind) != label, kind
+        for role, label in vocabulary.ROLE_GROUP_LABELS.items():
+            assert vocabulary.role_group_label(role) != label, role

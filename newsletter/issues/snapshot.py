@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timezone
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from newsletter import i18n
@@ -24,11 +24,12 @@ from newsletter.consent.text import name_key
 from newsletter.issues.consent import Redactor
 from newsletter.issues.sections import item_section, sections_in_order
 from newsletter.models import (
-    CASE_STATUSES, PUBLIC_LINK_ORIGINS, CaseStatus, Incident, IncidentSource, Issue, IssueItem, Person,
+    CASE_STATUSES, PERSON_ROLES, PUBLIC_LINK_ORIGINS, CaseStatus, Incident, IncidentSource, Issue, IssueItem, Person,
+    incident_persons,
 )
 from newsletter.snapshot import SNAPSHOT_VERSION, Snapshot, parse_snapshot
 from newsletter.urls import without_tracking
-from newsletter.vocabulary import status_label
+from newsletter.vocabulary import kind_label, role_group_label, role_label, status_label
 
 __all__ = ["SNAPSHOT_VERSION", "Snapshot", "build_snapshot", "build_snapshot_data", "latest_status", "status_label"]
 
@@ -115,14 +116,30 @@ def protected_register(session: Session) -> list[Person]:
     return list(session.scalars(select(Person).where(Person.consent != "name").options(selectinload(Person.spellings))))
 
 
-def build_snapshot(session: Session, issue: Issue, *, settings: Settings) -> Snapshot:
+def build_snapshot(session: Session, issue: Issue, *, settings: Settings, today: date | None = None) -> Snapshot:
     """The issue as readers will see it, typed; raises ConsentViolation rather than publish a protected
     name, InvalidSnapshot when a field breaks the schema (as rendering would)."""
-    return parse_snapshot(build_snapshot_data(session, issue, settings=settings))
+    return parse_snapshot(build_snapshot_data(session, issue, settings=settings, today=today))
 
 
-def build_snapshot_data(session: Session, issue: Issue, *, settings: Settings) -> dict[str, Any]:
+def summary_day(issue: Issue, today: date | None = None) -> date:
+    """The persons summary's "as of": the day the issue is published (or, before that, the day its
+    snapshot is built, which approval freezes just before sending) - never a day still to come, as the
+    week's last day is when an issue goes out mid-week."""
+    if issue.published_at is not None:
+        return issue.published_at.date()
+    return today or datetime.now(timezone.utc).date()
+
+
+def build_snapshot_data(session: Session, issue: Issue, *, settings: Settings,
+                        today: date | None = None) -> dict[str, Any]:
     """The snapshot in the JSON form frozen on the issue (Issue.snapshot); render validates it on reading."""
+    language = issue.language or settings.language
+    with i18n.use_language(language):
+        return _build(session, issue, settings=settings, language=language, today=today)
+
+
+def _build(session: Session, issue: Issue, *, settings: Settings, language: str, today: date | None) -> dict[str, Any]:
     items = list(issue.items)
     people = issue_people(items, protected_register(session))
     checks: list[NetText] = []
@@ -139,7 +156,8 @@ def build_snapshot_data(session: Session, issue: Issue, *, settings: Settings) -
                 withheld_cities.add(incident.city.strip().casefold())
             continue
         section = item_section(item, sections)
-        by_slug[section.slug].append(_item(session, item, people, issue.period_end, checks, extra))
+        by_slug[section.slug].append(_item(session, item, people, issue.period_end, checks, extra,
+                                             settings.base_url))
     intro_red = _intro_redactor(people)
     title = intro_red.apply(issue.title.strip()) or f"Issue {issue.number}"
     intro = intro_red.apply(issue.intro.strip())
@@ -154,7 +172,13 @@ def build_snapshot_data(session: Session, issue: Issue, *, settings: Settings) -
     for n, correction in enumerate(earlier):
         checks.append(NetText(None, f"earlier_corrections[{n}]", correction.text, protected=everyone,
                               allowed=tuple(people.allowed()), linked=intro_red.linked_keys))
-    check_edition(people.net(extra), checks, edition=issue.language or settings.language)
+    summary = (_persons_summary(session, summary_day(issue, today), language, people, checks)
+               if issue.show_persons_summary else None)
+    places = incident_places(items)
+    for n, row in enumerate((places or {}).get("rows", ())):
+        checks.append(NetText(None, f"places[{n}]", " ".join(p for p in (row["region"], row["city"] or "") if p),
+                              protected=everyone, allowed=tuple(people.allowed())))
+    check_edition(people.net(extra), checks, edition=language)
     data: dict[str, Any] = {
         "version": SNAPSHOT_VERSION,
         "issue": {
@@ -178,12 +202,48 @@ def build_snapshot_data(session: Session, issue: Issue, *, settings: Settings) -
             {"incidents": withheld, "cities": len(withheld_cities)}
             if issue.show_withheld_count else {"incidents": 0, "cities": 0}
         ),
-        "persons_summary": (_persons_summary(session, issue.period_end, issue.language or settings.language)
-                            if issue.show_persons_summary else None),
+        "persons_summary": summary,
     }
     if earlier:
         data["earlier_corrections"] = earlier_sequence(earlier)
+    if places is not None:
+        data["places"] = places
     return data
+
+
+def incident_places(items: Iterable[IssueItem]) -> dict[str, Any] | None:
+    """Where this week's incidents happened, counted by region and city (the seed's "registered in N cities").
+
+    Every incident counts, internal ones too, but a city is named only for a public incident whose city
+    is known: an anonymised or internal incident counts in its region's total and in the number of
+    cities, and its city is never written, so the table cannot point at a case we withhold.
+    """
+    regions: dict[str, dict[str | None, int]] = {}
+    cities: set[str] = set()
+    total = 0
+    for item in items:
+        incident = item.incident
+        if incident is None:
+            continue
+        total += 1
+        city = (incident.city or "").strip()
+        if city:
+            cities.add(name_key(city) or city.casefold())
+        region = (incident.region or "").strip() or (incident.country or "").strip()
+        if not region:
+            continue
+        public_city = (city if incident.publication == "public" and incident.location_precision == "city"
+                       and city else None)
+        by_city = regions.setdefault(region, {})
+        by_city[public_city] = by_city.get(public_city, 0) + 1
+    if total == 0:
+        return None
+    rows = []
+    for region, by_city in sorted(regions.items(), key=lambda r: (-sum(r[1].values()), r[0])):
+        rows.append({"region": region, "city": None, "count": sum(by_city.values())})
+        rows.extend({"region": region, "city": c, "count": n}
+                    for c, n in sorted(((c, n) for c, n in by_city.items() if c), key=lambda r: (-r[1], r[0])))
+    return {"rows": rows, "incidents": total, "cities": len(cities)}
 
 
 def _intro_redactor(people: IssuePeople) -> Redactor:
@@ -203,7 +263,7 @@ def _default_preheader(intro: str, by_slug: dict[str, list[dict[str, Any]]]) -> 
 
 
 def _item(session: Session, item: IssueItem, people: IssuePeople, as_of: date, checks: list[NetText],
-          extra: list[Person]) -> dict[str, Any]:
+          extra: list[Person], base_url: str) -> dict[str, Any]:
     if item.incident is not None:
         data, red, anonymised = _incident_item(item, item.incident, people)
     elif item.person is not None:
@@ -220,9 +280,16 @@ def _item(session: Session, item: IssueItem, people: IssuePeople, as_of: date, c
         p.replacement for p in red.places) + ((data["place"],) if data["place"] else ())
     context = {"anonymised": anonymised, "linked": red.linked_keys, "protected": must_hide,
                "hidden_cities": red.hidden_cities, "allowed": allowed}
+    related = see_also(session, item, people, red, base_url)
+    if related:
+        data["related"] = related
     fields = [("headline", data["headline"]), ("text", data["text"]), ("place", data["place"] or "")]
     for n, link in enumerate(data["links"]):
         fields += [(f"links[{n}].title", link["title"]), (f"links[{n}].url", link["url"])]
+    for n, subject in enumerate(data.get("subjects", ())):
+        fields += [(f"subjects[{n}].name", subject["name"]), (f"subjects[{n}].role", subject["role"])]
+    for n, link in enumerate(data.get("related", ())):
+        fields += [(f"related[{n}].title", link["title"]), (f"related[{n}].url", link["url"])]
     checks.extend(NetText(item.id, name, value, **context) for name, value in fields)
     return data
 
@@ -273,13 +340,84 @@ def _incident_item(item: IssueItem, incident: Incident, people: IssuePeople) -> 
         place = consent.public_place(incident)
     links = consent.publishable_links(public_sources(incident), anonymised=anonymised, redactor=red)
     links = [{**link, "url": safe_url(link["url"])} for link in links]
-    return {
+    data: dict[str, Any] = {
         "date": incident.occurred_on.isoformat() if incident.occurred_on else None,
         "date_precision": incident.date_precision or "day",
         "place": place,
         "kind": incident.kind,
         "links": links,
-    }, red, anonymised
+    }
+    label = kind_label(incident.kind)
+    if label:
+        data["kind_label"] = label
+    subjects = [] if anonymised else _subjects(incident.persons, people)
+    if subjects:
+        data["subjects"] = subjects
+    return data, red, anonymised
+
+
+def see_also(session: Session, item: IssueItem, people: IssuePeople, red: Redactor, base_url: str,
+             limit: int = 3) -> list[dict[str, str]]:
+    """Items of earlier published issues about the same named person, newest first, linked to their
+    archive pages and titled with the headline readers saw then (from that issue's frozen snapshot).
+
+    Only a public item gets them, and only through a person named on it: linking an anonymised item, or
+    two items through someone who is not named, would tell readers that both are about one person.
+    """
+    incident = item.incident
+    if incident is None or incident.publication != "public":
+        return []
+    named = [p.id for p in incident.persons if p.consent == "name" and p.id in people.named]
+    if not named:
+        return []
+    issue = item.issue
+    earlier = session.execute(
+        select(IssueItem.id, Issue.period, Issue.snapshot)
+        .join(Issue, IssueItem.issue_id == Issue.id)
+        .join(Incident, IssueItem.incident_id == Incident.id)
+        .join(incident_persons, incident_persons.c.incident_id == Incident.id)
+        .where(incident_persons.c.person_id.in_(named), Issue.id != issue.id, Issue.snapshot.is_not(None),
+               Issue.published_at.is_not(None), Issue.period_start < issue.period_start,
+               Incident.publication == "public", Incident.id != incident.id)
+        .order_by(Issue.period_start.desc(), IssueItem.position)
+    ).all()
+    out: list[dict[str, str]] = []
+    seen: set[int] = set()
+    for item_id, period, frozen in earlier:
+        if item_id in seen or len(out) >= limit:
+            continue
+        seen.add(item_id)
+        published = _published_headline(frozen, item_id)
+        if published:
+            out.append({"url": f"{base_url.rstrip('/')}/issues/{period}/#item-{item_id}", "title": red.apply(published)})
+    return out
+
+
+def _published_headline(frozen: Any, item_id: int) -> str | None:
+    """The headline an item carried in a frozen snapshot; None when it was not published there."""
+    if not isinstance(frozen, dict):
+        return None
+    for section in frozen.get("sections") or ():
+        for it in (section.get("items") or ()) if isinstance(section, dict) else ():
+            if isinstance(it, dict) and it.get("id") == item_id and isinstance(it.get("headline"), str):
+                return it["headline"]
+    return None
+
+def _subjects(persons: Iterable[Person], people: IssuePeople) -> list[dict[str, str]]:
+    """The persons a public item names, each in the form their consent allows (their name, alias or
+    initials) with their role; a person who allows none of these is left out, not described."""
+    out = []
+    for person in persons:
+        ref = _reference(people, person, public=True)
+        if ref is None:
+            name = person.name.strip()
+        elif person.consent in ("alias", "initials") and ref != consent.role_phrase(person):
+            name = ref
+        else:
+            continue
+        if name:
+            out.append({"name": name, "role": role_label(person.role) if person.role not in (None, "other") else ""})
+    return out
 
 
 _URL_UNSAFE = re.compile(r"[\x00-\x20\"'<>`\\\x7f]")
@@ -343,15 +481,56 @@ def latest_status(session: Session, person: Person, as_of: date) -> CaseStatus |
     )
 
 
-def _persons_summary(session: Session, as_of: date, language: str) -> dict[str, Any]:
-    """Counts of persons of concern by their status on the issue's last day (no names at all), labelled
-    in the issue's language."""
+def _persons_summary(session: Session, as_of: date, language: str, people: IssuePeople,
+                     checks: list[NetText]) -> dict[str, Any]:
+    """Persons of concern by their status on the publication day, labelled in the issue's language, and
+    within each status by role, each person named only as their consent allows (summary_name); each
+    name goes to the final check as a text about that person (so even a lone given name is caught)."""
+    from sqlalchemy.orm import selectinload
+
     latest = CaseStatus.latest_as_of(as_of)
-    rows = session.execute(select(latest.c.status, func.count()).group_by(latest.c.status)).all()
+    rows = session.execute(select(Person, latest.c.status).join(latest, latest.c.person_id == Person.id)
+                           .options(selectinload(Person.spellings))).all()
     order = {s: i for i, s in enumerate(CASE_STATUSES)}
-    counts = sorted(((status, int(n)) for status, n in rows if status in order and n),
-                    key=lambda r: (-r[1], order[r[0]]))  # largest group first, as the register shows them
+    role_order = {r: i for i, r in enumerate(PERSON_ROLES)}
+    by_status: dict[str, list[Person]] = {}
+    for person, status in rows:
+        if status in order:
+            by_status.setdefault(status, []).append(person)
+    hidden = {k for p in people.protected.values() for k in map(name_key, consent.spellings(p)) if k}
+    out = []
     with i18n.use_language(language):
-        out = [{"status": status, "label": status_label(status), "count": count} for status, count in counts]
+        for status, persons in sorted(by_status.items(), key=lambda r: (-len(r[1]), order[r[0]])):
+            roles: dict[str, list[Person]] = {}
+            for person in persons:
+                roles.setdefault(person.role if person.role in role_order else "other", []).append(person)
+            groups = []
+            for role, members in sorted(roles.items(), key=lambda r: (-len(r[1]), role_order[r[0]])):
+                named = sorted(((n, p) for p, n in ((p, summary_name(p, people, hidden)) for p in members) if n),
+                               key=lambda r: r[0])
+                names = [n for n, _ in named]
+                everyone = frozenset(consent.person_key(p) for p in people.protected.values())
+                checks.extend(NetText(None, f"persons_summary.{status}.{role}[{k}]", n, protected=everyone,
+                                      linked=frozenset({consent.person_key(p)}), allowed=tuple(people.allowed()))
+                              for k, (n, p) in enumerate(named))
+                groups.append({"role": role, "label": role_group_label(role), "names": names,
+                               "unnamed": len(members) - len(names)})
+            out.append({"status": status, "label": status_label(status), "count": len(persons), "groups": groups})
     return {"as_of": as_of.isoformat(), "counts": out}
+
+
+def summary_name(person: Person, people: IssuePeople, hidden: set[str]) -> str | None:
+    """How the persons block names someone: their name if they consented to it (and are not kept unnamed
+    in this issue, nor share a spelling with someone who is), their alias, their initials; else nothing."""
+    if person.consent == "name":
+        keys = {k for k in map(name_key, consent.spellings(person)) if k}
+        if person.id in people.protected or keys & hidden:
+            return None
+        return person.name.strip() or None
+    if person.consent == "alias" and (person.alias or "").strip():
+        return person.alias.strip()
+    if person.consent == "initials":
+        value = consent.initials(person.name)
+        return None if value == consent.DEFAULT_PHRASE else value
+    return None
 

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from newsletter.render.env import translate, translate_plural, format_day, paragraphs, text_direction
 from collections.abc import Sequence
 
-from newsletter.snapshot import CorrectionNote, Link, Snapshot
+from newsletter.snapshot import CorrectionNote, Link, RoleGroup, Snapshot
 
 UNSUBSCRIBE_PLACEHOLDER = "%%UNSUBSCRIBE_URL%%"
 
@@ -62,10 +62,18 @@ class ItemView:
     email_links: list[RefLink]
     web_url: str
     corrections: list[CorrectionView] = field(default_factory=list)
+    kind_label: str | None = None
+    subjects: list[str] = field(default_factory=list)
+    related: list[RefLink] = field(default_factory=list)  # "See also", numbered after the item's links
 
     @property
     def meta(self) -> str:
-        return " · ".join(p for p in (self.date_label, self.place or "") if p)
+        return " · ".join(p for p in (self.date_label, self.kind_label or "", self.place or "") if p)
+
+    @property
+    def subjects_line(self) -> str:
+        """'Aya Sadvakasova, human rights defender; B. N., trade unionist' (seed 004's subject list)."""
+        return "; ".join(self.subjects)
 
 
 @dataclass(frozen=True)
@@ -99,6 +107,7 @@ class IssueView:
     sections: list[SectionView]
     withheld_line: str | None
     persons: dict[str, Any] | None
+    places: dict[str, Any] | None = None
     light: dict[str, str] = field(default_factory=lambda: dict(LIGHT))
     dark: dict[str, str] = field(default_factory=lambda: dict(DARK))
     unsubscribe_url: str = UNSUBSCRIBE_PLACEHOLDER
@@ -108,6 +117,12 @@ class IssueView:
 
     def as_context(self) -> dict[str, Any]:
         return {"v": self, "issue": self.snapshot.issue, "org": self.snapshot.organisation}
+
+
+def _lower_roles(language: str) -> bool:
+    """A role after a name reads in lower case ("Aya Sadvakasova, human rights defender") in the
+    languages whose role words are common nouns (all we publish in so far, but not German)."""
+    return not language.lower().startswith("de")
 
 
 def _same_host(url: str, base_url: str) -> bool:
@@ -135,13 +150,31 @@ def withheld_line(snapshot: Snapshot) -> str | None:
         w.incidents)
 
 
+def _who(groups: list[RoleGroup]) -> str:
+    """'civil activists: Aya Sadvakasova, B. N. and 3 not named; trade unionists: 2 not named' - empty
+    when nobody in the status may be named, so a block of bare counts reads as before."""
+    if not any(g.names for g in groups):
+        return ""
+    parts = []
+    for g in groups:
+        unnamed = translate_plural("%(num)d not named", "%(num)d not named", g.unnamed) if g.unnamed else ""
+        names = ", ".join(g.names)
+        if names and unnamed:
+            body = translate("%(names)s and %(unnamed)s", names=names, unnamed=unnamed)
+        else:
+            body = names or unnamed
+        parts.append(f"{g.label}: {body}")
+    return "; ".join(parts)
+
+
 def _persons(snapshot: Snapshot) -> dict[str, Any] | None:
     summary = snapshot.persons_summary
     if summary is None or not summary.counts:
         return None
     return {
         "as_of": format_day(summary.as_of),
-        "rows": [{"label": c.label, "count": c.count, "status": c.status} for c in summary.counts],
+        "rows": [{"label": c.label, "count": c.count, "status": c.status, "who": _who(c.groups)}
+                 for c in summary.counts],
         "total": sum(c.count for c in summary.counts),
     }
 
@@ -155,6 +188,29 @@ def correction_view(note: CorrectionNote, archive_url: str) -> CorrectionView:
         issue_heading=translate("No. %(number)d", number=note.issue_number),
         item_url=f"{archive_url}{issue_path(note.issue_period)}#{item_anchor}",
     )
+
+
+def _places(snapshot: Snapshot) -> dict[str, Any] | None:
+    """The places table and its chart: one row per region, its public cities indented below it."""
+    places = snapshot.places
+    if places is None or not places.rows:
+        return None
+    regions = [r for r in places.rows if r.city is None]
+    top = max((r.count for r in regions), default=1) or 1
+    bar_h, gap, label_w, chart_w = 18, 6, 170, 320
+    bars = [{"label": r.region, "count": r.count, "y": i * (bar_h + gap),
+             "width": max(2, round((chart_w - label_w - 40) * r.count / top))} for i, r in enumerate(regions)]
+    summary = translate_plural("%(num)d incident", "%(num)d incidents", places.incidents)
+    if places.cities:
+        summary = translate("%(incidents)s registered in %(cities)s", incidents=summary,
+                            cities=translate_plural("%(num)d city", "%(num)d cities", places.cities))
+    return {
+        "summary": summary,
+        "rows": [{"label": r.city or r.region, "count": r.count, "city": r.city is not None} for r in places.rows],
+        "chart": {"bars": bars, "bar_h": bar_h, "label_w": label_w, "width": chart_w,
+                  "height": max(1, len(bars)) * (bar_h + gap)},
+        "text_alternative": "; ".join(f"{r.region}: {r.count}" for r in regions),
+    }
 
 
 def build_view(snapshot: Snapshot, corrections: Sequence[CorrectionNote] = ()) -> IssueView:
@@ -188,10 +244,18 @@ def build_view(snapshot: Snapshot, corrections: Sequence[CorrectionNote] = ()) -
                 # Sources off our own site are linked from the web page only, never from the email.
                 refs.append(web_url)
                 email_links.append(RefLink(translate("Sources and details"), web_url, len(refs)))
+            related = []
+            for link in it.related:
+                if _same_host(link.url, org.base_url):  # our archive only, as in the snapshot builder
+                    refs.append(link.url)
+                    related.append(RefLink(link.title or link.url, link.url, len(refs)))
             items.append(ItemView(
                 id=it.id, anchor=anchor, headline=it.headline, paragraphs=paragraphs(it.text),
                 date_label=format_day(it.date, it.date_precision), place=it.place, kind=it.kind,
-                links=list(it.links), email_links=email_links, web_url=web_url,
+                links=list(it.links), email_links=email_links, web_url=web_url, kind_label=it.kind_label,
+                subjects=[f"{s.name}, {s.role.lower() if _lower_roles(meta.language) else s.role}" if s.role
+                          else s.name for s in it.subjects],
+                related=related,
                 corrections=by_item.get(it.id, []),
             ))
         sections.append(SectionView(slug=section.slug, anchor=f"section-{section.slug}", title=section.title,
@@ -209,6 +273,6 @@ def build_view(snapshot: Snapshot, corrections: Sequence[CorrectionNote] = ()) -
         period=meta.period, period_label=period_label,
         published_label=format_day(meta.published_at.date()) if meta.published_at else "",
         intro=intro, sections=sections, withheld_line=withheld_line(snapshot), persons=_persons(snapshot),
-        refs=refs, corrections=layer,
+        places=_places(snapshot), refs=refs, corrections=layer,
         earlier_corrections=[correction_view(c, archive_url) for c in snapshot.earlier_corrections],
     )

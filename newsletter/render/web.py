@@ -19,6 +19,7 @@ def page_context(view: IssueView) -> dict[str, Any]:
     """An issue page lives in <period>/: the archive root is one level up, its assets sit beside it."""
     return view.as_context() | {
         "lang": view.lang, "dir": view.dir, "org_name": view.org_name, "root": "../", "asset_prefix": "",
+        "charts": True,  # the inline SVG chart: on the page only, a feed reader gets the table
     }
 
 

@@ -112,3 +112,21 @@ def variant(snapshot: dict[str, Any], **issue: Any) -> dict[str, Any]:
     out = copy.deepcopy(snapshot)
     out["issue"].update(issue)
     return out
+
+
+def with_subjects_and_places(snapshot: dict[str, Any]) -> dict[str, Any]:
+    """The snapshot with seed 004's metadata on its first item and seed 002's places block."""
+    out = copy.deepcopy(snapshot)
+    first = out["sections"][0]["items"][0] if out["sections"][0]["items"] else next(
+        s["items"][0] for s in out["sections"] if s["items"])
+    first["kind_label"] = "Detention"
+    first["subjects"] = [{"name": "Aigul Utepova", "role": "Journalist"}, {"name": "B. N.", "role": "Trade unionist"}]
+    first["related"] = [{"url": f"{BASE_URL}/issues/2026-W45/#item-7", "title": "Blogger sent to a mental health centre"}]
+    out["places"] = {"incidents": 12, "cities": 7, "rows": [
+        {"region": "Almaty", "city": None, "count": 5},
+        {"region": "Almaty", "city": "Almaty", "count": 3},
+        {"region": "Abai Region", "city": None, "count": 4},
+        {"region": "Mangystau Region", "city": None, "count": 3},
+        {"region": "Mangystau Region", "city": "Zhanaozen", "count": 1},
+    ]}
+    return out
