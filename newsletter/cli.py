@@ -110,7 +110,8 @@ def import_() -> None:
 @pass_runtime
 def import_incidents(rt: Runtime, file: Path) -> None:
     """Import incidents from a JSON or CSV FILE (same fields as the export). All or nothing."""
-    from newsletter.exchange import ImportFailed, import_incidents as run_import
+    from newsletter.exchange import ImportFailed
+    from newsletter.flows.intake import import_incidents as run_import
 
     rt.migrate()
     try:

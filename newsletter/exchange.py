@@ -66,6 +66,7 @@ class ImportResult:
     updated: int = 0
     unchanged: int = 0
     ids: list[int] = field(default_factory=list)
+    created_ids: list[int] = field(default_factory=list)  # the new incidents, scored for duplicates by the intake flow
 
 
 @dataclass
@@ -337,7 +338,9 @@ def import_rows(session: Session, raw_rows: list[tuple[int, dict[str, Any]]], *,
                 changed.setdefault("sources_added", []).append(url)
         session.flush()
         result.ids.append(incident.id)
-        if "created" not in changed:
+        if "created" in changed:
+            result.created_ids.append(incident.id)
+        else:
             if changed:
                 result.updated += 1
             else:

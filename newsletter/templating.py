@@ -18,7 +18,7 @@ from typing import Any
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, Undefined, select_autoescape
 
-from newsletter import i18n
+from newsletter import i18n, vocabulary
 from newsletter.config import Settings
 
 Filters = Mapping[str, Callable[..., Any]]
@@ -78,6 +78,9 @@ def _build(folders: tuple[str, ...], kind: Kind, tz: tzinfo, filters: Filters) -
     )
     env.install_gettext_callables(i18n._, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.globals["current_language"] = i18n.current_language
+    # Human words for stored codes ("needs info", not "needs_info") on every page that shows them.
+    env.globals["state_label"] = vocabulary.state_label
+    env.globals["origin_label"] = vocabulary.origin_label
     env.filters["local_time"] = lambda value: local_time(value, tz)
     env.filters.update(filters)
     return env

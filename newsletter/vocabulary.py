@@ -135,6 +135,37 @@ REPORT_CONSENT_LABELS: dict[str, tuple[str, str]] = {
 }
 
 
+# An incident's place in the desk's workflow (models.INCIDENT_STATES), as an editor says it.
+INCIDENT_STATE_LABELS: dict[str, str] = {
+    "new": N_("new"),
+    "needs_info": N_("needs info"),
+    "accepted": N_("accepted"),
+    "scheduled": N_("in a draft issue"),
+    "published": N_("published"),
+    "rejected": N_("rejected"),
+    "duplicate": N_("merged duplicate"),
+}
+
+# Where an incident came from (models.ORIGINS).
+ORIGIN_LABELS: dict[str, str] = {
+    "feed": N_("news feed"),
+    "volunteer": N_("volunteer or partner"),
+    "editor": N_("editor"),
+    "import": N_("import"),
+}
+
+
+def state_label(state: str) -> str:
+    """An incident state as the desk shows it ("needs info", not "needs_info"); unknown ones as written."""
+    label = INCIDENT_STATE_LABELS.get(state)
+    return _(label) if label else state.replace("_", " ")
+
+
+def origin_label(origin: str) -> str:
+    label = ORIGIN_LABELS.get(origin)
+    return _(label) if label else origin.replace("_", " ")
+
+
 def status_label(status: str) -> str:
     """The short label of a case status in the bound language; an unknown one is shown as written."""
     label = CASE_STATUS_LABELS.get(status)

@@ -23,17 +23,17 @@ from pathlib import Path
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from newsletter.collect.dedupe import NearDuplicateIndex, significant_words
+from newsletter.collect.dedupe import NearDuplicateIndex
 from newsletter.collect.fetcher import Fetcher, FetchRequest, FetchResult
 from newsletter.collect.outcome import CollectReport, FeedOutcome
 from newsletter.collect.parser import ParsedFeed, parse_feed
 from newsletter.collect.processor import record_failure, store_result
 from newsletter.collect.rules import FeedRules, GlobalRules
-from newsletter.collect.sanitizer import to_text
 from newsletter.collect.sources import SourcesFileError, SyncedSources, parse_interval, sync_sources
 from newsletter.config import Settings
 from newsletter.db import DatabaseUnavailable, is_transient, retry_transient, utcnow
-from newsletter.models import Incident, Source
+from newsletter.models import Source
+from newsletter.nearmatch import recent_index
 from newsletter.runtime import Runtime
 
 __all__ = ["run_collect", "sync_sources", "sync_file", "CollectReport", "FeedOutcome", "SourcesFileError", "due_sources"]
@@ -293,13 +293,4 @@ class _Run:
 
 def _load_near_index(session: Session) -> NearDuplicateIndex:
     """Recent incidents of every origin (volunteer reports too) that new entries are compared with."""
-    index = NearDuplicateIndex()
-    since = utcnow() - NEAR_WINDOW
-    rows = session.execute(
-        select(Incident.id, Incident.title, Incident.summary, func.substr(Incident.body, 1, 2000))
-        .where(Incident.created_at >= since, Incident.relevant.is_(True), Incident.state.not_in(("rejected", "duplicate")))
-        .order_by(Incident.id)
-    )
-    for iid, title, summary, body in rows:
-        index.add(iid, title, significant_words(title, summary or to_text(body or "")))
-    return index
+    return recent_index(session, since=utcnow() - NEAR_WINDOW)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from html import escape
 
-from sqlalchemy import ColumnElement, Date, cast, distinct, func, literal, select
+from sqlalchemy import ColumnElement, Date, cast, func, literal, select
 from sqlalchemy.orm import Session
 
 from newsletter.db import utcnow
@@ -38,16 +38,21 @@ def day_of(session: Session, column: ColumnElement[datetime]) -> ColumnElement[d
 
 
 def waiting_by_source(session: Session) -> list[tuple[str, int]]:
-    """Incidents waiting for triage per feed, or per channel (volunteer, editor ...) when no feed reported them."""
+    """Incidents waiting for triage per source, each counted once: under the source that brought it first
+    (a volunteer's report is under its channel even when a feed later reported the same link), or per
+    channel (volunteer, editor ...) when no source is recorded. The counts add up to waiting_total()."""
+    first = (select(IncidentSource.incident_id, func.min(IncidentSource.id).label("first_id"))
+             .where(IncidentSource.source_id.is_not(None)).group_by(IncidentSource.incident_id).subquery())
     label = func.coalesce(Source.name, literal("channel: ") + Incident.origin)
     rows = session.execute(
-        select(label, func.count(distinct(Incident.id)))
+        select(label, func.count(Incident.id))
         .select_from(Incident)
-        .outerjoin(IncidentSource, IncidentSource.incident_id == Incident.id)
+        .outerjoin(first, first.c.incident_id == Incident.id)
+        .outerjoin(IncidentSource, IncidentSource.id == first.c.first_id)
         .outerjoin(Source, Source.id == IncidentSource.source_id)
         .where(Incident.state.in_(WAITING_STATES), Incident.relevant.is_(True))
         .group_by(label)
-        .order_by(func.count(distinct(Incident.id)).desc(), label)
+        .order_by(func.count(Incident.id).desc(), label)
     ).all()
     return [(str(name), int(count)) for name, count in rows]
 

@@ -49,11 +49,19 @@ class TriageFilters:
     q: str | None = None
     include_irrelevant: bool = False
     page: int = 1
+    state_default: bool = False  # no state asked for: `new`, or any state when searching for words
+
+    @property
+    def more_filters(self) -> bool:
+        """Whether a filter beyond words, state and origin is set (the desk then shows them open)."""
+        return any(v not in (None, False) for v in (
+            self.source_id, self.section, self.occurred_from, self.occurred_to, self.received_from,
+            self.received_to, self.city, self.keyword, self.include_irrelevant or None))
 
     def query_args(self, **override: Any) -> dict[str, str]:
         """The filters as query-string arguments (for paging links), without empty values."""
         values = {
-            "state": self.state or "all", "origin": self.origin, "source": self.source_id, "section": self.section,
+            "state": None if self.state_default else self.state or "all", "origin": self.origin, "source": self.source_id, "section": self.section,
             "occurred_from": self.occurred_from, "occurred_to": self.occurred_to,
             "received_from": self.received_from, "received_to": self.received_to, "city": self.city,
             "keyword": self.keyword, "q": self.q, "irrelevant": "1" if self.include_irrelevant else None,
@@ -124,8 +132,14 @@ def parse_filters(params: dict[str, str]) -> tuple[TriageFilters, list[str]]:
     """Read filters from query parameters; invalid values are dropped and reported, the rest still apply."""
     errors: list[str] = []
     f = TriageFilters()
-    state = (params.get("state") or "new").strip()
-    if state == "all":
+    state = (params.get("state") or "").strip()
+    q = (params.get("q") or "").strip()
+    if not state:
+        # An editor who types words looks for an incident wherever it is in the workflow, not only
+        # in the new queue; without words the queue opens on what waits for triage.
+        f.state_default = True
+        f.state = None if q else "new"
+    elif state == "all":
         f.state = None
     elif state in INCIDENT_STATES:
         f.state = state

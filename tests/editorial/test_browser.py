@@ -33,6 +33,8 @@ def test_triage_flow_in_a_real_browser(runtime: Runtime, live_server: str, page:
     login(page, live_server, "ed@example.org")
 
     page.goto(f"{live_server}/editor/triage")
+    assert not page.is_visible("#city")  # rarer filters are folded under "More filters"
+    page.click("details.more-filters summary")
     page.fill("#city", "Oral")
     page.fill("#keyword", "detained")
     page.click("form.filters button[type=submit]")

@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from newsletter.editorial import dashboard
+from newsletter.runtime import Runtime
 from tests.editorial import factories as fx
 
 
@@ -46,3 +47,24 @@ def test_dashboard_page(editor_client: TestClient, session: Session) -> None:
     assert page.status_code == 200
     assert "Triage: 1 waiting" in page.text and "Broken feed" in page.text and "HTTP 503" in page.text
     assert "<svg" in page.text and 'role="img"' in page.text
+
+
+def test_a_volunteer_report_is_counted_once_even_when_a_feed_reports_its_link(session: Session, runtime: Runtime) -> None:
+    """A report through the form that a feed later carries too is one waiting incident, under its channel."""
+    from newsletter.incidents import NewIncident, NewLink, channel_source, create_incidents
+    from newsletter.models import IncidentSource
+
+    with runtime.session() as s:  # the intake runs in a transaction (channel_source uses a savepoint)
+        form = channel_source(s, "volunteer", "Volunteer form")
+    feed = fx.source(session, "Vlast")
+    [iid] = create_incidents(session, [NewIncident("volunteer", {"title": "Activist detained", "state": "new"},
+                                                   links=[NewLink("volunteer", source_id=form, title="Volunteer form"),
+                                                          NewLink("volunteer", url="https://vlast.example.org/1",
+                                                                  source_id=form)])])
+    session.add(IncidentSource(incident_id=iid, source_id=feed.id, url="https://vlast.example.org/1#feed",
+                               canonical_url="https://vlast.example.org/1#feed", title="t", origin="feed"))
+    fx.incident(session, "feed item", src=feed)
+    session.flush()
+    by_source = dashboard.waiting_by_source(session)
+    assert sorted(by_source) == [("Vlast", 1), ("Volunteer form", 1)]
+    assert sum(n for _name, n in by_source) == dashboard.waiting_total(session) == 2

@@ -102,7 +102,7 @@ def test_triage_page_lists_and_links_with_filters_kept(editor_client: TestClient
     assert first.status_code == 200
     assert first.text.count('class="triage-row"') == 50
     assert "Incidents 1–50, more on the next page" in first.text
-    assert 'href="/editor/triage?state=new&amp;keyword=arrest&amp;q=arrest&amp;page=2"' in first.text
+    assert 'href="/editor/triage?keyword=arrest&amp;q=arrest&amp;page=2"' in first.text
     second = editor_client.get("/editor/triage?state=new&keyword=arrest&q=arrest&page=2")
     assert second.text.count('class="triage-row"') == 5 and "Vlast" in second.text
     assert "Incidents 51–55 of 55" in second.text and "rel=\"next\"" not in second.text
@@ -114,6 +114,31 @@ def test_both_search_plans_give_the_same_page(session: Session, monkeypatch) -> 
     fx.incident(session, "Something else", created_at=base + timedelta(hours=9))
     fx.incident(session, "Picket but accepted", state="accepted", created_at=base + timedelta(hours=10))
     expected = list(reversed(hits))
-    assert _ids(session, q="picket") == expected
+    assert _ids(session, q="picket", state="new") == expected
     monkeypatch.setattr(search, "PROBE_LIMIT", 0)  # force the walk-newest-first plan
-    assert _ids(session, q="picket") == expected
+    assert _ids(session, q="picket", state="new") == expected
+
+
+def test_words_search_every_state_unless_one_is_chosen(session: Session) -> None:
+    waiting = fx.incident(session, "Picket in Oral")
+    accepted = fx.incident(session, "Picket in Almaty", state="accepted")
+    needs_info = fx.incident(session, "Picket in Atyrau", state="needs_info")
+    fx.incident(session, "Search in Oral", state="accepted")
+    assert _ids(session) == [waiting.id]  # no words: the queue of new incidents
+    assert _ids(session, q="picket") == [needs_info.id, accepted.id, waiting.id]
+    assert _ids(session, q="picket", state="accepted") == [accepted.id]
+    assert _ids(session, q="picket", state="new") == [waiting.id]
+    f, _ = search.parse_filters({"q": "picket"})
+    assert f.state_default and "state" not in f.query_args()  # paging keeps "the default", not a state
+
+
+def test_triage_page_shows_human_state_labels_and_a_compact_filter_bar(editor_client: TestClient, session: Session) -> None:
+    fx.incident(session, "Picket in Oral", state="needs_info")
+    page = editor_client.get("/editor/triage?q=picket")
+    assert page.status_code == 200
+    assert '<td data-state="needs_info">needs info</td>' in page.text
+    assert '<option value="needs_info">needs info</option>' in page.text
+    assert '<option value="" selected>' in page.text  # the default state choice stays chosen
+    assert '<details class="more-filters">' in page.text  # no rare filter set: folded
+    folded = editor_client.get("/editor/triage?city=Oral")
+    assert '<details class="more-filters" open>' in folded.text

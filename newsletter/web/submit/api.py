@@ -17,7 +17,7 @@ from newsletter.submissions import attachments
 from newsletter.submissions.attachments import AttachmentError, IncomingFile
 from newsletter.i18n import _
 from newsletter.submissions.schema import SubmissionIn
-from newsletter.submissions.service import create_submission
+from newsletter.flows.intake import submit_report
 from newsletter.submissions.tokens import authenticate
 from newsletter.web.submit.common import STORAGE_ERRORS, LimitedRoute, NotStored, in_transaction, limiter, not_stored_message
 
@@ -102,7 +102,7 @@ async def post_incident(payload: ApiSubmissionIn, request: Request,
         return JSONResponse({"detail": str(exc)}, status_code=422)
     written: list[Any] = []
     try:
-        _incident, code = await in_transaction(request, lambda s: create_submission(
+        _incident, code = await in_transaction(request, lambda s: submit_report(
             s, data, cleaned, settings=settings, channel="api", api_token=token, written=written, load=False))
     except NotStored:
         attachments.discard(written)

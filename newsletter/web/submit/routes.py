@@ -17,12 +17,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from newsletter.submissions import attachments, labels, receipts
 from newsletter.i18n import LANGUAGES, _
+from newsletter.flows.intake import submit_report as store_report
 from newsletter.submissions.schema import MAX_PERSONS, MAX_TEXT
 from newsletter.submissions.service import (
     FollowUpError,
     ReceiptNotFound,
     add_followup,
-    create_submission,
     find_submission,
     receipt_status,
 )
@@ -124,7 +124,7 @@ async def submit_report(request: Request) -> Response:
             return _form(request, lang, state, 400)
         written: list[Any] = []
         try:
-            _incident, code = await in_transaction(request, lambda s: create_submission(
+            _incident, code = await in_transaction(request, lambda s: store_report(
                 s, data, cleaned, settings=settings, channel="form", written=written, load=False))
         except NotStored:
             attachments.discard(written)
