@@ -42,6 +42,8 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+RATE_MIN_SECONDS = 2.0  # below this (or RATE_MIN_MESSAGES) a rate is noise, not a figure
+RATE_MIN_MESSAGES = 20
 
 
 @dataclass
@@ -65,6 +67,14 @@ class SendReport:
     @property
     def rate(self) -> float:
         return self.sent / self.elapsed if self.elapsed > 0 else 0.0
+
+    @property
+    def pace(self) -> str:
+        """How long the run took, with a rate only when it means something: a handful of messages in a
+        fraction of a second gives "142 msg/s over 0.0s", which says nothing about the relay."""
+        if self.elapsed < RATE_MIN_SECONDS or self.sent < RATE_MIN_MESSAGES:
+            return f"in {self.elapsed:.1f}s"
+        return f"{self.rate:.0f} msg/s over {self.elapsed:.1f}s"
 
     @property
     def undelivered_count(self) -> int:

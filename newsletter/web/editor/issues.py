@@ -45,6 +45,7 @@ PREVIEW_CSP = ("default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 's
                "frame-ancestors 'self'; base-uri 'none'; form-action 'none'")
 REFUSALS = (IssueError, ConsentViolation, PeriodError, NoSections)
 MAX_TEST_ADDRESSES = 10
+STATUS_REFRESH_SECONDS = 5
 Csrf = Annotated[str, Form()]
 
 
@@ -267,6 +268,69 @@ def _local_time(text: str, settings: Settings) -> datetime:
     except ValueError:
         raise IssueError("give the send time as a date and time, e.g. 2026-11-23T09:00") from None
     return value if value.tzinfo else value.replace(tzinfo=settings.tz)
+
+
+# ---------------------------------------------------------------- sending to subscribers
+
+
+def _send_page(request: Request, session: Session, settings: Settings, issue: Issue, *, error: str | None = None,
+               when: str = "", status_code: int = 200) -> HTMLResponse:
+    """The confirmation before a send: who receives which edition, send now or at a time."""
+    from newsletter.flows.send import send_plan
+
+    return render(request, "editor/issues/send.html.j2", {
+        "active": "issues", "issue": issue, "plan": send_plan(session, issue), "error": error, "when": when,
+        "timezone": settings.timezone, "period_label": describe_issue(issue),
+    }, status_code=status_code)
+
+
+@router.get("/editor/issues/{issue_id}/send", response_class=HTMLResponse, include_in_schema=False)
+def send_confirm(request: Request, issue_id: int, user: CurrentUser, session: Session = Depends(get_session, scope="function"),
+                 settings: Settings = Depends(get_settings)) -> Response:
+    issue = _issue(session, issue_id)
+    if issue.state in ISSUE_GONE_OUT:  # nothing left to confirm: show how it goes
+        return RedirectResponse(f"/editor/issues/{issue.id}/status", status_code=303)
+    return _send_page(request, session, settings, issue)
+
+
+@router.post("/editor/issues/{issue_id}/send", include_in_schema=False)
+def send(request: Request, issue_id: int, user: CurrentUser, csrf_token: Csrf = "",
+         action: Annotated[str, Form()] = "", when: Annotated[str, Form(max_length=40)] = "",
+         session: Session = Depends(get_session, scope="function"), settings: Settings = Depends(get_settings)) -> Response:
+    """now: queue for the scheduler's send job (never sent inside this request) | schedule: at a time."""
+    from newsletter.flows.send import queue_now
+
+    verify_csrf(request, csrf_token)
+    issue = _issue(session, issue_id)
+    try:
+        if action == "now":
+            queue_now(session, issue, settings=settings, actor=user)
+        elif action == "schedule":
+            service.schedule_issue(session, issue, _local_time(when, settings), actor=user)
+            return _back(issue, "issue_schedule", "#sending")
+        else:
+            raise IssueError(f"unknown action {action!r}")
+    except REFUSALS as exc:
+        session.rollback()
+        return _send_page(request, session, settings, _issue(session, issue_id), error=str(exc), when=when,
+                          status_code=409)
+    return RedirectResponse(f"/editor/issues/{issue.id}/status", status_code=303)
+
+
+@router.get("/editor/issues/{issue_id}/status", response_class=HTMLResponse, include_in_schema=False)
+def send_status(request: Request, issue_id: int, user: CurrentUser, session: Session = Depends(get_session, scope="function"),
+                runtime: Runtime = Depends(get_runtime)) -> HTMLResponse:
+    """Sent, failed and remaining, refreshed by a meta refresh (no JavaScript) while the send is queued or under way."""
+    from newsletter.db import utcnow
+    from newsletter.flows.status import send_progress
+
+    issue = _issue(session, issue_id)
+    session.commit()  # the progress is read in its own read-only transaction; hold nothing meanwhile
+    progress = send_progress(runtime, issue.id, now=utcnow())
+    return render(request, "editor/issues/status.html.j2", {
+        "active": "issues", "issue": issue, "progress": progress, "period_label": describe_issue(issue),
+        "refresh": STATUS_REFRESH_SECONDS if progress and progress.waiting else None,
+    })
 
 
 @router.post("/editor/issues/{issue_id}/requeue", include_in_schema=False)
