@@ -11,7 +11,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_serializer
+
+from newsletter import markup
 
 SNAPSHOT_VERSION: Literal[1] = 1
 
@@ -47,12 +49,28 @@ class Link(_Model):
 class Item(_Model):
     id: int
     headline: str = Field(min_length=1)
-    text: str = ""
+    text: str = ""  # plain paragraphs: the text part, and the words of `html` when there is one
+    html: str | None = None  # an editor's Markdown, rendered and sanitised; None: `text` is all there is
     date: dt.date | None = None
     date_precision: Literal["day", "week", "month"] = "day"
     place: str | None = None
     kind: str | None = None
     links: list[Link] = Field(default_factory=list)
+
+
+    @field_validator("html")
+    @classmethod
+    def _html(cls, value: str | None) -> str | None:
+        """Cleaned again to the tags an item may carry, whoever wrote the snapshot."""
+        return markup.clean(value) or None if value else None
+
+    @model_serializer(mode="wrap")
+    def _without_empty_html(self, handler: Any) -> Any:
+        """Items without Markdown serialise exactly as they always did (stored snapshots, issue.json)."""
+        data = handler(self)
+        if isinstance(data, dict) and data.get("html") is None:
+            data.pop("html", None)
+        return data
 
 
 class Section(_Model):

@@ -9,7 +9,7 @@ the desk can frame them (frame-ancestors 'self') and the email's inline styles a
 from __future__ import annotations
 
 import html
-
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from newsletter import audit
@@ -61,7 +62,7 @@ def _back(issue: Issue, done: str, anchor: str = "") -> RedirectResponse:
 
 
 def _page(request: Request, session: Session, settings: Settings, issue: Issue, *, error: str | None = None,
-          status_code: int = 200) -> HTMLResponse:
+          status_code: int = 200, item_preview: ItemPreview | None = None) -> HTMLResponse:
     """The issue page: fields, items by section, additions, previews and sign-off."""
     sections = sections_in_order(session)
     grouped: dict[int, list[IssueItem]] = {s.id: [] for s in sections}
@@ -84,8 +85,18 @@ def _page(request: Request, session: Session, settings: Settings, issue: Issue, 
         "awaiting_second": service.awaiting_second_approval(issue), "period_label": describe_issue(issue),
         "publication": _publication,
         "second_required": settings.require_second_approval, "timezone": settings.timezone,
-        "delivery": _delivery(session, issue),
+        "delivery": _delivery(session, issue), "item_preview": item_preview,
     }, status_code=status_code)
+
+
+@dataclass(frozen=True)
+class ItemPreview:
+    """An item's unsaved Markdown shown back with its rendering (the Preview button saves nothing)."""
+
+    item_id: int
+    headline: str
+    text: str
+    html: Markup
 
 
 def _delivery(session: Session, issue: Issue) -> Any:
@@ -180,11 +191,14 @@ def item_action(request: Request, issue_id: int, item_id: int, user: CurrentUser
                 action: Annotated[str, Form()] = "save", headline: Annotated[str, Form(max_length=1000)] = "",
                 text: Annotated[str, Form(max_length=10000)] = "", section: Annotated[str, Form(max_length=64)] = "",
                 session: Session = Depends(get_session, scope="function"), settings: Settings = Depends(get_settings)) -> Response:
-    """One form per item: save its text, move it, reorder it or remove it (the button pressed says which)."""
+    """One form per item: preview or save its text, move it, reorder it or remove it (the button pressed says which)."""
     verify_csrf(request, csrf_token)
     issue = _issue(session, issue_id)
     try:
         item = issue_items.get_item(issue, item_id)
+        if action == "preview":
+            shown = ItemPreview(item.id, headline, text, Markup(issue_items.preview_text(text).html))
+            return _page(request, session, settings, issue, item_preview=shown)
         if action == "save":
             issue_items.update_item(session, issue, item, headline=headline, text=text, actor=user)
         elif action == "move":
