@@ -37,7 +37,7 @@ from newsletter.states import DELIVERY_FINAL
 
 __all__ = [
     "DatabaseUnavailable", "DeliverySummary", "SendAborted", "SendReport", "begin_report", "confirm", "deliver",
-    "delivery_summary", "enqueue", "export_subscribers", "finish_report", "import_subscribers", "message_id",
+    "delivery_summary", "drop_untried", "enqueue", "export_subscribers", "finish_report", "import_subscribers", "message_id",
     "process_bounces", "requeue_failed", "send_test", "subscribe", "undelivered", "unsubscribe",
 ]
 
@@ -135,6 +135,11 @@ def requeue_failed(session: Session, issue_id: int, *, actor: Any) -> int:
         audit.record(session, actor=actor, action="deliveries.requeued", entity_type="issue", entity_id=issue_id,
                      changes={"requeued": requeued})
     return requeued
+
+
+def drop_untried(session: Session, issue_id: int) -> int:
+    """A cancelled send leaves no queued row behind (none of them was attempted)."""
+    return outbox.drop_untried(session, issue_id)
 
 
 def enqueue(session: Session, issue_id: int) -> int:

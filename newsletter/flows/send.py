@@ -21,14 +21,16 @@ from newsletter.delivery.service import SendReport
 from newsletter.flows.issues import snapshot_for
 from newsletter.config import Settings
 from newsletter.delivery.subscribers import sendable_by_language
-from newsletter.issues.service import SendRefused, mark_sent, resume_sending, send_now, start_sending
+from newsletter.issues.service import (
+    SendRefused, mark_sent, resume_sending, send_now, start_sending, unschedule_issue,
+)
 from newsletter.models import Issue, User
 from newsletter.render import render_email
 from newsletter.runtime import Runtime
 from newsletter.states import ISSUE_GONE_OUT
 
-__all__ = ["DatabaseUnavailable", "SendAborted", "SendPlan", "SendRefused", "SendReport", "queue_now", "requeue_failed",
-           "run_send", "send_plan", "send_test"]
+__all__ = ["DatabaseUnavailable", "SendAborted", "SendPlan", "SendRefused", "SendReport", "cancel_scheduled", "queue_now",
+           "requeue_failed", "run_send", "send_plan", "send_test"]
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,15 @@ def queue_now(session: Session, issue: Issue, *, settings: Settings, actor: User
     if not send_now(session, issue, settings=settings, actor=actor):
         return 0
     return delivery.enqueue(session, issue.id)
+
+
+def cancel_scheduled(session: Session, issue: Issue, *, actor: User | str) -> int:
+    """Take back a scheduled (or sent-now) send that has not started: the issue is approved again and the
+    rows queued for it go. The issue row is locked first, so a send job starting at that moment either
+    finishes taking it (and the cancel is refused: it is sending) or finds it approved."""
+    session.refresh(issue, with_for_update=True)
+    unschedule_issue(session, issue, actor=actor)
+    return delivery.drop_untried(session, issue.id)
 
 
 def requeue_failed(session: Session, issue: Issue, *, actor: User | str) -> int:

@@ -168,6 +168,27 @@ def test_scheduling_from_the_confirmation_page_and_refusals(desk: TestClient, se
     assert smtp.messages == []
 
 
+def test_a_send_now_can_be_cancelled_until_the_scheduler_starts_it(desk: TestClient, runtime: Runtime, session: Session,
+                                                                      consent_issue: Issue, smtp: SmtpSink) -> None:
+    readers(session)
+    approve(desk, consent_issue)
+    url = f"/editor/issues/{consent_issue.id}"
+    assert post(desk, f"{url}/send", f"{url}/send", {"action": "now"}).status_code == 303
+    assert session.scalar(select(func.count()).select_from(Delivery)) == 3
+    assert post(desk, url, f"{url}/signoff", {"action": "unschedule"}).status_code == 303
+    issue = fresh(session, consent_issue.id)
+    assert (issue.state, issue.scheduled_for) == ("approved", None)
+    assert session.scalar(select(func.count()).select_from(Delivery)) == 0  # nothing left queued
+    assert "Not queued for sending." in desk.get(f"{url}/status").text
+    assert run_by_hand(runtime, "send").outcome == "skipped" and smtp.messages == []
+    # Once the send has started it cannot be taken back: the refusal says so.
+    assert post(desk, f"{url}/send", f"{url}/send", {"action": "now"}).status_code == 303
+    run_by_hand(runtime, "send")
+    refused = post(desk, url, f"{url}/signoff", {"action": "unschedule"})
+    assert refused.status_code == 409 and "is already sent" in refused.text
+    assert len(smtp.messages) == 3
+
+
 def test_send_requires_login_and_a_valid_form_token(runtime: Runtime, desk: TestClient, session: Session,
                                                     consent_issue: Issue) -> None:
     approve(desk, consent_issue)

@@ -259,7 +259,9 @@ def signoff(request: Request, issue_id: int, user: CurrentUser, csrf_token: Csrf
         elif action == "schedule":
             service.schedule_issue(session, issue, _local_time(when, settings), actor=user)
         elif action == "unschedule":
-            service.unschedule_issue(session, issue, actor=user)
+            from newsletter.flows.send import cancel_scheduled
+
+            cancel_scheduled(session, issue, actor=user)
         elif action == "publish":
             lifecycle.publish(session, issue, settings=settings, actor=user)  # commits, then writes the archive
         else:
