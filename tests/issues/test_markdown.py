@@ -130,3 +130,16 @@ def test_protected_names_are_replaced_in_markdown_and_checked_in_its_links(
     assert post(desk, url, f"{url}/signoff", {"action": "approve"}).status_code == 303
     session.expire_all()
     assert_no_protected_words(str(session.get(Issue, consent_issue.id).snapshot or ""), "snapshot")
+
+
+def test_live_preview_fragment_is_cleaned_and_needs_a_login_and_the_form_token(desk: TestClient, runtime: Runtime) -> None:
+    token = csrf_token_of(desk.get("/editor/issues/").text)
+    r = desk.post("/editor/issues/markdown-preview", data={"csrf_token": token, "text": MARKDOWN})
+    assert r.status_code == 200 and r.headers["cache-control"] == "no-store"
+    assert r.text == render_markdown(MARKDOWN).html and "<script" not in r.text
+    too_long = desk.post("/editor/issues/markdown-preview", data={"csrf_token": token, "text": "x" * 6000})
+    assert too_long.status_code == 422 and "too long" in too_long.text
+    assert desk.post("/editor/issues/markdown-preview", data={"csrf_token": "forged", "text": "*x*"}).status_code == 403
+    with TestClient(create_app(runtime), base_url="http://testserver") as anonymous:
+        r = anonymous.post("/editor/issues/markdown-preview", data={"text": "*x*"}, follow_redirects=False)
+        assert r.status_code in (303, 403) and "<em>" not in r.text

@@ -29,6 +29,9 @@ def test_approve_publish_send_now_and_watch_the_status(runtime: Runtime, live_se
     make_user(runtime, "editor@example.org")
     login(page, live_server, "editor@example.org")
     page.goto(f"{live_server}/editor/issues/{consent_issue.id}")
+    # The item text is Markdown, previewed live by the server while the editor types (nothing saved).
+    page.locator("textarea[name=text]").first.fill("Held for **ten days**.")
+    expect(page.locator(".md-live strong").first).to_have_text("ten days")
     page.get_by_role("button", name="Approve").click()
     page.get_by_role("button", name="Publish to the web archive").click()
     expect(page.locator("body")).to_contain_text("Published to the web archive")

@@ -156,6 +156,18 @@ def draft(request: Request, user: CurrentUser, csrf_token: Csrf = "",
     return _back(issue, "saved")
 
 
+@router.post("/editor/issues/markdown-preview", include_in_schema=False)
+def markdown_preview(request: Request, user: CurrentUser, csrf_token: Csrf = "",
+                     text: Annotated[str, Form(max_length=10000)] = "") -> Response:
+    """The live preview's fragment: an item's Markdown rendered and cleaned as the issue will render it."""
+    verify_csrf(request, csrf_token)
+    try:
+        fragment = issue_items.preview_text(text).html
+    except IssueError as exc:
+        return PlainTextResponse(str(exc), status_code=422)
+    return HTMLResponse(fragment, headers={"cache-control": "no-store"})
+
+
 # ---------------------------------------------------------------- the issue page and its edits
 
 
