@@ -63,7 +63,9 @@ def send_plan(session: Session, issue: Issue) -> SendPlan:
 def queue_now(session: Session, issue: Issue, *, settings: Settings, actor: User | str) -> int:
     """"Send now" from the desk, without sending inside the request: freeze the issue, queue one outbox row
     per reader and make the issue due at once; the scheduler's send job picks it up within a minute
-    (or `newsletter send` does). Returns the rows queued; 0 for a second press (nothing changes)."""
+    (or `newsletter send` does). Returns the rows queued; 0 for a second press (nothing changes). The issue
+    row is locked first, so two presses at the same moment queue and audit once."""
+    session.refresh(issue, with_for_update=True)
     if not send_now(session, issue, settings=settings, actor=actor):
         return 0
     return delivery.enqueue(session, issue.id)

@@ -1,4 +1,6 @@
-"""Desk routes for issues: list and draft, edit the issue and its items, preview, test send, sign-off.
+"""Desk routes for issues: list and draft, edit the issue and its items (Markdown, previewed), preview,
+test send, sign-off, and sending to subscribers (a confirmation, "send now" queued for the scheduler's
+send job, a status page that refreshes itself until the send is done).
 
 Handlers parse the form, call a newsletter.issues service or a lifecycle flow (newsletter.flows: draft,
 approve, publish, preview, test send, requeue) and redirect (POST-redirect-GET); a refused
