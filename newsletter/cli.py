@@ -336,7 +336,7 @@ def send(rt: Runtime, issue_ref: str, to: tuple[str, ...], retry_failed: bool) -
     console.print(
         f"issue {issue.number} ({report.issue}): {report.sent} sent now, {report.failed} failed, "
         f"{report.retried} to retry; {report.already_done} done before this run; "
-        f"{report.enqueued} new subscriber(s) queued; {report.rate:.0f} msg/s over {report.elapsed:.1f}s",
+        f"{report.enqueued} new subscriber(s) queued; {report.pace}",
         highlight=False,
     )
     console.print(

@@ -342,6 +342,9 @@ class IssueItem(Base):
     position: Mapped[int] = mapped_column(Integer, default=0)
     headline: Mapped[str] = mapped_column(String(500), default="")
     text: Mapped[str] = mapped_column(Text, default="")
+    # "plain": paragraphs split on blank lines (drafted text, and every item from before Markdown);
+    # "markdown": text an editor wrote on the desk (newsletter.markup renders it when the issue freezes).
+    text_format: Mapped[str] = mapped_column(String(16), default="plain", server_default="plain")
 
     issue: Mapped[Issue] = relationship(back_populates="items")
     incident: Mapped[Incident | None] = relationship()

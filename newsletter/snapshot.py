@@ -15,6 +15,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SerializationInfo, ValidationError, field_validator, model_serializer
 from pydantic.functional_serializers import SerializerFunctionWrapHandler
 
+from newsletter import markup
+
 SNAPSHOT_VERSION: Literal[1] = 1
 
 
@@ -75,7 +77,8 @@ class Item(_Additive):
 
     id: int
     headline: str = Field(min_length=1)
-    text: str = ""
+    text: str = ""  # plain paragraphs: the text part, and the words of `html` when there is one
+    html: str | None = None  # an editor's Markdown, rendered and sanitised; None: `text` is all there is
     date: dt.date | None = None
     date_precision: Literal["day", "week", "month"] = "day"
     place: str | None = None
@@ -84,6 +87,21 @@ class Item(_Additive):
     kind_label: str | None = None  # "Detention", in the issue's language (vocabulary.kind_label)
     subjects: list[Subject] = Field(default_factory=list)
     related: list[Link] = Field(default_factory=list)  # "See also": earlier issues' items, on our archive
+
+
+    @field_validator("html")
+    @classmethod
+    def _html(cls, value: str | None) -> str | None:
+        """Cleaned again to the tags an item may carry, whoever wrote the snapshot."""
+        return markup.clean(value) or None if value else None
+
+    @model_serializer(mode="wrap")
+    def _without_empty_html(self, handler: Any) -> Any:
+        """Items without Markdown serialise exactly as they always did (stored snapshots, issue.json)."""
+        data = handler(self)
+        if isinstance(data, dict) and data.get("html") is None:
+            data.pop("html", None)
+        return data
 
 
 class Section(_Model):

@@ -123,6 +123,15 @@ def drop_unsendable(session: Session, issue_id: int) -> int:
     return result.rowcount or 0
 
 
+def drop_untried(session: Session, issue_id: int) -> int:
+    """Rows queued but never attempted, removed when an editor cancels a send before it started."""
+    result = session.execute(
+        delete(Delivery).where(Delivery.issue_id == issue_id, Delivery.state == "pending", Delivery.attempts == 0,
+                               Delivery.last_error.is_(None), Delivery.claimed_by.is_(None))
+    )
+    return result.rowcount or 0
+
+
 def claim(session: Session, issue_id: int, claimer: str, *, limit: int, lease: timedelta) -> list[Job]:
     """Take up to `limit` due rows (pending, or sending with an expired lease) and mark them ours."""
     now = utcnow()

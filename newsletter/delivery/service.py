@@ -37,12 +37,14 @@ from newsletter.states import DELIVERY_FINAL
 
 __all__ = [
     "DatabaseUnavailable", "DeliverySummary", "SendAborted", "SendReport", "begin_report", "confirm", "deliver",
-    "delivery_summary", "enqueue", "export_subscribers", "finish_report", "import_subscribers", "message_id",
+    "delivery_summary", "drop_untried", "enqueue", "export_subscribers", "finish_report", "import_subscribers", "message_id",
     "process_bounces", "requeue_failed", "send_test", "subscribe", "undelivered", "unsubscribe",
     "NoticeReport", "deliver_notices", "enqueue_notices", "notice_counts", "notice_message_id", "unfinished_notices",
 ]
 
 T = TypeVar("T")
+RATE_MIN_SECONDS = 2.0  # below this (or RATE_MIN_MESSAGES) a rate is noise, not a figure
+RATE_MIN_MESSAGES = 20
 
 
 @dataclass
@@ -66,6 +68,14 @@ class SendReport:
     @property
     def rate(self) -> float:
         return self.sent / self.elapsed if self.elapsed > 0 else 0.0
+
+    @property
+    def pace(self) -> str:
+        """How long the run took, with a rate only when it means something: a handful of messages in a
+        fraction of a second gives "142 msg/s over 0.0s", which says nothing about the relay."""
+        if self.elapsed < RATE_MIN_SECONDS or self.sent < RATE_MIN_MESSAGES:
+            return f"in {self.elapsed:.1f}s"
+        return f"{self.rate:.0f} msg/s over {self.elapsed:.1f}s"
 
     @property
     def undelivered_count(self) -> int:
@@ -126,6 +136,11 @@ def requeue_failed(session: Session, issue_id: int, *, actor: Any) -> int:
         audit.record(session, actor=actor, action="deliveries.requeued", entity_type="issue", entity_id=issue_id,
                      changes={"requeued": requeued})
     return requeued
+
+
+def drop_untried(session: Session, issue_id: int) -> int:
+    """A cancelled send leaves no queued row behind (none of them was attempted)."""
+    return outbox.drop_untried(session, issue_id)
 
 
 def enqueue(session: Session, issue_id: int) -> int:

@@ -229,6 +229,16 @@ def state_counts(session: Session) -> dict[str, int]:
     return dict(session.execute(select(Subscriber.state, func.count()).group_by(Subscriber.state)).all())
 
 
+def sendable_by_language(session: Session) -> dict[str, int]:
+    """Who a send would mail now, per reader language: confirmed and not on the suppression list
+    (the same readers outbox.enqueue takes), for the desk's confirmation before a send."""
+    suppressed = select(Suppression.id).where(Suppression.email == Subscriber.email).exists()
+    rows = session.execute(select(Subscriber.language, func.count())
+                           .where(Subscriber.state == "confirmed", ~suppressed)
+                           .group_by(Subscriber.language).order_by(Subscriber.language)).all()
+    return {language: n for language, n in rows}
+
+
 def list_suppressions(session: Session, *, query: str | None = None, limit: int = 200) -> list[Suppression]:
     stmt = select(Suppression)
     if query:

@@ -8,6 +8,7 @@ is final move the issue to `sent`. Delivery never reads or changes an issue's st
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -18,13 +19,65 @@ from newsletter.delivery.addresses import normalize_email
 from newsletter.delivery.sender import SendAborted, SendStats
 from newsletter.delivery.service import SendReport
 from newsletter.flows.issues import snapshot_for
-from newsletter.issues.service import SendRefused, mark_sent, resume_sending, start_sending
+from newsletter.config import Settings
+from newsletter.delivery.subscribers import sendable_by_language
+from newsletter.issues.service import (
+    SendRefused, mark_sent, resume_sending, send_now, start_sending, unschedule_issue,
+)
 from newsletter.models import Issue, User
 from newsletter.render import render_email
 from newsletter.runtime import Runtime
 from newsletter.states import ISSUE_GONE_OUT
 
-__all__ = ["DatabaseUnavailable", "SendAborted", "SendRefused", "SendReport", "requeue_failed", "run_send", "send_test"]
+__all__ = ["DatabaseUnavailable", "SendAborted", "SendPlan", "SendRefused", "SendReport", "cancel_scheduled", "queue_now",
+           "requeue_failed", "run_send", "send_plan", "send_test"]
+
+
+@dataclass(frozen=True)
+class EditionLine:
+    """Readers of one language and the edition they get (one edition today: the issue's language)."""
+
+    language: str
+    readers: int
+    edition: str
+
+
+@dataclass(frozen=True)
+class SendPlan:
+    """What a send of this issue would do now: who gets which edition, and what is queued already."""
+
+    editions: list[EditionLine]
+    queued: int
+
+    @property
+    def readers(self) -> int:
+        return sum(line.readers for line in self.editions)
+
+
+def send_plan(session: Session, issue: Issue) -> SendPlan:
+    """For the desk's confirmation page: confirmed, non-suppressed readers per language."""
+    editions = [EditionLine(language, n, issue.language) for language, n in sendable_by_language(session).items()]
+    return SendPlan(editions, sum(delivery.delivery_summary(session, issue.id).counts.values()))
+
+
+def queue_now(session: Session, issue: Issue, *, settings: Settings, actor: User | str) -> int:
+    """"Send now" from the desk, without sending inside the request: freeze the issue, queue one outbox row
+    per reader and make the issue due at once; the scheduler's send job picks it up within a minute
+    (or `newsletter send` does). Returns the rows queued; 0 for a second press (nothing changes). The issue
+    row is locked first, so two presses at the same moment queue and audit once."""
+    session.refresh(issue, with_for_update=True)
+    if not send_now(session, issue, settings=settings, actor=actor):
+        return 0
+    return delivery.enqueue(session, issue.id)
+
+
+def cancel_scheduled(session: Session, issue: Issue, *, actor: User | str) -> int:
+    """Take back a scheduled (or sent-now) send that has not started: the issue is approved again and the
+    rows queued for it go. The issue row is locked first, so a send job starting at that moment either
+    finishes taking it (and the cancel is refused: it is sending) or finds it approved."""
+    session.refresh(issue, with_for_update=True)
+    unschedule_issue(session, issue, actor=actor)
+    return delivery.drop_untried(session, issue.id)
 
 
 def requeue_failed(session: Session, issue: Issue, *, actor: User | str) -> int:

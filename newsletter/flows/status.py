@@ -114,6 +114,64 @@ def scheduler_state(runtime: Runtime, now: datetime) -> SchedulerState:
     return SchedulerState("active" if info.active(now) else "stale", info.holder, info.expires_at, info.acquired_at)
 
 
+@dataclass
+class SendProgress:
+    """One issue's send as the desk's status page shows it, refreshed until done."""
+
+    state: str
+    scheduled_for: datetime | None
+    counts: dict[str, int]
+    scheduler: SchedulerState
+    now: datetime
+    overdue: bool = False  # due longer than the send grace ago: the send job leaves it for an editor
+
+    @property
+    def sent(self) -> int:
+        return self.counts.get("sent", 0)
+
+    @property
+    def failed(self) -> int:
+        return self.counts.get("failed", 0) + self.counts.get("bounced", 0)
+
+    @property
+    def remaining(self) -> int:
+        return self.counts.get("pending", 0) + self.counts.get("sending", 0)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def done(self) -> bool:
+        return self.state == "sent"
+
+    @property
+    def waiting(self) -> bool:
+        """Queued or under way: the page keeps refreshing."""
+        return self.state == "sending" or (self.state == "scheduled" and self.due)
+
+    @property
+    def due(self) -> bool:
+        return self.scheduled_for is not None and self.scheduled_for <= self.now
+
+    @property
+    def stalled(self) -> bool:
+        """Work waits but no scheduler holds the lease: nothing moves until one runs (or `newsletter send`)."""
+        return self.waiting and self.scheduler.state != "active"
+
+
+def send_progress(runtime: Runtime, issue_id: int, *, now: datetime) -> SendProgress | None:
+    """The outbox's counts for one issue and whether a scheduler is there to work on them."""
+    scheduler = scheduler_state(runtime, now)
+    with Session(bind=runtime.engine.execution_options(sqlite_begin="DEFERRED")) as session:
+        issue = session.get(Issue, issue_id)
+        if issue is None:
+            return None
+        grace = timedelta(minutes=runtime.settings.send_grace_minutes)
+        overdue = issue.state == "scheduled" and issue.scheduled_for is not None and issue.scheduled_for < now - grace
+        return SendProgress(issue.state, issue.scheduled_for, outbox.counts(session, issue_id), scheduler, now, overdue)
+
+
 def gather(runtime: Runtime, *, now: datetime, registry: dict[str, JobSpec] | None = None) -> Status:
     from newsletter.collect.health import feed_health
     from newsletter.triggers import next_runs

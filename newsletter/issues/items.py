@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from newsletter import audit
+from newsletter import audit, markup
 from newsletter.issues.errors import IssueError, IssueLocked
 from newsletter.issues.sections import item_section, sections_in_order
 from newsletter.issues.service import add_incidents, reopen_issue
@@ -83,17 +83,30 @@ def get_item(issue: Issue, item_id: int) -> IssueItem:
 
 def update_item(session: Session, issue: Issue, item: IssueItem, *, headline: str, text: str,
                 actor: User | str) -> IssueItem:
-    """The editor's headline and text (plain text) for one item; the incident itself is left as it is."""
+    """The editor's headline and text for one item; the incident itself is left as it is.
+
+    Text an editor saves is Markdown from then on. Text that was not changed keeps its format, so a
+    drafted (plain) text with a stray `*` renders exactly as before until someone edits it.
+    """
     headline = _clean(headline, HEADLINE_MAX, "headline", required=True)
     text = _clean(text, TEXT_MAX, "text")
     if (headline, text) == (item.headline, item.text):
         return item
     ensure_editable(session, issue, actor=actor)
+    changes: dict[str, object] = {"item": item.id}
+    if text != item.text and item.text_format != "markdown":
+        changes["text_format"] = audit.change(item.text_format, "markdown")
+        item.text_format = "markdown"
     item.headline, item.text = headline, text
     session.flush()
     audit.record(session, actor=actor, action="issue.item_edited", entity_type="issue", entity_id=issue.id,
-                 changes={"item": item.id})
+                 changes=changes)
     return item
+
+
+def preview_text(text: str) -> markup.Rendered:
+    """What a Markdown text will look like, before it is saved (the desk's Preview button)."""
+    return markup.render_markdown(_clean(text, TEXT_MAX, "text"))
 
 
 def move_item(session: Session, issue: Issue, item: IssueItem, section_slug: str, *, actor: User | str) -> IssueItem:

@@ -28,12 +28,13 @@ from newsletter.issues.periods import Period, current_period, parse_period
 from newsletter.issues.sections import section_for_incident, sections_in_order
 from newsletter.issues.snapshot import build_snapshot_data as build_snapshot  # the JSON form frozen on the issue
 from newsletter.models import Incident, Issue, IssueItem, User
-from newsletter.states import ISSUE_SENDABLE, issue_frozen, move_issue, transition
+from newsletter.states import ISSUE_GONE_OUT, ISSUE_SENDABLE, issue_frozen, move_issue, transition
 
 __all__ = [
     "ApprovalError", "IssueError", "IssueLocked", "IssueNotFound", "SendRefused", "approve_issue", "build_snapshot",
     "draft_issue", "due_issues", "freeze_snapshot", "list_issues", "mark_published", "mark_sent", "overdue_issues",
-    "published_snapshots", "reopen_issue", "resolve_issue", "resume_sending", "schedule_issue", "sending_issues",
+    "published_snapshots", "reopen_issue", "resolve_issue", "resume_sending", "schedule_issue", "send_now", "SendRefused",
+    "sending_issues",
     "start_sending", "unschedule_issue",
 ]
 
@@ -277,8 +278,8 @@ def reopen_issue(session: Session, issue: Issue, *, actor: User | str, reason: s
 
 
 def schedule_issue(session: Session, issue: Issue, when: datetime, *, actor: User | str) -> Issue:
-    """Set the send time of an approved issue; the scheduler sends it then."""
-    _refuse_frozen(issue)
+    """Set the send time of an approved issue (published or not); the scheduler sends it then."""
+    _refuse_gone_out(issue)
     if issue.state not in ("approved", "scheduled"):
         raise ApprovalError(f"issue {issue.number} must be approved before it can be scheduled")
     if when.tzinfo is None:
@@ -295,7 +296,8 @@ def schedule_issue(session: Session, issue: Issue, when: datetime, *, actor: Use
 
 
 def unschedule_issue(session: Session, issue: Issue, *, actor: User | str) -> Issue:
-    _refuse_frozen(issue)
+    """Take a scheduled (or sent-now but not yet started) send back: the issue stays approved."""
+    _refuse_gone_out(issue)
     if issue.state != "scheduled":
         raise IssueError(f"issue {issue.number} is not scheduled")
     move_issue(issue, "approved")
@@ -308,6 +310,38 @@ def unschedule_issue(session: Session, issue: Issue, *, actor: User | str) -> Is
 def _refuse_frozen(issue: Issue) -> None:
     if issue_frozen(issue):
         raise IssueLocked(f"issue {issue.number} was already sent or published; it cannot change")
+
+
+def _refuse_gone_out(issue: Issue) -> None:
+    """When an issue is mailed is not its content: a published issue may still be scheduled, but once the
+    send has started, the time is history."""
+    if issue.state in ISSUE_GONE_OUT:
+        raise SendRefused(f"issue {issue.number} is already {issue.state}; its send cannot be scheduled or cancelled")
+
+
+def send_now(session: Session, issue: Issue, *, settings: Settings, actor: User | str, now: datetime | None = None) -> bool:
+    """Make an approved (or published, or scheduled) issue due at once, for the scheduler's send job.
+
+    The snapshot is frozen here, so a consent refusal reaches the editor who pressed the button, not a
+    job log. False when the issue is already due, sending or sent: a second press changes nothing.
+    """
+    now = now or utcnow()
+    if issue.state in ISSUE_GONE_OUT:
+        return False
+    if issue.state not in ("approved", "scheduled"):
+        raise SendRefused(f"issue {issue.number} is {issue.state}: an editor must approve it before it is sent")
+    grace = timedelta(minutes=settings.send_grace_minutes)
+    if issue.state == "scheduled" and issue.scheduled_for is not None and now - grace < issue.scheduled_for <= now:
+        return False
+    freeze_snapshot(session, issue, settings=settings)
+    before = issue.state
+    issue.scheduled_for = now
+    if issue.state != "scheduled":
+        move_issue(issue, "scheduled")
+    session.flush()
+    audit.record(session, actor=actor, action="issue.send_now", entity_type="issue", entity_id=issue.id,
+                 changes={"state": audit.change(before, issue.state), "scheduled_for": now.isoformat()})
+    return True
 
 
 # ---------------------------------------------------------------- going public

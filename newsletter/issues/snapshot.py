@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from newsletter import i18n
+from newsletter import i18n, markup
 from newsletter.config import Settings
 from newsletter.issues import consent
 from newsletter.consent import ConsentViolation, Finding, NetText, SafetyNet, require_clean
@@ -272,7 +272,16 @@ def _item(session: Session, item: IssueItem, people: IssuePeople, as_of: date, c
         red, anonymised = people.redactor(), False
         data = {"date": None, "date_precision": "day", "place": None, "kind": None, "links": []}
     headline = red.apply(item.headline.strip()) or "Untitled"
-    data = {"id": item.id, "headline": headline, "text": red.apply(item.text.strip()), **data}
+    hrefs: list[str] = []
+    if item.text_format == "markdown":
+        # Names are replaced in the words readers see; a link whose address names a protected person keeps
+        # its words and loses its address, as such a source link is dropped (consent.publishable_links).
+        rendered = markup.render_markdown(item.text.strip(), words=red.apply, drop_link=red.address_is_protected)
+        text, hrefs = rendered.text, rendered.hrefs
+        data = {"html": rendered.html or None, **data}
+    else:
+        text = red.apply(item.text.strip())
+    data = {"id": item.id, "headline": headline, "text": text, **data}
     linked = [p for p in item_people(item)[0]]
     extra.extend(p for p in linked if p.id not in people.protected)
     must_hide = red.protected_keys
@@ -284,6 +293,7 @@ def _item(session: Session, item: IssueItem, people: IssuePeople, as_of: date, c
     if related:
         data["related"] = related
     fields = [("headline", data["headline"]), ("text", data["text"]), ("place", data["place"] or "")]
+    fields += [(f"text.links[{n}]", href) for n, href in enumerate(hrefs)]
     for n, link in enumerate(data["links"]):
         fields += [(f"links[{n}].title", link["title"]), (f"links[{n}].url", link["url"])]
     for n, subject in enumerate(data.get("subjects", ())):

@@ -6,10 +6,14 @@ apart: the web archive shows exactly what was emailed.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from markupsafe import Markup
+
+from newsletter import markup
 from newsletter.render.env import translate, translate_plural, format_day, paragraphs, text_direction
 from collections.abc import Sequence
 
@@ -65,6 +69,8 @@ class ItemView:
     kind_label: str | None = None
     subjects: list[str] = field(default_factory=list)
     related: list[RefLink] = field(default_factory=list)  # "See also", numbered after the item's links
+    html: Markup | None = None  # an editor's Markdown, sanitised: the web page and the feed
+    email_html: Markup | None = None  # the same with inline styles, linking to our own site only
 
     @property
     def meta(self) -> str:
@@ -213,6 +219,23 @@ def _places(snapshot: Snapshot) -> dict[str, Any] | None:
     }
 
 
+_EMAIL_STYLES = {
+    "p": "margin:0 0 8px;",
+    "ul": "margin:0 0 8px;padding-left:20px;",
+    "ol": "margin:0 0 8px;padding-left:20px;",
+    "li": "margin:0 0 4px;",
+    "blockquote": f"margin:0 0 8px;padding-left:12px;border-left:3px solid {LIGHT['line']};",
+    "a": f"color:{LIGHT['link']};",
+}
+_OPEN_TAG = re.compile(r"<(p|ul|ol|li|blockquote|a)(?=[\s>])")
+
+
+def email_markup(html: str) -> str:
+    """Inline styles on an item's (already clean) HTML, as the email's own paragraphs and links carry them:
+    many mail apps drop a <style> block."""
+    return _OPEN_TAG.sub(lambda m: f'<{m.group(1)} style="{_EMAIL_STYLES[m.group(1)]}"', html)
+
+
 def build_view(snapshot: Snapshot, corrections: Sequence[CorrectionNote] = ()) -> IssueView:
     """Call inside env.use_language(snapshot.issue.language) so labels come out in that language.
 
@@ -240,7 +263,9 @@ def build_view(snapshot: Snapshot, corrections: Sequence[CorrectionNote] = ()) -
                 if _same_host(link.url, org.base_url):
                     refs.append(link.url)
                     email_links.append(RefLink(link.title or link.url, link.url, len(refs)))
-            if len(email_links) < len(it.links):
+            leaves = markup.offsite(org.base_url)
+            offsite_text_links = any(leaves(href) for href in markup.hrefs(it.html or ""))
+            if len(email_links) < len(it.links) or offsite_text_links:
                 # Sources off our own site are linked from the web page only, never from the email.
                 refs.append(web_url)
                 email_links.append(RefLink(translate("Sources and details"), web_url, len(refs)))
@@ -257,6 +282,8 @@ def build_view(snapshot: Snapshot, corrections: Sequence[CorrectionNote] = ()) -
                           else s.name for s in it.subjects],
                 related=related,
                 corrections=by_item.get(it.id, []),
+                html=Markup(markup.clean(it.html)) if it.html else None,
+                email_html=Markup(email_markup(markup.unlink(markup.clean(it.html), leaves))) if it.html else None,
             ))
         sections.append(SectionView(slug=section.slug, anchor=f"section-{section.slug}", title=section.title,
                                     description=section.description, items=items))

@@ -1,4 +1,6 @@
-"""Desk routes for issues: list and draft, edit the issue and its items, preview, test send, sign-off.
+"""Desk routes for issues: list and draft, edit the issue and its items (Markdown, previewed), preview,
+test send, sign-off, and sending to subscribers (a confirmation, "send now" queued for the scheduler's
+send job, a status page that refreshes itself until the send is done).
 
 Handlers parse the form, call a newsletter.issues service or a lifecycle flow (newsletter.flows: draft,
 approve, publish, preview, test send, requeue) and redirect (POST-redirect-GET); a refused
@@ -9,7 +11,7 @@ the desk can frame them (frame-ancestors 'self') and the email's inline styles a
 from __future__ import annotations
 
 import html
-
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,6 +19,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from newsletter import audit
@@ -46,6 +49,7 @@ PREVIEW_CSP = ("default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 's
                "frame-ancestors 'self'; base-uri 'none'; form-action 'none'")
 REFUSALS = (IssueError, ConsentViolation, PeriodError, NoSections)
 MAX_TEST_ADDRESSES = 10
+STATUS_REFRESH_SECONDS = 5
 Csrf = Annotated[str, Form()]
 
 
@@ -61,7 +65,7 @@ def _back(issue: Issue, done: str, anchor: str = "") -> RedirectResponse:
 
 
 def _page(request: Request, session: Session, settings: Settings, issue: Issue, *, error: str | None = None,
-          status_code: int = 200) -> HTMLResponse:
+          status_code: int = 200, item_preview: ItemPreview | None = None) -> HTMLResponse:
     """The issue page: fields, items by section, additions, previews and sign-off."""
     sections = sections_in_order(session)
     grouped: dict[int, list[IssueItem]] = {s.id: [] for s in sections}
@@ -87,10 +91,20 @@ def _page(request: Request, session: Session, settings: Settings, issue: Issue, 
         "awaiting_second": service.awaiting_second_approval(issue), "period_label": describe_issue(issue),
         "publication": _publication,
         "second_required": settings.require_second_approval, "timezone": settings.timezone,
-        "delivery": _delivery(session, issue),
+        "delivery": _delivery(session, issue), "item_preview": item_preview,
         "corrections": corrections_flow.listing(session, issue=issue) if lifecycle.issue_frozen(issue) else [],
         "correctable": corrections_flow.correctable(issue),
     }, status_code=status_code)
+
+
+@dataclass(frozen=True)
+class ItemPreview:
+    """An item's unsaved Markdown shown back with its rendering (the Preview button saves nothing)."""
+
+    item_id: int
+    headline: str
+    text: str
+    html: Markup
 
 
 def _delivery(session: Session, issue: Issue) -> Any:
@@ -150,6 +164,18 @@ def draft(request: Request, user: CurrentUser, csrf_token: Csrf = "",
     return _back(issue, "saved")
 
 
+@router.post("/editor/issues/markdown-preview", include_in_schema=False)
+def markdown_preview(request: Request, user: CurrentUser, csrf_token: Csrf = "",
+                     text: Annotated[str, Form(max_length=10000)] = "") -> Response:
+    """The live preview's fragment: an item's Markdown rendered and cleaned as the issue will render it."""
+    verify_csrf(request, csrf_token)
+    try:
+        fragment = issue_items.preview_text(text).html
+    except IssueError as exc:
+        return PlainTextResponse(str(exc), status_code=422)
+    return HTMLResponse(fragment, headers={"cache-control": "no-store"})
+
+
 # ---------------------------------------------------------------- the issue page and its edits
 
 
@@ -185,11 +211,14 @@ def item_action(request: Request, issue_id: int, item_id: int, user: CurrentUser
                 action: Annotated[str, Form()] = "save", headline: Annotated[str, Form(max_length=1000)] = "",
                 text: Annotated[str, Form(max_length=10000)] = "", section: Annotated[str, Form(max_length=64)] = "",
                 session: Session = Depends(get_session, scope="function"), settings: Settings = Depends(get_settings)) -> Response:
-    """One form per item: save its text, move it, reorder it or remove it (the button pressed says which)."""
+    """One form per item: preview or save its text, move it, reorder it or remove it (the button pressed says which)."""
     verify_csrf(request, csrf_token)
     issue = _issue(session, issue_id)
     try:
         item = issue_items.get_item(issue, item_id)
+        if action == "preview":
+            shown = ItemPreview(item.id, headline, text, Markup(issue_items.preview_text(text).html))
+            return _page(request, session, settings, issue, item_preview=shown)
         if action == "save":
             issue_items.update_item(session, issue, item, headline=headline, text=text, actor=user)
         elif action == "move":
@@ -250,7 +279,9 @@ def signoff(request: Request, issue_id: int, user: CurrentUser, csrf_token: Csrf
         elif action == "schedule":
             service.schedule_issue(session, issue, _local_time(when, settings), actor=user)
         elif action == "unschedule":
-            service.unschedule_issue(session, issue, actor=user)
+            from newsletter.flows.send import cancel_scheduled
+
+            cancel_scheduled(session, issue, actor=user)
         elif action == "publish":
             lifecycle.publish(session, issue, settings=settings, actor=user)  # commits, then writes the archive
         else:
@@ -273,6 +304,69 @@ def _local_time(text: str, settings: Settings) -> datetime:
     except ValueError:
         raise IssueError("give the send time as a date and time, e.g. 2026-11-23T09:00") from None
     return value if value.tzinfo else value.replace(tzinfo=settings.tz)
+
+
+# ---------------------------------------------------------------- sending to subscribers
+
+
+def _send_page(request: Request, session: Session, settings: Settings, issue: Issue, *, error: str | None = None,
+               when: str = "", status_code: int = 200) -> HTMLResponse:
+    """The confirmation before a send: who receives which edition, send now or at a time."""
+    from newsletter.flows.send import send_plan
+
+    return render(request, "editor/issues/send.html.j2", {
+        "active": "issues", "issue": issue, "plan": send_plan(session, issue), "error": error, "when": when,
+        "timezone": settings.timezone, "period_label": describe_issue(issue),
+    }, status_code=status_code)
+
+
+@router.get("/editor/issues/{issue_id}/send", response_class=HTMLResponse, include_in_schema=False)
+def send_confirm(request: Request, issue_id: int, user: CurrentUser, session: Session = Depends(get_session, scope="function"),
+                 settings: Settings = Depends(get_settings)) -> Response:
+    issue = _issue(session, issue_id)
+    if issue.state in ISSUE_GONE_OUT:  # nothing left to confirm: show how it goes
+        return RedirectResponse(f"/editor/issues/{issue.id}/status", status_code=303)
+    return _send_page(request, session, settings, issue)
+
+
+@router.post("/editor/issues/{issue_id}/send", include_in_schema=False)
+def send(request: Request, issue_id: int, user: CurrentUser, csrf_token: Csrf = "",
+         action: Annotated[str, Form()] = "", when: Annotated[str, Form(max_length=40)] = "",
+         session: Session = Depends(get_session, scope="function"), settings: Settings = Depends(get_settings)) -> Response:
+    """now: queue for the scheduler's send job (never sent inside this request) | schedule: at a time."""
+    from newsletter.flows.send import queue_now
+
+    verify_csrf(request, csrf_token)
+    issue = _issue(session, issue_id)
+    try:
+        if action == "now":
+            queue_now(session, issue, settings=settings, actor=user)
+        elif action == "schedule":
+            service.schedule_issue(session, issue, _local_time(when, settings), actor=user)
+            return _back(issue, "issue_schedule", "#sending")
+        else:
+            raise IssueError(f"unknown action {action!r}")
+    except REFUSALS as exc:
+        session.rollback()
+        return _send_page(request, session, settings, _issue(session, issue_id), error=str(exc), when=when,
+                          status_code=409)
+    return RedirectResponse(f"/editor/issues/{issue.id}/status", status_code=303)
+
+
+@router.get("/editor/issues/{issue_id}/status", response_class=HTMLResponse, include_in_schema=False)
+def send_status(request: Request, issue_id: int, user: CurrentUser, session: Session = Depends(get_session, scope="function"),
+                runtime: Runtime = Depends(get_runtime)) -> HTMLResponse:
+    """Sent, failed and remaining, refreshed by a meta refresh (no JavaScript) while the send is queued or under way."""
+    from newsletter.db import utcnow
+    from newsletter.flows.status import send_progress
+
+    issue = _issue(session, issue_id)
+    session.commit()  # the progress is read in its own read-only transaction; hold nothing meanwhile
+    progress = send_progress(runtime, issue.id, now=utcnow())
+    return render(request, "editor/issues/status.html.j2", {
+        "active": "issues", "issue": issue, "progress": progress, "period_label": describe_issue(issue),
+        "refresh": STATUS_REFRESH_SECONDS if progress and progress.waiting else None,
+    })
 
 
 @router.post("/editor/issues/{issue_id}/requeue", include_in_schema=False)
