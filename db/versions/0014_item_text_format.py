@@ -2,7 +2,7 @@
 exactly as before) or "markdown" (an editor's text from now on, rendered to sanitised HTML when frozen).
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 """
 
 from __future__ import annotations
