@@ -73,7 +73,7 @@ class Subject(_Model):
 
 
 class Item(_Additive):
-    _ADDED = frozenset({"subjects", "kind_label", "related"})
+    _ADDED = frozenset({"subjects", "kind_label", "related", "html"})
 
     id: int
     headline: str = Field(min_length=1)
@@ -88,20 +88,11 @@ class Item(_Additive):
     subjects: list[Subject] = Field(default_factory=list)
     related: list[Link] = Field(default_factory=list)  # "See also": earlier issues' items, on our archive
 
-
     @field_validator("html")
     @classmethod
     def _html(cls, value: str | None) -> str | None:
         """Cleaned again to the tags an item may carry, whoever wrote the snapshot."""
         return markup.clean(value) or None if value else None
-
-    @model_serializer(mode="wrap")
-    def _without_empty_html(self, handler: Any) -> Any:
-        """Items without Markdown serialise exactly as they always did (stored snapshots, issue.json)."""
-        data = handler(self)
-        if isinstance(data, dict) and data.get("html") is None:
-            data.pop("html", None)
-        return data
 
 
 class Section(_Model):
