@@ -1,4 +1,4 @@
-"""One issue to every output: email (archive copy), plain text, subject, web page and issue.json."""
+"""One issue to every output: email (archive copy), plain text, subject, web page, issue.json and issue.pdf."""
 
 from __future__ import annotations
 
@@ -11,11 +11,13 @@ from newsletter.config import Settings
 from newsletter.render.context import UNSUBSCRIBE_PLACEHOLDER, build_view
 from newsletter.render.email import render_email_view
 from newsletter.render.env import use_language
-from newsletter.render.files import write_atomic
+from newsletter.render.files import write_atomic, write_atomic_bytes
+from newsletter.render.pdf import PdfUnavailable, render_pdf
 from newsletter.snapshot import Snapshot, parse_snapshot, public_json
 from newsletter.render.web import load_assets, render_web_page
 
 FILES = ("email.html", "email.txt", "subject.txt", "index.html", "issue.json")
+PDF_FILE = "issue.pdf"
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,8 @@ class RenderedIssue:
     issue_json: str
     assets: dict[str, str] = field(default_factory=dict, repr=False)
     warnings: tuple[str, ...] = ()
+    pdf: bytes | None = field(default=None, repr=False)
+    pdf_skipped: str | None = None  # why issue.pdf was not made on this machine (Pango missing)
 
     def files(self) -> dict[str, str]:
         return {
@@ -46,6 +50,8 @@ class RenderedIssue:
         out = Path(out_dir)
         for name, text in self.files().items():
             write_atomic(out / name, text)
+        if self.pdf is not None:
+            write_atomic_bytes(out / PDF_FILE, self.pdf)
         return out
 
 
@@ -54,14 +60,26 @@ def issue_json(snapshot: Snapshot) -> str:
     return json.dumps(public_json(snapshot), ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
-def render_issue(snapshot: dict[str, Any] | Snapshot, settings: Settings) -> RenderedIssue:
-    """Render a frozen snapshot to all of its outputs; pure: nothing is read but templates."""
+def render_issue(snapshot: dict[str, Any] | Snapshot, settings: Settings, *, pdf: bool = False) -> RenderedIssue:
+    """Render a frozen snapshot to all of its outputs; pure: nothing is read but templates.
+
+    The PDF takes seconds, not milliseconds: only `pdf=True` (publish, `newsletter render`) makes it,
+    so the desk's previews and test sends stay fast.
+    """
     snap = parse_snapshot(snapshot)
     unsubscribe = f"{snap.organisation.base_url}/unsubscribe"
     with use_language(snap.issue.language):
         view = build_view(snap)
         email = render_email_view(view, settings)
         web_html = render_web_page(view, settings)
+    assets = load_assets(settings)
+    pdf_bytes: bytes | None = None
+    pdf_skipped: str | None = None
+    if pdf:
+        try:
+            pdf_bytes = render_pdf(web_html, title=f"{view.title} · {view.heading} · {view.org_name}", assets=assets)
+        except PdfUnavailable as exc:
+            pdf_skipped = str(exc)
     return RenderedIssue(
         period=snap.issue.period,
         subject=email.subject,
@@ -69,6 +87,8 @@ def render_issue(snapshot: dict[str, Any] | Snapshot, settings: Settings) -> Ren
         email_text=email.text.replace(UNSUBSCRIBE_PLACEHOLDER, unsubscribe),
         web_html=web_html,
         issue_json=issue_json(snap),
-        assets=load_assets(settings),
+        assets=assets,
         warnings=email.warnings,
+        pdf=pdf_bytes,
+        pdf_skipped=pdf_skipped,
     )
