@@ -460,7 +460,7 @@ def bounces_process(rt: Runtime, file: Any, imap: bool) -> None:
               help="folder to write into  [default: <data dir>/render/<period>]")
 @pass_runtime
 def render_cmd(rt: Runtime, issue_ref: str, out_dir: Path | None) -> None:
-    """Render ISSUE (2026-W47, a number or latest) to email.html, email.txt, subject.txt, index.html, issue.json.
+    """Render ISSUE (2026-W47, a number or latest) to email.html, email.txt, subject.txt, index.html, issue.json, issue.pdf.
 
     A sent or published issue is rendered from its frozen snapshot; a draft from its current state.
     Nothing is published: the archive changes only with `newsletter publish`.
@@ -471,7 +471,7 @@ def render_cmd(rt: Runtime, issue_ref: str, out_dir: Path | None) -> None:
 
     rt.migrate()
     try:
-        result = preview_ref(rt, issue_ref)
+        result = preview_ref(rt, issue_ref, pdf=True)
     except (IssueError, ConsentViolation, NoSections, InvalidSnapshot, RenderError) as exc:
         raise click.ClickException(str(exc)) from None
     rendered, period, frozen = result.rendered, result.period, result.frozen
@@ -480,7 +480,10 @@ def render_cmd(rt: Runtime, issue_ref: str, out_dir: Path | None) -> None:
         console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
     size = len(rendered.email_html.encode()) / 1024
     console.print(f"issue {period} ({'frozen snapshot' if frozen else 'draft, not frozen'}) rendered to {out}/: "
-                  f"email.html {size:.0f} KB, email.txt, subject.txt, index.html, issue.json", highlight=False)
+                  f"email.html {size:.0f} KB, email.txt, subject.txt, index.html, issue.json"
+                  + (f", issue.pdf {len(rendered.pdf) / 1024:.0f} KB" if rendered.pdf is not None else ""), highlight=False)
+    if rendered.pdf_skipped:
+        console.print(f"[yellow]issue.pdf skipped:[/yellow] {rendered.pdf_skipped}", highlight=False)
 
 
 # ---- collect
@@ -712,6 +715,7 @@ def publish(rt: Runtime, issue_ref: str) -> None:
     """Freeze ISSUE's snapshot (consent applied) and write it into the static archive with the index and feed."""
     from sqlalchemy.exc import OperationalError
 
+    from newsletter.flows.issues import pdf_note
     from newsletter.flows.issues import publish as publish_flow
     from newsletter.issues.errors import ConsentViolation, IssueError
     from newsletter.issues.service import resolve_issue
@@ -732,6 +736,8 @@ def publish(rt: Runtime, issue_ref: str) -> None:
         raise click.ClickException(f"not published: the database refused the change ({reason}); "
                                    "the archive is unchanged") from None
     console.print(f"issue {number} published to {folder}/ (archive index and feed.xml updated)", highlight=False)
+    if (note := pdf_note()) is not None:
+        console.print(f"[yellow]{note}[/yellow]", highlight=False)
 
 
 # ---- corrections

@@ -322,7 +322,7 @@ def run_demo(rt: Runtime, *, console: Console) -> DemoReport:
     from newsletter.collect.service import run_collect
     from newsletter.flows.send import run_send
     from newsletter.issues.errors import IssueLocked
-    from newsletter.flows.issues import approve, draft, publish
+    from newsletter.flows.issues import approve, draft, pdf_note, publish
 
     if rt.settings.mode == "production":
         raise RuntimeError("newsletter demo writes fictional data into the database; it refuses to run in production mode")
@@ -388,6 +388,7 @@ def run_demo(rt: Runtime, *, console: Console) -> DemoReport:
             issue_id = issue.id
             added = _import_subscribers(session, demo_rt, work)
         report.add(console, f"   web page and email: {folder}/index.html, {folder}/email.html, {folder}/email.txt")
+        report.add(console, f"   print version: {folder}/issue.pdf" if (note := pdf_note()) is None else f"   {note}")
         report.add(console, f"   archive: {settings.issues_dir}/index.html and {settings.issues_dir}/feed.xml")
 
         with demo_rt.session() as session:

@@ -56,10 +56,11 @@ class CorrectionRow:
         return words + (f", {waiting} waiting" if waiting else "")
 
 
-def stage_public_archive(session: Session, settings: Settings) -> StagedArchive:
-    """The whole archive (frozen snapshots with their corrections) rendered beside the real one."""
+def stage_public_archive(session: Session, settings: Settings, *, corrected: str | None = None) -> StagedArchive:
+    """The whole archive (frozen snapshots with their corrections) rendered beside the real one; the
+    corrected issue's print version (issue.pdf) is made again so it carries the note too."""
     return stage_archive(settings.issues_dir, issues.published_snapshots(session), settings,
-                         corrections.archive_notes(session))
+                         corrections.archive_notes(session), pdf_periods={corrected} if corrected else ())
 
 
 def file(session: Session, issue: Issue, *, incident_ref: str | int, text: str, actor: User | str,
@@ -74,7 +75,8 @@ def file(session: Session, issue: Issue, *, incident_ref: str | int, text: str, 
                                       settings=settings)
     if notify:
         corrections.request_notice(session, row, actor=actor)
-    staged = stage_public_archive(session, settings) if issue.published_at is not None else None
+    staged = (stage_public_archive(session, settings, corrected=issue.period)
+              if issue.published_at is not None else None)
     try:
         session.commit()
     except BaseException:

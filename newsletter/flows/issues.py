@@ -23,12 +23,13 @@ from newsletter.issues.snapshot import build_snapshot
 from newsletter.snapshot import Snapshot, parse_snapshot
 from newsletter.models import Issue, User
 from newsletter.render import RenderedIssue, render_issue, stage_archive
+from newsletter.render.pdf import pdf_unavailable
 from newsletter.runtime import Runtime
 from newsletter.snapshot import CorrectionNote
 from newsletter.states import issue_frozen
 
-__all__ = ["Preview", "UnknownEditor", "approve", "approve_as", "draft", "issue_frozen", "preview", "preview_ref",
-           "publish", "snapshot_for"]
+__all__ = ["Preview", "UnknownEditor", "approve", "approve_as", "draft", "issue_frozen", "pdf_note", "preview",
+           "preview_ref", "publish", "snapshot_for"]
 
 
 class UnknownEditor(IssueError):
@@ -81,15 +82,21 @@ def _corrections(session: Session, issue: Issue, frozen: bool) -> list[Correctio
     return [note(c) for c in list_corrections(session, issue)] if frozen else []
 
 
-def preview_ref(runtime: Runtime, issue_ref: str) -> Preview:
-    """`newsletter render`: read the snapshot, end the transaction (hold no lock), then render."""
+def pdf_note() -> str | None:
+    """One line for the commands that promise issue.pdf, when this machine cannot make it (pip-only install)."""
+    reason = pdf_unavailable()
+    return f"issue.pdf skipped: {reason}" if reason else None
+
+
+def preview_ref(runtime: Runtime, issue_ref: str, *, pdf: bool = False) -> Preview:
+    """`newsletter render`: read the snapshot, end the transaction (hold no lock), then render (with issue.pdf if asked)."""
     with runtime.session() as session:
         issue = service.resolve_issue(session, issue_ref)
         snapshot, frozen = snapshot_for(session, issue, settings=runtime.settings)
         fixes = _corrections(session, issue, frozen)
         period = issue.period
         session.rollback()
-    return Preview(period, frozen, render_issue(snapshot, runtime.settings, fixes))
+    return Preview(period, frozen, render_issue(snapshot, runtime.settings, fixes, pdf=pdf))
 
 
 def publish(session: Session, issue: Issue, *, settings: Settings, actor: User | str) -> Path:
@@ -98,11 +105,13 @@ def publish(session: Session, issue: Issue, *, settings: Settings, actor: User |
     This flow owns the caller's transaction: it commits it. The archive is rendered into a stage
     first (ArchiveWriteError on a full disk: nothing committed, the caller rolls back); a failed
     commit drops the stage, so the archive never shows what the database does not. Publishing
-    again rewrites the archive from the frozen snapshots (e.g. after a template change).
+    again rewrites the archive from the frozen snapshots (e.g. after a template change) and remakes
+    this issue's issue.pdf (`pdf_note()` says when this machine cannot).
     """
     service.mark_published(session, issue, settings=settings, actor=actor)
     staged = stage_archive(settings.issues_dir, service.published_snapshots(session), settings,
-                           archive_notes(session))  # the corrections are rendered beside the snapshots
+                           archive_notes(session),  # the corrections are rendered beside the snapshots
+                           pdf_periods={issue.period})
     folder = Path(settings.issues_dir) / issue.period
     try:
         session.commit()

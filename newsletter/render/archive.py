@@ -16,7 +16,7 @@ import os
 import shutil
 import tempfile
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ from typing import Any
 from newsletter.config import Settings
 from newsletter.render.context import CorrectionView, IssueView, build_view, correction_view, issue_path
 from newsletter.render.env import format_day, render_template, text_direction, use_language
-from newsletter.render.issue import RenderedIssue, render_issue
+from newsletter.render.issue import PDF_FILE, RenderedIssue, render_issue
 from newsletter.snapshot import CorrectionNote, InvalidSnapshot, Snapshot, parse_snapshot
 from newsletter.render.web import INDEX_TEMPLATE, load_assets, render_content
 
@@ -60,6 +60,7 @@ class ArchiveReport:
     issues_dir: Path
     periods: list[str]
     feed_entries: int
+    pdf_skipped: str | None = None  # one line: why no issue.pdf was written on this machine
 
 
 class ArchiveWriteError(Exception):
@@ -108,10 +109,13 @@ def _move_tree(src: Path, dst: Path) -> None:
             os.replace(path, dst / rel)
 
 
-def _write(path: Path, text: str) -> None:
+def _write(path: Path, content: str | bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8", newline="\n") as fh:
-        fh.write(text)
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        with path.open("w", encoding="utf-8", newline="\n") as fh:
+            fh.write(content)
     os.chmod(path, 0o644)
 
 
@@ -208,21 +212,25 @@ def render_index(entries: list[ArchiveEntry], settings: Settings, *, org_name: s
 
 
 def write_archive(issues_dir: Path | str, snapshots: list[dict[str, Any]] | list[Snapshot],
-                  settings: Settings, corrections: Corrections | None = None) -> ArchiveReport:
+                  settings: Settings, corrections: Corrections | None = None, *,
+                  pdf_periods: Collection[str] = ()) -> ArchiveReport:
     """Write every given issue's folder, then the index and the feed (staged, then moved into place).
 
     The caller passes the published issues; all snapshots are checked before anything is written,
     so one bad snapshot leaves the archive as it was.
     """
-    return stage_archive(issues_dir, snapshots, settings, corrections).commit()
+    return stage_archive(issues_dir, snapshots, settings, corrections, pdf_periods=pdf_periods).commit()
 
 
 def stage_archive(issues_dir: Path | str, snapshots: list[dict[str, Any]] | list[Snapshot],
-                  settings: Settings, corrections: Corrections | None = None) -> StagedArchive:
+                  settings: Settings, corrections: Corrections | None = None, *,
+                  pdf_periods: Collection[str] = ()) -> StagedArchive:
     """Render the whole archive into a hidden folder beside `issues_dir`; nothing public changes yet.
 
     `corrections` (by period) are the dated corrections rendered beside each frozen snapshot: on
     its page, in its feed entry (with a new <updated>), in its issue.json and on the index.
+    issue.pdf takes seconds per issue, so it is made for `pdf_periods` (the issue being published or
+    corrected) and for any issue whose folder has none yet; other issues keep the PDF they have.
 
     Raises ArchiveWriteError (after removing the stage) when the disk refuses, InvalidSnapshot for
     a bad snapshot. Call .commit() on the result to publish it, .discard() to drop it.
@@ -240,8 +248,10 @@ def stage_archive(issues_dir: Path | str, snapshots: list[dict[str, Any]] | list
     entries: list[ArchiveEntry] = []
     corrections = corrections or {}
     for snap in ordered:
-        fixes = list(corrections.get(snap.issue.period, ()))
-        rendered.append(render_issue(snap, settings, fixes))
+        period = snap.issue.period
+        fixes = list(corrections.get(period, ()))
+        wants_pdf = period in pdf_periods or not (root / period / PDF_FILE).exists()
+        rendered.append(render_issue(snap, settings, fixes, pdf=wants_pdf))
         with use_language(snap.issue.language):
             view = build_view(snap, fixes)
             content = render_content(view, settings)
@@ -251,15 +261,18 @@ def stage_archive(issues_dir: Path | str, snapshots: list[dict[str, Any]] | list
         entries.append(replace(_entry(snap, view, content, fixes), period_label=label))
     org_name = ordered[0].organisation.name if ordered else settings.org_name
     base_url = ordered[0].organisation.base_url if ordered else settings.base_url
-    files: dict[str, str] = {}
+    files: dict[str, str | bytes] = {}
     for issue in rendered:
         files.update({f"{issue.period}/{name}": text for name, text in issue.files().items()})
+        if issue.pdf is not None:
+            files[f"{issue.period}/{PDF_FILE}"] = issue.pdf
     files.update(load_assets(settings))
     files["index.html"] = render_index(entries, settings, org_name=org_name, base_url=base_url,
                                        corrections=corrections)
     files["feed.xml"] = feed_xml(entries, title=org_name, base_url=base_url, language=settings.language)
     report = ArchiveReport(issues_dir=root, periods=[s.issue.period for s in ordered],
-                           feed_entries=min(len(entries), FEED_ENTRIES))
+                           feed_entries=min(len(entries), FEED_ENTRIES),
+                           pdf_skipped=next((i.pdf_skipped for i in rendered if i.pdf_skipped), None))
     stage: Path | None = None
     try:
         root.parent.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,4 @@
-"""One issue to every output: email (archive copy), plain text, subject, web page and issue.json."""
+"""One issue to every output: email (archive copy), plain text, subject, web page, issue.json and issue.pdf."""
 
 from __future__ import annotations
 
@@ -12,11 +12,13 @@ from newsletter.config import Settings
 from newsletter.render.context import UNSUBSCRIBE_PLACEHOLDER, build_view
 from newsletter.render.email import render_email_view
 from newsletter.render.env import use_language
-from newsletter.render.files import write_atomic
+from newsletter.render.files import write_atomic, write_atomic_bytes
+from newsletter.render.pdf import PdfUnavailable, render_pdf
 from newsletter.snapshot import CorrectionNote, Snapshot, parse_snapshot, public_json
 from newsletter.render.web import load_assets, render_web_page
 
 FILES = ("email.html", "email.txt", "subject.txt", "index.html", "issue.json")
+PDF_FILE = "issue.pdf"
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,8 @@ class RenderedIssue:
     issue_json: str
     assets: dict[str, str] = field(default_factory=dict, repr=False)
     warnings: tuple[str, ...] = ()
+    pdf: bytes | None = field(default=None, repr=False)
+    pdf_skipped: str | None = None  # why issue.pdf was not made on this machine (Pango missing)
 
     def files(self) -> dict[str, str]:
         return {
@@ -47,6 +51,8 @@ class RenderedIssue:
         out = Path(out_dir)
         for name, text in self.files().items():
             write_atomic(out / name, text)
+        if self.pdf is not None:
+            write_atomic_bytes(out / PDF_FILE, self.pdf)
         return out
 
 
@@ -56,17 +62,28 @@ def issue_json(snapshot: Snapshot, corrections: Sequence[CorrectionNote] = ()) -
 
 
 def render_issue(snapshot: dict[str, Any] | Snapshot, settings: Settings,
-                 corrections: Sequence[CorrectionNote] = ()) -> RenderedIssue:
+                 corrections: Sequence[CorrectionNote] = (), *, pdf: bool = False) -> RenderedIssue:
     """Render a frozen snapshot to all of its outputs; pure: nothing is read but templates.
 
     `corrections` (the issue's dated corrections, a layer beside the frozen snapshot) appear on the
-    web page and in issue.json; the email copies stay exactly what was mailed.
+    web page, its PDF and in issue.json; the email copies stay exactly what was mailed.
+    The PDF takes seconds, not milliseconds: only `pdf=True` (publish, `newsletter render`) makes it,
+    so the desk's previews and test sends stay fast.
     """
     snap = parse_snapshot(snapshot)
     unsubscribe = f"{snap.organisation.base_url}/unsubscribe"
     with use_language(snap.issue.language):
+        view = build_view(snap, corrections)
         email = render_email_view(build_view(snap), settings)
-        web_html = render_web_page(build_view(snap, corrections), settings)
+        web_html = render_web_page(view, settings)
+    assets = load_assets(settings)
+    pdf_bytes: bytes | None = None
+    pdf_skipped: str | None = None
+    if pdf:
+        try:
+            pdf_bytes = render_pdf(web_html, title=f"{view.title} · {view.heading} · {view.org_name}", assets=assets)
+        except PdfUnavailable as exc:
+            pdf_skipped = str(exc)
     return RenderedIssue(
         period=snap.issue.period,
         subject=email.subject,
@@ -74,6 +91,8 @@ def render_issue(snapshot: dict[str, Any] | Snapshot, settings: Settings,
         email_text=email.text.replace(UNSUBSCRIBE_PLACEHOLDER, unsubscribe),
         web_html=web_html,
         issue_json=issue_json(snap, corrections),
-        assets=load_assets(settings),
+        assets=assets,
         warnings=email.warnings,
+        pdf=pdf_bytes,
+        pdf_skipped=pdf_skipped,
     )

@@ -7,6 +7,7 @@ from typing import Any
 from newsletter.config import Settings
 from newsletter.render.context import IssueView
 from newsletter.render.env import RenderError, render_environment, render_template
+from newsletter.render.pdf import pdf_unavailable
 
 ISSUE_TEMPLATE = "web/archive/issue.html.j2"
 INDEX_TEMPLATE = "web/archive/index.html.j2"
@@ -16,10 +17,14 @@ ASSETS = ("archive.css", "archive.js")
 
 
 def page_context(view: IssueView) -> dict[str, Any]:
-    """An issue page lives in <period>/: the archive root is one level up, its assets sit beside it."""
+    """An issue page lives in <period>/: the archive root is one level up, its assets sit beside it.
+
+    It links issue.pdf only on a machine that can make it, so a pip-only install has no dead link.
+    """
     return view.as_context() | {
         "lang": view.lang, "dir": view.dir, "org_name": view.org_name, "root": "../", "asset_prefix": "",
         "charts": True,  # the inline SVG chart: on the page only, a feed reader gets the table
+        "pdf_link": pdf_unavailable() is None,
     }
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from newsletter.config import Settings
 from newsletter.consent.text import skeleton
 from newsletter.models import Issue
+from tests.support.outputs import output_text
 
 SAULE = {"name": "Saule Zhaksylykova", "role": "journalist", "consent": "none", "city": "Semey",
          "spellings": ["Сауле Жаксылыкова", "Сәуле Жақсылықова"]}
@@ -88,7 +89,7 @@ def test_weeks_imported_drafted_rendered_and_approved_publish_no_protected_form(
         cli("render", period, "--out", str(out))
         cli("approve", period, "--user", "ed@example.org")
         cli("publish", period)
-        rendered = {p.name: p.read_text(encoding="utf-8") for p in out.iterdir() if p.is_file()}
+        rendered = {p.name: output_text(p) for p in out.iterdir() if p.is_file()}
         assert {"email.html", "email.txt", "index.html", "issue.json"} <= set(rendered)
         for name, text in rendered.items():
             assert protected_forms_in(text) == [], f"{period}/{name}"
@@ -101,7 +102,7 @@ def test_weeks_imported_drafted_rendered_and_approved_publish_no_protected_form(
     files = [p for p in root.rglob("*") if p.is_file()]
     assert {"feed.xml", "index.html"} <= {p.name for p in files}
     for path in files:
-        assert protected_forms_in(path.read_text(encoding="utf-8")) == [], path.name
+        assert protected_forms_in(output_text(path)) == [], path.name
     issue_json = json.loads((root / "2026-W47" / "issue.json").read_text(encoding="utf-8"))
     urls = [link["url"] for s in issue_json["sections"] for i in s["items"] for link in i["links"]]
     # Slugs naming a person (Latin or percent-encoded Cyrillic) are dropped; anonymised items keep only feed links.

@@ -17,6 +17,7 @@ from newsletter.issues.service import build_snapshot
 from newsletter.models import AuditLog, Issue
 from newsletter.render import render_email, render_issue
 from tests.issues.conftest import assert_no_protected_words
+from tests.support.outputs import output_text
 
 
 def test_every_rendered_output_is_free_of_protected_names(session: Session, settings: Settings, consent_issue: Issue,
@@ -40,7 +41,7 @@ def test_publish_through_the_cli_writes_a_clean_archive(cli, session: Session, s
     result = cli("publish", "latest")
     assert "issue 1 published to" in result.output
     root = Path(settings.issues_dir)
-    files = {p.relative_to(root).as_posix(): p.read_text(encoding="utf-8") for p in root.rglob("*") if p.is_file()}
+    files = {p.relative_to(root).as_posix(): output_text(p) for p in root.rglob("*") if p.is_file()}
     assert {"2026-W47/email.html", "2026-W47/email.txt", "2026-W47/index.html", "2026-W47/issue.json",
             "index.html", "feed.xml"} <= set(files)
     for name, text in files.items():

@@ -110,7 +110,11 @@ def test_lang_dir_preheader_and_dark_mode(snapshot40: dict[str, Any], render_set
     assert '<meta name="color-scheme" content="light dark"' in email.html
     assert "@media (prefers-color-scheme: dark)" in email.html
     preheader = snapshot40["issue"]["preheader"]
-    hidden = re.search(r'<div style="display:none;[^"]*">([^<]*)</div>', email.html)
+    hidden = re.search(r'<div class="nl-preheader" style="(display:none;[^"]*)">([^<]*)</div>', email.html)
+    assert hidden and "mso-hide:all" in hidden.group(1) and "max-height:0" in hidden.group(1)
+    assert "color" not in hidden.group(1)  # hidden, not low-contrast (SpamAssassin's HTML_FONT_LOW_CONTRAST)
+    assert email.html.count(preheader[:40]) == 1
+    hidden = re.search(r'<div class="nl-preheader" style="[^"]*">([^<]*)</div>', email.html)
     assert hidden and hidden.group(1).startswith(preheader[:40])
     assert hidden.group(1).endswith("&#847;&zwnj;&nbsp;" * 20)  # nothing else leaks into the inbox preview
     assert f"<title>{email.subject}</title>" in email.html
