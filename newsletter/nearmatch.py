@@ -127,10 +127,13 @@ def body_text(body: str | None) -> str:
     return " ".join(strip_tags((body or "").replace("<", " <")).split())
 
 
-def recent_index(session: Session, *, since: datetime | None = None, exclude: Collection[int] = ()) -> NearDuplicateIndex:
+def recent_index(session: Session, *, since: datetime | None = None, exclude: Collection[int] = (),
+                 latest: int | None = None) -> NearDuplicateIndex:
     """Recent incidents of every origin (feed, volunteer, API, import) that a new one is compared with.
 
     Rejected incidents and those already merged away are left out: offering them again is noise.
+    `latest` keeps only the newest that many (a single report scored inside its own request must not
+    cost more as the window fills up: the cost would grow with every incident of the last 14 days).
     """
     index = NearDuplicateIndex()
     query = (
@@ -141,12 +144,15 @@ def recent_index(session: Session, *, since: datetime | None = None, exclude: Co
     )
     if exclude:
         query = query.where(Incident.id.not_in(list(exclude)))
+    if latest is not None:
+        query = query.order_by(None).order_by(Incident.id.desc()).limit(latest)
     for iid, title, summary, body in session.execute(query):
         index.add(iid, title, significant_words(title, summary or body_text(body)))
     return index
 
 
-def propose_duplicates(session: Session, incident_ids: Iterable[int], *, now: datetime | None = None) -> int:
+def propose_duplicates(session: Session, incident_ids: Iterable[int], *, now: datetime | None = None,
+                       latest: int | None = None) -> int:
     """Score new incidents against recent ones (and each other); add open DuplicateCandidate rows.
 
     Returns how many pairs were proposed. Each new incident is compared with those before it, so a
@@ -155,7 +161,7 @@ def propose_duplicates(session: Session, incident_ids: Iterable[int], *, now: da
     ids = sorted(set(incident_ids))
     if not ids:
         return 0
-    index = recent_index(session, exclude=ids)
+    index = recent_index(session, exclude=ids, latest=latest)
     rows = session.execute(
         select(Incident.id, Incident.title, Incident.summary, func.substr(Incident.body, 1, 2000))
         .where(Incident.id.in_(ids), Incident.relevant.is_(True)).order_by(Incident.id)

@@ -25,6 +25,11 @@ from newsletter.submissions.service import create_submission
 
 __all__ = ["submit_report", "import_incidents"]
 
+# A single report is scored inside the volunteer's request, holding the write transaction: it is
+# compared with the newest REPORT_WINDOW incidents of the 14-day window, so its cost stays flat however
+# many feed entries the window holds (an import, scored once per file, sees the whole window).
+REPORT_WINDOW = 400
+
 
 def submit_report(
     session: Session,
@@ -40,7 +45,7 @@ def submit_report(
     """Store a volunteer's (form) or partner's (API) report, then offer its near-duplicates to the desk."""
     incident, code = create_submission(session, data, files, settings=settings, channel=channel,
                                        api_token=api_token, written=written, load=load)
-    propose_duplicates(session, [incident.id])
+    propose_duplicates(session, [incident.id], latest=REPORT_WINDOW)
     return incident, code
 
 
