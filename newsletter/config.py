@@ -8,12 +8,13 @@ import secrets
 import tomllib
 from email.utils import parseaddr
 from pathlib import Path
-from typing import Any, Literal
+import re
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 ENV_PREFIX = "NEWSLETTER_"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -68,6 +69,8 @@ class Settings(BaseSettings):
     base_url: str = "http://127.0.0.1:8000"
     org_name: str = "Monitoring Newsletter"
     language: str = "en"
+    # The editions, default language first ("en,ru"); empty: one edition in `language`.
+    languages: Annotated[list[str], NoDecode] = Field(default_factory=list)
     timezone: str = "UTC"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # collect
@@ -161,6 +164,26 @@ class Settings(BaseSettings):
             raise ValueError("must be an absolute http(s) URL such as https://news.example.org")
         return value.rstrip("/")
 
+    @field_validator("languages", mode="before")
+    @classmethod
+    def _split_languages(cls, value: Any) -> Any:
+        """NEWSLETTER_LANGUAGES=en,ru (a comma list) or a TOML array."""
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("languages")
+    @classmethod
+    def _check_languages(cls, value: list[str]) -> list[str]:
+        seen: list[str] = []
+        for tag in value:
+            if not re.fullmatch(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*", tag):
+                raise ValueError(f"{tag!r} is not a language tag such as en, ru or kk")
+            if tag in seen:
+                raise ValueError(f"{tag!r} is listed twice")
+            seen.append(tag)
+        return seen
+
     @field_validator("timezone")
     @classmethod
     def _check_tz(cls, value: str) -> str:
@@ -182,6 +205,13 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
+    def _default_edition(self) -> "Settings":
+        """With NEWSLETTER_LANGUAGES, its first language is the default one (what `language` names)."""
+        if self.languages:
+            self.language = self.languages[0]
+        return self
+
+    @model_validator(mode="after")
     def _check_dkim(self) -> "Settings":
         dkim = [self.dkim_key_file, self.dkim_selector, self.dkim_domain]
         if any(dkim) and not all(dkim):
@@ -191,6 +221,15 @@ class Settings(BaseSettings):
             raise ValueError("NEWSLETTER_DKIM_ED25519_KEY_FILE and NEWSLETTER_DKIM_ED25519_SELECTOR go together, "
                              "beside the RSA key (receivers that do not know Ed25519 check that one)")
         return self
+
+    @property
+    def editions(self) -> list[str]:
+        """The languages an issue is published in, the default edition first."""
+        return list(self.languages) or [self.language]
+
+    @property
+    def default_language(self) -> str:
+        return self.editions[0]
 
     @property
     def is_sqlite(self) -> bool:

@@ -146,6 +146,9 @@ class Incident(Base):
     title: Mapped[str] = mapped_column(String(500))
     summary: Mapped[str] = mapped_column(Text, default="")
     body: Mapped[str] = mapped_column(Text, default="")  # sanitised HTML
+    # Translations brought by an import ({"ru": {"title", "summary", "body", "quote"}}): a draft copies them
+    # into its items' ItemTranslation rows, where translators and editors work on them.
+    translations: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     kind: Mapped[str | None] = mapped_column(String(40))
     occurred_on: Mapped[date | None] = mapped_column(Date, index=True)
     date_precision: Mapped[str] = mapped_column(String(8), default="day")
@@ -322,6 +325,8 @@ class Issue(Base):
     published_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The frozen snapshots of the further editions, by language ({"ru": {...}}); `snapshot` is the default one.
+    edition_snapshots: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -350,6 +355,40 @@ class IssueItem(Base):
     incident: Mapped[Incident | None] = relationship()
     person: Mapped[Person | None] = relationship()
     section: Mapped[Section | None] = relationship()
+    translations: Mapped[list[ItemTranslation]] = relationship(
+        back_populates="item", cascade="all, delete-orphan", order_by="ItemTranslation.language"
+    )
+
+
+TRANSLATION_STATES = ("missing", "draft", "done")
+
+
+class ItemTranslation(Base):
+    """One item of an issue in one further edition's language (NEWSLETTER_LANGUAGES after the first).
+
+    The original stays on the IssueItem; each other edition reads its words from here. `state` is the
+    translator's progress; `allow_original` is an editor's explicit choice to publish the original in
+    this edition (readers see a short note in their language) when no translation will come.
+    """
+
+    __tablename__ = "item_translations"
+    __table_args__ = (
+        UniqueConstraint("item_id", "language"),
+        CheckConstraint(_in("state", TRANSLATION_STATES), name="state"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("issue_items.id", ondelete="CASCADE"), index=True)
+    language: Mapped[str] = mapped_column(String(16))
+    headline: Mapped[str] = mapped_column(String(500), default="")
+    text: Mapped[str] = mapped_column(Text, default="")
+    quote: Mapped[str] = mapped_column(Text, default="")
+    photo_caption: Mapped[str] = mapped_column(Text, default="")
+    state: Mapped[str] = mapped_column(String(16), default="missing")
+    allow_original: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_by: Mapped[str | None] = mapped_column(String(320))
+
+    item: Mapped[IssueItem] = relationship(back_populates="translations")
 
 
 class Subscriber(Base):
@@ -475,6 +514,7 @@ class User(Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None]
     last_login_at: Mapped[datetime | None]
+    language: Mapped[str] = mapped_column(String(16), default="en", server_default="en")  # the desk's language
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -54,6 +54,12 @@ def unsubscribe_url(settings: Settings, token: str | None) -> str:
     return f"{settings.base_url}/unsubscribe/{token}" if token else f"{settings.base_url}/unsubscribe"
 
 
+def preferences_url(settings: Settings, token: str | None) -> str:
+    """The recipient's page to choose the edition (language) they receive; a test send gets the
+    subscribe page, which offers the same choice."""
+    return f"{settings.base_url}/preferences/{token}" if token else f"{settings.base_url}/subscribe"
+
+
 def unsubscribe_mailto(settings: Settings, token: str | None) -> str:
     address = settings.unsubscribe_mailto or parseaddr(settings.from_address)[1]
     subject = quote(f"unsubscribe {token}" if token else "unsubscribe")
