@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from newsletter.config import Settings
 from newsletter.editorial.users import get_by_email
 from newsletter.issues import service
+from newsletter.issues import translations
 from newsletter.issues.corrections import archive_notes, list_corrections, note
 from newsletter.issues.errors import IssueError
 from newsletter.issues.snapshot import build_snapshot
@@ -37,12 +38,20 @@ class UnknownEditor(IssueError):
 
 
 def draft(session: Session, *, settings: Settings, period: str | None = None, actor: User | str) -> Issue:
-    """Create or top up the period's draft from its accepted incidents (scheduling them)."""
-    return service.draft_issue(session, settings=settings, period=period, actor=actor)
+    """Create or top up the period's draft from its accepted incidents (scheduling them), with a translation
+    row per item and further edition (an incident's import translations copied in as drafts)."""
+    issue = service.draft_issue(session, settings=settings, period=period, actor=actor)
+    translations.ensure_rows(session, issue, settings, actor=actor)
+    return issue
 
 
 def approve(session: Session, issue: Issue, *, user: User, settings: Settings) -> Issue:
-    """Sign the issue off as `user` (the consent check runs on the snapshot it would publish)."""
+    """Sign the issue off as `user` (the consent check runs on the snapshot it would publish).
+
+    Every further edition must be ready first: each item translated (done) or allowed its original.
+    """
+    if issue.state == "draft" and not issue_frozen(issue):
+        translations.check_editions_ready(issue, settings)
     return service.approve_issue(session, issue, user=user, settings=settings)
 
 

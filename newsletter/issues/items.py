@@ -15,6 +15,7 @@ from newsletter import audit, markup
 from newsletter.issues.errors import IssueError, IssueLocked
 from newsletter.issues.sections import item_section, sections_in_order
 from newsletter.issues.service import add_incidents, reopen_issue
+from newsletter.issues.translations import mark_stale
 from newsletter.issues.snapshot import latest_status, status_label
 from newsletter.models import Incident, Issue, IssueItem, Person, Section, User
 from newsletter.states import issue_frozen, transition
@@ -97,10 +98,12 @@ def update_item(session: Session, issue: Issue, item: IssueItem, *, headline: st
     if text != item.text and item.text_format != "markdown":
         changes["text_format"] = audit.change(item.text_format, "markdown")
         item.text_format = "markdown"
+    changed = {name for name, value in (("headline", headline), ("text", text)) if getattr(item, name) != value}
     item.headline, item.text = headline, text
     session.flush()
     audit.record(session, actor=actor, action="issue.item_edited", entity_type="issue", entity_id=issue.id,
                  changes=changes)
+    mark_stale(session, issue, item, changed, actor=actor)  # done translations of the old words go back to draft
     return item
 
 
@@ -157,8 +160,8 @@ def remove_item(session: Session, issue: Issue, item: IssueItem, *, actor: User 
     """Take an item out; its incident goes back to accepted and re-drafting will not bring it back."""
     ensure_editable(session, issue, actor=actor)
     incident = item.incident
-    issue.items.remove(item)
     session.delete(item)
+    issue.items.remove(item)
     if incident is not None:
         issue.excluded_incident_ids = sorted({*(issue.excluded_incident_ids or []), incident.id})
         if incident.state == "scheduled":

@@ -1,0 +1,369 @@
+"""Item translations: each item of an issue in each further edition's language (NEWSLETTER_LANGUAGES after the first).
+
+The original words stay on the IssueItem (the default edition reads them); every other edition reads an
+ItemTranslation row (headline, text, quote, photo caption) with the translator's progress in `state`
+(missing -> draft -> done) and the editor's `allow_original` (publish the original in that edition, with
+a note to readers) for an item no translation will come for. An edition is ready when each of its
+published items is done or allowed the original; approval checks that (`check_editions_ready`).
+
+An item's original language is its incident's `language` when that is set, else the issue's (the default
+edition). An item whose original is a further edition's language (a Russian report in an en,ru issue):
+its row in that language holds the original words and is done at once, and the default edition's text on
+the item becomes the translation to make -- from the incident's import translation when it brought one.
+Until the item's text differs from the original words, approval names it like a missing translation.
+
+Services take a session and never commit. Texts are audited by their length only (a text may name a
+protected person; the consent engine applies to every edition when the snapshot is built).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from newsletter import audit
+from newsletter.config import Settings
+from newsletter.db import utcnow
+from newsletter.issues.errors import ApprovalError, IssueError, IssueLocked
+from newsletter.models import TRANSLATION_STATES, Issue, IssueItem, ItemTranslation, User
+from newsletter.states import issue_frozen
+
+FIELDS = ("headline", "text", "quote", "photo_caption")
+LIMITS = {"headline": 500, "text": 5000, "quote": 2000, "photo_caption": 1000}
+# What an import's {"ru": {"title", "summary", "body", "quote"}} fills in an item's row.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+__all__ = [
+    "EditionProgress", "FIELDS", "LIMITS", "TranslationFields", "allow_original", "blockers", "check_editions_ready",
+    "clean_field", "edition_ready", "ensure_rows", "further_editions", "mark_stale", "original_fields",
+    "original_language", "progress", "row_for", "set_translation", "translatable_items",
+]
+
+
+@dataclass(frozen=True)
+class TranslationFields:
+    """The words of one item in one language (empty: the original has no such part)."""
+
+    headline: str = ""
+    text: str = ""
+    quote: str = ""
+    photo_caption: str = ""
+
+    def as_dict(self) -> dict[str, str]:
+        return {name: getattr(self, name) for name in FIELDS}
+
+
+@dataclass
+class EditionProgress:
+    """One further edition's translation progress over the issue's published items."""
+
+    language: str
+    total: int = 0
+    done: int = 0
+    allowed: int = 0  # not done, but the editor allowed the original
+    draft: int = 0
+    missing: int = 0
+    blocking: list[IssueItem] = field(default_factory=list)
+
+    @property
+    def ready(self) -> bool:
+        return not self.blocking
+
+
+# ---------------------------------------------------------------- what needs translating
+
+
+def further_editions(settings: Settings) -> list[str]:
+    """The editions after the default one: the languages items are translated into."""
+    return list(settings.editions[1:])
+
+
+def translatable_items(issue: Issue) -> list[IssueItem]:
+    """The items readers get (internal incidents are only counted, never shown, so need no translation)."""
+    return [i for i in sorted(issue.items, key=lambda i: (i.position, i.id))
+            if not (i.incident is not None and i.incident.publication == "internal")]
+
+
+def original_language(item: IssueItem, issue: Issue) -> str:
+    """The language the item's words were first written in: its incident's language, else the issue's."""
+    language = (item.incident.language or "").strip() if item.incident is not None else ""
+    return language.split("-")[0].split("_")[0].lower() or issue.language
+
+
+def original_fields(item: IssueItem) -> TranslationFields:
+    """The item's own words (the default edition). Quote and photo caption exist once items carry them."""
+    quote = getattr(item, "quote", None)
+    caption = getattr(item, "photo_caption", None)
+    return TranslationFields(
+        headline=item.headline or "", text=item.text or "",
+        quote=(quote.get("text", "") if isinstance(quote, dict) else quote) or "",
+        photo_caption=(caption if isinstance(caption, str) else "") or "",
+    )
+
+
+def _imported(item: IssueItem, language: str) -> TranslationFields | None:
+    """The incident's import translation into `language` ({"title", "summary", "body", "quote"}), if any."""
+    data = (item.incident.translations or {}).get(language) if item.incident is not None else None
+    if not isinstance(data, dict):
+        return None
+    from newsletter.issues.service import html_to_text  # the same first-paragraph rule as the drafted text
+
+    summary = str(data.get("summary") or "").strip()
+    text = summary or html_to_text(str(data.get("body") or "")).split("\n\n", 1)[0]
+    fields = TranslationFields(headline=str(data.get("title") or "").strip()[:LIMITS["headline"]],
+                               text=text[:LIMITS["text"]], quote=str(data.get("quote") or "").strip()[:LIMITS["quote"]])
+    return fields if any(fields.as_dict().values()) else None
+
+
+def _find(item: IssueItem, language: str) -> ItemTranslation | None:
+    return next((t for t in item.translations if t.language == language), None)
+
+
+def row_for(item: IssueItem, language: str, issue: Issue) -> ItemTranslation:
+    """The item's row in `language`, or (not yet stored) what ensure_rows would store: read-only use."""
+    found = _find(item, language)
+    if found is not None:
+        return found
+    return ItemTranslation(item_id=item.id, language=language, allow_original=False, updated_by=None,
+                           **_first_words(item, language, issue))
+
+
+def _first_words(item: IssueItem, language: str, issue: Issue) -> dict[str, Any]:
+    """A new row's words and state: the original itself (done), the import's translation (draft), or nothing."""
+    if original_language(item, issue) == language:
+        return {**original_fields(item).as_dict(), "state": "done"}
+    imported = _imported(item, language)
+    if imported is not None:
+        return {**imported.as_dict(), "state": "draft"}
+    return {**TranslationFields().as_dict(), "state": "missing"}
+
+
+def ensure_rows(session: Session, issue: Issue, settings: Settings, *, actor: User | str = "draft") -> int:
+    """Store a row for every published item in every further edition; returns how many were added.
+
+    The draft calls it, and so does every translation action, so items added by hand get theirs too.
+    A new row copies the incident's import translation (state draft: a human marks it done). For an
+    item first written in a further edition's language, that row is the original (done) and the
+    item's default-language text comes from the import's translation when there is one.
+    """
+    if issue_frozen(issue):
+        return 0
+    added = 0
+    for item in translatable_items(issue):
+        for language in further_editions(settings):
+            if _find(item, language) is not None:
+                continue
+            words = _first_words(item, language, issue)
+            item.translations.append(ItemTranslation(language=language, allow_original=False, updated_by=None,
+                                                     updated_at=utcnow(), **words))
+            added += 1
+            if words["state"] == "done":
+                _default_from_import(session, issue, item, settings, actor=actor)
+    if added:
+        session.flush()
+    return added
+
+
+def _default_from_import(session: Session, issue: Issue, item: IssueItem, settings: Settings, *,
+                         actor: User | str) -> None:
+    """An item first written in a further edition's language: its default-language text from the import."""
+    imported = _imported(item, settings.default_language)
+    if imported is None or not imported.headline:
+        return
+    item.headline = imported.headline
+    if imported.text:
+        item.text = imported.text
+    audit.record(session, actor=actor, action="issue.item_translated_original", entity_type="issue",
+                 entity_id=issue.id, changes={"item": item.id, "original": original_language(item, issue),
+                                              "from": "import"})
+
+
+# ---------------------------------------------------------------- editing
+
+
+def clean_field(name: str, value: str) -> str:
+    """A translated text as item text is kept: normalised line ends, no control characters, a length limit."""
+    value = _CONTROL.sub("", (value or "").replace("\r\n", "\n").replace("\r", "\n")).strip()
+    if len(value) > LIMITS[name]:
+        raise IssueError(f"the translated {name.replace('_', ' ')} is too long "
+                         f"({len(value)} characters, at most {LIMITS[name]})")
+    return value
+
+
+def _editable(session: Session, issue: Issue, actor: User | str) -> None:
+    """Frozen issues are read-only; an edit to a signed-off issue withdraws the sign-off (as item edits do)."""
+    if issue_frozen(issue):
+        raise IssueLocked(f"issue {issue.number} was already sent or published; its translations cannot change")
+    if issue.state != "draft" or issue.approved_by_id is not None:
+        from newsletter.issues.service import reopen_issue
+
+        reopen_issue(session, issue, actor=actor, reason="translation edited after sign-off")
+
+
+def _row(session: Session, issue: Issue, item: IssueItem, language: str, settings: Settings,
+         actor: User | str) -> ItemTranslation:
+    if language not in further_editions(settings):
+        editions = ", ".join(further_editions(settings)) or "none (NEWSLETTER_LANGUAGES lists one language)"
+        raise IssueError(f"{language!r} is not a further edition of this newsletter (further editions: {editions})")
+    if item not in issue.items:
+        raise IssueError(f"item {item.id} is not part of issue {issue.number}")
+    if item not in translatable_items(issue):
+        raise IssueError(f"item {item.id} is internal: it is only counted, never shown, so it is not translated")
+    ensure_rows(session, issue, settings, actor=actor)
+    row = _find(item, language)
+    assert row is not None
+    return row
+
+
+def set_translation(session: Session, issue: Issue, item: IssueItem, language: str, words: TranslationFields, *,
+                    state: str, settings: Settings, actor: User | str,
+                    allow_original: bool | None = None) -> ItemTranslation:
+    """Save an item's words in one edition and their state (draft or done; missing only when empty)."""
+    if state not in TRANSLATION_STATES:
+        raise IssueError(f"the state must be one of {', '.join(TRANSLATION_STATES)}")
+    row = _row(session, issue, item, language, settings, actor)
+    cleaned = {name: clean_field(name, value) for name, value in words.as_dict().items()}
+    original = original_fields(item).as_dict()
+    if state == "done":
+        lacking = [n for n in FIELDS if original[n].strip() and not cleaned[n]]
+        if lacking:
+            raise IssueError(f"a done translation needs every part the original has: the "
+                             f"{', '.join(n.replace('_', ' ') for n in lacking)} is empty")
+    if state == "missing" and any(cleaned.values()):
+        state = "draft"  # words were given: they are a draft at least
+    changes: dict[str, Any] = {n: audit.text_change(getattr(row, n), v) for n, v in cleaned.items() if getattr(row, n) != v}
+    if row.state != state:
+        changes["state"] = audit.change(row.state, state)
+    if allow_original is not None and allow_original != row.allow_original:
+        changes["allow_original"] = audit.change(row.allow_original, allow_original)
+    if not changes:
+        return row
+    _editable(session, issue, actor)
+    for name, value in cleaned.items():
+        setattr(row, name, value)
+    row.state = state
+    if allow_original is not None:
+        row.allow_original = allow_original
+    _touch(row, actor)
+    session.flush()
+    audit.record(session, actor=actor, action="issue.translation_edited", entity_type="issue", entity_id=issue.id,
+                 changes={"item": item.id, "language": language, **changes})
+    return row
+
+
+def allow_original(session: Session, issue: Issue, item: IssueItem, language: str, allow: bool, *,
+                   settings: Settings, actor: User | str) -> ItemTranslation:
+    """An editor's explicit choice to publish the original of one item in one edition (audited: who, when)."""
+    row = _row(session, issue, item, language, settings, actor)
+    if row.allow_original == allow:
+        return row
+    _editable(session, issue, actor)
+    before, row.allow_original = row.allow_original, allow
+    _touch(row, actor)
+    session.flush()
+    audit.record(session, actor=actor, action="issue.translation_original_allowed" if allow
+                 else "issue.translation_original_withdrawn", entity_type="issue", entity_id=issue.id,
+                 changes={"item": item.id, "language": language, "allow_original": audit.change(before, allow)})
+    return row
+
+
+def _touch(row: ItemTranslation, actor: User | str) -> None:
+    row.updated_at = utcnow()
+    row.updated_by = actor.email if isinstance(actor, User) else str(actor)
+
+
+def mark_stale(session: Session, issue: Issue, item: IssueItem, changed: set[str], *, actor: User | str) -> list[str]:
+    """The original of an item changed: done translations of it go back to draft, so editors see them again.
+
+    `changed` names the original's fields that changed (headline, text, quote, photo_caption). The row
+    that holds the original words itself (an item first written in that language) is left alone.
+    Returns the languages whose translation became stale.
+    """
+    if not changed & set(FIELDS):
+        return []
+    source = original_language(item, issue)
+    stale = [row for row in item.translations if row.state == "done" and row.language != source]
+    for row in stale:
+        row.state = "draft"
+        _touch(row, actor)
+    if stale:
+        session.flush()
+        audit.record(session, actor=actor, action="issue.translation_stale", entity_type="issue", entity_id=issue.id,
+                     changes={"item": item.id, "languages": [r.language for r in stale], "fields": sorted(changed)})
+    return [r.language for r in stale]
+
+
+# ---------------------------------------------------------------- progress and readiness
+
+
+def _blocks(row: ItemTranslation) -> bool:
+    """A row holds its edition back unless it is translated (done) or the editor allowed the original."""
+    return not (row.state == "done" or row.allow_original)
+
+
+def _default_untranslated(item: IssueItem, issue: Issue, settings: Settings) -> bool:
+    """An item first written in a further edition's language whose default-language text is still the original."""
+    source = original_language(item, issue)
+    if source not in further_editions(settings):
+        return False
+    row = _find(item, source)
+    return row is not None and (row.headline, row.text) == (item.headline, item.text)
+
+
+def progress(issue: Issue, settings: Settings) -> list[EditionProgress]:
+    """Per further edition: done, allowed-original, draft and missing counts, and the items holding it back."""
+    result = []
+    items = translatable_items(issue)
+    for language in further_editions(settings):
+        p = EditionProgress(language, total=len(items))
+        for item in items:
+            row = row_for(item, language, issue)
+            if row.state == "done":
+                p.done += 1
+            elif row.allow_original:
+                p.allowed += 1
+            elif row.state == "draft":
+                p.draft += 1
+            else:
+                p.missing += 1
+            if _blocks(row):
+                p.blocking.append(item)
+        result.append(p)
+    return result
+
+
+def edition_ready(issue: Issue, lang: str) -> bool:
+    """True when every published item of the issue is translated into `lang`, or allowed its original there."""
+    return all(not _blocks(row_for(item, lang, issue)) for item in translatable_items(issue))
+
+
+def blockers(issue: Issue, settings: Settings) -> dict[str, list[IssueItem]]:
+    """The items that keep each edition from approval (the default edition: items still in another language)."""
+    found = {p.language: p.blocking for p in progress(issue, settings) if p.blocking}
+    untranslated = [i for i in translatable_items(issue) if _default_untranslated(i, issue, settings)]
+    if untranslated:
+        found = {settings.default_language: untranslated, **found}
+    return found
+
+
+def check_editions_ready(issue: Issue, settings: Settings) -> None:
+    """Refuse approval while an edition has an item neither translated (done) nor allowed its original."""
+    waiting = blockers(issue, settings)
+    if not waiting:
+        return
+    parts = []
+    for language, items in waiting.items():
+        # Items by position and id, not by headline: the message may reach a terminal log (a headline can name a person).
+        named = ", ".join(f"item {i.id} (position {i.position})" for i in items[:10])
+        more = f" and {len(items) - 10} more" if len(items) > 10 else ""
+        if language == settings.default_language:
+            parts.append(f"the {language} edition still has the original words of {len(items)} item(s) first written "
+                         f"in another language: {named}{more}")
+        else:
+            parts.append(f"the {language} edition has {len(items)} item(s) neither translated (done) nor allowed "
+                         f"the original: {named}{more}")
+    raise ApprovalError(f"issue {issue.number} cannot be approved yet: " + "; ".join(parts)
+                        + ". Finish them on the translation page (or allow the original), then approve.")
