@@ -31,6 +31,7 @@ from newsletter.editorial.persons import search_persons
 from newsletter.editorial.users import emails_by_id
 from newsletter.issues import items as issue_items
 from newsletter.issues import service
+from newsletter.issues import translations
 from newsletter.issues.errors import ConsentViolation, IssueError, NoSections, PeriodError
 from newsletter.issues.review import consent_refusal
 from newsletter.issues.sections import item_section, sections_in_order
@@ -94,6 +95,7 @@ def _page(request: Request, session: Session, settings: Settings, issue: Issue, 
         "delivery": _delivery(session, issue), "item_preview": item_preview,
         "corrections": corrections_flow.listing(session, issue=issue) if lifecycle.issue_frozen(issue) else [],
         "correctable": corrections_flow.correctable(issue),
+        "editions": translations.progress(issue, settings),  # the further editions' translation progress
     }, status_code=status_code)
 
 
