@@ -740,6 +740,69 @@ def publish(rt: Runtime, issue_ref: str) -> None:
         console.print(f"[yellow]{note}[/yellow]", highlight=False)
 
 
+# ---- translations (XLIFF 2.0 with outside translators)
+
+
+@main.group("translations")
+def translations_group() -> None:
+    """Exchange an issue's further editions with translators as XLIFF 2.0."""
+
+
+@translations_group.command("export")
+@click.argument("issue_ref", metavar="ISSUE")
+@click.option("--lang", "language", required=True, metavar="LANG", help="a further edition, e.g. ru")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), help="write here  [default: stdout]")
+@pass_runtime
+def translations_export(rt: Runtime, issue_ref: str, language: str, out: Path | None) -> None:
+    """Write ISSUE's items for translation into LANG as XLIFF 2.0 (originals as source, translations as target)."""
+    from newsletter.issues.errors import IssueError
+    from newsletter.issues.xliff import export_xliff
+
+    rt.migrate()
+    try:
+        with rt.session() as session:
+            issue, data = export_xliff(session, issue_ref, language, settings=rt.settings)
+            number = issue.number
+    except IssueError as exc:
+        raise click.ClickException(str(exc)) from None
+    if out is None:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    try:
+        out.write_bytes(data)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {out}: {exc.strerror}") from None
+    console.print(f"issue {number}: {language} translation file written to {out}", highlight=False)
+
+
+@translations_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@pass_runtime
+def translations_import(rt: Runtime, file: Path) -> None:
+    """Apply a translated XLIFF 2.0 FILE to its issue, all or nothing (every problem reported by line)."""
+    from newsletter.issues.errors import IssueError
+    from newsletter.issues.xliff import ImportRefused, import_xliff
+
+    rt.migrate()
+    try:
+        with rt.session() as session:
+            report = import_xliff(session, file.read_bytes(), settings=rt.settings, actor="cli")
+    except ImportRefused as exc:
+        console.print(f"[red]{file.name}: nothing imported[/red]")
+        for line in exc.errors:
+            console.print(f"  {line}", markup=False, highlight=False)
+        sys.exit(1)
+    except IssueError as exc:
+        raise click.ClickException(f"{file.name}: nothing imported: {exc}") from None
+    console.print(f"{file.name}: issue {report.issue_number} ({report.language}): {report.units} item(s) updated "
+                  f"({report.done} done, {report.draft} draft), {report.unchanged} unchanged", highlight=False)
+    if report.stale:
+        console.print(f"  {len(report.stale)} item(s) kept as draft: their original changed since the export "
+                      f"(items {', '.join(map(str, report.stale))})", highlight=False)
+
+
 # ---- corrections
 
 
