@@ -116,7 +116,7 @@ def import_incidents(rt: Runtime, file: Path) -> None:
     rt.migrate()
     try:
         with rt.session() as session:
-            result = run_import(session, file, actor="cli")
+            result = run_import(session, file, actor="cli", languages=rt.settings.editions)
     except ImportFailed as exc:
         console.print(f"[red]{file.name}: nothing imported[/red]")
         for line in exc.errors:

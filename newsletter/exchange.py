@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -23,7 +24,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from newsletter import audit
+from newsletter import audit, markup
 from newsletter.consent.text import name_key
 from newsletter.incidents import NewIncident, NewLink, create_incidents
 from newsletter.models import (
@@ -45,8 +46,10 @@ from newsletter.urls import canonical_url
 FIELDS = (
     "external_id", "title", "summary", "body", "kind", "occurred_on", "date_precision",
     "country", "region", "city", "language", "sections", "persons", "publication", "sources", "state", "links",
+    "translations",
 )
-CSV_FIELDS = FIELDS[:-1]  # a CSV cell cannot carry a link's origin: CSV links are `import` links
+# A CSV cell cannot carry a link's origin (CSV links are `import` links) nor a set of translations.
+CSV_FIELDS = tuple(f for f in FIELDS if f not in ("links", "translations"))
 IMPORT_ORIGIN = "import"
 MAX_LINK_TITLE = 500
 LIST_SEPARATOR = ";"
@@ -170,7 +173,8 @@ def _choice(item: dict[str, Any], key: str, allowed: tuple[str, ...], default: s
     return value
 
 
-def validate_row(n: int, item: dict[str, Any], section_slugs: set[str]) -> tuple[Row | None, list[str]]:
+def validate_row(n: int, item: dict[str, Any], section_slugs: set[str],
+                 languages: Sequence[str] | None = None) -> tuple[Row | None, list[str]]:
     errors: list[str] = []
     unknown = sorted(set(item) - set(FIELDS))
     if unknown:
@@ -216,6 +220,7 @@ def validate_row(n: int, item: dict[str, Any], section_slugs: set[str]) -> tuple
             errors.append(f"row {n}, field sources: {url!r} is not an http(s) URL")
 
     links = _links(item, list(dict.fromkeys(sources)), errors, n)
+    values["translations"] = _translations(item, values["language"], languages, errors, n)
 
     persons = item.get("persons") or []
     if not isinstance(persons, list):
@@ -242,6 +247,57 @@ def validate_row(n: int, item: dict[str, Any], section_slugs: set[str]) -> tuple
     if errors:
         return None, errors
     return Row(n, values, list(dict.fromkeys(sections)), clean_persons, [url for url, _, _ in links], links), []
+
+
+# The parts of an incident a translation may carry, with their length limits (body: sanitised HTML).
+TRANSLATION_PARTS = {"title": 500, "summary": 5000, "body": 100_000, "quote": 2000}
+
+
+def _translations(item: dict[str, Any], language: str | None, languages: Sequence[str] | None, errors: list[str],
+                  n: int) -> dict[str, dict[str, str]] | None:
+    """`translations`: {"ru": {"title", "summary", "body", "quote"}} into the configured editions only.
+
+    `languages` are the configured editions (default first); the incident's own language needs none.
+    """
+    raw = item.get("translations")
+    if raw in (None, {}):
+        return None
+    if not isinstance(raw, dict):
+        errors.append(f'row {n}, field translations: must be an object such as {{"ru": {{"title": "..."}}}}')
+        return None
+    own = (language or (languages[0] if languages else "")).split("-")[0].lower()
+    clean: dict[str, dict[str, str]] = {}
+    for lang, parts in raw.items():
+        where = f"row {n}, field translations.{lang}"
+        if languages is not None and lang not in languages:
+            errors.append(f"{where}: {lang!r} is not an edition of this newsletter "
+                          f"(NEWSLETTER_LANGUAGES: {', '.join(languages)})")
+            continue
+        if lang == own:
+            errors.append(f"{where}: {lang!r} is the incident's own language; put that text in title, summary, body")
+            continue
+        if not isinstance(parts, dict) or not parts:
+            errors.append(f"{where}: must be an object with any of {', '.join(TRANSLATION_PARTS)}")
+            continue
+        unknown = sorted(set(parts) - set(TRANSLATION_PARTS))
+        if unknown:
+            errors.append(f"{where}.{unknown[0]}: unknown part (allowed: {', '.join(TRANSLATION_PARTS)})")
+            continue
+        words: dict[str, str] = {}
+        for part, limit in TRANSLATION_PARTS.items():
+            value = parts.get(part)
+            if value is None:
+                continue
+            if not isinstance(value, str):
+                errors.append(f"{where}.{part}: must be text")
+                continue
+            value = "".join(ch for ch in value.strip() if ch in "\n\t" or ch >= " " and ch != "\x7f")
+            if len(value) > limit:
+                errors.append(f"{where}.{part}: longer than {limit} characters")
+                continue
+            words[part] = markup.clean(value) if part == "body" else value
+        clean[lang] = words
+    return clean or None
 
 
 def _links(item: dict[str, Any], sources: list[str], errors: list[str], n: int) -> list[tuple[str, str | None, str]]:
@@ -274,19 +330,24 @@ def _links(item: dict[str, Any], sources: list[str], errors: list[str], n: int) 
 # ---------------------------------------------------------------- writing
 
 
-def import_incidents(session: Session, path: Path, *, actor: str = "import") -> ImportResult:
-    """Validate the whole file, then write it; raise ImportFailed (nothing written) on any bad row."""
-    return import_rows(session, read_rows(path), actor=actor, label=path.name)
+def import_incidents(session: Session, path: Path, *, actor: str = "import",
+                     languages: Sequence[str] | None = None) -> ImportResult:
+    """Validate the whole file, then write it; raise ImportFailed (nothing written) on any bad row.
+
+    `languages`: the configured editions (settings.editions), the only languages `translations` may use.
+    """
+    return import_rows(session, read_rows(path), actor=actor, label=path.name, languages=languages)
 
 
-def import_rows(session: Session, raw_rows: list[tuple[int, dict[str, Any]]], *, actor: str, label: str = "") -> ImportResult:
+def import_rows(session: Session, raw_rows: list[tuple[int, dict[str, Any]]], *, actor: str, label: str = "",
+                languages: Sequence[str] | None = None) -> ImportResult:
     sections = {s.slug: s for s in session.scalars(select(Section))}
     rows: list[Row] = []
     errors: list[str] = []
     seen_ids: dict[str, int] = {}
     consents: dict[frozenset[str], tuple[str, int]] = {}
     for n, item in raw_rows:
-        row, row_errors = validate_row(n, item, set(sections))
+        row, row_errors = validate_row(n, item, set(sections), languages)
         errors.extend(row_errors)
         for i, p in enumerate(row.persons if row else (), start=1):
             if p.get("consent"):
@@ -452,6 +513,7 @@ def export_records(session: Session, *, state: str | None = None) -> list[dict[s
             "sources": [s.url for s in inc.sources if s.url],
             "state": inc.state,
             "links": [{"url": s.url, "title": s.title, "origin": s.origin} for s in inc.sources if s.url],
+            "translations": inc.translations or {},
         })
     return records
 

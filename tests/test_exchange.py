@@ -31,6 +31,7 @@ RECORDS: list[dict[str, Any]] = [
         "sources": ["https://example.org/news/utepova-released"],
         "state": "accepted",
         "links": [{"url": "https://example.org/news/utepova-released", "title": "Utepova released", "origin": "feed"}],
+        "translations": {},
     },
     {
         "external_id": "vol-2020-12-20-leaflets",
@@ -50,6 +51,7 @@ RECORDS: list[dict[str, Any]] = [
         "sources": [],
         "state": "new",
         "links": [],
+        "translations": {},
     },
 ]
 

@@ -49,9 +49,13 @@ def submit_report(
     return incident, code
 
 
-def import_incidents(session: Session, path: Path, *, actor: str = "import") -> ImportResult:
-    """Import a file (all or nothing), then offer the new incidents' near-duplicates to the desk."""
-    result = import_file(session, path, actor=actor)
+def import_incidents(session: Session, path: Path, *, actor: str = "import",
+                     languages: Sequence[str] | None = None) -> ImportResult:
+    """Import a file (all or nothing), then offer the new incidents' near-duplicates to the desk.
+
+    `languages`: the configured editions, the only ones an incident's `translations` may carry.
+    """
+    result = import_file(session, path, actor=actor, languages=languages)
     propose_duplicates(session, result.created_ids)
     return result
 
