@@ -95,12 +95,14 @@ def original_language(item: IssueItem, issue: Issue) -> str:
 
 def original_fields(item: IssueItem) -> TranslationFields:
     """The item's own words (the default edition). Quote and photo caption exist once items carry them."""
-    quote = getattr(item, "quote", None)
+    quote = getattr(item, "quote", None)  # a text, or {"text", "speaker"}
     caption = getattr(item, "photo_caption", None)
+    if caption is None and isinstance(photo := getattr(item, "photo", None), dict):  # {"path", "alt", "caption", ...}
+        caption = photo.get("caption")
     return TranslationFields(
         headline=item.headline or "", text=item.text or "",
-        quote=(quote.get("text", "") if isinstance(quote, dict) else quote) or "",
-        photo_caption=(caption if isinstance(caption, str) else "") or "",
+        quote=str((quote.get("text") if isinstance(quote, dict) else quote) or ""),
+        photo_caption=str(caption or "") if isinstance(caption, str) else "",
     )
 
 
