@@ -77,6 +77,7 @@ def test_a_translation_is_made_beside_its_original_and_the_progress_follows(desk
     assert "Police searched her flat." in form  # the original, left
     assert 'name="allow_original"' in form and "Publish the original in this edition" in form
     assert form.index("Police searched her flat.") < form.index('name="headline"')
+    assert '<html lang="en"' in form and '<form method="post" action="' + url + '" lang="ru">' in form  # the desk stays English
 
     r = post(desk, url, url, {"headline": "Обыск у журналистки", "text": "Полиция обыскала её квартиру.",
                               "state": "done"})

@@ -64,7 +64,7 @@ def edition_page(request: Request, issue_id: int, lang: str, user: CurrentUser,
     rows = [(item, tr.row_for(item, lang, issue), tr.original_language(item, issue)) for item in tr.translatable_items(issue)]
     progress = next(p for p in tr.progress(issue, settings) if p.language == lang)
     return render(request, "editor/issues/translations.html.j2", {
-        "active": "issues", "issue": issue, "lang": lang, "language_name": LANGUAGES.get(lang, lang), "rows": rows,
+        "active": "issues", "issue": issue, "edition": lang, "language_name": LANGUAGES.get(lang, lang), "rows": rows,
         "progress": progress, "frozen": issue_frozen(issue), "base": _base(issue, lang),
     })
 
@@ -75,7 +75,7 @@ def _item_page(request: Request, issue: Issue, item: IssueItem, lang: str, *, fo
     shown = form or {**{name: getattr(row, name) for name in tr.FIELDS}, "state": row.state,
                      "allow_original": row.allow_original}
     return render(request, "editor/issues/translation_item.html.j2", {
-        "active": "issues", "issue": issue, "item": item, "lang": lang, "language_name": LANGUAGES.get(lang, lang),
+        "active": "issues", "issue": issue, "item": item, "edition": lang, "language_name": LANGUAGES.get(lang, lang),
         "original": tr.original_fields(item), "original_language": tr.original_language(item, issue), "row": row,
         "form": shown, "states": tr.TRANSLATION_STATES, "frozen": issue_frozen(issue), "base": _base(issue, lang),
         "error": error,
