@@ -1,0 +1,151 @@
+"""The further editions of an issue (NEWSLETTER_LANGUAGES after the first): one snapshot per language.
+
+The default edition is the issue as the editors wrote it (issues/snapshot.py). Each further edition is
+built by the very same builder, in its language, from the items' translations (ItemTranslation, state
+`done`), or from the original words where an editor allowed it for that item (the item then carries
+`original_language`, and readers see a short note in their language). Building through the same code
+means every edition passes the same consent rules and final check: a protected person's spelling in any
+script is redacted or refused in a translation exactly as in the original, and a refusal names the edition.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from newsletter import i18n
+from newsletter.i18n import N_
+from newsletter.config import Settings
+from newsletter.issues.errors import ApprovalError
+from newsletter.models import Issue, IssueItem, ItemTranslation
+
+__all__ = ["EditionNotReady", "build_edition_data", "build_further_editions", "default_language",
+           "edition_languages", "further_languages"]
+
+
+# The seeded sections (migration 0001): their titles and descriptions are translated per edition through
+# the catalog; a section an editor created keeps the words they gave it in every edition.
+SEEDED_SECTION_WORDS = (
+    N_("Repression of independent voices"), N_("Intensified political persecution"),
+    N_("Political persecution – Punitive psychiatry"), N_("Solidary action"), N_("“Silencing state”"),
+    N_("International corner"), N_("Pressure on journalists, bloggers and civil society voices."),
+    N_("Detentions, arrests, charges, trials and sentences of activists."),
+    N_("Forced psychiatric examinations and placements."),
+    N_("Solidarity actions organised by human rights defenders on the ground."),
+    N_("Laws, rulings and official practice that restrict rights and freedoms."),
+    N_("Reactions of foreign governments, parliaments and international bodies."),
+)
+
+
+class EditionNotReady(ApprovalError):
+    """An item of a further edition has neither a finished translation nor an editor's leave to show the original."""
+
+
+def default_language(issue: Issue, settings: Settings) -> str:
+    """The default edition's language: the issue's own (what its items are written in)."""
+    return issue.language or settings.default_language
+
+
+def further_languages(issue: Issue, settings: Settings) -> list[str]:
+    """The languages of the issue's further editions, in NEWSLETTER_LANGUAGES order; none in one-language setups."""
+    default = default_language(issue, settings)
+    return [lang for lang in settings.editions if lang != default]
+
+
+def edition_languages(issue: Issue, settings: Settings) -> list[str]:
+    """Every edition of the issue, the default first."""
+    return [default_language(issue, settings), *further_languages(issue, settings)]
+
+
+@dataclass
+class _TranslatedItem:
+    """An issue item whose reader-facing words come from one translation; everything else (persons,
+    incident, links, section, position) is the item's own, so consent applies as on the original."""
+
+    _item: IssueItem
+    headline: str
+    text: str
+    quote: str | None
+    photo_caption: str | None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._item, name)
+
+
+@dataclass
+class _EditionIssue:
+    """The issue as one edition's builder sees it: its items swapped for their translations."""
+
+    _issue: Issue
+    items: list[Any]
+    language: str
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._issue, name)
+
+
+def _translation(item: IssueItem, language: str) -> ItemTranslation | None:
+    return next((t for t in item.translations if t.language == language), None)
+
+
+def _edition_item(item: IssueItem, language: str, *, strict: bool) -> tuple[Any, bool]:
+    """The item's words in `language`, and whether it shows the original instead (allowed by an editor;
+    or, outside `strict` - a draft's preview - because no translation is done yet)."""
+    found = _translation(item, language)
+    if found is not None and found.state == "done" and found.headline.strip():
+        return _TranslatedItem(item, headline=found.headline, text=found.text,
+                               quote=found.quote or None, photo_caption=found.photo_caption or None), False
+    if found is not None and found.allow_original or not strict:
+        return item, True
+    raise EditionNotReady(f"the {language} edition is not ready: item {item.id} ({item.headline.strip()[:60]!r}) "
+                          f"has no finished {language} translation and the original is not allowed")
+
+
+def build_edition_data(session: Session, issue: Issue, language: str, *, settings: Settings,
+                       today: date | None = None, strict: bool = True) -> dict[str, Any]:
+    """One further edition's snapshot (JSON form). Raises EditionNotReady (strict: freezing) when an
+    item is neither translated nor allowed in the original, ConsentViolation naming this edition."""
+    from newsletter.issues.snapshot import build_snapshot_data
+
+    original_language = default_language(issue, settings)
+    shown_original: set[int] = set()
+    items: list[Any] = []
+    for item in issue.items:
+        if item.incident is not None and item.incident.publication == "internal":
+            items.append(item)  # only counted, never shown: nothing to translate
+            continue
+        edition_item, original = _edition_item(item, language, strict=strict)
+        if original:
+            shown_original.add(item.id)
+        items.append(edition_item)
+    view: Any = _EditionIssue(issue, items=items, language=language)
+    data = build_snapshot_data(session, view, settings=settings, today=today)
+    return _mark_edition(data, language, original_language, shown_original)
+
+
+def _mark_edition(data: dict[str, Any], language: str, original_language: str,
+                  shown_original: set[int]) -> dict[str, Any]:
+    """Tag the snapshot as the `language` edition, its untranslated items, and its seeded section titles
+    in that language (a section an editor created keeps the title they gave it)."""
+    catalog = i18n.translations_for(language)
+    data["edition"] = language
+    data["issue"]["language"] = language
+    for section in data["sections"]:
+        section["title"] = catalog.gettext(section["title"])
+        if section.get("description"):
+            section["description"] = catalog.gettext(section["description"])
+        for item in section["items"]:
+            if item["id"] in shown_original:
+                item["original_language"] = original_language
+    return data
+
+
+def build_further_editions(session: Session, issue: Issue, *, settings: Settings, today: date | None = None,
+                           strict: bool = True) -> dict[str, dict[str, Any]]:
+    """Every further edition's snapshot by language ({} with one language): what freezing stores in
+    Issue.edition_snapshots. The first refusal (consent, or an untranslated item) stops it."""
+    return {lang: build_edition_data(session, issue, lang, settings=settings, today=today, strict=strict)
+            for lang in further_languages(issue, settings)}
