@@ -149,3 +149,14 @@ def build_further_editions(session: Session, issue: Issue, *, settings: Settings
     Issue.edition_snapshots. The first refusal (consent, or an untranslated item) stops it."""
     return {lang: build_edition_data(session, issue, lang, settings=settings, today=today, strict=strict)
             for lang in further_languages(issue, settings)}
+
+
+def published_editions(session: Session) -> dict[str, dict[str, Any]]:
+    """The further editions of every issue in the public archive, by period: what the archive shows beside
+    the default ones (service.published_snapshots)."""
+    from sqlalchemy import select
+
+    rows = session.execute(select(Issue.period, Issue.edition_snapshots)
+                           .where(Issue.published_at.is_not(None), Issue.snapshot.is_not(None),
+                                  Issue.edition_snapshots.is_not(None)))
+    return {period: dict(editions) for period, editions in rows if editions}
