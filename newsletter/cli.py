@@ -457,29 +457,39 @@ def bounces_process(rt: Runtime, file: Any, imap: bool) -> None:
 @main.command("render")
 @click.argument("issue_ref", metavar="ISSUE")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="folder to write into  [default: <data dir>/render/<period>]")
+              help="folder to write into  [default: <data dir>/render/<period>, or <period>/<lang> for --lang]")
+@click.option("--lang", "lang", metavar="LANG",
+              help="one edition (a language of NEWSLETTER_LANGUAGES)  [default: the default edition]")
 @pass_runtime
-def render_cmd(rt: Runtime, issue_ref: str, out_dir: Path | None) -> None:
+def render_cmd(rt: Runtime, issue_ref: str, out_dir: Path | None, lang: str | None) -> None:
     """Render ISSUE (2026-W47, a number or latest) to email.html, email.txt, subject.txt, index.html, issue.json, issue.pdf.
 
-    A sent or published issue is rendered from its frozen snapshot; a draft from its current state.
+    A sent or published issue is rendered from its frozen snapshot; a draft from its current state
+    (with --lang, an item not yet translated shows in the original, flagged, as readers would see it).
     Nothing is published: the archive changes only with `newsletter publish`.
     """
     from newsletter.flows.issues import preview_ref
     from newsletter.issues.errors import ConsentViolation, IssueError, NoSections
     from newsletter.render import InvalidSnapshot, RenderError
 
+    if lang is not None and lang not in rt.settings.editions:
+        raise click.BadParameter(f"{lang!r} is not an edition; NEWSLETTER_LANGUAGES lists "
+                                 f"{', '.join(rt.settings.editions)}", param_hint="--lang")
     rt.migrate()
     try:
-        result = preview_ref(rt, issue_ref, pdf=True)
+        result = preview_ref(rt, issue_ref, pdf=True, lang=lang)
     except (IssueError, ConsentViolation, NoSections, InvalidSnapshot, RenderError) as exc:
         raise click.ClickException(str(exc)) from None
     rendered, period, frozen = result.rendered, result.period, result.frozen
-    out = rendered.write(out_dir or rt.settings.data_dir / "render" / period)
+    default_out = rt.settings.data_dir / "render" / period
+    if lang is not None and lang != rt.settings.default_language:
+        default_out = default_out / lang
+    out = rendered.write(out_dir or default_out)
     for warning in rendered.warnings:
         console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
     size = len(rendered.email_html.encode()) / 1024
-    console.print(f"issue {period} ({'frozen snapshot' if frozen else 'draft, not frozen'}) rendered to {out}/: "
+    edition = f" {lang} edition" if lang else ""
+    console.print(f"issue {period}{edition} ({'frozen snapshot' if frozen else 'draft, not frozen'}) rendered to {out}/: "
                   f"email.html {size:.0f} KB, email.txt, subject.txt, index.html, issue.json"
                   + (f", issue.pdf {len(rendered.pdf) / 1024:.0f} KB" if rendered.pdf is not None else ""), highlight=False)
     if rendered.pdf_skipped:
