@@ -91,10 +91,19 @@ def _translation(item: IssueItem, language: str) -> ItemTranslation | None:
     return next((t for t in item.translations if t.language == language), None)
 
 
-def _edition_item(item: IssueItem, language: str, *, strict: bool) -> tuple[Any, bool]:
+def item_language(item: IssueItem, issue: Issue, settings: Settings) -> str:
+    """The language an item's own words are in: its incident's (an import or a feed in Russian), else the issue's."""
+    tag = (item.incident.language or "").strip() if item.incident is not None else ""
+    return tag.replace("_", "-").split("-")[0].lower() or default_language(issue, settings)
+
+
+def _edition_item(item: IssueItem, language: str, *, strict: bool, original: str) -> tuple[Any, bool]:
     """The item's words in `language`, and whether it shows the original instead (allowed by an editor;
-    or, outside `strict` - a draft's preview - because no translation is done yet)."""
+    or, outside `strict` - a draft's preview - because no translation is done yet). An item written in
+    the edition's language needs no translation."""
     found = _translation(item, language)
+    if found is None and original == language:
+        return item, False
     if found is not None and found.state == "done" and found.headline.strip():
         return _TranslatedItem(item, headline=found.headline, text=found.text,
                                quote=found.quote or None, photo_caption=found.photo_caption or None), False
@@ -108,26 +117,41 @@ def build_edition_data(session: Session, issue: Issue, language: str, *, setting
                        today: date | None = None, strict: bool = True) -> dict[str, Any]:
     """One further edition's snapshot (JSON form). Raises EditionNotReady (strict: freezing) when an
     item is neither translated nor allowed in the original, ConsentViolation naming this edition."""
+    from newsletter.issues.service import human_range
     from newsletter.issues.snapshot import build_snapshot_data
 
-    original_language = default_language(issue, settings)
-    shown_original: set[int] = set()
+    shown_original: dict[int, str] = {}
     items: list[Any] = []
     for item in issue.items:
         if item.incident is not None and item.incident.publication == "internal":
             items.append(item)  # only counted, never shown: nothing to translate
             continue
-        edition_item, original = _edition_item(item, language, strict=strict)
+        own = item_language(item, issue, settings)
+        edition_item, original = _edition_item(item, language, strict=strict, original=own)
         if original:
-            shown_original.add(item.id)
+            shown_original[item.id] = own
         items.append(edition_item)
     view: Any = _EditionIssue(issue, items=items, language=language)
     data = build_snapshot_data(session, view, settings=settings, today=today)
-    return _mark_edition(data, language, original_language, shown_original)
+    if issue.title.strip() == human_range(issue.period_start, issue.period_end):
+        data["issue"]["title"] = range_title(issue.period_start, issue.period_end, language)  # the draft's own title
+    return _mark_edition(data, language, shown_original)
 
 
-def _mark_edition(data: dict[str, Any], language: str, original_language: str,
-                  shown_original: set[int]) -> dict[str, Any]:
+def range_title(start: date, end: date, language: str) -> str:
+    """The draft's automatic title (its week, service.human_range) in the edition's language:
+    "16–22 ноября 2026", "30 ноября – 6 декабря 2026"."""
+    from babel.dates import format_date
+
+    locale = i18n.babel_locale(language)
+    if start.year != end.year:
+        return f"{format_date(start, 'd MMMM y', locale=locale)} – {format_date(end, 'd MMMM y', locale=locale)}"
+    if start.month != end.month:
+        return f"{format_date(start, 'd MMMM', locale=locale)} – {format_date(end, 'd MMMM y', locale=locale)}"
+    return f"{start.day}–{format_date(end, 'd MMMM y', locale=locale)}"
+
+
+def _mark_edition(data: dict[str, Any], language: str, shown_original: dict[int, str]) -> dict[str, Any]:
     """Tag the snapshot as the `language` edition, its untranslated items, and its seeded section titles
     in that language (a section an editor created keeps the title they gave it)."""
     catalog = i18n.translations_for(language)
@@ -139,7 +163,7 @@ def _mark_edition(data: dict[str, Any], language: str, original_language: str,
             section["description"] = catalog.gettext(section["description"])
         for item in section["items"]:
             if item["id"] in shown_original:
-                item["original_language"] = original_language
+                item["original_language"] = shown_original[item["id"]]
     return data
 
 

@@ -92,3 +92,31 @@ def test_one_language_builds_no_further_edition(session: Session, settings_env, 
     approve_issue(session, issue, user=make_editor("ed@example.org"), settings=one)
     freeze_snapshot(session, issue, settings=one)
     assert issue.edition_snapshots is None and "edition" not in issue.snapshot
+
+
+def test_an_item_written_in_russian_needs_no_translation_for_the_ru_edition(session: Session, settings: Settings,
+                                                                             make_incident, translate) -> None:
+    from newsletter.issues.service import draft_issue
+
+    make_incident("Activist detained in Almaty", summary="She was detained after a picket.")
+    make_incident("Блогера оштрафовали за пост", summary="Суд оштрафовал его.", language="ru")
+    issue = draft_issue(session, settings=settings, period="2026-W47", actor="cli")
+    english = next(i for i in issue.items if i.incident.language != "ru")
+    translate(english, state="missing", allow_original=True)
+    items = _items(build_edition_data(session, issue, "ru", settings=settings))
+    russian = next(i for i in items.values() if i["headline"] == "Блогера оштрафовали за пост")
+    assert "original_language" not in russian
+    assert items[english.id]["original_language"] == "en"
+
+
+def test_the_drafts_own_week_title_is_given_in_the_editions_language(session: Session, settings: Settings,
+                                                                     make_incident) -> None:
+    from newsletter.issues.service import draft_issue
+
+    make_incident("Activist detained in Almaty")
+    issue = draft_issue(session, settings=settings, period="2026-W47", actor="cli")
+    assert issue.title == "16–22 November 2026"
+    ru = build_edition_data(session, issue, "ru", settings=settings, strict=False)
+    assert ru["issue"]["title"] == "16–22 ноября 2026"
+    issue.title = "A week of detentions"  # an editor's own title is theirs (issue-level words have no translation)
+    assert build_edition_data(session, issue, "ru", settings=settings, strict=False)["issue"]["title"] == issue.title
