@@ -89,3 +89,17 @@ def test_a_correction_shows_in_every_edition(runtime, settings: Settings, sessio
         assert "She was released the same evening." in (published / page).read_text(), page
     ru = json.loads((published / "2026-W47/ru/issue.json").read_text())
     assert ru["corrections"][0]["text"] == "She was released the same evening."
+
+
+def test_the_archive_serves_each_editions_pages_and_feed(published: Path, live_server: str) -> None:
+    import httpx
+
+    with httpx.Client(base_url=live_server) as client:
+        feed = client.get("/issues/feed.ru.xml")
+        assert feed.status_code == 200 and feed.headers["content-type"].startswith("application/atom+xml")
+        assert "Активистку задержали в Алматы" in feed.text
+        page = client.get("/issues/2026-W47/ru/")
+        assert page.status_code == 200 and '<html lang="ru"' in page.text
+        index = client.get("/issues/ru/")
+        assert index.status_code == 200 and 'href="../2026-W47/ru/"' in index.text
+        assert client.get("/issues/2026-W47/ru").status_code == 308  # relative links need the slash
