@@ -76,3 +76,20 @@ def test_the_send_page_counts_readers_per_edition(make_runtime) -> None:
     assert plan.by_edition == {"en": 4, "ru": 2}
     assert {(line.language, line.edition) for line in plan.editions} == {("en", "en"), ("kk", "en"), ("ru", "ru")}
     assert plan.readers == 6
+
+
+def test_a_test_send_of_the_ru_edition(make_runtime, cli) -> None:
+    with recording_smtp() as (url, sink):
+        rt = make_runtime(smtp_url=url, languages="en,ru")
+        with rt.session() as s:
+            make_issue(s, editions=("ru",))
+        result = cli("send", "1", "--to", "editor@example.org", "--lang", "ru")
+        assert "test of issue 1 (2026-W47) (ru edition) sent to editor@example.org" in result.output
+        (raw,) = sink.raw
+        _to, subject, text, _html = _parts(raw)
+        assert subject.startswith("[TEST] ") and "Обыски и задержания активистов" in subject and RU_HEADLINE in text
+        assert "Сменить язык: http://127.0.0.1:8000/subscribe" in text  # a test send: the generic page
+        assert "'kk' is not an edition" in cli("send", "1", "--to", "editor@example.org", "--lang", "kk", expect=2).output
+        assert "--lang picks the edition of a test send" in cli("send", "1", "--lang", "ru", expect=2).output
+    with rt.session() as s:
+        assert s.scalar(select(func.count()).select_from(Delivery)) == 0
