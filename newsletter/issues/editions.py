@@ -60,16 +60,27 @@ def edition_languages(issue: Issue, settings: Settings) -> list[str]:
     return [default_language(issue, settings), *further_languages(issue, settings)]
 
 
-@dataclass
 class _TranslatedItem:
     """An issue item whose reader-facing words come from one translation; everything else (persons,
-    incident, links, section, position) is the item's own, so consent applies as on the original."""
+    incident, links, section, position, format) is the item's own, so consent applies as on the original.
 
-    _item: IssueItem
-    headline: str
-    text: str
-    quote: str | None
-    photo_caption: str | None
+    A quote or photo caption is replaced only where the translation has one, in the shape the item keeps
+    it (a string, or the text/caption of a dict), so an edition never loses the original's quote or photo.
+    """
+
+    def __init__(self, item: IssueItem, found: ItemTranslation) -> None:
+        self._item = item
+        self.headline = found.headline
+        self.text = found.text
+        for name, key, value in (("quote", "text", found.quote), ("photo", "caption", found.photo_caption),
+                                 ("photo_caption", None, found.photo_caption)):
+            current = getattr(item, name, None)
+            if not (value or "").strip() or current is None:
+                continue
+            if isinstance(current, dict) and key:
+                setattr(self, name, {**current, key: value})
+            elif isinstance(current, str):
+                setattr(self, name, value)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._item, name)
@@ -105,8 +116,7 @@ def _edition_item(item: IssueItem, language: str, *, strict: bool, original: str
     if found is None and original == language:
         return item, False
     if found is not None and found.state == "done" and found.headline.strip():
-        return _TranslatedItem(item, headline=found.headline, text=found.text,
-                               quote=found.quote or None, photo_caption=found.photo_caption or None), False
+        return _TranslatedItem(item, found), False
     if found is not None and found.allow_original or not strict:
         return item, True
     raise EditionNotReady(f"the {language} edition is not ready: item {item.id} ({item.headline.strip()[:60]!r}) "

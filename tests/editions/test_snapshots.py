@@ -120,3 +120,18 @@ def test_the_drafts_own_week_title_is_given_in_the_editions_language(session: Se
     assert ru["issue"]["title"] == "16–22 ноября 2026"
     issue.title = "A week of detentions"  # an editor's own title is theirs (issue-level words have no translation)
     assert build_edition_data(session, issue, "ru", settings=settings, strict=False)["issue"]["title"] == issue.title
+
+
+def test_a_translated_quote_and_caption_take_the_shape_the_item_keeps_them_in(two_items: Issue) -> None:
+    """Items grow a quote and a photo (issue #12); the edition swaps in only the words it has."""
+    from types import SimpleNamespace
+
+    from newsletter.issues.editions import _TranslatedItem
+
+    item = SimpleNamespace(id=1, headline="H", text="T", quote={"text": "We will go on.", "speaker": "A. B."},
+                           photo={"path": "p.jpg", "caption": "The court", "alt": "A court"}, photo_caption="The court")
+    row = SimpleNamespace(headline="Х", text="Т", quote="Мы продолжим.", photo_caption="")
+    view = _TranslatedItem(item, row)  # type: ignore[arg-type]
+    assert view.headline == "Х" and view.quote == {"text": "Мы продолжим.", "speaker": "A. B."}
+    assert view.photo == item.photo and view.photo_caption == "The court"  # no translated caption: the original
+    assert view.id == 1
