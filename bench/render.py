@@ -9,6 +9,8 @@ it takes seconds, is made only when an issue is published or rendered to a folde
     .venv/bin/python bench/render.py --full     # 400 runs
     .venv/bin/python bench/render.py --no-npm   # skip the Node comparison
     .venv/bin/python bench/render.py --no-pdf   # skip the PDF figure
+    .venv/bin/python bench/render.py --editions 2   # an en,ru issue: every output of both editions
+                                                    # (goal, issue 18: still under 20 ms per edition)
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from newsletter.render.env import use_language  # noqa: E402
 from newsletter.render.mjml_check import check_mjml  # noqa: E402
 from newsletter.render.pdf import pdf_unavailable, render_pdf  # noqa: E402
 from newsletter.snapshot import parse_snapshot  # noqa: E402
-from tests.render.builders import make_snapshot  # noqa: E402
+from tests.render.builders import make_edition, make_snapshot  # noqa: E402
 
 GOAL_MS = 20.0
 PDF_RUNS = 3
@@ -106,14 +108,53 @@ def pdf_figure(rendered: object) -> None:
     print(f"  {'issue.pdf (WeasyPrint, apart)':34s} {cpu:8.0f} {wall:8.0f}   {size:.0f} KB, median of {PDF_RUNS} runs")
 
 
+FURTHER = ("ru", "kk", "de", "fr", "uk")
+
+
+def editions_figure(args: argparse.Namespace, runs: int) -> None:
+    """Every output of every edition, as publishing an en,ru issue renders them (with the language switch)."""
+    from newsletter.render.archive import issue_alternates
+
+    languages = ["en", *FURTHER[: args.editions - 1]]
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = load_settings(secret_key="b" * 48, data_dir=Path(tmp), issues_dir=Path(tmp) / "issues",
+                                 languages=languages)
+        default = make_snapshot(args.items)
+        snapshots = {"en": default, **{lang: make_edition(default, lang) for lang in languages[1:]}}
+        base = default["organisation"]["base_url"]
+        period = default["issue"]["period"]
+        switch = {lang: issue_alternates(period, languages, lang, base, "en") for lang in languages}
+
+        def all_editions() -> None:
+            for lang, snap in snapshots.items():
+                render_issue(snap, settings, alternates=switch[lang])
+
+        total = median_ms(all_editions, runs)
+        each = {lang: median_ms(lambda s=snap, a=switch[lang]: render_issue(s, settings, alternates=a), runs)
+                for lang, snap in snapshots.items()}
+        per = total[0] / len(languages)
+        print(f"{args.items}-item issue in {len(languages)} editions ({', '.join(languages)}), {runs} runs, median "
+              f"(Python {sys.version.split()[0]}, load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs):")
+        print(f"  {'':34s} {'CPU ms':>8s} {'wall ms':>8s}")
+        print(f"  {'all outputs of every edition':34s} {total[0]:8.2f} {total[1]:8.2f}   = {per:.2f} ms per edition; "
+              f"goal < {GOAL_MS:.0f} ms per edition: {'met' if per < GOAL_MS else 'NOT met'}")
+        for lang, (cpu, wall) in each.items():
+            print(f"  {'  ' + lang + ' edition (render_issue)':34s} {cpu:8.2f} {wall:8.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--full", action="store_true", help="400 runs instead of 40")
     parser.add_argument("--items", type=int, default=40)
     parser.add_argument("--no-npm", action="store_true", help="skip the comparison with the npm mjml package")
     parser.add_argument("--no-pdf", action="store_true", help="skip the issue.pdf figure (seconds per run)")
+    parser.add_argument("--editions", type=int, default=1,
+                        help="render this many editions of the issue (en, then ru, kk, ...); figures per edition")
     args = parser.parse_args()
     runs = 400 if args.full else 40
+    if args.editions > 1:
+        editions_figure(args, runs)
+        return
 
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings(secret_key="b" * 48, data_dir=Path(tmp), issues_dir=Path(tmp) / "issues")

@@ -10,6 +10,7 @@ connection, no bookkeeping). Each side runs in its own process so that peak memo
     .venv/bin/python bench/send.py --full          # 10,000 subscribers (the issue's figure)
     .venv/bin/python bench/send.py --dkim          # sign every message (2048-bit RSA key)
     .venv/bin/python bench/send.py --sink aiosmtpd # force the Python sink
+    .venv/bin/python bench/send.py --editions 2    # an en,ru issue, half the readers in each language
     .venv/bin/python bench/send.py --db postgresql --senders 2   # one sender process against two
                                                    # on the same outbox (a throwaway PostgreSQL cluster)
 
@@ -35,6 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 GOAL_RATE = 1000.0
+BENCH_FURTHER = ("ru", "kk", "de", "fr", "uk")
 GOAL_RATIO = 5.0
 SECRET = "bench-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
 
@@ -115,8 +117,11 @@ def environment(tmp: Path, port: int, args: argparse.Namespace) -> dict[str, str
     return env
 
 
-def prepare(n: int) -> None:
-    """Migrate, add an approved issue with a frozen 25-item snapshot and n confirmed subscribers."""
+def prepare(n: int, editions: int = 1) -> None:
+    """Migrate, add an approved issue with a frozen 25-item snapshot and n confirmed subscribers.
+
+    With `editions` > 1 the issue has that many editions (en, ru, kk, ...) frozen, and the readers'
+    languages take turns, so each edition goes to its share."""
     from datetime import date
 
     from sqlalchemy import insert
@@ -125,17 +130,21 @@ def prepare(n: int) -> None:
     from newsletter.delivery.tokens import new_subscriber_token
     from newsletter.models import Issue, Subscriber
     from newsletter.runtime import Runtime
-    from tests.render.builders import make_snapshot
+    from tests.render.builders import make_edition, make_snapshot
 
     rt = Runtime()
     rt.migrate()
     with rt.session() as s:
         snap = make_snapshot(25, base_url="https://news.example.org")
+        languages = ["en", *BENCH_FURTHER[: editions - 1]]
+        further = {lang: make_edition(snap, lang) for lang in languages[1:]}
         s.add(Issue(number=3, period="2026-W47", period_start=date(2026, 11, 16), period_end=date(2026, 11, 22),
-                    title=snap["issue"]["title"] or "Issue 3", state="approved", approved_at=utcnow(), snapshot=snap))
+                    title=snap["issue"]["title"] or "Issue 3", state="approved", approved_at=utcnow(), snapshot=snap,
+                    edition_snapshots=further or None))
         now = utcnow()
         s.execute(insert(Subscriber), [
-            {"email": f"reader{i}@example.org", "state": "confirmed", "language": "en", "token": new_subscriber_token(),
+            {"email": f"reader{i}@example.org", "state": "confirmed", "language": languages[i % len(languages)],
+             "token": new_subscriber_token(),
              "consent_source": "bench", "consent_at": now, "confirmed_at": now, "bounce_count": 0,
              "created_at": now, "updated_at": now} for i in range(n)])
 
@@ -242,13 +251,15 @@ def main() -> None:
                         help="postgresql: a throwaway cluster (Debian's postgresql), needed for --senders")
     parser.add_argument("--senders", type=int, default=1,
                         help="with --db postgresql: also run this many sender processes on one outbox")
+    parser.add_argument("--editions", type=int, default=1,
+                        help="the issue in this many editions (en, ru, ...), readers' languages taking turns")
     parser.add_argument("--child", choices=["prepare", "ours", "baseline"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     args.database_url = os.environ.get("BENCH_DATABASE_URL")
     if args.child:
         result: dict[str, float] = {}
         if args.child == "prepare":
-            prepare(int(os.environ["BENCH_N"]))
+            prepare(int(os.environ["BENCH_N"]), int(os.environ.get("BENCH_EDITIONS", "1")))
         else:
             result = child_ours() if args.child == "ours" else child_baseline()
         result["max_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -277,7 +288,9 @@ def main() -> None:
     try:
         with tempfile.TemporaryDirectory(prefix="bench-send-") as tmp_name:
             tmp = Path(tmp_name)
-            env = environment(tmp, port, args) | {"BENCH_N": str(n)}
+            env = environment(tmp, port, args) | {"BENCH_N": str(n), "BENCH_EDITIONS": str(args.editions)}
+            if args.editions > 1:  # the real setting: every message then carries its "Change language" link
+                env["NEWSLETTER_LANGUAGES"] = ",".join(["en", *BENCH_FURTHER[: args.editions - 1]])
             db = tmp / "bench.sqlite3"
             run_child("prepare", env)
             pristine = tmp / "pristine.sqlite3"
@@ -295,8 +308,10 @@ def main() -> None:
     send_rate = ours["sent"] / ours["send_seconds"]
     base_rate = base["sent"] / base["seconds"]
     ratio = rate / base_rate
-    print(f"send benchmark: {n:,} subscribers, 25-item issue, sink: {sink_name}, "
-          f"{args.connections} connections, DKIM {'on' if args.dkim else 'off'}, {os.cpu_count()} CPUs")
+    print(f"send benchmark: {n:,} subscribers, 25-item issue"
+          + (f" in {args.editions} editions (readers' languages taking turns; the baseline sends the default one)"
+             if args.editions > 1 else "")
+          + f", sink: {sink_name}, {args.connections} connections, DKIM {'on' if args.dkim else 'off'}, {os.cpu_count()} CPUs")
     print(f"  ours     (run_send, outbox, aiosmtplib): {ours['sent']:>6,.0f} sent in {ours['seconds']:.2f}s = "
           f"{rate:,.0f} msg/s end to end ({send_rate:,.0f} msg/s in the send loop), peak RSS {ours['max_rss_mb']:.0f} MB")
     print(f"  baseline (plain smtplib loop, one by one): {base['sent']:>6,.0f} sent in {base['seconds']:.2f}s = "

@@ -293,8 +293,9 @@ def _resolve(session: Any, ref: str) -> Any:
 @click.argument("issue_ref", metavar="ISSUE")
 @click.option("--to", "to", multiple=True, metavar="ADDRESS", help="test send to this address only (repeatable); no subscriber is mailed")
 @click.option("--retry-failed", is_flag=True, help="put failed deliveries of still-subscribed readers back in the queue first")
+@click.option("--lang", "lang", metavar="LANG", help="with --to: test the edition in this language  [default: the default one]")
 @pass_runtime
-def send(rt: Runtime, issue_ref: str, to: tuple[str, ...], retry_failed: bool) -> None:
+def send(rt: Runtime, issue_ref: str, to: tuple[str, ...], retry_failed: bool, lang: str | None) -> None:
     """Send ISSUE (2026-W47, a number or latest) to all confirmed subscribers, or a test to --to ADDRESS.
 
     Safe to interrupt and run again: every subscriber gets exactly one copy. Exits 0 when every
@@ -306,13 +307,22 @@ def send(rt: Runtime, issue_ref: str, to: tuple[str, ...], retry_failed: bool) -
     from newsletter.delivery.message import DkimKeyError
     from newsletter.flows.send import DatabaseUnavailable, SendAborted, SendRefused, run_send, send_test
 
+    from newsletter.flows.issues import MissingEdition
+
+    if lang is not None and not to:
+        raise click.BadParameter("--lang picks the edition of a test send (--to); a send mails each reader "
+                                 "the edition of their language", param_hint="--lang")
+    if lang is not None and lang not in rt.settings.editions:
+        raise click.BadParameter(f"{lang!r} is not an edition; NEWSLETTER_LANGUAGES lists "
+                                 f"{', '.join(rt.settings.editions)}", param_hint="--lang")
     rt.migrate()
     with rt.session() as session:
         issue = _resolve(session, issue_ref)
     try:
         if to:
-            sent_to = send_test(rt, issue, list(to))
-            console.print(f"test of issue {issue.number} ({issue.period}) sent to {', '.join(sent_to)}")
+            sent_to = send_test(rt, issue, list(to), lang=lang)
+            edition = f" ({lang} edition)" if lang else ""
+            console.print(f"test of issue {issue.number} ({issue.period}){edition} sent to {', '.join(sent_to)}")
             return
         with Progress(TextColumn("sending {task.description}"), BarColumn(), MofNCompleteColumn(),
                       TextColumn("{task.fields[rate]:.0f} msg/s"), TimeRemainingColumn(), console=console,
@@ -324,7 +334,7 @@ def send(rt: Runtime, issue_ref: str, to: tuple[str, ...], retry_failed: bool) -
                            rate=stats.sent / stats.elapsed if stats.elapsed else 0.0)
 
             report = run_send(rt, issue, progress=progress, retry_failed=retry_failed, actor="cli")
-    except (SendRefused, DkimKeyError, ValueError) as exc:
+    except (SendRefused, DkimKeyError, ValueError, MissingEdition) as exc:
         raise click.ClickException(str(exc)) from None
     except (SendAborted, DatabaseUnavailable) as exc:
         console.print(f"[red]send stopped:[/red] {exc}", markup=True, highlight=False)
@@ -457,29 +467,39 @@ def bounces_process(rt: Runtime, file: Any, imap: bool) -> None:
 @main.command("render")
 @click.argument("issue_ref", metavar="ISSUE")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="folder to write into  [default: <data dir>/render/<period>]")
+              help="folder to write into  [default: <data dir>/render/<period>, or <period>/<lang> for --lang]")
+@click.option("--lang", "lang", metavar="LANG",
+              help="one edition (a language of NEWSLETTER_LANGUAGES)  [default: the default edition]")
 @pass_runtime
-def render_cmd(rt: Runtime, issue_ref: str, out_dir: Path | None) -> None:
+def render_cmd(rt: Runtime, issue_ref: str, out_dir: Path | None, lang: str | None) -> None:
     """Render ISSUE (2026-W47, a number or latest) to email.html, email.txt, subject.txt, index.html, issue.json, issue.pdf.
 
-    A sent or published issue is rendered from its frozen snapshot; a draft from its current state.
+    A sent or published issue is rendered from its frozen snapshot; a draft from its current state
+    (with --lang, an item not yet translated shows in the original, flagged, as readers would see it).
     Nothing is published: the archive changes only with `newsletter publish`.
     """
     from newsletter.flows.issues import preview_ref
     from newsletter.issues.errors import ConsentViolation, IssueError, NoSections
     from newsletter.render import InvalidSnapshot, RenderError
 
+    if lang is not None and lang not in rt.settings.editions:
+        raise click.BadParameter(f"{lang!r} is not an edition; NEWSLETTER_LANGUAGES lists "
+                                 f"{', '.join(rt.settings.editions)}", param_hint="--lang")
     rt.migrate()
     try:
-        result = preview_ref(rt, issue_ref, pdf=True)
+        result = preview_ref(rt, issue_ref, pdf=True, lang=lang)
     except (IssueError, ConsentViolation, NoSections, InvalidSnapshot, RenderError) as exc:
         raise click.ClickException(str(exc)) from None
     rendered, period, frozen = result.rendered, result.period, result.frozen
-    out = rendered.write(out_dir or rt.settings.data_dir / "render" / period)
+    default_out = rt.settings.data_dir / "render" / period
+    if lang is not None and lang != rt.settings.default_language:
+        default_out = default_out / lang
+    out = rendered.write(out_dir or default_out)
     for warning in rendered.warnings:
         console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
     size = len(rendered.email_html.encode()) / 1024
-    console.print(f"issue {period} ({'frozen snapshot' if frozen else 'draft, not frozen'}) rendered to {out}/: "
+    edition = f" {lang} edition" if lang else ""
+    console.print(f"issue {period}{edition} ({'frozen snapshot' if frozen else 'draft, not frozen'}) rendered to {out}/: "
                   f"email.html {size:.0f} KB, email.txt, subject.txt, index.html, issue.json"
                   + (f", issue.pdf {len(rendered.pdf) / 1024:.0f} KB" if rendered.pdf is not None else ""), highlight=False)
     if rendered.pdf_skipped:

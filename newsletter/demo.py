@@ -317,6 +317,49 @@ def _file_correction(rt: Runtime, issue_id: int) -> str:
                 f"issue lists it (mail it with `newsletter corrections notify {issue.period}`)")
 
 
+# ---------------------------------------------------------------- editions (issue #13): en and ru
+
+DEMO_LANGUAGES = ["en", "ru"]
+DEMO_TRANSLATIONS = DEMO_DIR / "translations-ru.json"
+
+
+def demo_languages(settings: Any) -> list[str]:
+    """The demo makes an English and a Russian edition unless NEWSLETTER_LANGUAGES says otherwise."""
+    if settings.languages:
+        return list(settings.languages)
+    return list(dict.fromkeys([settings.language, *DEMO_LANGUAGES]))
+
+
+def _translate_demo_items(session: Session, issue: Any, languages: list[str]) -> str:
+    """Give the draft's items their Russian words from the demo data, as a translator would on the desk;
+    an item the demo data does not know is allowed in the original (readers see a note). Nothing is
+    changed on an issue already approved, nor for a language the demo data has no words for."""
+    import json
+
+    from newsletter.models import ItemTranslation
+
+    if "ru" not in languages[1:] or issue.state != "draft":
+        return "no ru edition" if "ru" not in languages[1:] else "translations kept as approved"
+    words = json.loads(DEMO_TRANSLATIONS.read_text(encoding="utf-8"))
+    done = allowed = 0
+    for item in issue.items:
+        if item.incident is not None and item.incident.publication == "internal":
+            continue  # only counted, never shown
+        row = next((t for t in item.translations if t.language == "ru"), None)
+        if row is None:
+            row = ItemTranslation(language="ru", updated_by=DEMO_ACTOR)
+            item.translations.append(row)
+        found = words.get(item.headline.strip())
+        if isinstance(found, dict):
+            row.headline, row.text, row.state, row.allow_original = found["headline"], found["text"], "done", False
+            done += 1
+        elif row.state != "done":
+            row.allow_original = True
+            allowed += 1
+    session.flush()
+    return f"ru: {done} item(s) translated" + (f", {allowed} shown in the original with a note" if allowed else "")
+
+
 def run_demo(rt: Runtime, *, console: Console) -> DemoReport:
     """Run the weekly cycle on demo data and say what happened and where the results are."""
     from newsletter.collect.service import run_collect
@@ -333,7 +376,8 @@ def run_demo(rt: Runtime, *, console: Console) -> DemoReport:
     work.mkdir(parents=True, exist_ok=True)
     mail_dir = work / "mail"
     with feed_server() as feeds_url, smtp_server(mail_dir) as (smtp_url, sink):
-        settings = rt.settings.model_copy(update={"allow_loopback_feeds": True, "smtp_url": smtp_url})
+        settings = rt.settings.model_copy(update={"allow_loopback_feeds": True, "smtp_url": smtp_url,
+                                                  "languages": demo_languages(rt.settings)})
         demo_rt = Runtime(settings)
         demo_rt.__dict__["engine"] = rt.engine  # share the pool; only settings differ
         sources = work / "sources.toml"
@@ -371,6 +415,7 @@ def run_demo(rt: Runtime, *, console: Console) -> DemoReport:
                     issue.intro = ("This week our volunteers and partners registered new detentions, charges under "
                                    "Article 174 and a forced psychiatric placement. Below are the cases whose "
                                    "subjects agreed to be named, and a count of those who did not.")
+                translated = _translate_demo_items(session, issue, settings.editions)
                 if issue.state == "draft":
                     issue.show_persons_summary = True  # the persons block, with the names consent allows
                     approve(session, issue, user=editor, settings=settings)
@@ -379,6 +424,7 @@ def run_demo(rt: Runtime, *, console: Console) -> DemoReport:
                 folder = publish(session, issue, settings=settings, actor=editor)  # commits, then writes the archive
                 report.add(console, f"[bold]4. Issue[/bold] no. {issue.number} ({issue.period}): "
                                     f"{_published_counts(issue.snapshot)}, approved and published")
+                report.add(console, f"   editions: {', '.join(settings.editions)} ({translated})")
             except IssueLocked as exc:
                 from newsletter.issues.service import resolve_issue
 
@@ -390,6 +436,9 @@ def run_demo(rt: Runtime, *, console: Console) -> DemoReport:
         report.add(console, f"   web page and email: {folder}/index.html, {folder}/email.html, {folder}/email.txt")
         report.add(console, f"   print version: {folder}/issue.pdf" if (note := pdf_note()) is None else f"   {note}")
         report.add(console, f"   archive: {settings.issues_dir}/index.html and {settings.issues_dir}/feed.xml")
+        for lang in settings.editions[1:]:
+            report.add(console, f"   {lang} edition: {folder}/{lang}/index.html, {settings.issues_dir}/{lang}/index.html "
+                                f"and {settings.issues_dir}/feed.{lang}.xml")
 
         with demo_rt.session() as session:
             from newsletter.models import Issue

@@ -73,7 +73,7 @@ class Subject(_Model):
 
 
 class Item(_Additive):
-    _ADDED = frozenset({"subjects", "kind_label", "related", "html"})
+    _ADDED = frozenset({"subjects", "kind_label", "related", "html", "original_language"})
 
     id: int
     headline: str = Field(min_length=1)
@@ -87,6 +87,9 @@ class Item(_Additive):
     kind_label: str | None = None  # "Detention", in the issue's language (vocabulary.kind_label)
     subjects: list[Subject] = Field(default_factory=list)
     related: list[Link] = Field(default_factory=list)  # "See also": earlier issues' items, on our archive
+    # Editions: set on an item of a further edition that shows the original words because an editor
+    # allowed it (no translation yet); the original's language, so pages mark it and say so.
+    original_language: str | None = Field(None, pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")
 
     @field_validator("html")
     @classmethod
@@ -187,7 +190,7 @@ class Places(_Model):
 
 
 class Snapshot(_Additive):
-    _ADDED = frozenset({"places", "earlier_corrections"})
+    _ADDED = frozenset({"places", "earlier_corrections", "edition"})
 
     version: Literal[1]  # SNAPSHOT_VERSION; required, so a stray JSON object is never taken for a snapshot
     issue: IssueMeta
@@ -198,6 +201,9 @@ class Snapshot(_Additive):
     places: Places | None = None
     # Corrections of earlier issues filed since the issue before this one (the "Corrections" block).
     earlier_corrections: list[CorrectionNote] = Field(default_factory=list)
+    # Editions: the language of a further edition (published at issues/<period>/<edition>/); None for the
+    # default edition, whose snapshot keeps its bytes.
+    edition: str | None = Field(None, pattern=r"^[a-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")
 
     @property
     def item_count(self) -> int:

@@ -79,11 +79,29 @@ def test_demo_runs_the_weekly_cycle_twice_without_duplicates(cli: Any, session: 
     assert len(mails) == 3
     recipients = sorted(email.message_from_bytes(m.read_bytes())["To"] for m in mails)
     assert recipients == ["analyst@ngo.example", "diplomat@embassy.example", "journalist@newsroom.example"]
-    msg = email.message_from_bytes(mails[0].read_bytes())
+    by_to = {email.message_from_bytes(m.read_bytes())["To"]: email.message_from_bytes(m.read_bytes()) for m in mails}
+    msg = by_to["diplomat@embassy.example"]
     assert msg.get_content_type() == "multipart/alternative"
     assert msg["List-Unsubscribe"]
     subject = str(email.header.make_header(email.header.decode_header(msg["Subject"])))
     assert subject == (folder / "subject.txt").read_text().strip()
+
+    # Both editions (issue #13): the ru edition from the demo's Russian translations, mailed to the ru reader.
+    ru_folder = folder / "ru"
+    for name in ("email.html", "email.txt", "index.html", "issue.json"):
+        assert (ru_folder / name).stat().st_size > 0, name
+    assert (Path(settings.issues_dir) / "ru" / "index.html").exists()
+    assert (Path(settings.issues_dir) / "feed.ru.xml").exists()
+    ru_page = (ru_folder / "index.html").read_text()
+    assert '<html lang="ru"' in ru_page and "Обыски у сторонников «Демократического выбора»" in ru_page
+    ru_outputs = ru_page + (ru_folder / "email.txt").read_text() + json.dumps(issue.edition_snapshots, ensure_ascii=False)
+    for leak in ("Aidos", "Айдос", "Ustyurt City", "Timur Kasenov", "Касенов"):
+        assert leak not in ru_outputs, leak
+    ru_mail = by_to["analyst@ngo.example"]
+    ru_subject = str(email.header.make_header(email.header.decode_header(ru_mail["Subject"])))
+    assert ru_subject == (ru_folder / "subject.txt").read_text().strip() != subject
+    ru_text = next(p for p in ru_mail.walk() if p.get_content_type() == "text/plain").get_payload(decode=True).decode()
+    assert "Обыски у сторонников" in ru_text and "Сменить язык: http://127.0.0.1:8000/preferences/" in ru_text
 
     # One dated correction was filed: the archive page, the feed and issue.json show it; the snapshot is unchanged.
     assert "6. Correction" in out and "filed on" in out

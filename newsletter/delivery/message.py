@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import binascii
 import html
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.header import Header
 from email.utils import format_datetime, formataddr, parseaddr
+from collections.abc import Mapping
 from typing import Protocol
 from urllib.parse import quote
 
@@ -22,6 +24,9 @@ from newsletter.config import Settings
 from newsletter.delivery.dkim import DkimKeyError, DkimSigner
 
 PLACEHOLDER = "%%UNSUBSCRIBE_URL%%"
+# The recipient's page to choose their edition's language ("Change language"; only with several editions).
+PREFERENCES_PLACEHOLDER = "%%PREFERENCES_URL%%"
+_SLOTS = re.compile(f"({re.escape(PLACEHOLDER)}|{re.escape(PREFERENCES_PLACEHOLDER)})")
 # Headers covered by the DKIM signature; the unsubscribe headers are in the set so that a relay
 # cannot swap the one-click link for a tracking or phishing one.
 SIGNED_HEADERS = (
@@ -43,6 +48,7 @@ class Recipient:
     email: str
     name: str | None
     token: str | None  # the subscriber's unsubscribe token; None for a test send
+    language: str | None = None  # the subscriber's language: which edition they get
 
 
 def address_domain(address: str) -> str:
@@ -117,10 +123,22 @@ def _qp_piece(text: str, *, last: bool) -> bytes:
     return encoded + b"=\r\n"
 
 
-def _qp_pieces(text: str) -> list[bytes]:
-    """The body split at the placeholder, each piece encoded once for the whole run."""
-    parts = _crlf(text).split(PLACEHOLDER)
-    return [_qp_piece(p, last=i == len(parts) - 1) for i, p in enumerate(parts)]
+def _qp_pieces(text: str) -> tuple[list[bytes], list[str]]:
+    """The body split at the per-recipient links, each piece encoded once for the whole run, and which
+    link (unsubscribe or preferences placeholder) goes into each gap."""
+    split = _SLOTS.split(_crlf(text))
+    parts, slots = split[0::2], split[1::2]
+    return [_qp_piece(p, last=i == len(parts) - 1) for i, p in enumerate(parts)], slots
+
+
+def _fill(pieces: list[bytes], slots: list[str], values: Mapping[str, bytes]) -> bytes:
+    """The encoded body with each recipient's links in their gaps."""
+    if len(set(slots)) <= 1:
+        return values[slots[0]].join(pieces) if slots else pieces[0]
+    out = [pieces[0]]
+    for slot, piece in zip(slots, pieces[1:]):
+        out += (values[slot], piece)
+    return b"".join(out)
 
 
 def load_dkim_signer(settings: Settings) -> DkimSigner | None:
@@ -156,8 +174,11 @@ class MessageFactory:
         self.boundary = f"=={secrets.token_hex(12)}=="
         common.append(f'Content-Type: multipart/alternative;\r\n boundary="{self.boundary}"'.encode("ascii"))
         self._common = b"\r\n".join(common)
-        self._text = _qp_pieces(rendered.text)
-        self._html = _qp_pieces(rendered.html)
+        self._text, self._text_slots = _qp_pieces(rendered.text)
+        self._html, self._html_slots = _qp_pieces(rendered.html)
+        self._prefs = PREFERENCES_PLACEHOLDER in self._text_slots or PREFERENCES_PLACEHOLDER in self._html_slots
+        self._prefs_generic = preferences_url(settings, None)
+        self._prefs_base = f"{settings.base_url}/preferences/"
         self._part_text = (
             f"--{self.boundary}\r\nContent-Type: text/plain; charset=utf-8\r\n"
             "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
@@ -197,11 +218,17 @@ class MessageFactory:
             f"Message-ID: {message_id}".encode("ascii"),
             f"List-Unsubscribe: <{url}>,\r\n <{mailto}>".encode("ascii"),
         ))
+        text_links = {PLACEHOLDER: _qp_piece(url, last=False)}
+        html_links = {PLACEHOLDER: _qp_piece(html.escape(url), last=False)}
+        if self._prefs:
+            prefs = self._prefs_base + recipient.token if recipient.token else self._prefs_generic
+            text_links[PREFERENCES_PLACEHOLDER] = _qp_piece(prefs, last=False)
+            html_links[PREFERENCES_PLACEHOLDER] = _qp_piece(html.escape(prefs), last=False)
         body = b"".join((
             self._part_text,
-            _qp_piece(url, last=False).join(self._text),
+            _fill(self._text, self._text_slots, text_links),
             self._part_html,
-            _qp_piece(html.escape(url), last=False).join(self._html),
+            _fill(self._html, self._html_slots, html_links),
             self._end,
         ))
         message = headers + b"\r\n\r\n" + body
@@ -209,3 +236,38 @@ class MessageFactory:
             message = self._signer.sign(message, SIGNED_HEADERS) + message
         return message
 
+
+
+def edition_of(language: str | None, editions: Mapping[str, object], default: str) -> str:
+    """The edition a reader of `language` gets: theirs ("ru", also for "ru-RU"), else the default one."""
+    if language:
+        tag = language.strip().lower().replace("_", "-")
+        if tag in editions:
+            return tag
+        primary = tag.split("-", 1)[0]
+        if primary in editions:
+            return primary
+    return default
+
+
+class EditionFactory:
+    """One MessageFactory per edition; each recipient gets the edition of their language (else the default).
+
+    Everything per edition is prepared once, as for a single edition, so a second edition costs one more
+    render and one more factory per run, never anything per message beyond a dictionary lookup.
+    """
+
+    def __init__(self, editions: Mapping[str, RenderedLike], default: str, settings: Settings) -> None:
+        self.factories = {lang: MessageFactory(rendered, settings) for lang, rendered in editions.items()}
+        self.default = default
+        first = self.factories[default]
+        self.from_address, self.domain = first.from_address, first.domain
+
+    def random_message_id(self) -> str:
+        return self.factories[self.default].random_message_id()
+
+    def edition_for(self, recipient: Recipient) -> str:
+        return edition_of(recipient.language, self.factories, self.default)
+
+    def build(self, recipient: Recipient, message_id: str) -> bytes:
+        return self.factories[self.edition_for(recipient)].build(recipient, message_id)

@@ -51,6 +51,7 @@ class Job:
     token: str
     attempts: int
     first_failed_at: datetime | None = None
+    language: str | None = None  # the subscriber's: which edition they get
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,7 @@ def claim(session: Session, issue_id: int, claimer: str, *, limit: int, lease: t
     stale = or_(expired, Delivery.claimed_by.in_(dead)) if dead else expired
     stmt = (
         select(Delivery.id, Delivery.subscriber_id, Subscriber.email, Subscriber.name, Subscriber.token,
-               Delivery.attempts, Delivery.first_failed_at)
+               Delivery.attempts, Delivery.first_failed_at, Subscriber.language)
         .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
         .where(
             Delivery.issue_id == issue_id,
@@ -165,7 +166,8 @@ def claim(session: Session, issue_id: int, claimer: str, *, limit: int, lease: t
         .values(state="sending", claimed_by=claimer, claimed_at=now)
         .execution_options(synchronize_session=False)
     )
-    return [Job(r.id, r.subscriber_id, r.email, r.name, r.token, r.attempts, r.first_failed_at) for r in rows]
+    return [Job(r.id, r.subscriber_id, r.email, r.name, r.token, r.attempts, r.first_failed_at, r.language)
+            for r in rows]
 
 
 def renew(session: Session, issue_id: int, claimer: str) -> int:

@@ -47,7 +47,7 @@ from aiosmtplib import (
 
 from newsletter.db import retry_transient, utcnow
 from newsletter.delivery import outbox
-from newsletter.delivery.message import MessageFactory, Recipient
+from newsletter.delivery.message import EditionFactory, MessageFactory, Recipient
 from newsletter.delivery.outbox import Job, Outcome
 from newsletter.delivery.smtp import async_client, smtp_target
 from newsletter.runtime import Runtime
@@ -97,7 +97,7 @@ class RateLimiter:
 class Sender:
     """One run over one issue's outbox; build with the pieces, then `asyncio.run(sender.run())`."""
 
-    def __init__(self, runtime: Runtime, issue_id: int, factory: MessageFactory,
+    def __init__(self, runtime: Runtime, issue_id: int, factory: MessageFactory | EditionFactory,
                  message_id: Callable[[int], str], *, claimer: str,
                  progress: Callable[[SendStats], None] | None = None, store: Any = outbox) -> None:
         s = runtime.settings
@@ -372,7 +372,7 @@ class Sender:
     async def _send_one(self, client: SMTP, job: Job) -> tuple[Outcome, bool]:
         """Returns the outcome and whether the connection is still usable."""
         mid = self.message_id(job.delivery_id)
-        message = self.factory.build(Recipient(job.email, job.name, job.token), mid)
+        message = self.factory.build(Recipient(job.email, job.name, job.token, job.language), mid)
         try:
             await transact(client, self.factory.from_address, job.email, message)
         except SMTPResponseException as exc:

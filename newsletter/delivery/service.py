@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parseaddr
@@ -27,7 +27,7 @@ from newsletter.db import DatabaseUnavailable, retry_transient
 from newsletter.delivery import notices, outbox, subscribers
 from newsletter.delivery.addresses import normalize_email
 from newsletter.delivery.bounces import BounceReport, process_messages
-from newsletter.delivery.message import MessageFactory, Recipient, RenderedLike, address_domain
+from newsletter.delivery.message import EditionFactory, MessageFactory, Recipient, RenderedLike, address_domain
 from newsletter.delivery.sender import SendAborted, Sender, SendStats
 from newsletter.delivery.smtp import send_sync
 from newsletter.delivery.tokens import message_id_tag
@@ -165,15 +165,20 @@ def undelivered(runtime: Runtime, issue_id: int) -> dict[str, dict[str, int]]:
 
 
 def deliver(runtime: Runtime, issue_id: int, email: RenderedLike, report: SendReport, *,
-            progress: Callable[[SendStats, int], None] | None = None) -> SendReport:
+            progress: Callable[[SendStats, int], None] | None = None,
+            editions: Mapping[str, RenderedLike] | None = None, default_edition: str = "") -> SendReport:
     """Mail the rendered issue to every row of the outbox that is due, exactly once; counts go into `report`.
 
     Safe to run again at any time, from several processes or machines at once (they share the
     outbox). Raises SendAborted when the relay or the database stops the run; what this run holds is
     given back on the way out.
+    `editions` (language -> rendered email, besides `email`, the `default_edition`): each row gets its
+    subscriber's language's edition, else the default one; the row stays one per issue and subscriber.
     """
     settings = runtime.settings
-    factory = MessageFactory(email, settings)
+    factory: MessageFactory | EditionFactory = (
+        EditionFactory({default_edition: email, **editions}, default_edition, settings) if editions
+        else MessageFactory(email, settings))
     claimer = outbox.worker_id()
     total = report.total
 

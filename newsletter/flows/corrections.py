@@ -19,6 +19,7 @@ from newsletter.issues import corrections
 from newsletter.issues import service as issues
 from newsletter.issues.corrections import CorrectionError, CorrectionRefused
 from newsletter.models import Correction, Issue, User
+from newsletter.issues.editions import published_editions
 from newsletter.render import StagedArchive, render_correction_email, stage_archive
 from newsletter.runtime import Runtime
 
@@ -60,7 +61,8 @@ def stage_public_archive(session: Session, settings: Settings, *, corrected: str
     """The whole archive (frozen snapshots with their corrections) rendered beside the real one; the
     corrected issue's print version (issue.pdf) is made again so it carries the note too."""
     return stage_archive(settings.issues_dir, issues.published_snapshots(session), settings,
-                         corrections.archive_notes(session), pdf_periods={corrected} if corrected else ())
+                         corrections.archive_notes(session), pdf_periods={corrected} if corrected else (),
+                         editions=published_editions(session))  # a correction shows in every edition
 
 
 def file(session: Session, issue: Issue, *, incident_ref: str | int, text: str, actor: User | str,

@@ -20,6 +20,9 @@ from newsletter.issues import service
 from newsletter.issues import translations
 from newsletter.issues.corrections import archive_notes, list_corrections, note
 from newsletter.issues.errors import IssueError
+from newsletter.issues.editions import (
+    build_edition_data, default_language, edition_languages, further_languages, published_editions,
+)
 from newsletter.issues.snapshot import build_snapshot
 from newsletter.snapshot import Snapshot, parse_snapshot
 from newsletter.models import Issue, User
@@ -29,12 +32,16 @@ from newsletter.runtime import Runtime
 from newsletter.snapshot import CorrectionNote
 from newsletter.states import issue_frozen
 
-__all__ = ["Preview", "UnknownEditor", "approve", "approve_as", "draft", "issue_frozen", "pdf_note", "preview",
-           "preview_ref", "publish", "snapshot_for"]
+__all__ = ["MissingEdition", "Preview", "UnknownEditor", "approve", "approve_as", "draft", "issue_frozen", "pdf_note",
+           "preview", "preview_ref", "publish", "snapshot_for"]
 
 
 class UnknownEditor(IssueError):
     """No desk account has the address given as the approving editor."""
+
+
+class MissingEdition(IssueError):
+    """The issue has no edition in the language asked for (not configured, or frozen before it was)."""
 
 
 def draft(session: Session, *, settings: Settings, period: str | None = None, actor: User | str) -> Issue:
@@ -63,14 +70,36 @@ def approve_as(session: Session, issue_ref: str, *, email: str, settings: Settin
     return approve(session, service.resolve_issue(session, issue_ref), user=user, settings=settings), user
 
 
-def snapshot_for(session: Session, issue: Issue, *, settings: Settings) -> tuple[Snapshot, bool]:
+def snapshot_for(session: Session, issue: Issue, *, settings: Settings,
+                 lang: str | None = None) -> tuple[Snapshot, bool]:
     """What readers get of the issue, typed: its frozen snapshot, else one built now (not saved); and whether it was frozen.
 
     The one place that chooses between the two, for `newsletter render`, the desk's previews and test sends.
+    `lang` picks an edition (None or the issue's language: the default one). A draft's further edition
+    shows an item without a finished translation in the original, flagged, as a preview; freezing refuses it.
+    Raises MissingEdition for a language the issue has no edition in.
     """
+    if lang is None or lang == default_language(issue, settings):
+        if issue.snapshot is not None:
+            return parse_snapshot(issue.snapshot), True
+        return build_snapshot(session, issue, settings=settings), False
     if issue.snapshot is not None:
-        return parse_snapshot(issue.snapshot), True
-    return build_snapshot(session, issue, settings=settings), False
+        frozen = (issue.edition_snapshots or {}).get(lang)
+        if frozen is None:
+            have = ", ".join([default_language(issue, settings), *(issue.edition_snapshots or {})])
+            raise MissingEdition(f"issue {issue.number} was frozen without a {lang} edition (its editions: {have})")
+        return parse_snapshot(frozen), True
+    if lang not in further_languages(issue, settings):
+        raise MissingEdition(f"there is no {lang} edition: NEWSLETTER_LANGUAGES lists "
+                             f"{', '.join(edition_languages(issue, settings))}")
+    return parse_snapshot(build_edition_data(session, issue, lang, settings=settings, strict=False)), False
+
+
+def edition_snapshots(session: Session, issue: Issue, *, settings: Settings) -> dict[str, Snapshot]:
+    """Every edition of the issue by language, the default first (frozen, else built now as a preview)."""
+    return {lang: snapshot_for(session, issue, settings=settings, lang=lang)[0]
+            for lang in ([default_language(issue, settings), *(issue.edition_snapshots or {})]
+                         if issue.snapshot is not None else edition_languages(issue, settings))}
 
 
 @dataclass(frozen=True)
@@ -80,9 +109,9 @@ class Preview:
     rendered: RenderedIssue
 
 
-def preview(session: Session, issue: Issue, *, settings: Settings) -> Preview:
-    """The issue rendered to every output, as it is now (or as it was frozen, with its corrections)."""
-    snapshot, frozen = snapshot_for(session, issue, settings=settings)
+def preview(session: Session, issue: Issue, *, settings: Settings, lang: str | None = None) -> Preview:
+    """The issue (in the `lang` edition) rendered to every output, as it is now (or as it was frozen, with its corrections)."""
+    snapshot, frozen = snapshot_for(session, issue, settings=settings, lang=lang)
     return Preview(issue.period, frozen, render_issue(snapshot, settings, _corrections(session, issue, frozen)))
 
 
@@ -97,11 +126,11 @@ def pdf_note() -> str | None:
     return f"issue.pdf skipped: {reason}" if reason else None
 
 
-def preview_ref(runtime: Runtime, issue_ref: str, *, pdf: bool = False) -> Preview:
-    """`newsletter render`: read the snapshot, end the transaction (hold no lock), then render (with issue.pdf if asked)."""
+def preview_ref(runtime: Runtime, issue_ref: str, *, pdf: bool = False, lang: str | None = None) -> Preview:
+    """`newsletter render [--lang]`: read the snapshot, end the transaction (hold no lock), then render (with issue.pdf if asked)."""
     with runtime.session() as session:
         issue = service.resolve_issue(session, issue_ref)
-        snapshot, frozen = snapshot_for(session, issue, settings=runtime.settings)
+        snapshot, frozen = snapshot_for(session, issue, settings=runtime.settings, lang=lang)
         fixes = _corrections(session, issue, frozen)
         period = issue.period
         session.rollback()
@@ -120,7 +149,8 @@ def publish(session: Session, issue: Issue, *, settings: Settings, actor: User |
     service.mark_published(session, issue, settings=settings, actor=actor)
     staged = stage_archive(settings.issues_dir, service.published_snapshots(session), settings,
                            archive_notes(session),  # the corrections are rendered beside the snapshots
-                           pdf_periods={issue.period})
+                           pdf_periods={issue.period},
+                           editions=published_editions(session))  # each further edition at <period>/<lang>/
     folder = Path(settings.issues_dir) / issue.period
     try:
         session.commit()

@@ -8,7 +8,7 @@ is final move the issue to `sent`. Delivery never reads or changes an issue's st
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -18,14 +18,16 @@ from newsletter.delivery import service as delivery
 from newsletter.delivery.addresses import normalize_email
 from newsletter.delivery.sender import SendAborted, SendStats
 from newsletter.delivery.service import SendReport
+from newsletter.delivery.message import edition_of
 from newsletter.flows.issues import snapshot_for
+from newsletter.issues.editions import default_language, edition_languages
 from newsletter.config import Settings
 from newsletter.delivery.subscribers import sendable_by_language
 from newsletter.issues.service import (
     SendRefused, mark_sent, resume_sending, send_now, start_sending, unschedule_issue,
 )
 from newsletter.models import Issue, User
-from newsletter.render import render_email
+from newsletter.render import RenderedEmail, render_email
 from newsletter.runtime import Runtime
 from newsletter.states import ISSUE_GONE_OUT
 
@@ -35,7 +37,7 @@ __all__ = ["DatabaseUnavailable", "SendAborted", "SendPlan", "SendRefused", "Sen
 
 @dataclass(frozen=True)
 class EditionLine:
-    """Readers of one language and the edition they get (one edition today: the issue's language)."""
+    """Readers of one language and the edition they get (theirs, else the default one)."""
 
     language: str
     readers: int
@@ -48,16 +50,43 @@ class SendPlan:
 
     editions: list[EditionLine]
     queued: int
+    languages: list[str] = field(default_factory=list)  # the issue's editions, the default first
 
     @property
     def readers(self) -> int:
         return sum(line.readers for line in self.editions)
 
+    @property
+    def by_edition(self) -> dict[str, int]:
+        """Readers per edition, every edition listed (0 included), the default first."""
+        counts = dict.fromkeys(self.languages, 0)
+        for line in self.editions:
+            counts[line.edition] = counts.get(line.edition, 0) + line.readers
+        return counts
 
-def send_plan(session: Session, issue: Issue) -> SendPlan:
-    """For the desk's confirmation page: confirmed, non-suppressed readers per language."""
-    editions = [EditionLine(language, n, issue.language) for language, n in sendable_by_language(session).items()]
-    return SendPlan(editions, sum(delivery.delivery_summary(session, issue.id).counts.values()))
+
+def send_plan(session: Session, issue: Issue, settings: Settings | None = None) -> SendPlan:
+    """For the desk's confirmation page: confirmed, non-suppressed readers per language, and the edition each
+    language gets (the rule delivery applies per row: the reader's language's edition, else the default)."""
+    languages = sent_editions(issue, settings) if settings is not None else [issue.language]
+    default = languages[0]
+    editions = [EditionLine(language, n, edition_of(language, dict.fromkeys(languages), default))
+                for language, n in sendable_by_language(session).items()]
+    return SendPlan(editions, sum(delivery.delivery_summary(session, issue.id).counts.values()), languages)
+
+
+def sent_editions(issue: Issue, settings: Settings) -> list[str]:
+    """The editions a send of this issue mails: the frozen ones once frozen, else those it would freeze."""
+    if issue.snapshot is not None:
+        return [default_language(issue, settings), *(issue.edition_snapshots or {})]
+    return edition_languages(issue, settings)
+
+
+def rendered_editions(snapshot: dict[str, Any] | None, further: dict[str, Any] | None,
+                      settings: Settings) -> tuple[RenderedEmail, dict[str, RenderedEmail]]:
+    """The default edition's email and each further edition's, rendered once per run (MJML is the slow part)."""
+    return (render_email(snapshot or {}, settings),
+            {lang: render_email(data, settings) for lang, data in (further or {}).items()})
 
 
 def queue_now(session: Session, issue: Issue, *, settings: Settings, actor: User | str) -> int:
@@ -114,14 +143,16 @@ def run_send(runtime: Runtime, issue: Issue, *, progress: Callable[[SendStats, i
             enqueued = delivery.enqueue(session, current.id) if start_sending(session, current, settings=settings) else 0
             report = delivery.begin_report(session, current.id, period=current.period, enqueued=enqueued,
                                            requeued=requeued)
-            return report, current.snapshot, current.state
+            return report, (current.snapshot, current.edition_snapshots, default_language(current, settings)), \
+                current.state
 
-    report, snapshot, state = retry_transient(prepare, budget=budget)
+    report, (snapshot, further, default), state = retry_transient(prepare, budget=budget)
     if state == "sent":
         report.issue_state = state
         report.undelivered = retry_transient(lambda: delivery.undelivered(runtime, issue.id), budget=budget)
         return report
-    delivery.deliver(runtime, issue.id, render_email(snapshot or {}, settings), report, progress=progress)
+    email, editions = rendered_editions(snapshot, further, settings)
+    delivery.deliver(runtime, issue.id, email, report, progress=progress, editions=editions, default_edition=default)
 
     def finish() -> None:
         with runtime.session() as session:
@@ -136,8 +167,9 @@ def run_send(runtime: Runtime, issue: Issue, *, progress: Callable[[SendStats, i
     return report
 
 
-def send_test(runtime: Runtime, issue: Issue, to: list[str]) -> list[str]:
-    """Send the issue as readers will get it to a few addresses; no Delivery row is touched.
+def send_test(runtime: Runtime, issue: Issue, to: list[str], *, lang: str | None = None) -> list[str]:
+    """Send the issue (the `lang` edition; default: the default one) as readers will get it to a few
+    addresses; no Delivery row is touched.
 
     A draft is rendered from a fresh (unsaved) snapshot; a frozen issue from its snapshot.
     Returns the normalised addresses it was sent to; raises ValueError for a bad address,
@@ -148,5 +180,5 @@ def send_test(runtime: Runtime, issue: Issue, to: list[str]) -> list[str]:
     with runtime.session() as session:
         current = session.get(Issue, issue.id)
         assert current is not None
-        snapshot, _frozen = snapshot_for(session, current, settings=settings)
+        snapshot, _frozen = snapshot_for(session, current, settings=settings, lang=lang)
     return delivery.send_test(settings, render_email(snapshot, settings), addresses)

@@ -40,21 +40,22 @@ from newsletter.consent import ConsentViolation, NetPerson, PersonSpec, PlaceSpe
 from newsletter.consent import Redactor as _CoreRedactor
 from newsletter.consent.names import WORD
 from newsletter.consent.places import city_replacement, general_place, other_cities
+from newsletter.i18n import N_, _
 from newsletter.models import Incident, IncidentSource, Person
 
 ROLE_PHRASES = {
-    "activist": "a civil activist",
-    "journalist": "a journalist",
-    "blogger": "a blogger",
-    "lawyer": "a lawyer",
-    "trade_unionist": "a trade unionist",
-    "human_rights_defender": "a human rights defender",
-    "relative": "a relative",
-    "politician": "a politician",
-    "religious_believer": "a religious believer",
-    "citizen": "a citizen",
+    "activist": N_("a civil activist"),
+    "journalist": N_("a journalist"),
+    "blogger": N_("a blogger"),
+    "lawyer": N_("a lawyer"),
+    "trade_unionist": N_("a trade unionist"),
+    "human_rights_defender": N_("a human rights defender"),
+    "relative": N_("a relative"),
+    "politician": N_("a politician"),
+    "religious_believer": N_("a religious believer"),
+    "citizen": N_("a citizen"),
 }
-DEFAULT_PHRASE = "a person"
+DEFAULT_PHRASE = N_("a person")
 PRIVATE_CHANNELS = ("volunteer", "api")
 
 __all__ = ["ConsentViolation", "Redactor", "city_replacement", "general_place", "initials", "name_parts",
@@ -62,7 +63,9 @@ __all__ = ["ConsentViolation", "Redactor", "city_replacement", "general_place", 
 
 
 def role_phrase(person: Person) -> str:
-    return ROLE_PHRASES.get(person.role or "", DEFAULT_PHRASE)
+    """The role phrase in the bound language (the snapshot binds each edition's), so a further edition
+    never says "a journalist" in the middle of a Russian sentence."""
+    return _(ROLE_PHRASES.get(person.role or "", DEFAULT_PHRASE))
 
 
 def name_parts(name: str) -> list[str]:

@@ -26,6 +26,7 @@ from newsletter.db import utcnow
 from newsletter.issues.errors import ApprovalError, IssueError, IssueLocked, IssueNotFound
 from newsletter.issues.periods import Period, current_period, parse_period
 from newsletter.issues.sections import section_for_incident, sections_in_order
+from newsletter.issues.editions import build_further_editions
 from newsletter.issues.snapshot import build_snapshot_data as build_snapshot  # the JSON form frozen on the issue
 from newsletter.models import Incident, Issue, IssueItem, User
 from newsletter.states import ISSUE_GONE_OUT, ISSUE_SENDABLE, issue_frozen, move_issue, transition
@@ -253,7 +254,11 @@ def check_ready(session: Session, issue: Issue, settings: Settings | None) -> di
             raise ApprovalError(f"an item of issue {issue.number} (position {item.position}) has no headline")
     if settings is None:
         return None
-    return build_snapshot(session, issue, settings=settings)
+    snapshot = build_snapshot(session, issue, settings=settings)
+    # Editions: every further edition passes the same consent check (a refusal names its edition) and
+    # must be translated or allowed in the original, item by item, before the issue can go out.
+    build_further_editions(session, issue, settings=settings)
+    return snapshot
 
 
 def awaiting_second_approval(issue: Issue) -> bool:
@@ -366,6 +371,9 @@ def freeze_snapshot(session: Session, issue: Issue, *, settings: Settings) -> di
         # The issue's date as readers see it; the column published_at stays for the web archive alone.
         snapshot["issue"]["published_at"] = (issue.published_at or utcnow()).isoformat()
     issue.snapshot = snapshot
+    editions = {lang: {**data, "issue": {**data["issue"], "published_at": snapshot["issue"]["published_at"]}}
+                for lang, data in build_further_editions(session, issue, settings=settings).items()}
+    issue.edition_snapshots = editions or None
     for item in issue.items:
         if item.incident is not None and item.incident.state == "scheduled":
             transition(session, item.incident, "published", actor=f"issue {issue.number}")

@@ -22,7 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from newsletter.config import Settings
-from newsletter.render.context import CorrectionView, IssueView, build_view, correction_view, issue_path
+from newsletter.render.context import (
+    Alternate, CorrectionView, IssueView, build_view, correction_view, issue_path, language_name,
+)
 from newsletter.render.env import format_day, render_template, text_direction, use_language
 from newsletter.render.issue import PDF_FILE, RenderedIssue, render_issue
 from newsletter.snapshot import CorrectionNote, InvalidSnapshot, Snapshot, parse_snapshot
@@ -34,6 +36,8 @@ XML_BASE = "{http://www.w3.org/XML/1998/namespace}base"
 FEED_ENTRIES = 20
 RECENT_CORRECTIONS = 10
 Corrections = Mapping[str, Sequence[CorrectionNote]]  # an issue's period -> its dated corrections
+# An issue's period -> its further editions' frozen snapshots by language (Issue.edition_snapshots).
+Editions = Mapping[str, Mapping[str, "dict[str, Any] | Snapshot"]]
 ET.register_namespace("", ATOM_NS)
 
 
@@ -139,11 +143,12 @@ class IndexCorrection:
     view: CorrectionView
 
 
-def recent_corrections(corrections: Corrections, base_url: str, *, limit: int = RECENT_CORRECTIONS) -> list[IndexCorrection]:
+def recent_corrections(corrections: Corrections, base_url: str, *, limit: int = RECENT_CORRECTIONS,
+                       root: str = "") -> list[IndexCorrection]:
     notes = sorted((c for cs in corrections.values() for c in cs), key=lambda c: (_aware(c.filed_at), c.id), reverse=True)
     archive_url = f"{base_url}/issues/"
-    return [IndexCorrection(href=f"{issue_path(c.issue_period)}#correction-{c.id}", view=correction_view(c, archive_url))
-            for c in notes[:limit]]
+    return [IndexCorrection(href=f"{root}{issue_path(c.issue_period)}#correction-{c.id}",
+                            view=correction_view(c, archive_url)) for c in notes[:limit]]
 
 
 def _entry(snap: Snapshot, view: IssueView, content_html: str,
@@ -166,15 +171,23 @@ def _iso(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def feed_name(edition: str | None = None) -> str:
+    """The archive's feed of one edition: feed.xml (the default), feed.<lang>.xml (a further edition)."""
+    return f"feed.{edition}.xml" if edition else "feed.xml"
+
+
 def feed_xml(entries: list[ArchiveEntry], *, title: str, base_url: str, language: str,
-             now: dt.datetime | None = None) -> str:
-    """An Atom 1.0 feed (RFC 4287) of the newest issues, with each issue's full content."""
+             now: dt.datetime | None = None, edition: str | None = None) -> str:
+    """An Atom 1.0 feed (RFC 4287) of the newest issues, with each issue's full content; `edition`: the
+    feed of a further edition (its own id, self link and index page)."""
     archive_url = f"{base_url}/issues/"
+    home = archive_url + (f"{edition}/" if edition else "")
     feed = ET.Element(f"{{{ATOM_NS}}}feed", {XML_LANG: language})
-    ET.SubElement(feed, f"{{{ATOM_NS}}}id").text = archive_url
+    ET.SubElement(feed, f"{{{ATOM_NS}}}id").text = home
     ET.SubElement(feed, f"{{{ATOM_NS}}}title").text = title
-    ET.SubElement(feed, f"{{{ATOM_NS}}}link", rel="self", type="application/atom+xml", href=f"{archive_url}feed.xml")
-    ET.SubElement(feed, f"{{{ATOM_NS}}}link", rel="alternate", type="text/html", href=archive_url)
+    ET.SubElement(feed, f"{{{ATOM_NS}}}link", rel="self", type="application/atom+xml",
+                  href=f"{archive_url}{feed_name(edition)}")
+    ET.SubElement(feed, f"{{{ATOM_NS}}}link", rel="alternate", type="text/html", href=home)
     updated = max((e.updated for e in entries), default=now or dt.datetime.now(dt.UTC))
     ET.SubElement(feed, f"{{{ATOM_NS}}}updated").text = _iso(updated)
     author = ET.SubElement(feed, f"{{{ATOM_NS}}}author")
@@ -200,31 +213,82 @@ def empty_feed(settings: Settings) -> str:
 
 
 def render_index(entries: list[ArchiveEntry], settings: Settings, *, org_name: str, base_url: str,
-                 corrections: Corrections | None = None) -> str:
-    with use_language(settings.language):
-        recent = recent_corrections(corrections or {}, base_url)
+                 corrections: Corrections | None = None, edition: str | None = None,
+                 alternates: Sequence[Alternate] = ()) -> str:
+    """The archive index (issues/index.html), or a further edition's (issues/<lang>/index.html: its
+    entries link to that language's edition of each issue, else to the default one)."""
+    lang = edition or settings.language
+    root = "../" if edition else ""
+    with use_language(lang):
+        recent = recent_corrections(corrections or {}, base_url, root=root)
     ctx = {
-        "issues": entries, "corrections": recent, "org_name": org_name, "archive_url": f"{base_url}/issues/", "lang": settings.language,
-        "dir": text_direction(settings.language), "root": "", "asset_prefix": "",
+        "issues": entries, "corrections": recent, "org_name": org_name, "lang": lang,
+        "archive_url": f"{base_url}/issues/" + (f"{edition}/" if edition else ""),
+        "dir": text_direction(lang), "root": root, "asset_prefix": root,
+        "home_href": "./" if edition else "", "feed_href": root + feed_name(edition), "alternates": list(alternates),
     }
-    with use_language(settings.language):
+    with use_language(lang):
         return render_template(settings, INDEX_TEMPLATE, ctx)
+
+
+def index_alternates(languages: Sequence[str], current: str, base_url: str, default: str) -> list[Alternate]:
+    """The archive index in each language: issues/ (the default) and issues/<lang>/."""
+    root = "" if current == default else "../"
+    return [Alternate(lang=lang, label=language_name(lang), current=lang == current,
+                      href=root + ("" if lang == default else f"{lang}/") or "./",
+                      url=f"{base_url}/issues/" + ("" if lang == default else f"{lang}/")) for lang in languages]
+
+
+def issue_alternates(period: str, languages: Sequence[str], current: str, base_url: str,
+                     default: str) -> list[Alternate]:
+    """One issue's editions, as links from the page of its `current` edition."""
+    root = "../" if current == default else "../../"
+    return [Alternate(lang=lang, label=language_name(lang), current=lang == current,
+                      href=root + issue_path(period, None if lang == default else lang),
+                      url=f"{base_url}/issues/" + issue_path(period, None if lang == default else lang))
+            for lang in languages]
+
+
+def _parse_editions(editions: Editions, periods: Mapping[str, int]) -> dict[str, dict[str, Snapshot]]:
+    """The further editions by period, validated; an edition of an issue not in the archive is an error
+    (as is one whose period or language disagrees with where it is filed)."""
+    out: dict[str, dict[str, Snapshot]] = {}
+    for period, by_lang in editions.items():
+        if period not in periods:
+            raise InvalidSnapshot(f"editions given for {period}, which is not among the published issues")
+        for lang, data in by_lang.items():
+            snap = parse_snapshot(data)
+            if snap.issue.period != period or snap.edition != lang:
+                raise InvalidSnapshot(f"the {lang} edition filed under {period} is the "
+                                      f"{snap.edition or 'default'} edition of {snap.issue.period}")
+            out.setdefault(period, {})[lang] = snap
+    return out
+
+
+def _index_languages(settings: Settings, further: Mapping[str, Mapping[str, Snapshot]]) -> list[str]:
+    """The archive's languages, the default first: the configured editions, and any language an issue
+    was published in before (its pages must keep their index)."""
+    languages = list(dict.fromkeys([settings.language, *settings.editions]))
+    for by_lang in further.values():
+        languages.extend(lang for lang in by_lang if lang not in languages)
+    return languages
 
 
 def write_archive(issues_dir: Path | str, snapshots: list[dict[str, Any]] | list[Snapshot],
                   settings: Settings, corrections: Corrections | None = None, *,
-                  pdf_periods: Collection[str] = ()) -> ArchiveReport:
+                  pdf_periods: Collection[str] = (), editions: Editions | None = None) -> ArchiveReport:
     """Write every given issue's folder, then the index and the feed (staged, then moved into place).
 
     The caller passes the published issues; all snapshots are checked before anything is written,
     so one bad snapshot leaves the archive as it was.
     """
-    return stage_archive(issues_dir, snapshots, settings, corrections, pdf_periods=pdf_periods).commit()
+    return stage_archive(issues_dir, snapshots, settings, corrections, pdf_periods=pdf_periods,
+                         editions=editions).commit()
 
 
 def stage_archive(issues_dir: Path | str, snapshots: list[dict[str, Any]] | list[Snapshot],
                   settings: Settings, corrections: Corrections | None = None, *,
-                  pdf_periods: Collection[str] = ()) -> StagedArchive:
+                  pdf_periods: Collection[str] = (), editions: Editions | None = None) -> StagedArchive:
     """Render the whole archive into a hidden folder beside `issues_dir`; nothing public changes yet.
 
     `corrections` (by period) are the dated corrections rendered beside each frozen snapshot: on
@@ -234,6 +298,12 @@ def stage_archive(issues_dir: Path | str, snapshots: list[dict[str, Any]] | list
 
     Raises ArchiveWriteError (after removing the stage) when the disk refuses, InvalidSnapshot for
     a bad snapshot. Call .commit() on the result to publish it, .discard() to drop it.
+
+    `editions` (by period) are the further editions of each issue: each is written to <period>/<lang>/
+    with the same outputs, the same corrections (a correction shows in every edition, in the language
+    it was written in), and hreflang links and a language switch between them; each further language
+    gets its index (<lang>/index.html: every issue, in that language where it has that edition) and
+    its feed (feed.<lang>.xml: that language's editions only).
     """
     root = Path(issues_dir)
     parsed = [parse_snapshot(s) for s in snapshots]
@@ -244,35 +314,67 @@ def stage_archive(issues_dir: Path | str, snapshots: list[dict[str, Any]] | list
                                   f"(No. {seen[snap.issue.period]} and No. {snap.issue.number})")
         seen[snap.issue.period] = snap.issue.number
     ordered = newest_first(parsed)
-    rendered: list[RenderedIssue] = []
+    further = _parse_editions(editions or {}, seen)
+    default = settings.language
+    languages = _index_languages(settings, further)
+    rendered: list[tuple[str, RenderedIssue]] = []
     entries: list[ArchiveEntry] = []
+    by_language: dict[str, list[ArchiveEntry]] = {lang: [] for lang in languages[1:]}
+    feeds: dict[str, list[ArchiveEntry]] = {lang: [] for lang in languages[1:]}
     corrections = corrections or {}
+    base_url = ordered[0].organisation.base_url if ordered else settings.base_url
     for snap in ordered:
         period = snap.issue.period
         fixes = list(corrections.get(period, ()))
-        wants_pdf = period in pdf_periods or not (root / period / PDF_FILE).exists()
-        rendered.append(render_issue(snap, settings, fixes, pdf=wants_pdf))
-        with use_language(snap.issue.language):
-            view = build_view(snap, fixes)
-            content = render_content(view, settings)
-        with use_language(settings.language):
-            # The index is in the site's language even when an issue is not.
-            label = f"{format_day(snap.issue.period_start)} – {format_day(snap.issue.period_end)}"
-        entries.append(replace(_entry(snap, view, content, fixes), period_label=label))
+        own = further.get(period, {})
+        present = [snap.issue.language, *own]
+        for edition in [None, *own]:
+            ed_snap = own[edition] if edition else snap
+            lang = edition or snap.issue.language
+            folder = issue_path(period, edition)
+            alternates = (issue_alternates(period, present, lang, base_url, snap.issue.language)
+                          if len(present) > 1 else [])
+            wants_pdf = period in pdf_periods or not (root / folder / PDF_FILE).exists()
+            rendered.append((folder, render_issue(ed_snap, settings, fixes, pdf=wants_pdf, alternates=alternates)))
+            with use_language(lang):
+                view = build_view(ed_snap, fixes)
+                content = render_content(view, settings)
+            index_lang = edition or default
+            with use_language(index_lang):
+                # The index is in its own language even when an issue is not.
+                label = f"{format_day(snap.issue.period_start)} – {format_day(snap.issue.period_end)}"
+            entry = replace(_entry(ed_snap, view, content, fixes), period_label=label)
+            if edition is None:
+                entries.append(entry)
+            else:
+                feeds[edition].append(entry)
+        for lang in by_language:  # each language's index: its edition of the issue, else the default one
+            ed_snap = own.get(lang, snap)
+            with use_language(lang):
+                view = build_view(ed_snap, fixes)
+                label = f"{format_day(snap.issue.period_start)} – {format_day(snap.issue.period_end)}"
+            by_language[lang].append(replace(_entry(ed_snap, view, "", fixes), period_label=label,
+                                             href="../" + issue_path(period, lang if lang in own else None)))
     org_name = ordered[0].organisation.name if ordered else settings.org_name
-    base_url = ordered[0].organisation.base_url if ordered else settings.base_url
     files: dict[str, str | bytes] = {}
-    for issue in rendered:
-        files.update({f"{issue.period}/{name}": text for name, text in issue.files().items()})
+    for folder, issue in rendered:
+        files.update({f"{folder}{name}": text for name, text in issue.files().items()})
         if issue.pdf is not None:
-            files[f"{issue.period}/{PDF_FILE}"] = issue.pdf
+            files[f"{folder}{PDF_FILE}"] = issue.pdf
     files.update(load_assets(settings))
     files["index.html"] = render_index(entries, settings, org_name=org_name, base_url=base_url,
-                                       corrections=corrections)
+                                       corrections=corrections,
+                                       alternates=index_alternates(languages, default, base_url, default)
+                                       if len(languages) > 1 else ())
     files["feed.xml"] = feed_xml(entries, title=org_name, base_url=base_url, language=settings.language)
+    for lang, lang_entries in by_language.items():
+        files[f"{lang}/index.html"] = render_index(lang_entries, settings, org_name=org_name, base_url=base_url,
+                                                   corrections=corrections, edition=lang,
+                                                   alternates=index_alternates(languages, lang, base_url, default))
+        files[feed_name(lang)] = feed_xml(feeds[lang], title=org_name, base_url=base_url, language=lang, edition=lang)
     report = ArchiveReport(issues_dir=root, periods=[s.issue.period for s in ordered],
                            feed_entries=min(len(entries), FEED_ENTRIES),
-                           pdf_skipped=next((i.pdf_skipped for i in rendered if i.pdf_skipped), None))
+                           pdf_skipped=next((i.pdf_skipped for _, i in rendered if i.pdf_skipped), None))
     stage: Path | None = None
     try:
         root.parent.mkdir(parents=True, exist_ok=True)

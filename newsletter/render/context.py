@@ -20,6 +20,8 @@ from collections.abc import Sequence
 from newsletter.snapshot import CorrectionNote, Link, RoleGroup, Snapshot
 
 UNSUBSCRIBE_PLACEHOLDER = "%%UNSUBSCRIBE_URL%%"
+# Where each recipient's own page to choose their edition's language goes (delivery fills it in).
+PREFERENCES_PLACEHOLDER = "%%PREFERENCES_URL%%"
 
 # Light and dark palettes; every text/background pair keeps a WCAG contrast of at least 4.5:1.
 LIGHT = {"page": "#f2f4f7", "card": "#ffffff", "text": "#1b1f24", "muted": "#505a66", "link": "#0b5cad",
@@ -54,6 +56,28 @@ class CorrectionView:
 
 
 @dataclass(frozen=True)
+class Alternate:
+    """This page in another edition (or this one): for <link rel="alternate" hreflang> and the switch."""
+
+    lang: str
+    label: str  # the language's own name ("Русский"), as a reader of it looks for it
+    href: str  # relative to the page
+    url: str  # absolute
+    current: bool = False
+
+
+def language_name(lang: str) -> str:
+    """A language in its own words, capitalised as a menu item: "English", "Русский", "Қазақ тілі"."""
+    from newsletter.i18n import babel_locale
+
+    try:
+        name = babel_locale(lang).get_display_name(babel_locale(lang)) or lang
+    except Exception:  # noqa: BLE001 - an unknown tag is shown as the tag
+        name = lang
+    return name[:1].upper() + name[1:]
+
+
+@dataclass(frozen=True)
 class ItemView:
     id: int
     anchor: str
@@ -71,6 +95,9 @@ class ItemView:
     related: list[RefLink] = field(default_factory=list)  # "See also", numbered after the item's links
     html: Markup | None = None  # an editor's Markdown, sanitised: the web page and the feed
     email_html: Markup | None = None  # the same with inline styles, linking to our own site only
+    # Editions: the item shows the original words (no translation yet); their language, and the note.
+    original_language: str | None = None
+    original_note: str = ""
 
     @property
     def meta(self) -> str:
@@ -120,6 +147,12 @@ class IssueView:
     refs: list[str] = field(default_factory=list)
     corrections: list[CorrectionView] = field(default_factory=list)  # of this issue (the archive's layer)
     earlier_corrections: list[CorrectionView] = field(default_factory=list)  # the "Corrections" block
+    # Editions: which one this is (None: the default), its own archive index, the other editions of this
+    # issue, and the recipient's language page (set when there is more than one edition to choose).
+    edition: str | None = None
+    home_url: str = ""
+    alternates: list[Alternate] = field(default_factory=list)
+    preferences_url: str | None = None
 
     def as_context(self) -> dict[str, Any]:
         return {"v": self, "issue": self.snapshot.issue, "org": self.snapshot.organisation}
@@ -135,9 +168,10 @@ def _same_host(url: str, base_url: str) -> bool:
     return urlsplit(url).netloc.lower() == urlsplit(base_url).netloc.lower()
 
 
-def issue_path(period: str) -> str:
-    """The folder of an issue inside the archive, also its URL path below /issues/."""
-    return f"{period}/"
+def issue_path(period: str, edition: str | None = None) -> str:
+    """The folder of an issue (a further edition: its language's subfolder) inside the archive, also its
+    URL path below /issues/."""
+    return f"{period}/{edition}/" if edition else f"{period}/"
 
 
 def withheld_line(snapshot: Snapshot) -> str | None:
@@ -236,7 +270,8 @@ def email_markup(html: str) -> str:
     return _OPEN_TAG.sub(lambda m: f'<{m.group(1)} style="{_EMAIL_STYLES[m.group(1)]}"', html)
 
 
-def build_view(snapshot: Snapshot, corrections: Sequence[CorrectionNote] = ()) -> IssueView:
+def build_view(snapshot: Snapshot, corrections: Sequence[CorrectionNote] = (),
+               alternates: Sequence[Alternate] = ()) -> IssueView:
     """Call inside env.use_language(snapshot.issue.language) so labels come out in that language.
 
     `corrections` are the dated corrections of this issue (a layer beside the frozen snapshot,
@@ -244,7 +279,8 @@ def build_view(snapshot: Snapshot, corrections: Sequence[CorrectionNote] = ()) -
     """
     meta, org = snapshot.issue, snapshot.organisation
     archive_url = f"{org.base_url}/issues/"
-    issue_url = archive_url + issue_path(meta.period)
+    issue_url = archive_url + issue_path(meta.period, snapshot.edition)
+    not_translated = translate("Not yet translated; shown in the original language.")
     layer = [correction_view(c, archive_url) for c in corrections]
     by_item: dict[int, list[CorrectionView]] = {}
     for c in layer:
@@ -284,6 +320,8 @@ def build_view(snapshot: Snapshot, corrections: Sequence[CorrectionNote] = ()) -
                 corrections=by_item.get(it.id, []),
                 html=Markup(markup.clean(it.html)) if it.html else None,
                 email_html=Markup(email_markup(markup.unlink(markup.clean(it.html), leaves))) if it.html else None,
+                original_language=it.original_language,
+                original_note=not_translated if it.original_language else "",
             ))
         sections.append(SectionView(slug=section.slug, anchor=f"section-{section.slug}", title=section.title,
                                     description=section.description, items=items))
@@ -295,11 +333,14 @@ def build_view(snapshot: Snapshot, corrections: Sequence[CorrectionNote] = ()) -
     subject = " ".join(f"{org.name} {number_label}: {title}".split())
     return IssueView(
         snapshot=snapshot, lang=meta.language, dir=text_direction(meta.language), org_name=org.name,
-        base_url=org.base_url, issue_url=issue_url, archive_url=archive_url, feed_url=archive_url + "feed.xml",
+        base_url=org.base_url, issue_url=issue_url, archive_url=archive_url,
+        feed_url=archive_url + (f"feed.{snapshot.edition}.xml" if snapshot.edition else "feed.xml"),
         subject=subject, preheader=preheader, title=title, heading=number_label, number=meta.number,
         period=meta.period, period_label=period_label,
         published_label=format_day(meta.published_at.date()) if meta.published_at else "",
         intro=intro, sections=sections, withheld_line=withheld_line(snapshot), persons=_persons(snapshot),
         places=_places(snapshot), refs=refs, corrections=layer,
         earlier_corrections=[correction_view(c, archive_url) for c in snapshot.earlier_corrections],
+        edition=snapshot.edition, home_url=archive_url + (f"{snapshot.edition}/" if snapshot.edition else ""),
+        alternates=list(alternates),
     )

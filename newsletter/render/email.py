@@ -14,7 +14,7 @@ from typing import Any
 import mjml
 
 from newsletter.config import Settings
-from newsletter.render.context import UNSUBSCRIBE_PLACEHOLDER, IssueView, build_view
+from newsletter.render.context import PREFERENCES_PLACEHOLDER, UNSUBSCRIBE_PLACEHOLDER, IssueView, build_view
 from newsletter.render.env import RenderError, render_template, use_language
 from newsletter.render.mjml_check import check_mjml
 from newsletter.snapshot import Snapshot, parse_snapshot
@@ -82,6 +82,8 @@ def mjml_to_html(source: str) -> str:
 
 
 def render_email_view(view: IssueView, settings: Settings) -> RenderedEmail:
+    if len(settings.editions) > 1:
+        view.preferences_url = PREFERENCES_PLACEHOLDER  # "Change language": each recipient's own page
     ctx = view.as_context()
     subject = " ".join(render_template(settings, SUBJECT_TEMPLATE, ctx).split())
     if not subject:

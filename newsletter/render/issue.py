@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from newsletter.config import Settings
-from newsletter.render.context import UNSUBSCRIBE_PLACEHOLDER, build_view
+from newsletter.render.context import PREFERENCES_PLACEHOLDER, UNSUBSCRIBE_PLACEHOLDER, Alternate, build_view
 from newsletter.render.email import render_email_view
 from newsletter.render.env import use_language
 from newsletter.render.files import write_atomic, write_atomic_bytes
@@ -62,9 +62,11 @@ def issue_json(snapshot: Snapshot, corrections: Sequence[CorrectionNote] = ()) -
 
 
 def render_issue(snapshot: dict[str, Any] | Snapshot, settings: Settings,
-                 corrections: Sequence[CorrectionNote] = (), *, pdf: bool = False) -> RenderedIssue:
+                 corrections: Sequence[CorrectionNote] = (), *, pdf: bool = False,
+                 alternates: Sequence[Alternate] = ()) -> RenderedIssue:
     """Render a frozen snapshot to all of its outputs; pure: nothing is read but templates.
 
+    `alternates` are the issue's editions (hreflang links and the language switch of the web page).
     `corrections` (the issue's dated corrections, a layer beside the frozen snapshot) appear on the
     web page, its PDF and in issue.json; the email copies stay exactly what was mailed.
     The PDF takes seconds, not milliseconds: only `pdf=True` (publish, `newsletter render`) makes it,
@@ -72,9 +74,10 @@ def render_issue(snapshot: dict[str, Any] | Snapshot, settings: Settings,
     """
     snap = parse_snapshot(snapshot)
     unsubscribe = f"{snap.organisation.base_url}/unsubscribe"
+    preferences = f"{snap.organisation.base_url}/subscribe"  # the archive copy: the page that offers the choice
     with use_language(snap.issue.language):
-        view = build_view(snap, corrections)
-        email = render_email_view(build_view(snap), settings)
+        view = build_view(snap, corrections, alternates)
+        email = render_email_view(build_view(snap, alternates=alternates), settings)
         web_html = render_web_page(view, settings)
     assets = load_assets(settings)
     pdf_bytes: bytes | None = None
@@ -87,8 +90,8 @@ def render_issue(snapshot: dict[str, Any] | Snapshot, settings: Settings,
     return RenderedIssue(
         period=snap.issue.period,
         subject=email.subject,
-        email_html=email.html.replace(UNSUBSCRIBE_PLACEHOLDER, unsubscribe),
-        email_text=email.text.replace(UNSUBSCRIBE_PLACEHOLDER, unsubscribe),
+        email_html=email.html.replace(UNSUBSCRIBE_PLACEHOLDER, unsubscribe).replace(PREFERENCES_PLACEHOLDER, preferences),
+        email_text=email.text.replace(UNSUBSCRIBE_PLACEHOLDER, unsubscribe).replace(PREFERENCES_PLACEHOLDER, preferences),
         web_html=web_html,
         issue_json=issue_json(snap, corrections),
         assets=assets,

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from newsletter.config import Settings
-from newsletter.render.context import IssueView
+from newsletter.render.context import Alternate, IssueView
 from newsletter.render.env import RenderError, render_environment, render_template
 from newsletter.render.pdf import pdf_unavailable
 
@@ -21,11 +22,20 @@ def page_context(view: IssueView) -> dict[str, Any]:
 
     It links issue.pdf only on a machine that can make it, so a pip-only install has no dead link.
     """
+    root = "../../" if view.edition else "../"  # a further edition lives in <period>/<lang>/
     return view.as_context() | {
-        "lang": view.lang, "dir": view.dir, "org_name": view.org_name, "root": "../", "asset_prefix": "",
+        "lang": view.lang, "dir": view.dir, "org_name": view.org_name, "root": root, "asset_prefix": "",
+        **edition_links(root, view.edition, view.alternates),
         "charts": True,  # the inline SVG chart: on the page only, a feed reader gets the table
         "pdf_link": pdf_unavailable() is None,
     }
+
+
+def edition_links(root: str, edition: str | None, alternates: Sequence[Alternate]) -> dict[str, Any]:
+    """Where a page's chrome points in its edition: its language's index and feed, and the switch."""
+    return {"home_href": f"{root}{edition}/" if edition else root,
+            "feed_href": f"{root}feed.{edition}.xml" if edition else f"{root}feed.xml",
+            "alternates": list(alternates)}
 
 
 def render_web_page(view: IssueView, settings: Settings) -> str:

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from email import message_from_bytes
+from email.header import decode_header, make_header
 from typing import Any
 
 from aiosmtpd.controller import Controller
@@ -37,20 +38,37 @@ def snapshot(number: int = 1, period: str = "2026-W47") -> dict[str, Any]:
     }
 
 
+RU_HEADLINE = "Обыск в квартире журналиста"
+
+
+def ru_edition(number: int = 1, period: str = "2026-W47") -> dict[str, Any]:
+    """The Russian edition of snapshot(): its words translated, as freezing an en,ru issue stores it."""
+    data = snapshot(number, period)
+    data["edition"] = "ru"
+    data["issue"] |= {"language": "ru", "title": "Обыски и задержания активистов"}
+    data["sections"][0]["title"] = "Усиление политического преследования"
+    data["sections"][0]["items"][0] |= {"headline": RU_HEADLINE, "text": "Полиция провела обыск в квартире."}
+    return data
+
+
 def make_issue(session: Session, *, state: str = "approved", number: int = 1, period: str = "2026-W47",
-               frozen: bool = True) -> Issue:
+               frozen: bool = True, editions: tuple[str, ...] = ()) -> Issue:
+    """`editions=("ru",)`: an en,ru issue, its Russian edition frozen beside the default one."""
     issue = Issue(number=number, period=period, period_start=date(2026, 11, 16), period_end=date(2026, 11, 22),
                   title="Searches and detentions of activists", state=state,
                   snapshot=snapshot(number, period) if frozen else None,
+                  edition_snapshots={lang: ru_edition(number, period) for lang in editions} if frozen and editions
+                  else None,
                   approved_at=utcnow() if state != "draft" else None)
     session.add(issue)
     session.flush()
     return issue
 
 
-def add_subscribers(session: Session, n: int, *, state: str = "confirmed", prefix: str = "reader") -> list[str]:
+def add_subscribers(session: Session, n: int, *, state: str = "confirmed", prefix: str = "reader",
+                    language: str = "en") -> list[str]:
     now = utcnow()
-    rows = [{"email": f"{prefix}{i}@example.org", "state": state, "language": "en", "token": new_subscriber_token(),
+    rows = [{"email": f"{prefix}{i}@example.org", "state": state, "language": language, "token": new_subscriber_token(),
              "consent_source": "test", "consent_at": now, "confirmed_at": now, "bounce_count": 0,
              "created_at": now, "updated_at": now} for i in range(n)]
     session.execute(insert(Subscriber), rows)
@@ -64,6 +82,7 @@ class Recorder:
 
     answer: Callable[[str, int], str | None] | None = None
     seen: list[tuple[str, str]] = field(default_factory=list)
+    subjects: dict[str, set[str]] = field(default_factory=dict)  # recipient -> the (decoded) subjects they got
     raw: list[bytes] = field(default_factory=list)
     attempts: Counter[str] = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -81,8 +100,10 @@ class Recorder:
         data = bytes(envelope.content)
         head = data.split(b"\r\n\r\n", 1)[0]
         msg = message_from_bytes(head + b"\r\n\r\n")
+        subject = str(make_header(decode_header(msg["Subject"] or "")))
         with self.lock:
             self.seen.append((rcpt, str(msg["Message-ID"])))
+            self.subjects.setdefault(rcpt, set()).add(subject)
             if self.keep_raw:
                 self.raw.append(data)
         return "250 OK"

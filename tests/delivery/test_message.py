@@ -123,7 +123,9 @@ def test_piecewise_quoted_printable_decodes_to_the_substituted_body() -> None:
     for _ in range(2000):
         segments = ["".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 200))) for _ in range(rnd.randint(1, 4))]
         url = "https://news.example.org/unsubscribe/" + "t" * rnd.randint(1, 60)
-        encoded = _qp_piece(url, last=False).join(_qp_pieces(PLACEHOLDER.join(segments)))
+        pieces, slots = _qp_pieces(PLACEHOLDER.join(segments))
+        assert slots == [PLACEHOLDER] * (len(segments) - 1)
+        encoded = _qp_piece(url, last=False).join(pieces)
         expected = url.join(segments).replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\r\n")
         expected += "" if expected.endswith("\r\n") else "\r\n"
         assert binascii.a2b_qp(encoded).decode() == expected
@@ -131,3 +133,19 @@ def test_piecewise_quoted_printable_decodes_to_the_substituted_body() -> None:
         assert all(b"\n" not in line and b"\r" not in line for line in lines)
         # 76 per RFC 2045; binascii itself emits 77 when it encodes a blank at the very end of a full line.
         assert max(len(line) for line in lines) <= 77
+
+
+def test_two_kinds_of_link_are_filled_in_their_own_gaps() -> None:
+    """Editions: the unsubscribe link and the "Change language" link, each where its placeholder stood."""
+    import binascii
+
+    from newsletter.delivery.message import PREFERENCES_PLACEHOLDER, _fill, _qp_piece, _qp_pieces
+
+    body = f"Read on.\nUnsubscribe: {PLACEHOLDER}\nChange language: {PREFERENCES_PLACEHOLDER}\nAgain: {PLACEHOLDER}\n"
+    pieces, slots = _qp_pieces(body)
+    assert slots == [PLACEHOLDER, PREFERENCES_PLACEHOLDER, PLACEHOLDER]
+    encoded = _fill(pieces, slots, {PLACEHOLDER: _qp_piece("https://x.example/u/t1", last=False),
+                                    PREFERENCES_PLACEHOLDER: _qp_piece("https://x.example/preferences/t1", last=False)})
+    assert binascii.a2b_qp(encoded).decode() == (
+        "Read on.\r\nUnsubscribe: https://x.example/u/t1\r\nChange language: https://x.example/preferences/t1\r\n"
+        "Again: https://x.example/u/t1\r\n")

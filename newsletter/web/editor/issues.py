@@ -317,7 +317,7 @@ def _send_page(request: Request, session: Session, settings: Settings, issue: Is
     from newsletter.flows.send import send_plan
 
     return render(request, "editor/issues/send.html.j2", {
-        "active": "issues", "issue": issue, "plan": send_plan(session, issue), "error": error, "when": when,
+        "active": "issues", "issue": issue, "plan": send_plan(session, issue, settings), "error": error, "when": when,
         "timezone": settings.timezone, "period_label": describe_issue(issue),
     }, status_code=status_code)
 

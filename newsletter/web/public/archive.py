@@ -7,6 +7,7 @@ symlinks). Before the first issue is published the index says so and the feed is
 from __future__ import annotations
 
 import mimetypes
+import re
 from pathlib import Path
 
 from fastapi import APIRouter, Request
@@ -27,6 +28,7 @@ CONTENT_TYPES = {
     ".xml": "application/xml; charset=utf-8",
 }
 FEED_TYPE = "application/atom+xml; charset=utf-8"
+_FEED_NAME = re.compile(r"feed(\.[a-z]{2,3}(-[a-z0-9]{2,8})*)?\.xml")
 CACHE = "public, max-age=300"
 # The archived email is styled inline (that is how email works); it may use inline styles, nothing else.
 EMAIL_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; "
@@ -59,8 +61,13 @@ def _resolve(root: Path, path: str) -> Path | None:
         return None
 
 
+def _is_feed(target: Path) -> bool:
+    """feed.xml, and each further edition's feed.<lang>.xml (Atom, not any XML)."""
+    return _FEED_NAME.fullmatch(target.name) is not None
+
+
 def _file(target: Path) -> FileResponse:
-    media = FEED_TYPE if target.name == "feed.xml" else CONTENT_TYPES.get(target.suffix.lower())
+    media = FEED_TYPE if _is_feed(target) else CONTENT_TYPES.get(target.suffix.lower())
     media = media or mimetypes.guess_type(target.name)[0] or "application/octet-stream"
     headers = {"cache-control": CACHE}
     if target.name == "email.html":
