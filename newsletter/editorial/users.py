@@ -192,6 +192,21 @@ def update_user(session: Session, user: User, *, actor: User | str, role: str | 
     return user
 
 
+def set_language(session: Session, user: User, language: str | None, *, actor: User | str,
+                 available: Iterable[str]) -> User:
+    """The language the desk speaks to this account (None: follow the browser); only one with a catalog."""
+    value = (language or "").strip().lower() or None
+    if value is not None and value not in set(available):
+        raise UserError(f"{value!r} is not a language of the desk; choose one of {', '.join(available)}")
+    if value != user.language:
+        changes = {"language": {"from": user.language, "to": value}}
+        user.language = value
+        session.flush()
+        audit.record(session, actor=actor, action="user.language", entity_type="user", entity_id=user.id,
+                     changes=changes)
+    return user
+
+
 def set_password(session: Session, user: User, password: str, *, actor: User | str) -> None:
     """Replace the password; this also ends every open session of the user."""
     try:

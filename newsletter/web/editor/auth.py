@@ -36,7 +36,9 @@ from sqlalchemy.orm import Session
 from newsletter.editorial import auth, users
 from newsletter.models import User
 from newsletter.submissions.ratelimit import RateLimiter
+from newsletter.i18n import N_, _
 from newsletter.web.deps import get_session
+from newsletter.web.language import bind
 from newsletter.web.security import verify_csrf
 from newsletter.web.templating import render
 
@@ -130,21 +132,23 @@ def require_user(request: Request, session: Session = Depends(get_session, scope
     """FastAPI dependency: the logged-in user, or a redirect to the login page (401 for JSON clients)."""
     user = current_user(request, session)
     if user is not None:
+        if user.language:
+            bind(request, user.language)  # the account's language, for the page this request renders
         request.state.user = user
         request.state.user_id = user.id  # readable after the session is gone (the error pages' layout)
         return user
     if not _wants_html(request):
-        raise HTTPException(status_code=401, detail="Log in to the editors' desk first.")
+        raise HTTPException(status_code=401, detail=N_("Log in to the editors' desk first."))
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     next_path = safe_next(target) if request.method in ("GET", "HEAD") else HOME_PATH
-    raise HTTPException(status_code=303, detail="Log in first.",
+    raise HTTPException(status_code=303, detail=N_("Log in first."),
                         headers={"Location": f"{LOGIN_PATH}?next={quote(next_path, safe='/')}"})
 
 
 def require_admin(user: User = Depends(require_user)) -> User:
     """FastAPI dependency: the logged-in admin; editors get 403."""
     if user.role != "admin":
-        raise HTTPException(status_code=403, detail="This part of the desk is for admins only.")
+        raise HTTPException(status_code=403, detail=N_("This part of the desk is for admins only."))
     return user
 
 
@@ -180,11 +184,18 @@ def login(
     except users.LoginFailed as exc:
         if not isinstance(exc, users.LoginThrottled):
             limiter.hit(_client(request))
-        ctx = {"next": safe_next(next), "email": email, "error": str(exc)}
+        ctx = {"next": safe_next(next), "email": email, "error": _login_message(exc)}
         return render(request, "editor/login.html.j2", ctx, status_code=400)
     response = RedirectResponse(safe_next(next), status_code=303)
     start_session(request, response, session, user)
     return response
+
+
+def _login_message(exc: users.LoginFailed) -> str:
+    """The two refusals of a login, in the page's language; neither says whether the account exists."""
+    if isinstance(exc, users.LoginThrottled):
+        return _("Too many failed logins. Wait %(s)s seconds and try again.", s=exc.wait)
+    return _("Wrong email or password.")
 
 
 @router.post("/editor/logout", include_in_schema=False)
