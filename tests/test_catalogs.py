@@ -28,7 +28,8 @@ def wanted(tmp_path_factory: pytest.TempPathFactory) -> dict[str | tuple[str, ..
     """msgid (a plural one as its (singular, plural) pair) -> the locations it was extracted from."""
     pot = tmp_path_factory.mktemp("catalog") / "messages.pot"
     CommandLineInterface().run(["pybabel", "-q", "extract", "-F", str(LOCALE_DIR / "babel.cfg"), "-k", "N_",
-                                "-k", "NP_:1,2", "-o", str(pot), str(PROJECT_ROOT)])
+                                "-k", "NP_:1,2", "-k", "translate", "-k", "translate_plural:1,2", "-o", str(pot),
+                                str(PROJECT_ROOT)])
     with pot.open("rb") as fh:
         return {_key(m.id): {f"{Path(p).as_posix()}:{n}" for p, n in m.locations} for m in read_po(fh) if m.id}
 
@@ -39,7 +40,8 @@ def _key(value: str | tuple[str, ...] | list[str]) -> str | tuple[str, ...]:
 
 def test_extraction_covers_the_desk_the_reader_pages_and_the_volunteer_form(wanted) -> None:
     for msgid in ("Report an incident", "Publish without names", "Editors' desk", "Log out",
-                  "Subscribe to the weekly newsletter", "Confirm your subscription to %(org)s", "Your newsletter language"):
+                  "Subscribe to the weekly newsletter", "Confirm your subscription to %(org)s", "Your newsletter language",
+                  "Sources and details"):  # the last one is render/'s `translate`
         assert msgid in wanted
 
 

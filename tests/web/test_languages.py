@@ -221,3 +221,16 @@ def test_a_refusal_on_the_desk_speaks_the_accounts_language(site) -> None:
     refused = client.get("/editor/users/", headers=EN)  # admins only
     assert refused.status_code == 403 and '<html lang="ru"' in refused.text
     assert "Доступ запрещён" in refused.text and "Этот раздел редакции — только для администраторов." in refused.text
+
+
+def test_a_refused_desk_form_explains_itself_in_the_accounts_language(site) -> None:
+    """The route's own message (a service's refusal), not only the page around it, follows the account."""
+    rt, client = site
+    admin_id = make_user(rt, "boss@example.org", role="admin")
+    with rt.session() as session:
+        session.get(User, admin_id).language = "ru"
+    login(client, "", "boss@example.org")
+    page = client.get("/editor/users/", headers=EN)
+    r = client.post(f"/editor/users/{admin_id}", headers=EN, data={"role": "editor", "active": "1",
+                                                                   "csrf_token": csrf_token_of(page.text)})
+    assert r.status_code == 400 and "Это последний действующий администратор" in r.text

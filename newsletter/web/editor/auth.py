@@ -30,6 +30,7 @@ from typing import Annotated
 from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -128,12 +129,16 @@ def _wants_html(request: Request) -> bool:
     return "text/html" in accept or "application/json" not in accept
 
 
-def require_user(request: Request, session: Session = Depends(get_session, scope="function")) -> User:
-    """FastAPI dependency: the logged-in user, or a redirect to the login page (401 for JSON clients)."""
-    user = current_user(request, session)
+async def require_user(request: Request, session: Session = Depends(get_session, scope="function")) -> User:
+    """FastAPI dependency: the logged-in user, or a redirect to the login page (401 for JSON clients).
+
+    Async on purpose: it runs in the request's own task, so the account's language it binds reaches
+    the route (a sync dependency runs in a copied context, and the route would not see it); the
+    database work still runs in a worker thread."""
+    user = await run_in_threadpool(current_user, request, session)
     if user is not None:
         if user.language:
-            bind(request, user.language)  # the account's language, for the page this request renders
+            bind(request, user.language)  # the account's language: the route's messages and its page
         request.state.user = user
         request.state.user_id = user.id  # readable after the session is gone (the error pages' layout)
         return user
