@@ -64,6 +64,12 @@ def choose_language(requested: str | None, accept_language: str | None, default:
         code = requested.strip().lower()[:8].split("-")[0]
         if code in LANGUAGES:
             return code
+    return negotiate_language(accept_language, list(LANGUAGES), default if default in LANGUAGES else DEFAULT_LANGUAGE)
+
+
+def negotiate_language(accept_language: str | None, available: list[str], default: str) -> str:
+    """The best of `available` for a browser's Accept-Language (q-values honoured, "ru-RU" matches "ru",
+    a garbled header ignored), else `default`."""
     if accept_language:
         preferred = []
         for part in accept_language.split(",")[:20]:
@@ -77,15 +83,15 @@ def choose_language(requested: str | None, accept_language: str | None, default:
             if tag and q > 0:
                 preferred.append((q, tag.strip().replace("-", "_")))
         preferred.sort(key=lambda item: -item[0])
-        found = negotiate_locale([tag for _q, tag in preferred], list(LANGUAGES), sep="_")
+        found = negotiate_locale([tag for _q, tag in preferred], available, sep="_")
         if found:
             return found
-    return default if default in LANGUAGES else DEFAULT_LANGUAGE
+    return default
 
 
 def activate(language: str) -> gettext.NullTranslations:
-    """Bind one of the page languages for the rest of this request (its context); unknown means English."""
-    language = language if language in LANGUAGES else DEFAULT_LANGUAGE
+    """Bind a page language for the rest of this request (its context); one without a catalog means English."""
+    language = language if language in LANGUAGES or language in catalog_languages() else DEFAULT_LANGUAGE
     catalog = translations_for(language)
     _translations.set(catalog)
     _language.set(language)

@@ -16,6 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from babel.dates import format_datetime
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, Undefined, select_autoescape
 
 from newsletter import i18n, vocabulary
@@ -78,6 +79,8 @@ def _build(folders: tuple[str, ...], kind: Kind, tz: tzinfo, filters: Filters) -
     )
     env.install_gettext_callables(i18n._, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.globals["current_language"] = i18n.current_language
+    # A date and time with month and day names in the bound language (a CLDR pattern: "dd MMMM HH:mm").
+    env.globals["format_datetime"] = lambda value, pattern: format_datetime(value, pattern, locale=i18n.current_locale())
     # Human words for stored codes ("needs info", not "needs_info") on every page that shows them.
     env.globals["state_label"] = vocabulary.state_label
     env.globals["origin_label"] = vocabulary.origin_label

@@ -104,8 +104,8 @@ def confirm_url(settings: Settings, sub: Subscriber) -> str:
 def send_confirmation(session: Session, sub: Subscriber, *, settings: Settings) -> None:
     days = max(1, settings.confirm_token_max_age // 86400)
     mail = render_mail(settings, "confirm", sub.email, {
-        "confirm_url": confirm_url(settings, sub), "valid_days": days, "language": sub.language,
-    })
+        "confirm_url": confirm_url(settings, sub), "valid_days": days,
+    }, language=sub.language)
     send_after_commit(session, settings, mail)
 
 
@@ -124,6 +124,21 @@ def confirm(session: Session, token: str, *, settings: Settings) -> Subscriber:
         sub.bounce_count = 0
         session.execute(delete(Suppression).where(Suppression.email == sub.email))
         session.flush()
+    return sub
+
+
+def reader_choices(settings: Settings) -> list[str]:
+    """The languages a reader may choose on the web: the editions (NEWSLETTER_LANGUAGES), the default first;
+    without that setting, as before editions existed, any language the pages speak."""
+    return list(settings.languages) if settings.languages else known_languages(settings)
+
+
+def change_language(session: Session, sub: Subscriber, language: str, *, settings: Settings) -> Subscriber:
+    """The reader's own choice of edition (the preferences page): only a language they may choose."""
+    if language not in reader_choices(settings):
+        raise ValueError(f"{language!r} is not a language of this newsletter; choose one of {', '.join(reader_choices(settings))}")
+    sub.language = language
+    session.flush()
     return sub
 
 

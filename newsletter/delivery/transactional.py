@@ -23,6 +23,7 @@ from newsletter.config import Settings
 from newsletter.db import utcnow
 from newsletter.delivery.message import address_domain
 from newsletter.delivery.smtp import send_sync
+from newsletter.i18n import use_language
 from newsletter.templating import MAIL, environment
 
 log = logging.getLogger(__name__)
@@ -38,12 +39,15 @@ class Mail:
     html: str
 
 
-def render_mail(settings: Settings, name: str, to: str, context: dict[str, Any]) -> Mail:
+def render_mail(settings: Settings, name: str, to: str, context: dict[str, Any], *, language: str | None = None) -> Mail:
+    """Render one mail; `language` (the reader's) binds its words, whatever the page around it uses."""
     env = environment(settings, MAIL)
-    ctx = {"settings": settings, "org_name": settings.org_name, **context}
-    subject = " ".join(env.get_template(f"{name}/subject.txt.j2").render(ctx).split())
-    text = env.get_template(f"{name}/body.txt.j2").render(ctx)
-    html = env.get_template(f"{name}/body.html.j2").render(ctx)
+    lang = language or settings.language
+    ctx = {"settings": settings, "org_name": settings.org_name, "language": lang, **context}
+    with use_language(lang):
+        subject = " ".join(env.get_template(f"{name}/subject.txt.j2").render(ctx).split())
+        text = env.get_template(f"{name}/body.txt.j2").render(ctx)
+        html = env.get_template(f"{name}/body.html.j2").render(ctx)
     return Mail(to=to, subject=subject, text=text, html=html)
 
 

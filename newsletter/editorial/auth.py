@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from newsletter.i18n import _
 from newsletter.models import User
 
 MIN_PASSWORD_LENGTH = 12
@@ -42,9 +43,9 @@ class PasswordPolicyError(ValueError):
 
 def check_password_policy(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise PasswordPolicyError(f"the password must be at least {MIN_PASSWORD_LENGTH} characters long")
+        raise PasswordPolicyError(_("the password must be at least %(n)s characters long", n=MIN_PASSWORD_LENGTH))
     if len(password) > MAX_PASSWORD_LENGTH:
-        raise PasswordPolicyError(f"the password must be at most {MAX_PASSWORD_LENGTH} characters long")
+        raise PasswordPolicyError(_("the password must be at most %(n)s characters long", n=MAX_PASSWORD_LENGTH))
 
 
 def hash_password(password: str) -> str:

@@ -15,6 +15,7 @@ import nh3
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from newsletter.i18n import _
 from newsletter import audit
 from newsletter.states import IllegalTransition, allowed, transition
 from newsletter.db import get_row
@@ -49,7 +50,7 @@ def _choice(name: str, value: str | None, allowed: tuple[str, ...], *, optional:
     if value in (None, "") and optional:
         return None
     if value not in allowed:
-        raise EditorialError(f"{name}: '{value}' is not one of {', '.join(allowed)}")
+        raise EditorialError(_("%(field)s: '%(value)s' is not one of %(choices)s", field=name, value=value, choices=", ".join(allowed)))
     return value
 
 
@@ -60,16 +61,16 @@ def update_incident(session: Session, incident: Incident, *, actor: User | str, 
         if name == "title":
             value = (value or "").strip()
             if not value:
-                raise EditorialError("title: an incident needs a title")
+                raise EditorialError(_("title: an incident needs a title"))
             if len(value) > MAX_TITLE:
-                raise EditorialError(f"title: at most {MAX_TITLE} characters")
+                raise EditorialError(_("title: at most %(n)s characters", n=MAX_TITLE))
         elif name == "summary":
             value = (value or "").strip()
             if len(value) > MAX_TEXT:
-                raise EditorialError(f"summary: at most {MAX_TEXT} characters")
+                raise EditorialError(_("summary: at most %(n)s characters", n=MAX_TEXT))
         elif name == "body":
             if len(value or "") > MAX_TEXT * 4:
-                raise EditorialError(f"body: at most {MAX_TEXT * 4} characters")
+                raise EditorialError(_("body: at most %(n)s characters", n=MAX_TEXT * 4))
             value = sanitise_body(value or "")
         elif name == "publication":
             value = _choice("publication level", value, PUBLICATION_LEVELS)
@@ -84,12 +85,12 @@ def update_incident(session: Session, incident: Incident, *, actor: User | str, 
                 try:
                     value = date.fromisoformat(str(value))
                 except ValueError:
-                    raise EditorialError(f"date: '{value}' is not a date (use YYYY-MM-DD)") from None
+                    raise EditorialError(_("date: '%(value)s' is not a date (use YYYY-MM-DD)", value=value)) from None
             value = value or None
         elif name in ("city", "region", "country"):
             value = (value or "").strip()[:200] or None
         else:
-            raise EditorialError(f"{name}: not an editable field")
+            raise EditorialError(_("%(field)s: not an editable field", field=name))
         clean[name] = value
     changes = {name: {"from": _clip(getattr(incident, name)), "to": _clip(value)}
                for name, value in clean.items() if getattr(incident, name) != value}
@@ -108,7 +109,7 @@ def set_sections(session: Session, incident: Incident, slugs: Iterable[str], *, 
     sections = list(session.scalars(select(Section).where(Section.slug.in_(wanted)))) if wanted else []
     missing = sorted(set(wanted) - {s.slug for s in sections})
     if missing:
-        raise EditorialError(f"unknown section(s): {', '.join(missing)}")
+        raise EditorialError(_("unknown section(s): %(list)s", list=", ".join(missing)))
     before = [s.slug for s in incident.sections]
     sections.sort(key=lambda s: (s.position, s.id))
     after = [s.slug for s in sections]
@@ -134,11 +135,11 @@ def add_link(session: Session, incident: Incident, url: str, title: str = "", *,
     url = (url or "").strip()
     title = " ".join((title or "").split())
     if not url:
-        raise EditorialError("link: give the address (https://...)")
+        raise EditorialError(_("link: give the address (https://...)"))
     if len(url) > MAX_LINK_URL:
-        raise EditorialError(f"link: at most {MAX_LINK_URL} characters")
+        raise EditorialError(_("link: at most %(n)s characters", n=MAX_LINK_URL))
     if len(title) > MAX_TITLE:
-        raise EditorialError(f"link title: at most {MAX_TITLE} characters")
+        raise EditorialError(_("link title: at most %(n)s characters", n=MAX_TITLE))
     try:
         parts = urlsplit(url)
         canonical = canonical_url(url)
@@ -146,10 +147,10 @@ def add_link(session: Session, incident: Incident, url: str, title: str = "", *,
         parts, canonical = None, ""
     if (parts is None or parts.scheme.lower() not in ("http", "https") or not parts.hostname
             or any(c in _URL_FORBIDDEN for c in url) or any(ord(c) < 32 for c in url)):
-        raise EditorialError("link: not a web address (it must start with https:// or http://, without spaces or quotes)")
+        raise EditorialError(_("link: not a web address (it must start with https:// or http://, without spaces or quotes)"))
     for existing in incident.sources:
         if existing.canonical_url == canonical and existing.origin in PUBLIC_LINK_ORIGINS:
-            raise EditorialError("link: this incident already has this link as a publishable one")
+            raise EditorialError(_("link: this incident already has this link as a publishable one"))
     link = IncidentSource(incident_id=incident.id, url=url, canonical_url=canonical, title=title or None, origin="editor")
     session.add(link)
     session.flush()
@@ -165,7 +166,7 @@ def set_persons(session: Session, incident: Incident, person_ids: Iterable[int],
     persons = list(session.scalars(select(Person).where(Person.id.in_(ids)))) if ids else []
     missing = sorted(set(ids) - {p.id for p in persons})
     if missing:
-        raise EditorialError(f"unknown person id(s): {', '.join(map(str, missing))}")
+        raise EditorialError(_("unknown person id(s): %(list)s", list=", ".join(map(str, missing))))
     before = sorted(p.id for p in incident.persons)
     after = sorted(p.id for p in persons)
     if before == after:
@@ -182,9 +183,9 @@ def ask_volunteer(session: Session, incident: Incident, question: str, *, actor:
     question = (question or "").strip()
     submissions = list(session.scalars(select(Submission).where(Submission.incident_id == incident.id)))
     if not submissions:
-        raise EditorialError("only volunteer reports can be asked for more information: this incident has no receipt")
+        raise EditorialError(_("only volunteer reports can be asked for more information: this incident has no receipt"))
     if len(question) > 5000:
-        raise EditorialError("the question is too long: at most 5000 characters")
+        raise EditorialError(_("the question is too long: at most 5000 characters"))
     transition(session, incident, "needs_info", actor=actor, question=question)
     for submission in submissions:
         session.add(SubmissionMessage(submission_id=submission.id, author="editor", text=question))
@@ -196,11 +197,11 @@ def merge_incidents(session: Session, duplicate: Incident, keep: Incident, *, ac
     """Fold `duplicate` into `keep`: sources, persons, sections, keywords, files and case references move;
     the duplicate is marked `duplicate` (merged_into=keep). Returns `keep`."""
     if duplicate.id == keep.id:
-        raise EditorialError("an incident cannot be merged into itself")
+        raise EditorialError(_("an incident cannot be merged into itself"))
     if keep.state == "duplicate":
-        raise EditorialError(f"incident {keep.id} is itself a duplicate of {keep.merged_into_id}; merge into that one")
+        raise EditorialError(_("incident %(id)s is itself a duplicate of %(other)s; merge into that one", id=keep.id, other=keep.merged_into_id))
     if "duplicate" not in allowed(duplicate):
-        raise EditorialError(f"incident {duplicate.id} is '{duplicate.state}' and cannot be marked as a duplicate")
+        raise EditorialError(_("incident %(id)s is '%(state)s' and cannot be marked as a duplicate", id=duplicate.id, state=duplicate.state))
     known_urls = {s.canonical_url or s.url for s in keep.sources if (s.canonical_url or s.url)}
     moved_sources = []
     for source in list(duplicate.sources):
@@ -268,16 +269,16 @@ def decide(session: Session, incident: Incident, action: str, *, actor: User | s
             transition(session, incident, "rejected", actor=actor, reason=reason.strip())
         elif action == "needs_info":
             if not question.strip():
-                raise EditorialError("asking for more information needs a question for the volunteer")
+                raise EditorialError(_("asking for more information needs a question for the volunteer"))
             ask_volunteer(session, incident, question, actor=actor)
         elif action == "duplicate":
             if duplicate_of is None:
-                raise EditorialError("a duplicate must name an existing incident to merge into")
+                raise EditorialError(_("a duplicate must name an existing incident to merge into"))
             merge_incidents(session, incident, duplicate_of, actor=actor)
         elif action == "reopen":
             transition(session, incident, "new", actor=actor, reason=reason.strip() or None)
         else:
-            raise EditorialError(f"unknown action '{action}'")
+            raise EditorialError(_("unknown action '%(action)s'", action=action))
     except IllegalTransition as exc:
         raise EditorialError(str(exc)) from None
     return incident.state
@@ -293,7 +294,7 @@ def incident_by_reference(session: Session, ref: str) -> Incident:
     number = (ref or "").strip().lstrip("#")
     incident = get_row(session, Incident, int(number)) if number.isascii() and number.isdigit() else None
     if incident is None:
-        raise EditorialError(f"duplicate of: '{ref}' is not the number of an existing incident")
+        raise EditorialError(_("duplicate of: '%(ref)s' is not the number of an existing incident", ref=ref))
     return incident
 
 

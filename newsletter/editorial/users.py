@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from newsletter.i18n import _
 from newsletter import audit
 from newsletter.db import utcnow
 from newsletter.editorial import auth, sessions
@@ -28,13 +29,13 @@ class LoginFailed(Exception):
 def normalise_email(email: str) -> str:
     value = (email or "").strip().lower()
     if len(value) > 320 or not EMAIL_RE.match(value):
-        raise UserError(f"not a valid email address: {email!r}")
+        raise UserError(_("not a valid email address: %(value)s", value=repr(email)))
     return value
 
 
 def _check_role(role: str) -> str:
     if role not in USER_ROLES:
-        raise UserError(f"unknown role {role!r} (use one of: {', '.join(USER_ROLES)})")
+        raise UserError(_("unknown role %(value)s (use one of: %(choices)s)", value=repr(role), choices=", ".join(USER_ROLES)))
     return role
 
 
@@ -64,7 +65,7 @@ def create_user(session: Session, *, email: str, password: str, role: str, actor
     email = normalise_email(email)
     _check_role(role)
     if get_by_email(session, email) is not None:
-        raise UserError(f"a user with the email {email} already exists")
+        raise UserError(_("a user with the email %(email)s already exists", email=email))
     try:
         password_hash = auth.hash_password(password)
     except auth.PasswordPolicyError as exc:
@@ -180,7 +181,7 @@ def update_user(session: Session, user: User, *, actor: User | str, role: str | 
         return user
     losing_admin = user.role == "admin" and user.active and (role not in (None, "admin") or active is False)
     if losing_admin and _admin_count(session) <= 1:
-        raise UserError("this is the last active admin; make another user admin first")
+        raise UserError(_("this is the last active admin; make another user admin first"))
     if role is not None:
         user.role = role
     if active is not None:
@@ -189,6 +190,21 @@ def update_user(session: Session, user: User, *, actor: User | str, role: str | 
             sessions.revoke_all(session, user, now=utcnow())
     session.flush()
     audit.record(session, actor=actor, action="user.update", entity_type="user", entity_id=user.id, changes=changes)
+    return user
+
+
+def set_language(session: Session, user: User, language: str | None, *, actor: User | str,
+                 available: Iterable[str]) -> User:
+    """The language the desk speaks to this account (None: follow the browser); only one with a catalog."""
+    value = (language or "").strip().lower() or None
+    if value is not None and value not in set(available):
+        raise UserError(_("%(value)s is not a language of the desk; choose one of %(choices)s", value=repr(value), choices=", ".join(available)))
+    if value != user.language:
+        changes = {"language": {"from": user.language, "to": value}}
+        user.language = value
+        session.flush()
+        audit.record(session, actor=actor, action="user.language", entity_type="user", entity_id=user.id,
+                     changes=changes)
     return user
 
 

@@ -120,7 +120,8 @@ def send_digest(runtime: Runtime, *, now: datetime, scheduled: bool = True) -> s
         if scheduled and already_sent_today(session, settings=settings, now=now):
             raise NoDigest("today's digest was already sent")
         digest = build_digest(session, settings=settings, now=now)
-        recipients = list(session.scalars(select(User.email).where(User.active.is_(True)).order_by(User.id)))
+        recipients = [(email, language) for email, language in session.execute(
+            select(User.email, User.language).where(User.active.is_(True)).order_by(User.id))]
     if not digest.worth_sending:
         raise NoDigest("nothing waits for editors")
     if not recipients:
@@ -128,8 +129,8 @@ def send_digest(runtime: Runtime, *, now: datetime, scheduled: bool = True) -> s
     sender = parseaddr(settings.from_address)[1]
     context = {"digest": digest, "base_url": settings.base_url, "send_grace_minutes": settings.send_grace_minutes}
     failures = []
-    for address in recipients:
-        mail = render_mail(settings, "digest", address, context)
+    for address, language in recipients:
+        mail = render_mail(settings, "digest", address, context, language=language)  # the desk's language of the account
         try:
             send_sync(settings, sender, [address], to_bytes(settings, mail))
         except Exception as exc:  # noqa: BLE001 - smtplib raises many unrelated types; try every editor

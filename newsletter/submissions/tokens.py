@@ -14,6 +14,7 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from newsletter.i18n import _
 from newsletter import audit
 from newsletter.db import utcnow
 from newsletter.models import ApiToken, User
@@ -34,9 +35,9 @@ def create_token(session: Session, *, name: str, actor: User | str) -> tuple[Api
     """Create a token named for the partner tool using it; return the row and the plaintext (shown once)."""
     name = (name or "").strip()
     if not name:
-        raise TokenError("A token needs a name that says which tool uses it.")
+        raise TokenError(_("A token needs a name that says which tool uses it."))
     if len(name) > MAX_NAME_LENGTH:
-        raise TokenError(f"A token name can be at most {MAX_NAME_LENGTH} characters long.")
+        raise TokenError(_("A token name can be at most %(n)s characters long.", n=MAX_NAME_LENGTH))
     plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         name=name,
@@ -54,7 +55,7 @@ def revoke_token(session: Session, token_id: int, *, actor: User | str) -> ApiTo
     """Revoke a token at once; revoking twice is harmless and keeps the first revocation time."""
     token = session.get(ApiToken, token_id)
     if token is None:
-        raise TokenError(f"There is no API token with id {token_id}.")
+        raise TokenError(_("There is no API token with id %(id)s.", id=token_id))
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         audit.record(session, actor=actor, action="api_token.revoke", entity_type="api_token",

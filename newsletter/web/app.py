@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 
 from newsletter.runtime import Runtime
 from newsletter.web import docs, errors
+from newsletter.web.language import LanguageMiddleware
 from newsletter.web.security import SecurityMiddleware
 from newsletter.templating import make_environment
 
@@ -28,6 +29,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     )
     app.state.runtime = runtime
     app.state.templates = make_environment(settings)
+    app.add_middleware(LanguageMiddleware)
     app.add_middleware(SecurityMiddleware, secure_cookies=settings.base_url.startswith("https://"))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     errors.install(app)

@@ -31,6 +31,8 @@ from starlette.responses import Response
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from newsletter.i18n import N_
+
 log = logging.getLogger("newsletter.web")
 
 SERVER_ERROR_PAGE = (
@@ -64,16 +66,20 @@ def safe_errors(errors: Any) -> list[dict[str, Any]]:
 DESK_PREFIX = "/editor"
 ERROR_TEMPLATE = "editor/error.html.j2"
 # What a desk error page says when the exception carries only Starlette's stock phrase ("Not Found").
+# Marked for the catalog: the error page translates them (and the status phrases below) into the desk's language.
 DESK_MESSAGES = {
-    400: "The request could not be read. Go back, reload the page and try again.",
-    401: "Log in to the editors' desk first.",
-    403: "You are not allowed to do this.",
-    404: "There is no such page on the desk. The address may be mistyped, or what it named was deleted.",
-    405: "This address cannot be used like this. Go back and use the page's buttons.",
-    413: "What was sent is too large.",
-    422: "The form could not be read: some fields are missing or too long.",
-    429: "Too many requests at once. Wait a moment and try again.",
+    400: N_("The request could not be read. Go back, reload the page and try again."),
+    401: N_("Log in to the editors' desk first."),
+    403: N_("You are not allowed to do this."),
+    404: N_("There is no such page on the desk. The address may be mistyped, or what it named was deleted."),
+    405: N_("This address cannot be used like this. Go back and use the page's buttons."),
+    413: N_("What was sent is too large."),
+    422: N_("The form could not be read: some fields are missing or too long."),
+    429: N_("Too many requests at once. Wait a moment and try again."),
 }
+STATUS_PHRASES = (N_("Bad Request"), N_("Unauthorized"), N_("Forbidden"), N_("Not Found"), N_("Method Not Allowed"),
+                  N_("Request Entity Too Large"), N_("Content Too Large"), N_("Unprocessable Entity"),
+                  N_("Unprocessable Content"), N_("Too Many Requests"), N_("Error"), N_("The request was refused."))
 
 
 def is_desk(request: Request) -> bool:
@@ -134,7 +140,7 @@ async def http_error(request: Request, exc: Exception) -> Response:
         return await http_exception_handler(request, exc)
     detail = exc.detail
     if _stock_phrase(detail, exc.status_code) or not isinstance(detail, str):
-        detail = DESK_MESSAGES.get(exc.status_code, "The request was refused.")
+        detail = DESK_MESSAGES.get(exc.status_code, N_("The request was refused."))
     headers = {k: v for k, v in (exc.headers or {}).items() if k.lower() != "content-type"}
     return desk_error_page(request, exc.status_code, detail, headers=headers or None)
 

@@ -13,6 +13,8 @@ import secrets
 from fastapi import HTTPException, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from newsletter.i18n import N_
+
 CSRF_COOKIE = "csrf"
 CSRF_FIELD = "csrf_token"
 
@@ -44,10 +46,10 @@ def verify_csrf(request: Request, token: str | None) -> None:
     """Refuse a state-changing request whose form token does not match its cookie."""
     cookie = request.cookies.get(CSRF_COOKIE)
     if not cookie or not token:
-        raise HTTPException(status_code=403, detail="Missing security token. Reload the page and try again.")
+        raise HTTPException(status_code=403, detail=N_("Missing security token. Reload the page and try again."))
     expected = _sign(request.app.state.runtime.settings.secret, cookie)
     if not hmac.compare_digest(expected, token):
-        raise HTTPException(status_code=403, detail="Invalid security token. Reload the page and try again.")
+        raise HTTPException(status_code=403, detail=N_("Invalid security token. Reload the page and try again."))
 
 
 class SecurityMiddleware:

@@ -12,6 +12,7 @@ from newsletter.editorial import audit_log, sections, sources, users
 from newsletter.models import Section, User
 from newsletter.submissions import tokens
 from newsletter.web.deps import get_session
+from newsletter.web.editor.account import desk_languages
 from newsletter.web.editor.auth import CurrentAdmin
 from newsletter.web.editor.common import done, get_or_404, query_dict, refused
 from newsletter.web.security import verify_csrf
@@ -23,13 +24,14 @@ F = Annotated[str, Form()]
 # ------------------------------------------------------------------ users
 
 
-def _users_context(session: Session) -> dict[str, Any]:
-    return {"users": users.list_users(session)}
+def _users_context(session: Session, request: Request | None = None) -> dict[str, Any]:
+    languages = desk_languages(request) if request is not None else {}
+    return {"users": users.list_users(session), "languages": languages}
 
 
 @router.get("/editor/users/", response_class=HTMLResponse, include_in_schema=False)
 def users_page(request: Request, admin: CurrentAdmin, session: Session = Depends(get_session, scope="function")) -> HTMLResponse:
-    return render(request, "editor/users.html.j2", _users_context(session))
+    return render(request, "editor/users.html.j2", _users_context(session, request))
 
 
 @router.post("/editor/users/", include_in_schema=False)
@@ -39,14 +41,15 @@ def users_create(request: Request, admin: CurrentAdmin, session: Session = Depen
     try:
         users.create_user(session, email=email, password=password, role=role, actor=admin)
     except users.UserError as exc:
-        return refused(request, session, "editor/users.html.j2", lambda: _users_context(session), str(exc),
+        return refused(request, session, "editor/users.html.j2", lambda: _users_context(session, request), str(exc),
                        new_email=email, new_role=role)
     return done("/editor/users/", "created")
 
 
 @router.post("/editor/users/{user_id}", include_in_schema=False)
 def users_update(request: Request, user_id: int, admin: CurrentAdmin, session: Session = Depends(get_session, scope="function"),
-                 csrf_token: F = "", role: F = "", active: F = "", password: F = "", unlock: F = "") -> Response:
+                 csrf_token: F = "", role: F = "", active: F = "", password: F = "", unlock: F = "",
+                 language: Annotated[str | None, Form(max_length=16)] = None) -> Response:
     verify_csrf(request, csrf_token)
     target = get_or_404(session, User, user_id, "user")
     try:
@@ -57,8 +60,10 @@ def users_update(request: Request, user_id: int, admin: CurrentAdmin, session: S
             users.set_password(session, target, password, actor=admin)
         if unlock:
             users.unlock(session, target, actor=admin)
+        if language is not None:
+            users.set_language(session, target, language, actor=admin, available=desk_languages(request))
     except users.UserError as exc:
-        return refused(request, session, "editor/users.html.j2", lambda: _users_context(session), str(exc))
+        return refused(request, session, "editor/users.html.j2", lambda: _users_context(session, request), str(exc))
     return done("/editor/users/", "saved")
 
 

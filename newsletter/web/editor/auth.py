@@ -30,13 +30,16 @@ from typing import Annotated
 from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from newsletter.editorial import auth, users
 from newsletter.models import User
 from newsletter.submissions.ratelimit import RateLimiter
+from newsletter.i18n import N_, _
 from newsletter.web.deps import get_session
+from newsletter.web.language import bind
 from newsletter.web.security import verify_csrf
 from newsletter.web.templating import render
 
@@ -126,25 +129,31 @@ def _wants_html(request: Request) -> bool:
     return "text/html" in accept or "application/json" not in accept
 
 
-def require_user(request: Request, session: Session = Depends(get_session, scope="function")) -> User:
-    """FastAPI dependency: the logged-in user, or a redirect to the login page (401 for JSON clients)."""
-    user = current_user(request, session)
+async def require_user(request: Request, session: Session = Depends(get_session, scope="function")) -> User:
+    """FastAPI dependency: the logged-in user, or a redirect to the login page (401 for JSON clients).
+
+    Async on purpose: it runs in the request's own task, so the account's language it binds reaches
+    the route (a sync dependency runs in a copied context, and the route would not see it); the
+    database work still runs in a worker thread."""
+    user = await run_in_threadpool(current_user, request, session)
     if user is not None:
+        if user.language:
+            bind(request, user.language)  # the account's language: the route's messages and its page
         request.state.user = user
         request.state.user_id = user.id  # readable after the session is gone (the error pages' layout)
         return user
     if not _wants_html(request):
-        raise HTTPException(status_code=401, detail="Log in to the editors' desk first.")
+        raise HTTPException(status_code=401, detail=N_("Log in to the editors' desk first."))
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     next_path = safe_next(target) if request.method in ("GET", "HEAD") else HOME_PATH
-    raise HTTPException(status_code=303, detail="Log in first.",
+    raise HTTPException(status_code=303, detail=N_("Log in first."),
                         headers={"Location": f"{LOGIN_PATH}?next={quote(next_path, safe='/')}"})
 
 
 def require_admin(user: User = Depends(require_user)) -> User:
     """FastAPI dependency: the logged-in admin; editors get 403."""
     if user.role != "admin":
-        raise HTTPException(status_code=403, detail="This part of the desk is for admins only.")
+        raise HTTPException(status_code=403, detail=N_("This part of the desk is for admins only."))
     return user
 
 
@@ -180,11 +189,18 @@ def login(
     except users.LoginFailed as exc:
         if not isinstance(exc, users.LoginThrottled):
             limiter.hit(_client(request))
-        ctx = {"next": safe_next(next), "email": email, "error": str(exc)}
+        ctx = {"next": safe_next(next), "email": email, "error": _login_message(exc)}
         return render(request, "editor/login.html.j2", ctx, status_code=400)
     response = RedirectResponse(safe_next(next), status_code=303)
     start_session(request, response, session, user)
     return response
+
+
+def _login_message(exc: users.LoginFailed) -> str:
+    """The two refusals of a login, in the page's language; neither says whether the account exists."""
+    if isinstance(exc, users.LoginThrottled):
+        return _("Too many failed logins. Wait %(s)s seconds and try again.", s=exc.wait)
+    return _("Wrong email or password.")
 
 
 @router.post("/editor/logout", include_in_schema=False)

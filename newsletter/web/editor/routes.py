@@ -2,8 +2,8 @@
 
 from fastapi import APIRouter
 
-from newsletter.web.editor import admin, attachments, auth, dashboard, duplicates, persons, translations, triage
+from newsletter.web.editor import account, admin, attachments, auth, dashboard, duplicates, persons, translations, triage
 
 router = APIRouter()
-for _module in (auth, dashboard, triage, attachments, duplicates, persons, admin, translations):
+for _module in (auth, account, dashboard, triage, attachments, duplicates, persons, admin, translations):
     router.include_router(_module.router)

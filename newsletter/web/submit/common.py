@@ -28,12 +28,10 @@ MULTIPART_OVERHEAD = 256 * 1024
 
 
 def use_language(request: Request) -> str:
-    """Pick the page language (?lang= switch, else the browser's Accept-Language) for this request."""
-    runtime: Runtime = request.app.state.runtime
-    default = runtime.settings.language if runtime.settings.language in i18n.LANGUAGES else i18n.DEFAULT_LANGUAGE
-    lang = i18n.choose_language(request.query_params.get("lang"), request.headers.get("accept-language"), default)
-    i18n.activate(lang)
-    return lang
+    """Pick the page language (?lang= switch, else the browser's Accept-Language) and bind it for this request."""
+    from newsletter.web.language import bind
+
+    return bind(request)
 
 
 def limiter(request: Request, name: str = "submit") -> RateLimiter:

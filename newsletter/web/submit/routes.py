@@ -16,7 +16,7 @@ from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from newsletter.submissions import attachments, labels, receipts
-from newsletter.i18n import LANGUAGES, _
+from newsletter.i18n import _
 from newsletter.flows.intake import submit_report as store_report
 from newsletter.submissions.schema import MAX_PERSONS, MAX_TEXT
 from newsletter.submissions.service import (
@@ -26,6 +26,7 @@ from newsletter.submissions.service import (
     find_submission,
     receipt_status,
 )
+from newsletter.web.language import language_name, page_languages
 from newsletter.web.security import verify_csrf
 from newsletter.web.submit.common import (
     LimitedRoute,
@@ -46,7 +47,8 @@ FORM_LIMITS: dict[str, Any] = {"max_files": attachments.MAX_FILES + 1, "max_fiel
 
 
 def _page(request: Request, template: str, lang: str, ctx: dict[str, Any], status_code: int = 200) -> Response:
-    base = {"labels": labels, "languages": LANGUAGES, "lang": lang, "limits": _limits(request)}
+    languages = {code: language_name(code) for code in page_languages(request.app.state.runtime.settings)}
+    base = {"labels": labels, "languages": languages, "lang": lang, "limits": _limits(request)}
     return render(request, template, base | ctx, status_code=status_code)
 
 
