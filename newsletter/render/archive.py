@@ -206,6 +206,7 @@ def render_index(entries: list[ArchiveEntry], settings: Settings, *, org_name: s
     ctx = {
         "issues": entries, "corrections": recent, "org_name": org_name, "archive_url": f"{base_url}/issues/", "lang": settings.language,
         "dir": text_direction(settings.language), "root": "", "asset_prefix": "",
+        "subscribe_url": f"{base_url.rstrip('/')}/subscribe",
     }
     with use_language(settings.language):
         return render_template(settings, INDEX_TEMPLATE, ctx)

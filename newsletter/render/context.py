@@ -70,7 +70,20 @@ class ItemView:
     subjects: list[str] = field(default_factory=list)
     related: list[RefLink] = field(default_factory=list)  # "See also", numbered after the item's links
     html: Markup | None = None  # an editor's Markdown, sanitised: the web page and the feed
-    email_html: Markup | None = None  # the same with inline styles, linking to our own site only
+    email_html: Markup | None = None  # the same with inline styles (older issues: our own site's links only)
+    text_links: list[RefLink] = field(default_factory=list)  # the text's links, numbered for the text part
+    lead: bool = False
+    subhead: str | None = None
+    paragraph: bool = False  # shown without its headline
+    section_title: str = ""
+
+    @property
+    def name(self) -> str:
+        """The item's accessible name: its headline, or a paragraph item's first words."""
+        if self.headline:
+            return self.headline
+        words = " ".join(" ".join(self.paragraphs).split())
+        return words if len(words) <= 80 else words[:80].rsplit(" ", 1)[0] + "…"
 
     @property
     def meta(self) -> str:
@@ -83,12 +96,36 @@ class ItemView:
 
 
 @dataclass(frozen=True)
+class SubheadGroup:
+    """Items of a section under one sub-head (None: the items before or without any), in order."""
+
+    subhead: str | None
+    anchor: str
+    items: list[ItemView]
+
+
+@dataclass(frozen=True)
 class SectionView:
     slug: str
     anchor: str
     title: str
     description: str
     items: list[ItemView]
+
+    @property
+    def groups(self) -> list[SubheadGroup]:
+        """The section's items grouped under their sub-heads, each group where its first item stands;
+        a section without sub-heads is one group without a heading."""
+        order: dict[str | None, list[ItemView]] = {}
+        for item in self.items:
+            order.setdefault(item.subhead, []).append(item)
+        return [SubheadGroup(sub, f"{self.anchor}-{n}", items) for n, (sub, items) in enumerate(order.items(), 1)]
+
+
+@dataclass(frozen=True)
+class FooterLink:
+    label: str
+    url: str
 
 
 @dataclass
@@ -120,6 +157,10 @@ class IssueView:
     refs: list[str] = field(default_factory=list)
     corrections: list[CorrectionView] = field(default_factory=list)  # of this issue (the archive's layer)
     earlier_corrections: list[CorrectionView] = field(default_factory=list)  # the "Corrections" block
+    lead: ItemView | None = None  # the lead story, first and larger (taken out of its section)
+    editors_note: dict[str, Any] | None = None  # {"html", "email_html", "paragraphs", "signature"}
+    subscribe_url: str | None = None  # our /subscribe page (None: an issue frozen before footers)
+    footer_links: list[FooterLink] = field(default_factory=list)
 
     def as_context(self) -> dict[str, Any]:
         return {"v": self, "issue": self.snapshot.issue, "org": self.snapshot.organisation}
@@ -251,6 +292,7 @@ def build_view(snapshot: Snapshot, corrections: Sequence[CorrectionNote] = ()) -
         by_item.setdefault(c.item_id, []).append(c)
     sections: list[SectionView] = []
     refs = [issue_url]
+    lead: ItemView | None = None
     for section in snapshot.sections:
         if not section.items:
             continue
@@ -265,7 +307,20 @@ def build_view(snapshot: Snapshot, corrections: Sequence[CorrectionNote] = ()) -
                     email_links.append(RefLink(link.title or link.url, link.url, len(refs)))
             leaves = markup.offsite(org.base_url)
             offsite_text_links = any(leaves(href) for href in markup.hrefs(it.html or ""))
-            if len(email_links) < len(it.links) or offsite_text_links:
+            text_links: list[RefLink] = []
+            if snapshot.direct_links:
+                # The primary source linked directly; the web page lists every source.
+                email_links = []
+                if it.links:
+                    refs.append(it.links[0].url)
+                    email_links.append(RefLink(it.links[0].title or it.links[0].url, it.links[0].url, len(refs)))
+                for words, url in markup.body_links(it.html or ""):
+                    refs.append(url)
+                    text_links.append(RefLink(words, url, len(refs)))
+                if len(it.links) > 1:
+                    refs.append(web_url)
+                    email_links.append(RefLink(translate("Sources and details"), web_url, len(refs)))
+            elif len(email_links) < len(it.links) or offsite_text_links:
                 # Sources off our own site are linked from the web page only, never from the email.
                 refs.append(web_url)
                 email_links.append(RefLink(translate("Sources and details"), web_url, len(refs)))
@@ -283,8 +338,17 @@ def build_view(snapshot: Snapshot, corrections: Sequence[CorrectionNote] = ()) -
                 related=related,
                 corrections=by_item.get(it.id, []),
                 html=Markup(markup.clean(it.html)) if it.html else None,
-                email_html=Markup(email_markup(markup.unlink(markup.clean(it.html), leaves))) if it.html else None,
+                email_html=Markup(email_markup(
+                    markup.clean(it.html) if snapshot.direct_links else markup.unlink(markup.clean(it.html), leaves)
+                )) if it.html else None,
+                text_links=text_links, lead=it.lead, subhead=it.subhead, paragraph=it.paragraph,
+                section_title=section.title,
             ))
+        if lead is None:
+            lead = next((i for i in items if i.lead), None)
+            items = [i for i in items if i is not lead]
+        if not items:
+            continue
         sections.append(SectionView(slug=section.slug, anchor=f"section-{section.slug}", title=section.title,
                                     description=section.description, items=items))
     number_label = translate("No. %(number)d", number=meta.number)
@@ -302,4 +366,27 @@ def build_view(snapshot: Snapshot, corrections: Sequence[CorrectionNote] = ()) -
         intro=intro, sections=sections, withheld_line=withheld_line(snapshot), persons=_persons(snapshot),
         places=_places(snapshot), refs=refs, corrections=layer,
         earlier_corrections=[correction_view(c, archive_url) for c in snapshot.earlier_corrections],
+        lead=lead, editors_note=_editors_note(snapshot),
+        subscribe_url=snapshot.footer.subscribe_url if snapshot.footer else None,
+        footer_links=_footer_links(snapshot),
     )
+
+
+def _editors_note(snapshot: Snapshot) -> dict[str, Any] | None:
+    note = snapshot.editors_note
+    if note is None:
+        return None
+    html = markup.clean(note.html)
+    return {"html": Markup(html), "email_html": Markup(email_markup(html)), "paragraphs": paragraphs(note.text),
+            "signature": note.signature}
+
+
+def _footer_links(snapshot: Snapshot) -> list[FooterLink]:
+    """The organisation's footer links in a fixed order, labelled in the issue's language."""
+    f = snapshot.footer
+    if f is None:
+        return []
+    links = [(translate("Sign up"), f.signup_url), (translate("Contact us"), f.contact_url),
+             (translate("Write to us"), f"mailto:{f.contact_email}" if f.contact_email else None),
+             (translate("Donate"), f.donate_url), (translate("Privacy"), f.privacy_url)]
+    return [FooterLink(label, url) for label, url in links if url]
