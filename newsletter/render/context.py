@@ -292,61 +292,64 @@ def build_view(snapshot: Snapshot, corrections: Sequence[CorrectionNote] = ()) -
         by_item.setdefault(c.item_id, []).append(c)
     sections: list[SectionView] = []
     refs = [issue_url]
-    lead: ItemView | None = None
-    for section in snapshot.sections:
-        if not section.items:
-            continue
-        items = []
-        for it in section.items:
-            anchor = f"item-{it.id}"
-            web_url = f"{issue_url}#{anchor}"
+    note = _editors_note(snapshot, refs)  # read first, after the intro
+    # Items in reading order: the lead story first (it renders before every section), so the text part's
+    # link numbers run in the order readers meet them. An issue without a lead keeps its old numbering.
+    order = [(section, it) for section in snapshot.sections for it in section.items]
+    first_lead = next((pair for pair in order if pair[1].lead), None)
+    if first_lead is not None:
+        order = [first_lead, *(pair for pair in order if pair is not first_lead)]
+    views: dict[int, ItemView] = {}
+    for section, it in order:
+        anchor = f"item-{it.id}"
+        web_url = f"{issue_url}#{anchor}"
+        email_links = []
+        for link in it.links:
+            if _same_host(link.url, org.base_url):
+                refs.append(link.url)
+                email_links.append(RefLink(link.title or link.url, link.url, len(refs)))
+        leaves = markup.offsite(org.base_url)
+        offsite_text_links = any(leaves(href) for href in markup.hrefs(it.html or ""))
+        text_links: list[RefLink] = []
+        if snapshot.direct_links:
+            # The primary source linked directly; the web page lists every source.
             email_links = []
-            for link in it.links:
-                if _same_host(link.url, org.base_url):
-                    refs.append(link.url)
-                    email_links.append(RefLink(link.title or link.url, link.url, len(refs)))
-            leaves = markup.offsite(org.base_url)
-            offsite_text_links = any(leaves(href) for href in markup.hrefs(it.html or ""))
-            text_links: list[RefLink] = []
-            if snapshot.direct_links:
-                # The primary source linked directly; the web page lists every source.
-                email_links = []
-                if it.links:
-                    refs.append(it.links[0].url)
-                    email_links.append(RefLink(it.links[0].title or it.links[0].url, it.links[0].url, len(refs)))
-                for words, url in markup.body_links(it.html or ""):
-                    refs.append(url)
-                    text_links.append(RefLink(words, url, len(refs)))
-                if len(it.links) > 1:
-                    refs.append(web_url)
-                    email_links.append(RefLink(translate("Sources and details"), web_url, len(refs)))
-            elif len(email_links) < len(it.links) or offsite_text_links:
-                # Sources off our own site are linked from the web page only, never from the email.
+            for words, url in markup.body_links(it.html or ""):
+                refs.append(url)
+                text_links.append(RefLink(words, url, len(refs)))
+            if it.links:
+                refs.append(it.links[0].url)
+                email_links.append(RefLink(it.links[0].title or it.links[0].url, it.links[0].url, len(refs)))
+            if len(it.links) > 1:
                 refs.append(web_url)
                 email_links.append(RefLink(translate("Sources and details"), web_url, len(refs)))
-            related = []
-            for link in it.related:
-                if _same_host(link.url, org.base_url):  # our archive only, as in the snapshot builder
-                    refs.append(link.url)
-                    related.append(RefLink(link.title or link.url, link.url, len(refs)))
-            items.append(ItemView(
-                id=it.id, anchor=anchor, headline=it.headline, paragraphs=paragraphs(it.text),
-                date_label=format_day(it.date, it.date_precision), place=it.place, kind=it.kind,
-                links=list(it.links), email_links=email_links, web_url=web_url, kind_label=it.kind_label,
-                subjects=[f"{s.name}, {s.role.lower() if _lower_roles(meta.language) else s.role}" if s.role
-                          else s.name for s in it.subjects],
-                related=related,
-                corrections=by_item.get(it.id, []),
-                html=Markup(markup.clean(it.html)) if it.html else None,
-                email_html=Markup(email_markup(
-                    markup.clean(it.html) if snapshot.direct_links else markup.unlink(markup.clean(it.html), leaves)
-                )) if it.html else None,
-                text_links=text_links, lead=it.lead, subhead=it.subhead, paragraph=it.paragraph,
-                section_title=section.title,
-            ))
-        if lead is None:
-            lead = next((i for i in items if i.lead), None)
-            items = [i for i in items if i is not lead]
+        elif len(email_links) < len(it.links) or offsite_text_links:
+            # Sources off our own site are linked from the web page only, never from the email.
+            refs.append(web_url)
+            email_links.append(RefLink(translate("Sources and details"), web_url, len(refs)))
+        related = []
+        for link in it.related:
+            if _same_host(link.url, org.base_url):  # our archive only, as in the snapshot builder
+                refs.append(link.url)
+                related.append(RefLink(link.title or link.url, link.url, len(refs)))
+        views[it.id] = ItemView(
+            id=it.id, anchor=anchor, headline=it.headline, paragraphs=paragraphs(it.text),
+            date_label=format_day(it.date, it.date_precision), place=it.place, kind=it.kind,
+            links=list(it.links), email_links=email_links, web_url=web_url, kind_label=it.kind_label,
+            subjects=[f"{s.name}, {s.role.lower() if _lower_roles(meta.language) else s.role}" if s.role
+                      else s.name for s in it.subjects],
+            related=related,
+            corrections=by_item.get(it.id, []),
+            html=Markup(markup.clean(it.html)) if it.html else None,
+            email_html=Markup(email_markup(
+                markup.clean(it.html) if snapshot.direct_links else markup.unlink(markup.clean(it.html), leaves)
+            )) if it.html else None,
+            text_links=text_links, lead=it.lead, subhead=it.subhead, paragraph=it.paragraph,
+            section_title=section.title,
+        )
+    lead = views[first_lead[1].id] if first_lead is not None else None
+    for section in snapshot.sections:
+        items = [views[it.id] for it in section.items if lead is None or it.id != lead.id]
         if not items:
             continue
         sections.append(SectionView(slug=section.slug, anchor=f"section-{section.slug}", title=section.title,
@@ -366,19 +369,24 @@ def build_view(snapshot: Snapshot, corrections: Sequence[CorrectionNote] = ()) -
         intro=intro, sections=sections, withheld_line=withheld_line(snapshot), persons=_persons(snapshot),
         places=_places(snapshot), refs=refs, corrections=layer,
         earlier_corrections=[correction_view(c, archive_url) for c in snapshot.earlier_corrections],
-        lead=lead, editors_note=_editors_note(snapshot),
+        lead=lead, editors_note=note,
         subscribe_url=snapshot.footer.subscribe_url if snapshot.footer else None,
         footer_links=_footer_links(snapshot),
     )
 
 
-def _editors_note(snapshot: Snapshot) -> dict[str, Any] | None:
+def _editors_note(snapshot: Snapshot, refs: list[str]) -> dict[str, Any] | None:
+    """The note's HTML (web, email) and its paragraphs with its links numbered for the text part."""
     note = snapshot.editors_note
     if note is None:
         return None
     html = markup.clean(note.html)
+    links = []
+    for words, url in markup.body_links(html):
+        refs.append(url)
+        links.append(RefLink(words, url, len(refs)))
     return {"html": Markup(html), "email_html": Markup(email_markup(html)), "paragraphs": paragraphs(note.text),
-            "signature": note.signature}
+            "signature": note.signature, "links": links}
 
 
 def _footer_links(snapshot: Snapshot) -> list[FooterLink]:
