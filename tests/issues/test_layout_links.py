@@ -194,3 +194,22 @@ def test_see_also_lists_related_incidents_of_earlier_issues_and_only_public_ones
     assert _post(desk, page, f"{page}/related", {"other": "strike-1", "action": "unrelate"}).status_code == 303
     items = {i["headline"]: i for s in build_snapshot(session, issue, settings=settings)["sections"] for i in s["items"]}
     assert "related" not in items["Strike leaders charged"]
+
+
+def test_the_editors_note_and_sub_heads_hide_protected_names_like_the_intro(
+        session: Session, settings: Settings, consent_issue: Issue) -> None:
+    from tests.issues.conftest import PROTECTED_NAME, assert_no_protected_words
+
+    consent_issue.editors_note = (f"We stand with {PROTECTED_NAME} and Aya Sadvakasova. "
+                                  f"[Her case](https://news.example.org/{PROTECTED_NAME.replace(' ', '-')}).")
+    consent_issue.editors_note_signature = "Kuat Shamuratov"  # consent none: never signed with his name
+    public = next(i for i in consent_issue.items if i.incident and i.incident.publication == "public")
+    public.subhead = f"Trials of {PROTECTED_NAME}"
+    session.flush()
+    snap = build_snapshot(session, consent_issue, settings=settings)
+    note = snap["editors_note"]
+    assert "Aya Sadvakasova" in note["text"]  # named with her consent, in the issue's own text
+    for value in (note["text"], note["html"], note["signature"], json.dumps(snap["sections"])):
+        assert_no_protected_words(value, "the editor's note or a sub-head")
+    assert "<a " not in note["html"]  # the address named her: the words stay, the link goes
+    assert next(i for s in snap["sections"] for i in s["items"] if i["id"] == public.id)["subhead"].startswith("Trials of")
