@@ -9,6 +9,7 @@ so a `#` or an indented line in a news summary never turns into markup by surpri
 
 from __future__ import annotations
 
+import html as html_lib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -111,7 +112,7 @@ def body_links(html: str) -> list[tuple[str, str]]:
     out = []
     for m in _BODY_LINK.finditer(html or ""):
         url = _unescape(m.group(1)).strip()
-        words = " ".join(_unescape(_TAG.sub("", m.group(2))).split())
+        words = " ".join(html_lib.unescape(_TAG.sub("", m.group(2))).split())  # &#39; and &nbsp; too
         if words and urlsplit(url).scheme.lower() in ("http", "https") and urlsplit(url).netloc:
             out.append((words, without_tracking(url)))
     return out
