@@ -94,6 +94,12 @@ class Settings(BaseSettings):
     # issues
     period: Literal["weekly", "biweekly"] = "weekly"
     require_second_approval: bool = False
+    # the issue's footer links (email, text, web, PDF); none by default
+    footer_signup_url: str | None = None
+    footer_contact_url: str | None = None
+    footer_contact_email: str | None = None
+    footer_donate_url: str | None = None
+    footer_privacy_url: str | None = None
     # delivery
     smtp_url: str = "smtp://127.0.0.1:1025"
     from_address: str = Field("Monitoring Newsletter <newsletter@localhost>", alias="NEWSLETTER_FROM")
@@ -163,6 +169,32 @@ class Settings(BaseSettings):
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError("must be an absolute http(s) URL such as https://news.example.org")
         return value.rstrip("/")
+
+    @field_validator("footer_signup_url", "footer_contact_url", "footer_donate_url", "footer_privacy_url")
+    @classmethod
+    def _check_footer_url(cls, value: str | None) -> str | None:
+        """Footer links go into every email and page: absolute http(s) or mailto, nothing else."""
+        value = (value or "").strip()
+        if not value:
+            return None
+        parts = urlsplit(value)
+        if any(c in value for c in " \t\r\n<>\"'`"):
+            raise ValueError("must not contain spaces, quotes or angle brackets")
+        if parts.scheme == "mailto" and "@" in parts.path:
+            return value
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("must be an absolute http(s) URL (or mailto:) such as https://example.org/donate")
+        return value
+
+    @field_validator("footer_contact_email")
+    @classmethod
+    def _check_footer_email(cls, value: str | None) -> str | None:
+        value = (value or "").strip().removeprefix("mailto:")
+        if not value:
+            return None
+        if not re.fullmatch(r"[^@\s<>\"'`,;]+@[^@\s<>\"'`,;]+\.[^@\s<>\"'`,;]+", value):
+            raise ValueError("must be an email address such as contact@example.org")
+        return value
 
     @field_validator("languages", mode="before")
     @classmethod

@@ -26,7 +26,7 @@ from rich.console import Console
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from newsletter.config import PROJECT_ROOT
+from newsletter.config import PROJECT_ROOT, Settings
 from newsletter.db import utcnow
 from newsletter.models import CaseStatus, Incident, Person, Subscriber, User
 from newsletter.runtime import Runtime
@@ -358,6 +358,49 @@ def _translate_demo_items(session: Session, issue: Any, languages: list[str]) ->
             allowed += 1
     session.flush()
     return f"ru: {done} item(s) translated" + (f", {allowed} shown in the original with a note" if allowed else "")
+DEMO_FOOTER = {"footer_contact_email": "editors@monitoring.example", "footer_donate_url": "https://monitoring.example/donate",
+               "footer_privacy_url": "https://monitoring.example/privacy"}
+DEMO_NOTE = ("This week we mark one year since the oil workers' strike in Zhanakent. Thank you to the volunteers "
+             "in 15 cities who kept registering cases when it was dangerous to do so. If you can, "
+             "[support their work](https://monitoring.example/donate).")
+# Sub-heads inside the persecution section, as the seed's "Silencing state" has them: by headline words.
+DEMO_SUBHEADS = (("Detentions and charges", ("detain", "charged", "pre-trial", "detention")),
+                 ("Searches and summonses", ("search", "summon")),
+                 ("Fines", ("fine",)))
+
+
+def _demo_footer(settings: Settings) -> dict[str, str]:
+    """The demo shows a footer with contact, donation and privacy links, unless footer links are configured."""
+    if any(getattr(settings, name) for name in ("footer_signup_url", "footer_contact_url", "footer_contact_email",
+                                                 "footer_donate_url", "footer_privacy_url")):
+        return {}
+    return dict(DEMO_FOOTER)
+
+
+def _demo_layout(session: Session, issue: Any, editor: User) -> None:
+    """The seed's layout on the demo issue: a lead story, sub-heads in the persecution section, a solidarity
+    item shown as a paragraph without its headline, and a signed editor's note."""
+    from newsletter.issues.items import update_layout
+
+    if not issue.editors_note:
+        issue.editors_note, issue.editors_note_signature = DEMO_NOTE, "The editors"
+    items = sorted(issue.items, key=lambda i: (i.position, i.id))
+    public = [i for i in items if i.incident is not None and i.incident.publication == "public"]
+    section = {i.id: (i.section.slug if i.section else "") for i in items}
+    lead = next((i for i in public if section[i.id] == "persecution" and len(i.incident.sources) > 1), None)
+    if lead is not None and not any(i.lead for i in items):
+        update_layout(session, issue, lead, lead=True, subhead=lead.subhead, paragraph=lead.paragraph, actor=editor)
+    for item in items:
+        if section[item.id] != "persecution" or item.lead or item.subhead:
+            continue
+        words = item.headline.lower()
+        sub = next((name for name, keys in DEMO_SUBHEADS if any(k in words for k in keys)), "")
+        if sub:
+            update_layout(session, issue, item, lead=False, subhead=sub, paragraph=item.paragraph, actor=editor)
+    paragraph = next((i for i in public if section[i.id] == "solidarity" and i.text.strip()), None)
+    if paragraph is not None and not paragraph.paragraph:
+        update_layout(session, issue, paragraph, lead=paragraph.lead, subhead=paragraph.subhead, paragraph=True,
+                      actor=editor)
 
 
 def run_demo(rt: Runtime, *, console: Console) -> DemoReport:
@@ -377,7 +420,8 @@ def run_demo(rt: Runtime, *, console: Console) -> DemoReport:
     mail_dir = work / "mail"
     with feed_server() as feeds_url, smtp_server(mail_dir) as (smtp_url, sink):
         settings = rt.settings.model_copy(update={"allow_loopback_feeds": True, "smtp_url": smtp_url,
-                                                  "languages": demo_languages(rt.settings)})
+                                                  "languages": demo_languages(rt.settings),
+                                                  **_demo_footer(rt.settings)})
         demo_rt = Runtime(settings)
         demo_rt.__dict__["engine"] = rt.engine  # share the pool; only settings differ
         sources = work / "sources.toml"
@@ -418,6 +462,7 @@ def run_demo(rt: Runtime, *, console: Console) -> DemoReport:
                 translated = _translate_demo_items(session, issue, settings.editions)
                 if issue.state == "draft":
                     issue.show_persons_summary = True  # the persons block, with the names consent allows
+                    _demo_layout(session, issue, editor)
                     approve(session, issue, user=editor, settings=settings)
                 if issue.state == "draft" and settings.require_second_approval:
                     approve(session, issue, user=_demo_editor(session, DEMO_SECOND_EDITOR), settings=settings)

@@ -40,16 +40,19 @@ from newsletter.models import (
     Person,
     PersonSpelling,
     Section,
+    incident_relations,
 )
 from newsletter.urls import canonical_url
 
 FIELDS = (
     "external_id", "title", "summary", "body", "kind", "occurred_on", "date_precision",
     "country", "region", "city", "language", "sections", "persons", "publication", "sources", "state", "links",
-    "translations",
+    "translations", "related",
 )
-# A CSV cell cannot carry a link's origin (CSV links are `import` links) nor a set of translations.
+# A CSV cell cannot carry a link's origin (CSV links are `import` links, the `sources` column) nor a set
+# of translations.
 CSV_FIELDS = tuple(f for f in FIELDS if f not in ("links", "translations"))
+MAX_RELATED = 50
 IMPORT_ORIGIN = "import"
 MAX_LINK_TITLE = 500
 LIST_SEPARATOR = ";"
@@ -83,6 +86,7 @@ class Row:
     sources: list[str]
     # (url, title, origin) of every link, `links` first, then `sources` URLs not already listed
     links: list[tuple[str, str | None, str]] = field(default_factory=list)
+    related: list[str] = field(default_factory=list)  # external ids of related incidents (this file or stored)
 
 
 # ---------------------------------------------------------------- reading
@@ -135,7 +139,7 @@ def parse_csv(text: str) -> list[tuple[int, dict[str, Any]]]:
         if None in raw:
             raise ImportFailed([f"row {i}: more values than columns"])
         item: dict[str, Any] = {k: v for k, v in raw.items() if v not in (None, "")}
-        for key in ("sections", "sources"):
+        for key in ("sections", "sources", "related"):
             if key in item:
                 item[key] = _split(item[key])
         if "persons" in item:
@@ -244,9 +248,20 @@ def validate_row(n: int, item: dict[str, Any], section_slugs: set[str],
         clean_persons.append({k: p.get(k) for k in ("name", "alias", "city", "role", "consent")}
                              | {"name": p["name"].strip(), "spellings": [x.strip() for x in spellings]})
 
+    related = item.get("related") or []
+    if not (isinstance(related, list) and all(isinstance(r, str) and 0 < len(r.strip()) <= 200 for r in related)):
+        errors.append(f"row {n}, field related: must be a list of external ids (1 to 200 characters each)")
+        related = []
+    related = list(dict.fromkeys(r.strip() for r in related))
+    if len(related) > MAX_RELATED:
+        errors.append(f"row {n}, field related: at most {MAX_RELATED} related incidents")
+    if values["external_id"] and values["external_id"] in related:
+        errors.append(f"row {n}, field related: an incident cannot be related to itself")
+
     if errors:
         return None, errors
-    return Row(n, values, list(dict.fromkeys(sections)), clean_persons, [url for url, _, _ in links], links), []
+    return Row(n, values, list(dict.fromkeys(sections)), clean_persons, [url for url, _, _ in links], links,
+               related), []
 
 
 # The parts of an incident a translation may carry, with their length limits (body: sanitised HTML).
@@ -366,6 +381,11 @@ def import_rows(session: Session, raw_rows: list[tuple[int, dict[str, Any]]], *,
                 errors.append(f"row {n}, field external_id: {row.values['external_id']!r} repeats row {first}")
         if row:
             rows.append(row)
+    in_file = {r.values["external_id"] for r in rows if r.values["external_id"]}
+    for row in rows:
+        for ref in row.related:
+            if ref not in in_file and _by_external_id(session, ref) is None:
+                errors.append(f"row {row.number}, field related: no incident {ref!r} in this file or stored")
     if errors:
         raise ImportFailed(errors)
 
@@ -409,7 +429,37 @@ def import_rows(session: Session, raw_rows: list[tuple[int, dict[str, Any]]], *,
         if changed:
             audit.record(session, actor=actor, action="incident.import", entity_type="incident",
                          entity_id=incident.id, changes=changed, note=label)
+    for row, incident_id in zip(rows, result.ids):
+        added = _relate(session, incident_id, row.related)
+        if added:
+            audit.record(session, actor=actor, action="incident.related", entity_type="incident",
+                         entity_id=incident_id, changes={"related": added}, note=label)
     return result
+
+
+def _by_external_id(session: Session, ref: str) -> Incident | None:
+    """An incident by the external id an export wrote: its own, or `incident-N` for one that had none."""
+    found = session.scalar(select(Incident).where(Incident.external_id == ref))
+    if found is None and ref.startswith("incident-") and ref[9:].isdigit():
+        found = session.get(Incident, int(ref[9:]))
+    return found
+
+
+def _relate(session: Session, incident_id: int, refs: list[str]) -> list[int]:
+    """Relate the incident to each referenced one, both ways; relations already there are kept as they are
+    (an import adds relations, it never removes one an editor made)."""
+    added = []
+    for ref in refs:
+        other = _by_external_id(session, ref)
+        if other is None or other.id == incident_id:
+            continue
+        exists = session.scalar(select(incident_relations.c.incident_id).where(
+            incident_relations.c.incident_id == incident_id, incident_relations.c.related_id == other.id))
+        if exists is None:
+            session.execute(incident_relations.insert(), [{"incident_id": incident_id, "related_id": other.id},
+                                                          {"incident_id": other.id, "related_id": incident_id}])
+            added.append(other.id)
+    return added
 
 
 def _create(session: Session, row: Row) -> Incident:
@@ -491,6 +541,7 @@ def export_records(session: Session, *, state: str | None = None) -> list[dict[s
     if state:
         query = query.where(Incident.state == state)
     records = []
+    related = _related_ids(session)
     for inc in session.scalars(query):
         records.append({
             "external_id": inc.external_id or f"incident-{inc.id}",
@@ -514,8 +565,22 @@ def export_records(session: Session, *, state: str | None = None) -> list[dict[s
             "state": inc.state,
             "links": [{"url": s.url, "title": s.title, "origin": s.origin} for s in inc.sources if s.url],
             "translations": inc.translations or {},
+            "related": related.get(inc.id, []),
         })
     return records
+
+
+def _related_ids(session: Session) -> dict[int, list[str]]:
+    """Every incident's related incidents by the external id the export writes for them."""
+    rows = session.execute(
+        select(incident_relations.c.incident_id, Incident.id, Incident.external_id)
+        .join(Incident, Incident.id == incident_relations.c.related_id)
+        .order_by(incident_relations.c.incident_id, Incident.id)
+    ).all()
+    out: dict[int, list[str]] = {}
+    for incident_id, other_id, external in rows:
+        out.setdefault(incident_id, []).append(external or f"incident-{other_id}")
+    return out
 
 
 def dump(records: list[dict[str, Any]], fmt: str) -> str:
@@ -529,5 +594,6 @@ def dump(records: list[dict[str, Any]], fmt: str) -> str:
         flat["sections"] = LIST_SEPARATOR.join(rec["sections"])
         flat["sources"] = LIST_SEPARATOR.join(rec["sources"])
         flat["persons"] = LIST_SEPARATOR.join(p["name"] for p in rec["persons"])
+        flat["related"] = LIST_SEPARATOR.join(rec.get("related", []))
         writer.writerow({k: ("" if v is None else v) for k, v in flat.items()})
     return out.getvalue()

@@ -9,6 +9,7 @@ so a `#` or an indented line in a news summary never turns into markup by surpri
 
 from __future__ import annotations
 
+import html as html_lib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,6 +19,8 @@ import nh3
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from newsletter.urls import without_tracking
+
 TAGS = frozenset({"p", "br", "em", "strong", "a", "ul", "ol", "li", "blockquote"})
 ATTRIBUTES = {"a": {"href"}, "ol": {"start"}}
 URL_SCHEMES = frozenset({"http", "https", "mailto"})
@@ -26,8 +29,16 @@ FORMATS = ("plain", "markdown")
 
 _MD = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).disable(
     ["code", "fence", "hr", "heading", "lheading", "html_block", "html_inline", "image", "backticks"])
+
+
+def _untracked(tag: str, attribute: str, value: str) -> str:
+    """Every href we let through loses its campaign and click-tracking parameters (urls.py's list)."""
+    return without_tracking(value) if tag == "a" and attribute == "href" else value
+
+
 _CLEANER = nh3.Cleaner(tags=set(TAGS), attributes={k: set(v) for k, v in ATTRIBUTES.items()},
-                       url_schemes=set(URL_SCHEMES), link_rel=LINK_REL, strip_comments=True)
+                       url_schemes=set(URL_SCHEMES), link_rel=LINK_REL, strip_comments=True,
+                       attribute_filter=_untracked)
 _LINK = re.compile(r'<a href="([^"]*)"[^>]*>(.*?)</a>', re.S)
 
 
@@ -79,6 +90,68 @@ def _rewrite(children: list[Token], words: Callable[[str], str] | None,
             child.content = words(child.content)
         kept.append(child)
     return kept
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>&!|~])")
+_MD_LINE_START = re.compile(r"^(\s*)(?:([-+#>=])|(\d{1,9})([.)]))", re.M)
+_BODY_LINK = re.compile(r'<a\s[^>]*?href="([^"]*)"[^>]*>(.*?)</a>', re.S | re.I)
+_TAG = re.compile(r"<[^>]*>")
+
+
+def escape_markdown(text: str) -> str:
+    """Plain text as Markdown that renders to exactly these words: a drafted text turned Markdown (to
+    carry its links) must not grow emphasis, lists or links out of a stray `*`, `-` or `1.`."""
+    escaped = _MD_SPECIAL.sub(r"\\\1", text)
+    return _MD_LINE_START.sub(lambda m: m.group(1) + ("\\" + m.group(2) if m.group(2)
+                                                      else m.group(3) + "\\" + m.group(4)), escaped)
+
+
+def body_links(html: str) -> list[tuple[str, str]]:
+    """(words, address) of the absolute http(s) links of sanitised HTML (an incident's body), in order,
+    addresses without tracking parameters; links without words or elsewhere than http(s) are left out."""
+    out = []
+    for m in _BODY_LINK.finditer(html or ""):
+        url = _unescape(m.group(1)).strip()
+        words = " ".join(html_lib.unescape(_TAG.sub("", m.group(2))).split())  # &#39; and &nbsp; too
+        if words and urlsplit(url).scheme.lower() in ("http", "https") and urlsplit(url).netloc:
+            out.append((words, without_tracking(url)))
+    return out
+
+
+def link_words(text: str, links: list[tuple[str, str]]) -> str | None:
+    """Plain paragraphs as Markdown in which the words of each link (body_links) become that link, at
+    their first place in the text; None when no link's words occur (the text then stays plain as it was).
+
+    This is how a drafted item keeps the links its source text had ("Read the union's statement.")
+    although drafting works on plain text.
+    """
+    paragraphs = text.split("\n\n")
+    escaped = [escape_markdown(p) for p in paragraphs]
+    placed = False
+    for words, url in links:
+        target = escape_markdown(words)
+        for n, p in enumerate(escaped):
+            at = _find_outside_links(p, target)
+            if at >= 0:
+                link = f"[{target}](<{url.replace('>', '%3E').replace('<', '%3C').replace(' ', '%20')}>)"
+                escaped[n] = p[:at] + link + p[at + len(target):]
+                placed = True
+                break
+    return "\n\n".join(escaped) if placed else None
+
+
+def _find_outside_links(markdown: str, target: str) -> int:
+    """The first place of `target` in Markdown made by link_words, outside any link already placed."""
+    start = 0
+    while True:
+        at = markdown.find(target, start)
+        if at < 0:
+            return -1
+        opened = markdown.rfind("[", 0, at)
+        closed = markdown.rfind(")", 0, at)
+        if opened < 0 or (markdown[opened - 1:opened] == "\\") or closed > opened:
+            return at
+        start = at + 1
 
 
 def hrefs(html: str) -> list[str]:

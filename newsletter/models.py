@@ -85,6 +85,15 @@ incident_persons = Table(
     Column("person_id", ForeignKey("persons.id", ondelete="CASCADE"), primary_key=True),
 )
 
+# Two incidents an editor (or an import's `related`) declared related: stored in both directions, so
+# "related to X" is one lookup on incident_id. "See also" reads it (issues/snapshot.py see_also).
+incident_relations = Table(
+    "incident_relations",
+    Base.metadata,
+    Column("incident_id", ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True),
+    Column("related_id", ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True),
+)
+
 
 class Section(Base):
     """A newsletter section ("Punitive psychiatry", "International corner", ...)."""
@@ -315,6 +324,9 @@ class Issue(Base):
     show_withheld_count: Mapped[bool] = mapped_column(Boolean, default=True)
     show_persons_summary: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     preheader: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    # The editor's note: issue-level Markdown shown after the intro, optionally signed.
+    editors_note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    editors_note_signature: Mapped[str] = mapped_column(String(200), default="", server_default="")
     # Incidents an editor removed from this draft, so re-drafting the period does not bring them back.
     excluded_incident_ids: Mapped[list[int]] = mapped_column(JSON, default=list, server_default=sql_text("'[]'"))
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
@@ -350,6 +362,11 @@ class IssueItem(Base):
     # "plain": paragraphs split on blank lines (drafted text, and every item from before Markdown);
     # "markdown": text an editor wrote on the desk (newsletter.markup renders it when the issue freezes).
     text_format: Mapped[str] = mapped_column(String(16), default="plain", server_default="plain")
+    # Layout (the seed's): the lead story renders first and larger; items sharing a sub-head group
+    # under it inside their section; a paragraph item is shown without its headline.
+    lead: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    subhead: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    paragraph: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     issue: Mapped[Issue] = relationship(back_populates="items")
     incident: Mapped[Incident | None] = relationship()

@@ -12,7 +12,9 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SerializationInfo, ValidationError, field_validator, model_serializer
+from pydantic import (
+    BaseModel, ConfigDict, Field, SerializationInfo, ValidationError, field_validator, model_serializer, model_validator,
+)
 from pydantic.functional_serializers import SerializerFunctionWrapHandler
 
 from newsletter import markup
@@ -49,7 +51,7 @@ class _Additive(_Model):
     def _omit_empty_additions(self, handler: SerializerFunctionWrapHandler, info: SerializationInfo) -> dict[str, Any]:
         data = handler(self)
         for name in self._ADDED:
-            if name in data and data[name] in (None, [], {}):
+            if name in data and (data[name] is False or data[name] in (None, [], {})):
                 del data[name]
         return data
 
@@ -72,11 +74,22 @@ class Subject(_Model):
     role: str = ""
 
 
+def _link_url(value: str) -> str:
+    """A footer link: http(s) as everywhere, or a mailto: address (contact, privacy requests)."""
+    value = value.strip()
+    if value.lower().startswith("mailto:"):
+        if "@" not in value or any(c in value for c in " \t\r\n<>\"'`"):
+            raise ValueError("must be a mailto: address without spaces, quotes or angle brackets")
+        return value
+    return _http_url(value)
+
+
 class Item(_Additive):
-    _ADDED = frozenset({"subjects", "kind_label", "related", "html", "original_language"})
+    _ADDED = frozenset({"subjects", "kind_label", "related", "html", "original_language", "lead", "subhead", "paragraph"})
 
     id: int
-    headline: str = Field(min_length=1)
+    # Required, except on a paragraph item (the seed's items that are only a paragraph): its text names it.
+    headline: str = ""
     text: str = ""  # plain paragraphs: the text part, and the words of `html` when there is one
     html: str | None = None  # an editor's Markdown, rendered and sanitised; None: `text` is all there is
     date: dt.date | None = None
@@ -90,6 +103,18 @@ class Item(_Additive):
     # Editions: set on an item of a further edition that shows the original words because an editor
     # allowed it (no translation yet); the original's language, so pages mark it and say so.
     original_language: str | None = Field(None, pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")
+    lead: bool = False  # the issue's lead story: rendered first and larger
+    subhead: str | None = None  # items of a section sharing a sub-head group under it, in order
+    paragraph: bool = False  # shown without a headline (the text is the item)
+
+    @model_validator(mode="after")
+    def _named(self) -> "Item":
+        """Every item keeps an accessible name: its headline, or for a paragraph item its text."""
+        if not self.headline and not self.paragraph:
+            raise ValueError("headline: an item needs a headline unless it is a paragraph item")
+        if self.paragraph and not self.text:
+            raise ValueError("text: a paragraph item needs its text")
+        return self
 
     @field_validator("html")
     @classmethod
@@ -115,6 +140,50 @@ class IssueMeta(_Model):
     language: str = Field("en", pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")
     preheader: str = ""
     published_at: dt.datetime | None = None
+
+
+class EditorsNote(_Model):
+    """Issue-level words of the editors, shown after the intro: Markdown made into clean HTML at freezing."""
+
+    html: str = Field(min_length=1)
+    text: str = Field(min_length=1)  # the same as plain paragraphs (the text part, the consent check)
+    signature: str = ""
+
+    @field_validator("html")
+    @classmethod
+    def _html(cls, value: str) -> str:
+        return markup.clean(value)
+
+
+class Footer(_Model):
+    """The issue's footer, frozen with it: how to subscribe (our /subscribe page) and the organisation's
+    optional sign-up, contact, donation and privacy links (settings; http(s) or mailto)."""
+
+    subscribe_url: str
+    signup_url: str | None = None
+    contact_url: str | None = None
+    contact_email: str | None = None
+    donate_url: str | None = None
+    privacy_url: str | None = None
+
+    @field_validator("subscribe_url")
+    @classmethod
+    def _subscribe(cls, value: str) -> str:
+        return _http_url(value)
+
+    @field_validator("signup_url", "contact_url", "donate_url", "privacy_url")
+    @classmethod
+    def _links(cls, value: str | None) -> str | None:
+        return _link_url(value) if value else None
+
+    @field_validator("contact_email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if "@" not in value or any(c in value for c in " \t\r\n<>\"'`:/?"):
+            raise ValueError("must be an email address")
+        return value
 
 
 class Organisation(_Model):
@@ -190,7 +259,7 @@ class Places(_Model):
 
 
 class Snapshot(_Additive):
-    _ADDED = frozenset({"places", "earlier_corrections", "edition"})
+    _ADDED = frozenset({"places", "earlier_corrections", "edition", "editors_note", "footer", "direct_links"})
 
     version: Literal[1]  # SNAPSHOT_VERSION; required, so a stray JSON object is never taken for a snapshot
     issue: IssueMeta
@@ -204,6 +273,11 @@ class Snapshot(_Additive):
     # Editions: the language of a further edition (published at issues/<period>/<edition>/); None for the
     # default edition, whose snapshot keeps its bytes.
     edition: str | None = Field(None, pattern=r"^[a-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")
+    editors_note: EditorsNote | None = None
+    footer: Footer | None = None  # None: an issue frozen before footers (rendered without one, as then)
+    # The email links each item's primary source and its text's links directly (issues frozen since
+    # then); False: an older issue, whose email linked our own site only and keeps its bytes.
+    direct_links: bool = False
 
     @property
     def item_count(self) -> int:
@@ -222,7 +296,11 @@ def parse_snapshot(data: dict[str, Any] | Snapshot) -> Snapshot:
         problems = []
         for err in exc.errors():
             path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err["loc"])
-            problems.append(f"snapshot{path}: {err['msg'].removeprefix('Value error, ')}")
+            msg = err["msg"].removeprefix("Value error, ")
+            field, sep, rest = msg.partition(": ")
+            if sep and field.isidentifier():  # a model check naming its field ("headline: ...")
+                path, msg = f"{path}.{field}", rest
+            problems.append(f"snapshot{path}: {msg}")
         raise InvalidSnapshot("invalid issue snapshot:\n  " + "\n  ".join(problems)) from None
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.header
+import html
 import json
 from pathlib import Path
 from typing import Any
@@ -110,6 +111,20 @@ def test_demo_runs_the_weekly_cycle_twice_without_duplicates(cli: Any, session: 
     assert 'class="correction"' in (folder / "index.html").read_text()
     assert "wrong day" in (Path(settings.issues_dir) / "feed.xml").read_text()
     assert "corrections" not in issue.snapshot and "wrong day" not in json.dumps(issue.snapshot)
+
+    # The seed's layout (issue #12): a lead story, a section with sub-heads, a paragraph item without a
+    # headline, a signed editor's note, footer links and the subscribe box; the feed's link is kept.
+    items = [i for s in issue.snapshot["sections"] for i in s["items"]]
+    assert sum(1 for i in items if i.get("lead")) == 1
+    assert len({i["subhead"] for i in items if i.get("subhead")}) >= 2
+    paragraph = next(i for i in items if i.get("paragraph"))  # its headline names it, unseen: aria-label
+    assert issue.snapshot["editors_note"]["signature"] == "The editors"
+    assert issue.snapshot["footer"]["donate_url"] == "https://monitoring.example/donate"
+    web, email_html = (folder / "index.html").read_text(), (folder / "email.html").read_text()
+    assert 'class="section lead"' in web and '<h3 class="subhead"' in web and 'class="editors-note"' in web
+    assert 'class="subscribe-box' in web and 'href="mailto:editors@monitoring.example"' in email_html
+    assert 'href="https://steppe-rights.example/2026/union-statement"' in email_html  # "Read the union's statement."
+    assert f'aria-label="{html.escape(paragraph["headline"])}"' in web and f'>{html.escape(paragraph["headline"])}</h' not in web
 
     # The count printed is the count readers see in the archive (count-only reports are not items).
     shown = sum(len(s["items"]) for s in issue.snapshot["sections"])

@@ -32,6 +32,7 @@ RECORDS: list[dict[str, Any]] = [
         "state": "accepted",
         "links": [{"url": "https://example.org/news/utepova-released", "title": "Utepova released", "origin": "feed"}],
         "translations": {},
+        "related": ["vol-2020-12-20-leaflets"],  # given on one side, exported on both
     },
     {
         "external_id": "vol-2020-12-20-leaflets",
@@ -52,6 +53,7 @@ RECORDS: list[dict[str, Any]] = [
         "state": "new",
         "links": [],
         "translations": {},
+        "related": ["odf-2020-12-11-utepova"],
     },
 ]
 
@@ -90,8 +92,8 @@ def test_csv_round_trip(cli: Any, session: Session, tmp_path: Path) -> None:
 
 
 def test_reimport_matches_on_source_url_and_updates(cli: Any, session: Session, tmp_path: Path) -> None:
-    cli("import", "incidents", str(_write(tmp_path, "a.json", json.dumps(RECORDS[:1]))))
-    changed = dict(RECORDS[0], external_id=None, title="Blogger Aigul Utepova released",
+    cli("import", "incidents", str(_write(tmp_path, "a.json", json.dumps([{**RECORDS[0], "related": []}]))))
+    changed = dict(RECORDS[0], external_id=None, related=[], title="Blogger Aigul Utepova released",
                    sources=["https://EXAMPLE.org/news/utepova-released/?utm_source=mail"])
     out = cli("import", "incidents", str(_write(tmp_path, "b.json", json.dumps([changed]))))
     assert "0 created, 1 updated" in out.output
@@ -134,7 +136,33 @@ def test_export_state_filter_and_empty(cli: Any) -> None:
     assert json.loads(cli("export", "incidents", "--state", "published").stdout) == []
     assert cli("export", "incidents", "--format", "csv").stdout.strip() == ",".join(
         ["external_id", "title", "summary", "body", "kind", "occurred_on", "date_precision", "country", "region",
-         "city", "language", "sections", "persons", "publication", "sources", "state"])
+         "city", "language", "sections", "persons", "publication", "sources", "state", "related"])
+
+
+def test_related_names_incidents_of_the_file_or_stored_and_refuses_unknown_ones(
+        cli: Any, session: Session, tmp_path: Path) -> None:
+    """`related` lists external ids (of the same file or of stored incidents, `incident-N` as an export
+    writes for one without an id); the relation holds both ways; an unknown id refuses the whole file."""
+    from newsletter.models import incident_relations
+
+    first = [{"external_id": "a-1", "title": "First"}]
+    cli("import", "incidents", str(_write(tmp_path, "a.json", json.dumps(first))))
+    later = [{"external_id": "b-2", "title": "Second", "related": ["a-1"]},
+             {"title": "Third", "related": ["b-2", "incident-1"]}]
+    cli("import", "incidents", str(_write(tmp_path, "b.json", json.dumps(later))))
+    pairs = set(session.execute(select(incident_relations.c.incident_id, incident_relations.c.related_id)).all())
+    assert pairs == {(1, 2), (2, 1), (3, 2), (2, 3), (3, 1), (1, 3)}
+    exported = {r["external_id"]: r["related"] for r in json.loads(cli("export", "incidents").stdout)}
+    assert exported == {"a-1": ["b-2", "incident-3"], "b-2": ["a-1", "incident-3"], "incident-3": ["a-1", "b-2"]}
+
+    bad = [{"title": "Fourth", "related": ["nowhere-9"]}, {"title": "Fifth", "related": "a-1"},
+           {"external_id": "self", "title": "Sixth", "related": ["self"]}]
+    out = cli("import", "incidents", str(_write(tmp_path, "bad.json", json.dumps(bad))), expect=None)
+    assert out.exit_code != 0
+    assert "row 1, field related: no incident 'nowhere-9' in this file or stored" in out.output
+    assert "row 2, field related: must be a list of external ids" in out.output
+    assert "row 3, field related: an incident cannot be related to itself" in out.output
+    assert session.scalar(select(func.count()).select_from(Incident)) == 3  # nothing of the file was written
 
 
 def test_links_carry_their_origin_and_old_files_give_import_links(cli: Any, session: Session, tmp_path: Path) -> None:

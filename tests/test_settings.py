@@ -34,6 +34,10 @@ def test_defaults_match_the_design(clean_env: Path) -> None:
         ("NEWSLETTER_SEND_CONNECTIONS", "zero", "NEWSLETTER_SEND_CONNECTIONS"),
         ("NEWSLETTER_PERIOD", "daily", "NEWSLETTER_PERIOD"),
         ("NEWSLETTER_DRAFT_TIME", "25:00", "NEWSLETTER_DRAFT_TIME"),
+        ("NEWSLETTER_FOOTER_DONATE_URL", "javascript:alert(1)", "NEWSLETTER_FOOTER_DONATE_URL"),
+        ("NEWSLETTER_FOOTER_PRIVACY_URL", "/privacy", "NEWSLETTER_FOOTER_PRIVACY_URL"),
+        ("NEWSLETTER_FOOTER_SIGNUP_URL", 'https://x.org/"><script>', "NEWSLETTER_FOOTER_SIGNUP_URL"),
+        ("NEWSLETTER_FOOTER_CONTACT_EMAIL", "not an address", "NEWSLETTER_FOOTER_CONTACT_EMAIL"),
     ],
 )
 def test_bad_value_names_the_setting(clean_env: Path, monkeypatch: pytest.MonkeyPatch, name: str, value: str, fragment: str) -> None:
@@ -41,6 +45,19 @@ def test_bad_value_names_the_setting(clean_env: Path, monkeypatch: pytest.Monkey
     with pytest.raises(SettingsError) as err:
         load_settings()
     assert fragment in str(err.value)
+
+
+def test_footer_links_are_optional_and_take_http_or_mailto(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    s = load_settings()
+    assert (s.footer_signup_url, s.footer_contact_url, s.footer_contact_email, s.footer_donate_url,
+            s.footer_privacy_url) == (None, None, None, None, None)
+    monkeypatch.setenv("NEWSLETTER_FOOTER_CONTACT_URL", "mailto:office@ngo.example.org")
+    monkeypatch.setenv("NEWSLETTER_FOOTER_CONTACT_EMAIL", "mailto:office@ngo.example.org")
+    monkeypatch.setenv("NEWSLETTER_FOOTER_DONATE_URL", " https://ngo.example.org/donate ")
+    s = load_settings()
+    assert s.footer_contact_url == "mailto:office@ngo.example.org"
+    assert s.footer_contact_email == "office@ngo.example.org"
+    assert s.footer_donate_url == "https://ngo.example.org/donate"
 
 
 def test_secret_key_generated_once_and_kept(clean_env: Path) -> None:

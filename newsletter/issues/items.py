@@ -25,6 +25,9 @@ TITLE_MAX = 500
 PREHEADER_MAX = 300
 TEXT_MAX = 5000
 INTRO_MAX = 20000
+NOTE_MAX = 10000
+SIGNATURE_MAX = 200
+SUBHEAD_MAX = 200
 
 
 @dataclass
@@ -34,6 +37,8 @@ class IssueFields:
     preheader: str
     show_withheld_count: bool
     show_persons_summary: bool
+    editors_note: str | None = None  # Markdown; None: leave it as it is
+    editors_note_signature: str | None = None
 
 
 def ensure_editable(session: Session, issue: Issue, *, actor: User | str) -> None:
@@ -61,6 +66,11 @@ def update_issue(session: Session, issue: Issue, fields: IssueFields, *, actor: 
         "show_withheld_count": bool(fields.show_withheld_count),
         "show_persons_summary": bool(fields.show_persons_summary),
     }
+    if fields.editors_note is not None:
+        new["editors_note"] = _clean(fields.editors_note, NOTE_MAX, "editor's note")
+    if fields.editors_note_signature is not None:
+        new["editors_note_signature"] = " ".join(
+            _clean(fields.editors_note_signature, SIGNATURE_MAX, "signature of the editor's note").split())
     changes = {k: v for k, v in new.items() if getattr(issue, k) != v}
     if not changes:
         return issue
@@ -89,8 +99,8 @@ def update_item(session: Session, issue: Issue, item: IssueItem, *, headline: st
     Text an editor saves is Markdown from then on. Text that was not changed keeps its format, so a
     drafted (plain) text with a stray `*` renders exactly as before until someone edits it.
     """
-    headline = _clean(headline, HEADLINE_MAX, "headline", required=True)
-    text = _clean(text, TEXT_MAX, "text")
+    headline = _clean(headline, HEADLINE_MAX, "headline", required=not item.paragraph)
+    text = _clean(text, TEXT_MAX, "text", required=item.paragraph)
     if (headline, text) == (item.headline, item.text):
         return item
     ensure_editable(session, issue, actor=actor)
@@ -104,6 +114,41 @@ def update_item(session: Session, issue: Issue, item: IssueItem, *, headline: st
     audit.record(session, actor=actor, action="issue.item_edited", entity_type="issue", entity_id=issue.id,
                  changes=changes)
     mark_stale(session, issue, item, changed, actor=actor)  # done translations of the old words go back to draft
+    return item
+
+
+def update_layout(session: Session, issue: Issue, item: IssueItem, *, lead: bool, subhead: str, paragraph: bool,
+                  actor: User | str) -> IssueItem:
+    """Where an item stands in the seed's layout: the lead story (one per issue: marking one unmarks the
+    other), a sub-head it groups under inside its section, or a paragraph without a headline.
+
+    A paragraph item needs its text (the text is its name for screen readers and in "See also"); its
+    headline may stay as the editors' own label or be empty.
+    """
+    subhead = " ".join(_clean(subhead, SUBHEAD_MAX, "sub-head").split())
+    lead, paragraph = bool(lead), bool(paragraph)
+    if paragraph and not item.text.strip():
+        raise IssueError("a paragraph item needs its text: write the text first, then show it without a headline")
+    if not paragraph and not item.headline.strip():
+        raise IssueError("this item has no headline: write one before showing it with a headline")
+    if (lead, subhead, paragraph) == (item.lead, item.subhead, item.paragraph):
+        return item
+    ensure_editable(session, issue, actor=actor)
+    changes: dict[str, object] = {"item": item.id}
+    if lead and not item.lead:
+        for other in issue.items:
+            if other.lead and other is not item:
+                other.lead = False
+                changes["lead_before"] = other.id
+    for name, value in (("lead", lead), ("paragraph", paragraph)):
+        if getattr(item, name) != value:
+            changes[name] = audit.change(getattr(item, name), value)
+    if subhead != item.subhead:
+        changes["subhead"] = audit.text_change(item.subhead, subhead)
+    item.lead, item.subhead, item.paragraph = lead, subhead, paragraph
+    session.flush()
+    audit.record(session, actor=actor, action="issue.item_layout", entity_type="issue", entity_id=issue.id,
+                 changes=changes)
     return item
 
 

@@ -20,7 +20,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from newsletter import audit
+from newsletter import audit, markup
 from newsletter.config import Settings
 from newsletter.db import utcnow
 from newsletter.issues.errors import ApprovalError, IssueError, IssueLocked, IssueNotFound
@@ -28,7 +28,7 @@ from newsletter.issues.periods import Period, current_period, parse_period
 from newsletter.issues.sections import section_for_incident, sections_in_order
 from newsletter.issues.editions import build_further_editions
 from newsletter.issues.snapshot import build_snapshot_data as build_snapshot  # the JSON form frozen on the issue
-from newsletter.models import Incident, Issue, IssueItem, User
+from newsletter.models import PUBLIC_LINK_ORIGINS, Incident, Issue, IssueItem, User
 from newsletter.states import ISSUE_GONE_OUT, ISSUE_SENDABLE, issue_frozen, move_issue, transition
 
 __all__ = [
@@ -179,9 +179,10 @@ def add_incidents(session: Session, issue: Issue, incidents: list[Incident], *, 
     position = max((i.position for i in issue.items), default=0)
     for incident in incidents:
         position += 1
+        text, text_format = drafted_text(incident)
         issue.items.append(IssueItem(
             incident=incident, section=section_for_incident(incident, sections), position=position,
-            headline=incident.title.strip()[:500], text=default_text(incident),
+            headline=incident.title.strip()[:500], text=text, text_format=text_format,
         ))
         transition(session, incident, "scheduled", actor=actor, reason=f"placed in issue {issue.number}")
     session.flush()
@@ -196,6 +197,22 @@ def default_text(incident: Incident) -> str:
     cut = text[:TEXT_LIMIT]
     end = max(cut.rfind(". "), cut.rfind(".\n"))
     return cut[: end + 1] if end > TEXT_LIMIT // 3 else cut.rsplit(" ", 1)[0] + "…"
+
+
+def drafted_text(incident: Incident) -> tuple[str, str]:
+    """The starting text and its format: plain, or Markdown when the words of a link in the incident's
+    body occur in it, so "Read the union's statement." keeps its link.
+
+    Only the body of a feed's or an editor's incident lends its links (the same origins whose source
+    links are published): a volunteer's report may link back to them, so its links stay on the desk.
+    """
+    text = default_text(incident)
+    if incident.origin not in PUBLIC_LINK_ORIGINS or not text:
+        return text, "plain"
+    linked = markup.link_words(text, markup.body_links(incident.body or ""))
+    if linked is None or len(linked) > TEXT_LIMIT * 2:
+        return text, "plain"
+    return linked, "markdown"
 
 
 def html_to_text(body: str) -> str:

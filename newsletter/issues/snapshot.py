@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from newsletter import i18n, markup
@@ -25,7 +25,7 @@ from newsletter.issues.consent import Redactor
 from newsletter.issues.sections import item_section, sections_in_order
 from newsletter.models import (
     CASE_STATUSES, PERSON_ROLES, PUBLIC_LINK_ORIGINS, CaseStatus, Incident, IncidentSource, Issue, IssueItem, Person,
-    incident_persons,
+    incident_persons, incident_relations,
 )
 from newsletter.snapshot import SNAPSHOT_VERSION, Snapshot, parse_snapshot
 from newsletter.urls import without_tracking
@@ -178,6 +178,13 @@ def _build(session: Session, issue: Issue, *, settings: Settings, language: str,
     for n, row in enumerate((places or {}).get("rows", ())):
         checks.append(NetText(None, f"places[{n}]", " ".join(p for p in (row["region"], row["city"] or "") if p),
                               protected=everyone, allowed=tuple(people.allowed())))
+    note = editors_note(issue, intro_red)
+    if note is not None:
+        note_links = markup.hrefs(note["html"])
+        for name, value in [("editors_note", note["text"]), ("editors_note.signature", note["signature"]),
+                            *((f"editors_note.links[{n}]", href) for n, href in enumerate(note_links))]:
+            checks.append(NetText(None, name, value, protected=everyone, allowed=tuple(people.allowed()),
+                                  linked=intro_red.linked_keys))
     check_edition(people.net(extra), checks, edition=language)
     data: dict[str, Any] = {
         "version": SNAPSHOT_VERSION,
@@ -208,6 +215,10 @@ def _build(session: Session, issue: Issue, *, settings: Settings, language: str,
         data["earlier_corrections"] = earlier_sequence(earlier)
     if places is not None:
         data["places"] = places
+    if note is not None:
+        data["editors_note"] = note
+    data["footer"] = footer(settings)
+    data["direct_links"] = True
     return data
 
 
@@ -257,7 +268,7 @@ def _default_preheader(intro: str, by_slug: dict[str, list[dict[str, Any]]]) -> 
         end = _SENTENCE_END.search(first)
         first = first[: end.start()] if end and end.start() < 150 else first
         return first if len(first) <= 150 else first[:147].rsplit(" ", 1)[0] + "…"
-    headlines = [i["headline"] for items in by_slug.values() for i in items][:3]
+    headlines = [i["headline"] for items in by_slug.values() for i in items if i["headline"]][:3]
     text = " · ".join(headlines)
     return text if len(text) <= 150 else text[:147].rsplit(" ", 1)[0] + "…"
 
@@ -271,7 +282,7 @@ def _item(session: Session, item: IssueItem, people: IssuePeople, as_of: date, c
     else:
         red, anonymised = people.redactor(), False
         data = {"date": None, "date_precision": "day", "place": None, "kind": None, "links": []}
-    headline = red.apply(item.headline.strip()) or "Untitled"
+    headline = red.apply(item.headline.strip()) or ("" if item.paragraph else "Untitled")
     hrefs: list[str] = []
     if item.text_format == "markdown":
         # Names are replaced in the words readers see; a link whose address names a protected person keeps
@@ -281,7 +292,10 @@ def _item(session: Session, item: IssueItem, people: IssuePeople, as_of: date, c
         data = {"html": rendered.html or None, **data}
     else:
         text = red.apply(item.text.strip())
-    data = {"id": item.id, "headline": headline, "text": text, **data}
+    data = {"id": item.id, "headline": headline, "text": text, **data, **_layout(item, red)}
+    if data.get("paragraph") and not text:
+        data.pop("paragraph")  # a paragraph item without words would have no name: it keeps its headline
+        data["headline"] = headline or "Untitled"
     linked = [p for p in item_people(item)[0]]
     extra.extend(p for p in linked if p.id not in people.protected)
     must_hide = red.protected_keys
@@ -292,7 +306,8 @@ def _item(session: Session, item: IssueItem, people: IssuePeople, as_of: date, c
     related = see_also(session, item, people, red, base_url)
     if related:
         data["related"] = related
-    fields = [("headline", data["headline"]), ("text", data["text"]), ("place", data["place"] or "")]
+    fields = [("headline", data["headline"]), ("text", data["text"]), ("place", data["place"] or ""),
+              ("subhead", data.get("subhead") or "")]
     fields += [(f"text.links[{n}]", href) for n, href in enumerate(hrefs)]
     for n, link in enumerate(data["links"]):
         fields += [(f"links[{n}].title", link["title"]), (f"links[{n}].url", link["url"])]
@@ -301,6 +316,43 @@ def _item(session: Session, item: IssueItem, people: IssuePeople, as_of: date, c
     for n, link in enumerate(data.get("related", ())):
         fields += [(f"related[{n}].title", link["title"]), (f"related[{n}].url", link["url"])]
     checks.extend(NetText(item.id, name, value, **context) for name, value in fields)
+    return data
+
+
+def _layout(item: IssueItem, red: Redactor) -> dict[str, Any]:
+    """The item's place in the seed's layout; only what differs from a plain item is written, so an
+    item without any keeps the bytes it always had."""
+    out: dict[str, Any] = {}
+    if item.lead:
+        out["lead"] = True
+    subhead = red.apply((item.subhead or "").strip())
+    if subhead:
+        out["subhead"] = subhead
+    if item.paragraph:
+        out["paragraph"] = True
+    return out
+
+
+def editors_note(issue: Issue, red: Redactor) -> dict[str, str] | None:
+    """The editor's note as readers get it: Markdown made into clean HTML and plain text, with protected
+    names replaced in its words (a link whose address names one loses its address), and its signature."""
+    source = (issue.editors_note or "").strip()
+    if not source:
+        return None
+    rendered = markup.render_markdown(source, words=red.apply, drop_link=red.address_is_protected)
+    if not rendered.html or not rendered.text:
+        return None
+    return {"html": rendered.html, "text": rendered.text,
+            "signature": red.apply((issue.editors_note_signature or "").strip())}
+
+
+def footer(settings: Settings) -> dict[str, Any]:
+    """How to subscribe (our own /subscribe page) and the organisation's optional footer links."""
+    data: dict[str, Any] = {"subscribe_url": f"{settings.base_url.rstrip('/')}/subscribe"}
+    for name in ("signup_url", "contact_url", "contact_email", "donate_url", "privacy_url"):
+        value = getattr(settings, f"footer_{name}", None)
+        if value:
+            data[name] = safe_url(value) if name.endswith("_url") else value
     return data
 
 
@@ -368,27 +420,32 @@ def _incident_item(item: IssueItem, incident: Incident, people: IssuePeople) -> 
 
 def see_also(session: Session, item: IssueItem, people: IssuePeople, red: Redactor, base_url: str,
              limit: int = 3) -> list[dict[str, str]]:
-    """Items of earlier published issues about the same named person, newest first, linked to their
+    """Items of earlier published issues about the same named person, or about an incident an editor
+    related to this one (incident_relations, an import's `related`), newest first, linked to their
     archive pages and titled with the headline readers saw then (from that issue's frozen snapshot).
 
-    Only a public item gets them, and only through a person named on it: linking an anonymised item, or
-    two items through someone who is not named, would tell readers that both are about one person.
+    Only a public item gets them, only public items are linked, and a person links two items only when
+    named on this one: linking an anonymised item, or two items through someone who is not named, would
+    tell readers that both are about one person.
     """
     incident = item.incident
     if incident is None or incident.publication != "public":
         return []
     named = [p.id for p in incident.persons if p.consent == "name" and p.id in people.named]
-    if not named:
+    related = set(session.scalars(select(incident_relations.c.related_id)
+                                  .where(incident_relations.c.incident_id == incident.id)))
+    if not named and not related:
         return []
     issue = item.issue
+    through_person = select(incident_persons.c.incident_id).where(incident_persons.c.person_id.in_(named))
     earlier = session.execute(
         select(IssueItem.id, Issue.period, Issue.snapshot)
         .join(Issue, IssueItem.issue_id == Issue.id)
         .join(Incident, IssueItem.incident_id == Incident.id)
-        .join(incident_persons, incident_persons.c.incident_id == Incident.id)
-        .where(incident_persons.c.person_id.in_(named), Issue.id != issue.id, Issue.snapshot.is_not(None),
-               Issue.published_at.is_not(None), Issue.period_start < issue.period_start,
-               Incident.publication == "public", Incident.id != incident.id)
+        .where(or_(Incident.id.in_(through_person), Incident.id.in_(related)), Issue.id != issue.id,
+               Issue.snapshot.is_not(None), Issue.published_at.is_not(None),
+               Issue.period_start < issue.period_start, Incident.publication == "public",
+               Incident.id != incident.id)
         .order_by(Issue.period_start.desc(), IssueItem.position)
     ).all()
     out: list[dict[str, str]] = []
@@ -410,8 +467,16 @@ def _published_headline(frozen: Any, item_id: int) -> str | None:
     for section in frozen.get("sections") or ():
         for it in (section.get("items") or ()) if isinstance(section, dict) else ():
             if isinstance(it, dict) and it.get("id") == item_id and isinstance(it.get("headline"), str):
-                return it["headline"]
+                # A paragraph item has no headline: its first words stand for it.
+                return it["headline"] or _first_words(str(it.get("text") or ""))
     return None
+
+def _first_words(text: str, limit: int = 80) -> str | None:
+    flat = " ".join(text.split())
+    if len(flat) <= limit:
+        return flat or None
+    return flat[:limit].rsplit(" ", 1)[0] + "…"
+
 
 def _subjects(persons: Iterable[Person], people: IssuePeople) -> list[dict[str, str]]:
     """The persons a public item names, each in the form their consent allows (their name, alias or

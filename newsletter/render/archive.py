@@ -226,6 +226,7 @@ def render_index(entries: list[ArchiveEntry], settings: Settings, *, org_name: s
         "archive_url": f"{base_url}/issues/" + (f"{edition}/" if edition else ""),
         "dir": text_direction(lang), "root": root, "asset_prefix": root,
         "home_href": "./" if edition else "", "feed_href": root + feed_name(edition), "alternates": list(alternates),
+        "subscribe_url": f"{base_url.rstrip('/')}/subscribe" + (f"?lang={edition}" if edition else ""),
     }
     with use_language(lang):
         return render_template(settings, INDEX_TEMPLATE, ctx)

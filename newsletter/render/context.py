@@ -98,6 +98,20 @@ class ItemView:
     # Editions: the item shows the original words (no translation yet); their language, and the note.
     original_language: str | None = None
     original_note: str = ""
+    email_html: Markup | None = None  # the same with inline styles (older issues: our own site's links only)
+    text_links: list[RefLink] = field(default_factory=list)  # the text's links, numbered for the text part
+    lead: bool = False
+    subhead: str | None = None
+    paragraph: bool = False  # shown without its headline
+    section_title: str = ""
+
+    @property
+    def name(self) -> str:
+        """The item's accessible name: its headline, or a paragraph item's first words."""
+        if self.headline:
+            return self.headline
+        words = " ".join(" ".join(self.paragraphs).split())
+        return words if len(words) <= 80 else words[:80].rsplit(" ", 1)[0] + "…"
 
     @property
     def meta(self) -> str:
@@ -110,12 +124,36 @@ class ItemView:
 
 
 @dataclass(frozen=True)
+class SubheadGroup:
+    """Items of a section under one sub-head (None: the items before or without any), in order."""
+
+    subhead: str | None
+    anchor: str
+    items: list[ItemView]
+
+
+@dataclass(frozen=True)
 class SectionView:
     slug: str
     anchor: str
     title: str
     description: str
     items: list[ItemView]
+
+    @property
+    def groups(self) -> list[SubheadGroup]:
+        """The section's items grouped under their sub-heads, each group where its first item stands;
+        a section without sub-heads is one group without a heading."""
+        order: dict[str | None, list[ItemView]] = {}
+        for item in self.items:
+            order.setdefault(item.subhead, []).append(item)
+        return [SubheadGroup(sub, f"{self.anchor}-{n}", items) for n, (sub, items) in enumerate(order.items(), 1)]
+
+
+@dataclass(frozen=True)
+class FooterLink:
+    label: str
+    url: str
 
 
 @dataclass
@@ -153,6 +191,10 @@ class IssueView:
     home_url: str = ""
     alternates: list[Alternate] = field(default_factory=list)
     preferences_url: str | None = None
+    lead: ItemView | None = None  # the lead story, first and larger (taken out of its section)
+    editors_note: dict[str, Any] | None = None  # {"html", "email_html", "paragraphs", "signature"}
+    subscribe_url: str | None = None  # our /subscribe page (None: an issue frozen before footers)
+    footer_links: list[FooterLink] = field(default_factory=list)
 
     def as_context(self) -> dict[str, Any]:
         return {"v": self, "issue": self.snapshot.issue, "org": self.snapshot.organisation}
@@ -287,42 +329,68 @@ def build_view(snapshot: Snapshot, corrections: Sequence[CorrectionNote] = (),
         by_item.setdefault(c.item_id, []).append(c)
     sections: list[SectionView] = []
     refs = [issue_url]
-    for section in snapshot.sections:
-        if not section.items:
-            continue
-        items = []
-        for it in section.items:
-            anchor = f"item-{it.id}"
-            web_url = f"{issue_url}#{anchor}"
+    note = _editors_note(snapshot, refs)  # read first, after the intro
+    # Items in reading order: the lead story first (it renders before every section), so the text part's
+    # link numbers run in the order readers meet them. An issue without a lead keeps its old numbering.
+    order = [(section, it) for section in snapshot.sections for it in section.items]
+    first_lead = next((pair for pair in order if pair[1].lead), None)
+    if first_lead is not None:
+        order = [first_lead, *(pair for pair in order if pair is not first_lead)]
+    views: dict[int, ItemView] = {}
+    for section, it in order:
+        anchor = f"item-{it.id}"
+        web_url = f"{issue_url}#{anchor}"
+        email_links = []
+        for link in it.links:
+            if _same_host(link.url, org.base_url):
+                refs.append(link.url)
+                email_links.append(RefLink(link.title or link.url, link.url, len(refs)))
+        leaves = markup.offsite(org.base_url)
+        offsite_text_links = any(leaves(href) for href in markup.hrefs(it.html or ""))
+        text_links: list[RefLink] = []
+        if snapshot.direct_links:
+            # The primary source linked directly; the web page lists every source.
             email_links = []
-            for link in it.links:
-                if _same_host(link.url, org.base_url):
-                    refs.append(link.url)
-                    email_links.append(RefLink(link.title or link.url, link.url, len(refs)))
-            leaves = markup.offsite(org.base_url)
-            offsite_text_links = any(leaves(href) for href in markup.hrefs(it.html or ""))
-            if len(email_links) < len(it.links) or offsite_text_links:
-                # Sources off our own site are linked from the web page only, never from the email.
+            for words, url in markup.body_links(it.html or ""):
+                refs.append(url)
+                text_links.append(RefLink(words, url, len(refs)))
+            if it.links:
+                refs.append(it.links[0].url)
+                email_links.append(RefLink(it.links[0].title or it.links[0].url, it.links[0].url, len(refs)))
+            if len(it.links) > 1:
                 refs.append(web_url)
                 email_links.append(RefLink(translate("Sources and details"), web_url, len(refs)))
-            related = []
-            for link in it.related:
-                if _same_host(link.url, org.base_url):  # our archive only, as in the snapshot builder
-                    refs.append(link.url)
-                    related.append(RefLink(link.title or link.url, link.url, len(refs)))
-            items.append(ItemView(
-                id=it.id, anchor=anchor, headline=it.headline, paragraphs=paragraphs(it.text),
-                date_label=format_day(it.date, it.date_precision), place=it.place, kind=it.kind,
-                links=list(it.links), email_links=email_links, web_url=web_url, kind_label=it.kind_label,
-                subjects=[f"{s.name}, {s.role.lower() if _lower_roles(meta.language) else s.role}" if s.role
-                          else s.name for s in it.subjects],
-                related=related,
-                corrections=by_item.get(it.id, []),
-                html=Markup(markup.clean(it.html)) if it.html else None,
-                email_html=Markup(email_markup(markup.unlink(markup.clean(it.html), leaves))) if it.html else None,
-                original_language=it.original_language,
-                original_note=not_translated if it.original_language else "",
-            ))
+        elif len(email_links) < len(it.links) or offsite_text_links:
+            # Sources off our own site are linked from the web page only, never from the email.
+            refs.append(web_url)
+            email_links.append(RefLink(translate("Sources and details"), web_url, len(refs)))
+        related = []
+        for link in it.related:
+            if _same_host(link.url, org.base_url):  # our archive only, as in the snapshot builder
+                refs.append(link.url)
+                related.append(RefLink(link.title or link.url, link.url, len(refs)))
+        views[it.id] = ItemView(
+            id=it.id, anchor=anchor, headline=it.headline, paragraphs=paragraphs(it.text),
+            date_label=format_day(it.date, it.date_precision), place=it.place, kind=it.kind,
+            links=list(it.links), email_links=email_links, web_url=web_url, kind_label=it.kind_label,
+            subjects=[f"{s.name}, {s.role.lower() if _lower_roles(meta.language) else s.role}" if s.role
+                      else s.name for s in it.subjects],
+            related=related,
+            corrections=by_item.get(it.id, []),
+            html=Markup(markup.clean(it.html)) if it.html else None,
+            email_html=Markup(email_markup(
+                markup.clean(it.html) if snapshot.direct_links else markup.unlink(markup.clean(it.html), leaves)
+            )) if it.html else None,
+            text_links=text_links, lead=it.lead, subhead=it.subhead, paragraph=it.paragraph,
+            section_title=section.title,
+            original_language=it.original_language,
+            original_note=not_translated if it.original_language else "",
+        )
+    lead = views[first_lead[1].id] if first_lead is not None else None
+    for section in snapshot.sections:
+        items = [views[it.id] for it in section.items if lead is None or it.id != lead.id]
+        if not items:
+            continue
         sections.append(SectionView(slug=section.slug, anchor=f"section-{section.slug}", title=section.title,
                                     description=section.description, items=items))
     number_label = translate("No. %(number)d", number=meta.number)
@@ -343,4 +411,32 @@ def build_view(snapshot: Snapshot, corrections: Sequence[CorrectionNote] = (),
         earlier_corrections=[correction_view(c, archive_url) for c in snapshot.earlier_corrections],
         edition=snapshot.edition, home_url=archive_url + (f"{snapshot.edition}/" if snapshot.edition else ""),
         alternates=list(alternates),
+        lead=lead, editors_note=note,
+        subscribe_url=snapshot.footer.subscribe_url if snapshot.footer else None,
+        footer_links=_footer_links(snapshot),
     )
+
+
+def _editors_note(snapshot: Snapshot, refs: list[str]) -> dict[str, Any] | None:
+    """The note's HTML (web, email) and its paragraphs with its links numbered for the text part."""
+    note = snapshot.editors_note
+    if note is None:
+        return None
+    html = markup.clean(note.html)
+    links = []
+    for words, url in markup.body_links(html):
+        refs.append(url)
+        links.append(RefLink(words, url, len(refs)))
+    return {"html": Markup(html), "email_html": Markup(email_markup(html)), "paragraphs": paragraphs(note.text),
+            "signature": note.signature, "links": links}
+
+
+def _footer_links(snapshot: Snapshot) -> list[FooterLink]:
+    """The organisation's footer links in a fixed order, labelled in the issue's language."""
+    f = snapshot.footer
+    if f is None:
+        return []
+    links = [(translate("Sign up"), f.signup_url), (translate("Contact us"), f.contact_url),
+             (translate("Write to us"), f"mailto:{f.contact_email}" if f.contact_email else None),
+             (translate("Donate"), f.donate_url), (translate("Privacy"), f.privacy_url)]
+    return [FooterLink(label, url) for label, url in links if url]

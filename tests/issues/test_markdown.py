@@ -18,7 +18,7 @@ from tests.editorial.helpers import csrf_token_of, login, make_user
 from tests.issues.conftest import PROTECTED_NAME, assert_no_protected_words
 
 EDITOR = "editor@example.org"
-MARKDOWN = """Police **detained** the blogger for *ten days*, [court record](https://court.example.org/case?id=7).
+MARKDOWN = """Police **detained** the blogger for *ten days*, [court record](https://court.example.org/case?id=7&utm_source=newsletter&fbclid=abc).
 
 - fined 50 MCI
 - phone seized
@@ -100,11 +100,14 @@ def test_preview_saves_nothing_then_save_makes_the_item_markdown_in_every_output
     assert "<script>alert" not in web and "<img" not in web
     email = desk.get(f"{url}/preview/email.html").text
     assert '<strong>detained</strong>' in email and "<li" in email
-    assert "court.example.org" not in email  # the email links to our own site only ...
-    assert "court record" in email and "Sources and details" in email  # ... the words stay, the web page has the link
+    # The email keeps the text's links too (issue #12), without tracking parameters ...
+    assert 'href="https://court.example.org/case?id=7"' in email and "utm_" not in email
     text = desk.get(f"{url}/preview/email.txt").text
     assert "Police detained the blogger for ten days, court record." in text and "• fined 50 MCI" in text
-    assert "**" not in text and "https://court.example.org" not in text
+    # ... and the text part numbers them: the words in the item, the address in the list of links.
+    ref = text.split("court record [", 1)[1].split("]", 1)[0]
+    assert f"[{ref}] https://court.example.org/case?id=7\n" in text
+    assert "**" not in text
 
 
 def test_protected_names_are_replaced_in_markdown_and_checked_in_its_links(

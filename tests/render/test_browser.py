@@ -11,11 +11,13 @@ from axe_playwright_python.sync_playwright import Axe
 from newsletter.config import Settings
 from newsletter.render import write_archive
 from tests.render.builders import make_snapshot, series
+from tests.render.test_layout import layout_snapshot
 
 pytestmark = pytest.mark.browser
 
 PAGES = ["/issues/", "/issues/2026-W48/", "/issues/2026-W48/email.html", "/issues/2026-W45/",
-         "/issues/2026-W45/email.html"]  # W45 is in Arabic: right to left
+         "/issues/2026-W45/email.html",  # W45 is in Arabic: right to left
+         "/issues/2026-W49/", "/issues/2026-W49/email.html"]  # W49: lead, sub-heads, editor's note, footer
 
 
 @pytest.fixture
@@ -26,7 +28,11 @@ def archive_url(live_server: str, settings: Settings) -> str:
     snaps[-1]["sections"][0]["items"][0]["headline"] = "A very long headline with an unbreakable " + "x" * 80
     snaps[-1]["sections"][0]["items"][0]["links"].append(
         {"url": "https://example.org/" + "very-long-path/" * 12, "title": ""})
-    write_archive(settings.issues_dir, snaps, settings)
+    layout = layout_snapshot()
+    layout["issue"].update(number=5, period="2026-W49", period_start="2026-11-30", period_end="2026-12-06")
+    layout["sections"][-2]["items"][0]["subhead"] = "An unbreakable sub-head " + "y" * 60
+    layout["editors_note"]["signature"] = "Signed " + "z" * 70
+    write_archive(settings.issues_dir, snaps + [layout], settings)
     return live_server
 
 

@@ -197,10 +197,13 @@ def save_fields(request: Request, issue_id: int, user: CurrentUser, csrf_token: 
                 title: Annotated[str, Form(max_length=1000)] = "", intro: Annotated[str, Form(max_length=40000)] = "",
                 preheader: Annotated[str, Form(max_length=1000)] = "",
                 show_withheld_count: Annotated[str, Form()] = "", show_persons_summary: Annotated[str, Form()] = "",
+                editors_note: Annotated[str | None, Form(max_length=20000)] = None,
+                editors_note_signature: Annotated[str | None, Form(max_length=1000)] = None,
                 session: Session = Depends(get_session, scope="function"), settings: Settings = Depends(get_settings)) -> Response:
     verify_csrf(request, csrf_token)
     issue = _issue(session, issue_id)
-    fields = issue_items.IssueFields(title, intro, preheader, bool(show_withheld_count), bool(show_persons_summary))
+    fields = issue_items.IssueFields(title, intro, preheader, bool(show_withheld_count), bool(show_persons_summary),
+                                     editors_note=editors_note, editors_note_signature=editors_note_signature)
     try:
         issue_items.update_issue(session, issue, fields, actor=user)
     except REFUSALS as exc:
@@ -235,6 +238,23 @@ def item_action(request: Request, issue_id: int, item_id: int, user: CurrentUser
     except REFUSALS as exc:
         return _refused(request, session, settings, issue_id, exc)
     return _back(issue, "moved" if action in ("up", "down", "move") else "saved", f"#item-{item_id}")
+
+
+@router.post("/editor/issues/{issue_id}/items/{item_id}/layout", include_in_schema=False)
+def item_layout(request: Request, issue_id: int, item_id: int, user: CurrentUser, csrf_token: Csrf = "",
+                lead: Annotated[str, Form()] = "", subhead: Annotated[str, Form(max_length=1000)] = "",
+                paragraph: Annotated[str, Form()] = "",
+                session: Session = Depends(get_session, scope="function"), settings: Settings = Depends(get_settings)) -> Response:
+    """An item's place in the layout: lead story, sub-head, shown without a headline."""
+    verify_csrf(request, csrf_token)
+    issue = _issue(session, issue_id)
+    try:
+        item = issue_items.get_item(issue, item_id)
+        issue_items.update_layout(session, issue, item, lead=bool(lead), subhead=subhead, paragraph=bool(paragraph),
+                                  actor=user)
+    except REFUSALS as exc:
+        return _refused(request, session, settings, issue_id, exc)
+    return _back(issue, "saved", f"#item-{item_id}")
 
 
 @router.post("/editor/issues/{issue_id}/add", include_in_schema=False)

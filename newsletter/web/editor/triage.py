@@ -10,6 +10,7 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from newsletter.editorial import persons as persons_service
+from newsletter.editorial import related as related_service
 from newsletter.editorial import search, service
 from newsletter.editorial.sections import list_sections
 from newsletter.flows import corrections as corrections_flow
@@ -54,6 +55,7 @@ def incident_context(session: Session, incident: Incident, person_q: str = "") -
         "person_matches": persons_service.search_persons(session, person_q) if person_q else [],
         "kinds": INCIDENT_KINDS, "publications": PUBLICATION_LEVELS, "date_precisions": DATE_PRECISIONS,
         "corrections_for": corrections_flow.for_incident(session, incident.id),
+        "related": related_service.related_incidents(session, incident),
         "location_precisions": LOCATION_PRECISIONS, "public_link_origins": PUBLIC_LINK_ORIGINS, "status_labels": persons_service.STATUS_LABELS,
     }
 
@@ -125,6 +127,24 @@ def incident_links(request: Request, incident_id: int, user: CurrentUser, sessio
     incident = get_or_404(session, Incident, incident_id, "incident")
     try:
         service.add_link(session, incident, url, title, actor=user)
+    except service.EditorialError as exc:
+        return refused(request, session, INCIDENT_TEMPLATE, lambda: incident_context(session, incident), str(exc))
+    return done(f"/editor/incidents/{incident_id}", "saved")
+
+
+@router.post("/editor/incidents/{incident_id}/related", include_in_schema=False)
+def incident_related(request: Request, incident_id: int, user: CurrentUser,
+                     session: Session = Depends(get_session, scope="function"), csrf_token: Annotated[str, Form()] = "",
+                     other: Annotated[str, Form(max_length=200)] = "", action: Annotated[str, Form()] = "relate") -> Response:
+    """Relate another incident (by number or external id) to this one, or remove the relation."""
+    verify_csrf(request, csrf_token)
+    incident = get_or_404(session, Incident, incident_id, "incident")
+    try:
+        target = related_service.find_incident(session, other)
+        if action == "unrelate":
+            related_service.unrelate(session, incident, target, actor=user)
+        else:
+            related_service.relate(session, incident, target, actor=user)
     except service.EditorialError as exc:
         return refused(request, session, INCIDENT_TEMPLATE, lambda: incident_context(session, incident), str(exc))
     return done(f"/editor/incidents/{incident_id}", "saved")
