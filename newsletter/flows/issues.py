@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from newsletter import media
 from newsletter.config import Settings
 from newsletter.editorial.users import get_by_email
 from newsletter.issues import service
@@ -95,8 +96,9 @@ def preview_ref(runtime: Runtime, issue_ref: str, *, pdf: bool = False) -> Previ
         snapshot, frozen = snapshot_for(session, issue, settings=runtime.settings)
         fixes = _corrections(session, issue, frozen)
         period = issue.period
+        photos = media.load(session, snapshot.media_files)
         session.rollback()
-    return Preview(period, frozen, render_issue(snapshot, runtime.settings, fixes, pdf=pdf))
+    return Preview(period, frozen, render_issue(snapshot, runtime.settings, fixes, pdf=pdf, media=photos))
 
 
 def publish(session: Session, issue: Issue, *, settings: Settings, actor: User | str) -> Path:
@@ -111,7 +113,7 @@ def publish(session: Session, issue: Issue, *, settings: Settings, actor: User |
     service.mark_published(session, issue, settings=settings, actor=actor)
     staged = stage_archive(settings.issues_dir, service.published_snapshots(session), settings,
                            archive_notes(session),  # the corrections are rendered beside the snapshots
-                           pdf_periods={issue.period})
+                           pdf_periods={issue.period}, media=lambda names: media.load(session, names))
     folder = Path(settings.issues_dir) / issue.period
     try:
         session.commit()

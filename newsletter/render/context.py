@@ -17,7 +17,7 @@ from newsletter import markup
 from newsletter.render.env import translate, translate_plural, format_day, paragraphs, text_direction
 from collections.abc import Sequence
 
-from newsletter.snapshot import CorrectionNote, Link, RoleGroup, Snapshot
+from newsletter.snapshot import CorrectionNote, Link, Photo, Quote, RoleGroup, Snapshot, TimelineLine
 
 UNSUBSCRIBE_PLACEHOLDER = "%%UNSUBSCRIBE_URL%%"
 
@@ -54,6 +54,35 @@ class CorrectionView:
 
 
 @dataclass(frozen=True)
+class PhotoView:
+    """A photo as pages and mail show it: absolute URLs inside the issue's media/ folder on our own site,
+    a large copy for the web page and the PDF, a small one for the email, each with its size."""
+
+    src: str
+    width: int
+    height: int
+    email_src: str
+    email_width: int  # as displayed in the 600 px email column (at most EMAIL_COLUMN)
+    email_height: int
+    alt: str
+    caption: str
+    credit: str
+
+
+EMAIL_COLUMN = 552  # the email's 600 px body less its 24 px padding on each side
+
+
+def photo_view(photo: Photo, issue_url: str) -> PhotoView:
+    width = min(EMAIL_COLUMN, photo.email_width)
+    return PhotoView(
+        src=f"{issue_url}media/{photo.file}", width=photo.width, height=photo.height,
+        email_src=f"{issue_url}media/{photo.email_file}", email_width=width,
+        email_height=max(1, round(photo.email_height * width / photo.email_width)),
+        alt=photo.alt, caption=photo.caption, credit=photo.credit,
+    )
+
+
+@dataclass(frozen=True)
 class ItemView:
     id: int
     anchor: str
@@ -71,6 +100,10 @@ class ItemView:
     related: list[RefLink] = field(default_factory=list)  # "See also", numbered after the item's links
     html: Markup | None = None  # an editor's Markdown, sanitised: the web page and the feed
     email_html: Markup | None = None  # the same with inline styles, linking to our own site only
+    format: str = "news"  # news | testimony | statement | timeline
+    quote: Quote | None = None
+    timeline: list[TimelineLine] = field(default_factory=list)
+    photo: PhotoView | None = None
 
     @property
     def meta(self) -> str:
@@ -284,6 +317,8 @@ def build_view(snapshot: Snapshot, corrections: Sequence[CorrectionNote] = ()) -
                 corrections=by_item.get(it.id, []),
                 html=Markup(markup.clean(it.html)) if it.html else None,
                 email_html=Markup(email_markup(markup.unlink(markup.clean(it.html), leaves))) if it.html else None,
+                format=it.format, quote=it.quote, timeline=list(it.timeline),
+                photo=photo_view(it.photo, issue_url) if it.photo else None,
             ))
         sections.append(SectionView(slug=section.slug, anchor=f"section-{section.slug}", title=section.title,
                                     description=section.description, items=items))
