@@ -31,6 +31,7 @@ RECORDS: list[dict[str, Any]] = [
         "sources": ["https://example.org/news/utepova-released"],
         "state": "accepted",
         "links": [{"url": "https://example.org/news/utepova-released", "title": "Utepova released", "origin": "feed"}],
+        "format": "news", "quote": None, "timeline": None, "photo": None,
     },
     {
         "external_id": "vol-2020-12-20-leaflets",
@@ -50,6 +51,7 @@ RECORDS: list[dict[str, Any]] = [
         "sources": [],
         "state": "new",
         "links": [],
+        "format": "news", "quote": None, "timeline": None, "photo": None,
     },
 ]
 
@@ -132,7 +134,7 @@ def test_export_state_filter_and_empty(cli: Any) -> None:
     assert json.loads(cli("export", "incidents", "--state", "published").stdout) == []
     assert cli("export", "incidents", "--format", "csv").stdout.strip() == ",".join(
         ["external_id", "title", "summary", "body", "kind", "occurred_on", "date_precision", "country", "region",
-         "city", "language", "sections", "persons", "publication", "sources", "state"])
+         "city", "language", "sections", "persons", "publication", "sources", "state", "format"])
 
 
 def test_links_carry_their_origin_and_old_files_give_import_links(cli: Any, session: Session, tmp_path: Path) -> None:
