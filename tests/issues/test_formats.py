@@ -210,3 +210,15 @@ def test_alt_text_is_required(session: Session, public_issue: tuple[Issue, Incid
     with pytest.raises(IssueError, match="needs its alt text"):
         desk.attach_photo(session, issue, _item(issue, incident), demo_picture(), alt="  ", actor="cli")
     assert incident.photo is None and session.scalar(select(Media.name)) is None
+
+
+def test_render_out_writes_the_photos_beside_the_pages(cli, session: Session, settings: Settings,  # type: ignore[no-untyped-def]
+                                                       public_issue: tuple[Issue, Incident], tmp_path: Path) -> None:
+    issue, incident = public_issue
+    desk.attach_photo(session, issue, _item(issue, incident), demo_picture(), alt=ALT, actor="cli")
+    session.commit()
+    out = tmp_path / "out"
+    cli("render", "2026-W47", "--out", str(out))
+    photo = incident.photo
+    assert sorted(p.name for p in (out / "media").iterdir()) == sorted([photo["web"], photo["email"]])
+    assert f'media/{photo["web"]}' in (out / "index.html").read_text()
