@@ -62,6 +62,15 @@ def test_every_format_renders_in_email_text_web_and_json(formatted: tuple[dict[s
     assert "[Photo: Hills and a building at dusk (1)] Zhanaozen, January 2022 (Photo: Open Dialogue Foundation)" in text
 
 
+def test_pages_with_every_format_are_valid_html5(formatted: tuple[dict[str, Any], dict[str, bytes]],
+                                                 render_settings: Settings) -> None:
+    import html5lib
+
+    rendered = render_issue(formatted[0], render_settings, media=formatted[1])
+    for html in (rendered.web_html, rendered.email_html):
+        html5lib.HTMLParser(strict=True, namespaceHTMLElements=False).parse(html)
+
+
 def test_photos_are_linked_from_the_archive_with_size_and_alt(formatted: tuple[dict[str, Any], dict[str, bytes]],
                                                               render_settings: Settings) -> None:
     snap, files = formatted
