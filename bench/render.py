@@ -1,4 +1,5 @@
-"""Benchmark: a 40-item issue rendered to every output (email HTML + text + subject, web page, issue.json).
+"""Benchmark: a 40-item issue rendered to every output (email HTML + text + subject, web page, issue.json),
+then the same issue with items of every format and 5 photos (issue #12; --photos N).
 
 Prints the median milliseconds per issue and per step, and, when Node is present, the same MJML rendered
 by the npm `mjml` package (installed on first use into a cache folder outside the repository), as a
@@ -38,7 +39,7 @@ from newsletter.render.env import use_language  # noqa: E402
 from newsletter.render.mjml_check import check_mjml  # noqa: E402
 from newsletter.render.pdf import pdf_unavailable, render_pdf  # noqa: E402
 from newsletter.snapshot import parse_snapshot  # noqa: E402
-from tests.render.builders import make_edition, make_snapshot  # noqa: E402
+from tests.render.builders import make_edition, make_snapshot, with_formats  # noqa: E402
 
 GOAL_MS = 20.0
 PDF_RUNS = 3
@@ -140,6 +141,29 @@ def editions_figure(args: argparse.Namespace, runs: int) -> None:
               f"goal < {GOAL_MS:.0f} ms per edition: {'met' if per < GOAL_MS else 'NOT met'}")
         for lang, (cpu, wall) in each.items():
             print(f"  {'  ' + lang + ' edition (render_issue)':34s} {cpu:8.2f} {wall:8.2f}")
+def formats_figures(settings: object, items: int, photos: int, runs: int, pdf: bool) -> None:
+    """The same issue with items of every format (testimony, statement, timeline, news) and `photos` photos
+    (issue #12): all outputs against the goal, the email's size, and issue.pdf apart (photos read from memory)."""
+    snapshot, files = with_formats(make_snapshot(items), photos=photos)
+    rendered = render_issue(snapshot, settings, media=files)  # type: ignore[arg-type]
+    cpu, wall = median_ms(lambda: render_issue(snapshot, settings, media=files), runs)  # type: ignore[arg-type]
+    print(f"{items}-item issue of every format with {photos} photos ({len(files)} published JPEGs, "
+          f"{sum(map(len, files.values())) / 1024:.0f} KB), {runs} runs:")
+    print(f"  {'all outputs (render_issue)':34s} {cpu:8.2f} {wall:8.2f}   goal < {GOAL_MS:.0f} ms: "
+          f"{'met' if cpu < GOAL_MS else 'NOT met'} ({cpu / GOAL_MS:.2f} of the budget, CPU)")
+    print(f"  email.html {len(rendered.email_html.encode()) / 1024:.1f} KB (Gmail clips at 102 KB; photos are linked)")
+    if not pdf:
+        return
+    reason = pdf_unavailable()
+    if reason is not None:
+        print(f"  issue.pdf: skipped ({reason})")
+        return
+    media_url = f"{parse_snapshot(snapshot).organisation.base_url}/issues/{rendered.period}/media/"
+    make = lambda: render_pdf(rendered.web_html, title="bench", assets=rendered.assets, media=files,  # noqa: E731
+                              media_url=media_url)
+    size = len(make()) / 1024
+    pcpu, pwall = median_ms(make, PDF_RUNS, warmup=0)
+    print(f"  {'issue.pdf with photos (apart)':34s} {pcpu:8.0f} {pwall:8.0f}   {size:.0f} KB, median of {PDF_RUNS} runs")
 
 
 def main() -> None:
@@ -150,6 +174,7 @@ def main() -> None:
     parser.add_argument("--no-pdf", action="store_true", help="skip the issue.pdf figure (seconds per run)")
     parser.add_argument("--editions", type=int, default=1,
                         help="render this many editions of the issue (en, then ru, kk, ...); figures per edition")
+    parser.add_argument("--photos", type=int, default=5, help="photos in the every-format issue (issue #12)")
     args = parser.parse_args()
     runs = 400 if args.full else 40
     if args.editions > 1:
@@ -185,6 +210,7 @@ def main() -> None:
         print(f"  email.html {html_kb:.1f} KB (Gmail clips at 102 KB), MJML source {len(source) / 1024:.1f} KB")
         if not args.no_pdf:
             pdf_figure(rendered)
+        formats_figures(settings, args.items, args.photos, runs, not args.no_pdf)
 
         module = None if args.no_npm else npm_mjml(runs)
         if module is None:

@@ -401,6 +401,62 @@ def _demo_layout(session: Session, issue: Any, editor: User) -> None:
     if paragraph is not None and not paragraph.paragraph:
         update_layout(session, issue, paragraph, lead=paragraph.lead, subhead=paragraph.subhead, paragraph=True,
                       actor=editor)
+def demo_photo(width: int = 1600, height: int = 1000) -> bytes:
+    """A picture drawn at demo time (hills, a courthouse, a sky; no person's likeness), saved as a phone would
+    save it - with EXIF (camera, GPS) - so that the demo shows the published copy without any of it."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    img = Image.new("RGB", (width, height), (150, 185, 220))
+    draw = ImageDraw.Draw(img)
+    draw.ellipse([width * 3 // 4, height // 10, width * 3 // 4 + height // 6, height // 10 + height // 6], fill=(250, 230, 160))
+    draw.polygon([(0, height), (0, height * 3 // 5), (width // 3, height // 2), (width * 2 // 3, height * 3 // 5),
+                  (width, height // 2), (width, height)], fill=(90, 130, 80))
+    left, top = width // 3, height // 3
+    draw.rectangle([left, top + height // 12, left + width // 3, height * 4 // 5], fill=(215, 205, 185))
+    draw.polygon([(left - 20, top + height // 12), (left + width // 6, top - height // 20),
+                  (left + width // 3 + 20, top + height // 12)], fill=(170, 80, 60))
+    for k in range(6):
+        x = left + 30 + k * (width // 3 - 60) // 5
+        draw.rectangle([x, top + height // 6, x + 24, height * 4 // 5 - 20], fill=(240, 235, 225))
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0110] = "DemoPhone", "Model 7"
+    exif[0x8825] = {1: "N", 2: (43.0, 14.0, 0.0), 3: "E", 4: (76.0, 54.0, 0.0)}
+    out = io.BytesIO()
+    img.save(out, "JPEG", quality=90, exif=exif.tobytes())
+    return out.getvalue()
+
+
+def _demo_formats(session: Session, issue: Any, editor: User) -> str:
+    """One item of each format on the draft (a testimony with a photo, a statement, a timeline; the rest
+    stay news), as an editor would set them on the desk."""
+    from newsletter.issues import items as desk
+
+    public = [i for i in sorted(issue.items, key=lambda i: (i.position, i.id))
+              if i.incident is not None and i.incident.publication == "public"]
+    done: list[str] = []
+    plans = [
+        ("testimony", desk.FormatFields("testimony", quote_text="They came at six in the morning and took every "
+                                        "phone in the flat. I was told to forget about the union.",
+                                        quote_speaker="a member of the independent trade union")),
+        ("statement", desk.FormatFields("statement", quote_text="We call on the authorities to release everyone "
+                                        "detained for peaceful protest and to end the prosecution of trade "
+                                        "unionists under Article 174.", quote_speaker="Nine human rights organisations",
+                                        addressee="The Prosecutor General")),
+        ("timeline", desk.FormatFields("timeline", timeline="January 4–5, 2022: Protests spread from Zhanaozen to "
+                                       "Almaty.\nJanuary 6, 2022: The internet is shut down across the country.\n"
+                                       "January 7, 2022: A shoot-to-kill order is announced.")),
+    ]
+    for item, (name, fields) in zip(public, plans):
+        desk.update_item_format(session, issue, item, fields, actor=editor)
+        if name == "testimony":
+            desk.attach_photo(session, issue, item, demo_photo(), alt="A courthouse on a hill under a clear sky",
+                              caption="The district court where the hearing took place (drawing for the demo)",
+                              credit="Demo", no_one_identifiable=True, origin="demo", actor=editor)
+            name += " with a photo"
+        done.append(name)
+    return ", ".join(done) or "none (no public items)"
 
 
 def run_demo(rt: Runtime, *, console: Console) -> DemoReport:
@@ -463,6 +519,8 @@ def run_demo(rt: Runtime, *, console: Console) -> DemoReport:
                 if issue.state == "draft":
                     issue.show_persons_summary = True  # the persons block, with the names consent allows
                     _demo_layout(session, issue, editor)
+                    formats_line = _demo_formats(session, issue, editor)
+                    report.add(console, f"   item formats set on the desk: {formats_line}")
                     approve(session, issue, user=editor, settings=settings)
                 if issue.state == "draft" and settings.require_second_approval:
                     approve(session, issue, user=_demo_editor(session, DEMO_SECOND_EDITOR), settings=settings)

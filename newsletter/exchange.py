@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from newsletter import audit, markup
+from newsletter import audit, formats, markup, media
 from newsletter.consent.text import name_key
 from newsletter.incidents import NewIncident, NewLink, create_incidents
 from newsletter.models import (
@@ -47,11 +47,12 @@ from newsletter.urls import canonical_url
 FIELDS = (
     "external_id", "title", "summary", "body", "kind", "occurred_on", "date_precision",
     "country", "region", "city", "language", "sections", "persons", "publication", "sources", "state", "links",
-    "translations", "related",
+    "translations", "related", "format", "quote", "timeline", "photo",
 )
-# A CSV cell cannot carry a link's origin (CSV links are `import` links, the `sources` column) nor a set
-# of translations.
-CSV_FIELDS = tuple(f for f in FIELDS if f not in ("links", "translations"))
+# A CSV cell cannot carry a link's origin (CSV links are `import` links, the `sources` column), a set of
+# translations, a quote, dated lines or a photo.
+JSON_ONLY = ("links", "translations", "quote", "timeline", "photo")
+CSV_FIELDS = tuple(f for f in FIELDS if f not in JSON_ONLY)
 MAX_RELATED = 50
 IMPORT_ORIGIN = "import"
 MAX_LINK_TITLE = 500
@@ -87,6 +88,17 @@ class Row:
     # (url, title, origin) of every link, `links` first, then `sources` URLs not already listed
     links: list[tuple[str, str | None, str]] = field(default_factory=list)
     related: list[str] = field(default_factory=list)  # external ids of related incidents (this file or stored)
+    photo: ImportedPhoto | None = None
+
+
+@dataclass
+class ImportedPhoto:
+    """A row's photo: the published copies derived from the file beside the JSON (or, without a path, the
+    incident's current photo named by `file`, as an export writes it), and its words."""
+
+    words: dict[str, Any]
+    derived: media.Derived | None = None
+    file: str | None = None
 
 
 # ---------------------------------------------------------------- reading
@@ -177,8 +189,77 @@ def _choice(item: dict[str, Any], key: str, allowed: tuple[str, ...], default: s
     return value
 
 
+def _photo(item: dict[str, Any], errors: list[str], n: int, base_dir: Path | None,
+           publication: str | None) -> ImportedPhoto | None:
+    """`photo: {"path", "alt", "caption", "credit", "no_one_identifiable"}`: the path relative to the JSON
+    file and inside its folder; the picture is rebuilt now (newsletter.media), so a bad one fails its row."""
+    raw = item.get("photo")
+    if raw in (None, {}):
+        return None
+    if not isinstance(raw, dict):
+        errors.append(f'row {n}, field photo: must be an object {{"path", "alt", "caption", "credit"}}')
+        return None
+    unknown = sorted(set(raw) - {"path", "file", "alt", "caption", "credit", "no_one_identifiable"})
+    if unknown:
+        errors.append(f"row {n}, field photo: unknown field {unknown[0]!r} (allowed: path, alt, caption, credit, "
+                      "no_one_identifiable)")
+        return None
+    if publication != "public":
+        errors.append(f"row {n}, field photo: an anonymised or internal incident never carries a photo")
+        return None
+    try:
+        words = {"alt": media.clean_words(raw.get("alt"), media.ALT_MAX, "alt text", required=True),
+                 "caption": media.clean_words(raw.get("caption"), media.CAPTION_MAX, "caption"),
+                 "credit": media.clean_words(raw.get("credit"), media.CREDIT_MAX, "credit"),
+                 "no_one_identifiable": raw.get("no_one_identifiable") is True}
+    except media.PhotoRefused as exc:
+        errors.append(f"row {n}, field photo: {exc}")
+        return None
+    path = raw.get("path")
+    if path in (None, ""):
+        if isinstance(raw.get("file"), str) and media.FILE_NAME.match(raw["file"]):
+            return ImportedPhoto(words, file=raw["file"])  # an export's photo: kept if the incident has it
+        errors.append(f"row {n}, field photo: path is required (a picture file beside the JSON file)")
+        return None
+    if not isinstance(path, str) or base_dir is None:
+        errors.append(f"row {n}, field photo: path must be a file name relative to the JSON file")
+        return None
+    folder = base_dir.resolve()
+    target = (folder / path).resolve()
+    if not target.is_relative_to(folder) or Path(path).is_absolute():
+        errors.append(f"row {n}, field photo: path {path[:100]!r} must stay inside the JSON file's folder")
+        return None
+    try:
+        if target.stat().st_size > media.MAX_BYTES:
+            raise media.PhotoRefused(f"the file is too large (at most {media.MAX_BYTES // (1024 * 1024)} MB)")
+        return ImportedPhoto(words, derived=media.derive(target.read_bytes()))
+    except FileNotFoundError:
+        errors.append(f"row {n}, field photo: no file {path[:100]!r} beside the JSON file")
+    except (IsADirectoryError, PermissionError):
+        errors.append(f"row {n}, field photo: {path[:100]!r} cannot be read")
+    except media.PhotoRefused as exc:
+        errors.append(f"row {n}, field photo: {path[:100]!r}: {exc}")
+    return None
+
+
+def _format_fields(item: dict[str, Any], values: dict[str, Any], errors: list[str], n: int) -> None:
+    for key, check in (("format", formats.check_format), ("quote", formats.clean_quote),
+                       ("timeline", formats.clean_timeline)):
+        try:
+            values[key] = check(item.get(key))
+        except formats.FormatError as exc:
+            errors.append(f"row {n}, field {key}: {exc}")
+    values["timeline"] = values.get("timeline") or None
+    fmt = values.get("format")
+    if fmt == "timeline" and not values.get("timeline"):
+        errors.append(f'row {n}, field timeline: a timeline needs its lines [{{"date", "text"}}, ...]')
+    if fmt in ("testimony", "statement") and "quote" in values and values["quote"] is None:
+        errors.append(f'row {n}, field quote: a {fmt} needs its quote {{"text", "speaker"}}')
+
+
 def validate_row(n: int, item: dict[str, Any], section_slugs: set[str],
-                 languages: Sequence[str] | None = None) -> tuple[Row | None, list[str]]:
+                 languages: Sequence[str] | None = None,
+                 base_dir: Path | None = None) -> tuple[Row | None, list[str]]:
     errors: list[str] = []
     unknown = sorted(set(item) - set(FIELDS))
     if unknown:
@@ -206,6 +287,8 @@ def validate_row(n: int, item: dict[str, Any], section_slugs: set[str],
             errors.append(f"row {n}, field occurred_on: {raw_date!r} is not a date (expected YYYY-MM-DD)")
     if values["state"] == "duplicate":
         errors.append(f"row {n}, field state: 'duplicate' cannot be imported (merge in the desk instead)")
+    _format_fields(item, values, errors, n)
+    photo = _photo(item, errors, n, base_dir, values["publication"])
 
     sections = item.get("sections") or []
     if not (isinstance(sections, list) and all(isinstance(s, str) for s in sections)):
@@ -261,7 +344,7 @@ def validate_row(n: int, item: dict[str, Any], section_slugs: set[str],
     if errors:
         return None, errors
     return Row(n, values, list(dict.fromkeys(sections)), clean_persons, [url for url, _, _ in links], links,
-               related), []
+               related, photo), []
 
 
 # The parts of an incident a translation may carry, with their length limits (body: sanitised HTML).
@@ -351,18 +434,19 @@ def import_incidents(session: Session, path: Path, *, actor: str = "import",
 
     `languages`: the configured editions (settings.editions), the only languages `translations` may use.
     """
-    return import_rows(session, read_rows(path), actor=actor, label=path.name, languages=languages)
+    return import_rows(session, read_rows(path), actor=actor, label=path.name, languages=languages,
+                       base_dir=path.parent)
 
 
 def import_rows(session: Session, raw_rows: list[tuple[int, dict[str, Any]]], *, actor: str, label: str = "",
-                languages: Sequence[str] | None = None) -> ImportResult:
+                languages: Sequence[str] | None = None, base_dir: Path | None = None) -> ImportResult:
     sections = {s.slug: s for s in session.scalars(select(Section))}
     rows: list[Row] = []
     errors: list[str] = []
     seen_ids: dict[str, int] = {}
     consents: dict[frozenset[str], tuple[str, int]] = {}
     for n, item in raw_rows:
-        row, row_errors = validate_row(n, item, set(sections), languages)
+        row, row_errors = validate_row(n, item, set(sections), languages, base_dir)
         errors.extend(row_errors)
         for i, p in enumerate(row.persons if row else (), start=1):
             if p.get("consent"):
@@ -401,6 +485,10 @@ def import_rows(session: Session, raw_rows: list[tuple[int, dict[str, Any]]], *,
                 changed["sources_added"] = [s.url for s in incident.sources]
         else:
             changed = _apply(incident, row.values)
+        if row.photo is not None:
+            photo_error = _apply_photo(session, incident, row.photo, changed)
+            if photo_error:
+                errors.append(f"row {row.number}, field photo: {photo_error}")
         new_sections = [sections[s] for s in row.sections]
         if [s.id for s in incident.sections] != [s.id for s in new_sections]:
             incident.sections = new_sections
@@ -434,6 +522,8 @@ def import_rows(session: Session, raw_rows: list[tuple[int, dict[str, Any]]], *,
         if added:
             audit.record(session, actor=actor, action="incident.related", entity_type="incident",
                          entity_id=incident_id, changes={"related": added}, note=label)
+    if errors:  # found only while writing (a photo named by an export's `file` the incident does not have)
+        raise ImportFailed(errors)
     return result
 
 
@@ -460,6 +550,22 @@ def _relate(session: Session, incident_id: int, refs: list[str]) -> list[int]:
                                                           {"incident_id": other.id, "related_id": incident_id}])
             added.append(other.id)
     return added
+
+
+def _apply_photo(session: Session, incident: Incident, photo: ImportedPhoto, changed: dict[str, Any]) -> str | None:
+    """Put the row's photo on the incident; an error message when it names a photo the incident lacks."""
+    current = incident.photo or {}
+    if photo.derived is not None:
+        media.store(session, photo.derived)
+        record = media.photo_record(photo.derived, origin="import", **photo.words)
+    elif current.get("web") == photo.file:
+        record = {**current, **photo.words}
+    else:
+        return "path is required (this incident has no photo named by `file`; export does not write picture files)"
+    if record != current:
+        incident.photo = record
+        changed["photo"] = record["web"]  # the file name only: alt and caption may name people
+    return None
 
 
 def _create(session: Session, row: Row) -> Incident:
@@ -566,6 +672,10 @@ def export_records(session: Session, *, state: str | None = None) -> list[dict[s
             "links": [{"url": s.url, "title": s.title, "origin": s.origin} for s in inc.sources if s.url],
             "translations": inc.translations or {},
             "related": related.get(inc.id, []),
+            "format": inc.format or "news",
+            "quote": _export_quote(inc.quote),
+            "timeline": inc.timeline or None,
+            "photo": _export_photo(inc.photo),
         })
     return records
 
@@ -581,6 +691,21 @@ def _related_ids(session: Session) -> dict[int, list[str]]:
     for incident_id, other_id, external in rows:
         out.setdefault(incident_id, []).append(external or f"incident-{other_id}")
     return out
+
+
+def _export_quote(quote: dict[str, Any] | None) -> dict[str, str] | None:
+    if not quote:
+        return None
+    return {k: quote[k] for k in ("text", "speaker", "addressee") if quote.get(k) or k == "text"}
+
+
+def _export_photo(photo: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The photo's words and its published file name; export writes no picture files (it prints to stdout),
+    so re-importing keeps the photo only on the incident that has it, and a new one needs a `path`."""
+    if not photo:
+        return None
+    return {"file": photo["web"], "alt": photo.get("alt", ""), "caption": photo.get("caption", ""),
+            "credit": photo.get("credit", ""), "no_one_identifiable": bool(photo.get("no_one_identifiable"))}
 
 
 def dump(records: list[dict[str, Any]], fmt: str) -> str:

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Date,
     Float,
     ForeignKey,
+    LargeBinary,
     Index,
     Integer,
     String,
@@ -64,6 +65,9 @@ SOURCE_KINDS = ("feed", "volunteer", "api", "import")
 # reach a public output: a link a volunteer or partner typed may lead back to the person who sent it.
 LINK_ORIGINS = ("feed", "editor", "volunteer", "api", "import")
 PUBLIC_LINK_ORIGINS = ("feed", "editor")
+# How an item is told (migration 0016): a news item (headline, text, sources), a testimony (photo, pull
+# quote and its speaker), a statement (an appeal or a letter: who, to whom, the quote), a timeline (dated lines).
+ITEM_FORMATS = ("news", "testimony", "statement", "timeline")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -148,6 +152,7 @@ class Incident(Base):
         CheckConstraint(_in("origin", ORIGINS), name="origin"),
         CheckConstraint(_in("date_precision", DATE_PRECISIONS), name="date_precision"),
         CheckConstraint(_in("location_precision", LOCATION_PRECISIONS), name="location_precision"),
+        CheckConstraint(_in("format", ITEM_FORMATS), name="format"),
         Index("ix_incidents_state_created", "state", "created_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -158,6 +163,13 @@ class Incident(Base):
     # Translations brought by an import ({"ru": {"title", "summary", "body", "quote"}}): a draft copies them
     # into its items' ItemTranslation rows, where translators and editors work on them.
     translations: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # How the item is told (ITEM_FORMATS) and its parts, chosen on the desk or imported; the issue item reads
+    # them when its issue freezes. quote: {"text", "speaker", "addressee"}; timeline: [{"date", "text"}];
+    # photo: {"web", "email" (Media names), "alt", "caption", "credit", "no_one_identifiable", "origin"}.
+    format: Mapped[str] = mapped_column(String(16), default="news", server_default="news")
+    quote: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    timeline: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    photo: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     kind: Mapped[str | None] = mapped_column(String(40))
     occurred_on: Mapped[date | None] = mapped_column(Date, index=True)
     date_precision: Mapped[str] = mapped_column(String(8), default="day")
@@ -604,6 +616,22 @@ class Attachment(Base):
     media_type: Mapped[str] = mapped_column(String(100))
     size: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Media(Base):
+    """A published copy of a photo (newsletter.media): bare JPEG bytes named by their SHA-256.
+
+    Kept in the database, not in a folder, so that attaching a photo is part of the editor's transaction
+    and publishing reads the very bytes that were checked; the archive gets them under
+    issues/<period>/media/<name> after commit.
+    """
+
+    __tablename__ = "media"
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)  # "<sha256>.jpg"
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -46,12 +46,14 @@ class _Additive(_Model):
     as it did."""
 
     _ADDED: frozenset[str] = frozenset()
+    _ADDED_DEFAULTS: dict[str, Any] = {}  # an added field whose default is not empty (Item.format: "news")
 
     @model_serializer(mode="wrap")
     def _omit_empty_additions(self, handler: SerializerFunctionWrapHandler, info: SerializationInfo) -> dict[str, Any]:
         data = handler(self)
         for name in self._ADDED:
-            if name in data and (data[name] is False or data[name] in (None, [], {})):
+            if name in data and (data[name] is False or data[name] in (None, [], {}) or
+                                 (name in self._ADDED_DEFAULTS and data[name] == self._ADDED_DEFAULTS[name])):
                 del data[name]
         return data
 
@@ -84,8 +86,44 @@ def _link_url(value: str) -> str:
     return _http_url(value)
 
 
+ItemFormat = Literal["news", "testimony", "statement", "timeline"]
+MEDIA_FILE = r"^[0-9a-f]{64}\.jpg$"  # newsletter.media names a copy by its content hash
+
+
+class Quote(_Model):
+    """A pull quote (testimony) or the words of an appeal (statement), and who said or signed them."""
+
+    text: str = Field(min_length=1)
+    speaker: str = ""
+    addressee: str = ""  # a statement's "to whom"
+
+
+class TimelineLine(_Model):
+    """One dated line of a timeline: the date as the editor wrote it ("January 4–5, 2022") and what happened."""
+
+    date: str = Field(min_length=1, max_length=80)
+    text: str = Field(min_length=1)
+
+
+class Photo(_Model):
+    """A photo as published: only file names inside the issue's own media/ folder (never a URL, so a
+    snapshot cannot point readers' mail apps at anyone else's server), their sizes, and its words."""
+
+    file: str = Field(pattern=MEDIA_FILE)
+    width: int = Field(ge=1, le=1200)
+    height: int = Field(ge=1, le=1800)
+    email_file: str = Field(pattern=MEDIA_FILE)
+    email_width: int = Field(ge=1, le=600)
+    email_height: int = Field(ge=1, le=900)
+    alt: str = Field(min_length=1)
+    caption: str = ""
+    credit: str = ""
+
+
 class Item(_Additive):
-    _ADDED = frozenset({"subjects", "kind_label", "related", "html", "original_language", "lead", "subhead", "paragraph"})
+    _ADDED = frozenset({"subjects", "kind_label", "related", "html", "original_language", "lead", "subhead", "paragraph",
+                        "format", "quote", "timeline", "photo"})
+    _ADDED_DEFAULTS = {"format": "news"}
 
     id: int
     # Required, except on a paragraph item (the seed's items that are only a paragraph): its text names it.
@@ -115,6 +153,16 @@ class Item(_Additive):
         if self.paragraph and not self.text:
             raise ValueError("text: a paragraph item needs its text")
         return self
+
+    format: ItemFormat = "news"
+    quote: Quote | None = None
+    timeline: list[TimelineLine] = Field(default_factory=list)
+    photo: Photo | None = None
+
+    @property
+    def media_files(self) -> list[str]:
+        """The files this item publishes in its issue's media/ folder."""
+        return [self.photo.file, self.photo.email_file] if self.photo else []
 
     @field_validator("html")
     @classmethod
@@ -282,6 +330,11 @@ class Snapshot(_Additive):
     @property
     def item_count(self) -> int:
         return sum(len(s.items) for s in self.sections)
+
+    @property
+    def media_files(self) -> list[str]:
+        """Every file the issue publishes under issues/<period>/media/, in order, once each."""
+        return list(dict.fromkeys(f for s in self.sections for i in s.items for f in i.media_files))
 
 
 def parse_snapshot(data: dict[str, Any] | Snapshot) -> Snapshot:

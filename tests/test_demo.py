@@ -65,6 +65,17 @@ def test_demo_runs_the_weekly_cycle_twice_without_duplicates(cli: Any, session: 
     names = [n for row in issue.snapshot["persons_summary"]["counts"] for g in row["groups"] for n in g["names"]]
     assert "Askar Temirov" in names and "Askar Temirov" in page
 
+    # One item of each format, the testimony with a photo published bare under the issue's media/ folder.
+    items = [i for sec in issue.snapshot["sections"] for i in sec["items"]]
+    assert {i.get("format", "news") for i in items} == {"news", "testimony", "statement", "timeline"}
+    [photo] = [i["photo"] for i in items if "photo" in i]
+    from PIL import Image
+
+    with Image.open(folder / "media" / photo["file"]) as img:
+        assert not img.getexif() and "exif" not in img.info and img.width == 1200
+    assert f'{settings.base_url}/issues/{issue.period}/media/{photo["email_file"]}' in (folder / "email.html").read_text()
+    assert "January 4–5, 2022" in page and "The Prosecutor General" in page
+
     # Every audit row of the whole cycle records a changed value as a from/to pair (newsletter/audit.py).
     for action, changes in session.execute(select(AuditLog.action, AuditLog.changes)):
         assert is_uniform(changes), (action, changes)

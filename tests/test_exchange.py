@@ -33,6 +33,7 @@ RECORDS: list[dict[str, Any]] = [
         "links": [{"url": "https://example.org/news/utepova-released", "title": "Utepova released", "origin": "feed"}],
         "translations": {},
         "related": ["vol-2020-12-20-leaflets"],  # given on one side, exported on both
+        "format": "news", "quote": None, "timeline": None, "photo": None,
     },
     {
         "external_id": "vol-2020-12-20-leaflets",
@@ -54,6 +55,7 @@ RECORDS: list[dict[str, Any]] = [
         "links": [],
         "translations": {},
         "related": ["odf-2020-12-11-utepova"],
+        "format": "news", "quote": None, "timeline": None, "photo": None,
     },
 ]
 
@@ -136,7 +138,7 @@ def test_export_state_filter_and_empty(cli: Any) -> None:
     assert json.loads(cli("export", "incidents", "--state", "published").stdout) == []
     assert cli("export", "incidents", "--format", "csv").stdout.strip() == ",".join(
         ["external_id", "title", "summary", "body", "kind", "occurred_on", "date_precision", "country", "region",
-         "city", "language", "sections", "persons", "publication", "sources", "state", "related"])
+         "city", "language", "sections", "persons", "publication", "sources", "state", "related", "format"])
 
 
 def test_related_names_incidents_of_the_file_or_stored_and_refuses_unknown_ones(
@@ -163,6 +165,8 @@ def test_related_names_incidents_of_the_file_or_stored_and_refuses_unknown_ones(
     assert "row 2, field related: must be a list of external ids" in out.output
     assert "row 3, field related: an incident cannot be related to itself" in out.output
     assert session.scalar(select(func.count()).select_from(Incident)) == 3  # nothing of the file was written
+
+
 
 
 def test_links_carry_their_origin_and_old_files_give_import_links(cli: Any, session: Session, tmp_path: Path) -> None:

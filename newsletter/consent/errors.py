@@ -14,6 +14,8 @@ KIND_LABELS = {
     "person": "a person's name in an anonymised item",
     "city": "a protected or withheld city",
     "address": "an address or handle carrying a protected name",
+    "photo": "a photo on an item that may not carry one (anonymised, or a person without consent to their name; "
+             "tick \"shows no one identifiable\" only if that is true)",
 }
 
 

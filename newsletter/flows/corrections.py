@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
+from newsletter import media
 from newsletter.config import Settings
 from newsletter.delivery import service as delivery
 from newsletter.delivery.service import NoticeReport
@@ -62,7 +63,8 @@ def stage_public_archive(session: Session, settings: Settings, *, corrected: str
     corrected issue's print version (issue.pdf) is made again so it carries the note too."""
     return stage_archive(settings.issues_dir, issues.published_snapshots(session), settings,
                          corrections.archive_notes(session), pdf_periods={corrected} if corrected else (),
-                         editions=published_editions(session))  # a correction shows in every edition
+                         editions=published_editions(session),  # a correction shows in every edition
+                         media=lambda names: media.load(session, names))
 
 
 def file(session: Session, issue: Issue, *, incident_ref: str | int, text: str, actor: User | str,

@@ -14,8 +14,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from newsletter import media
 from newsletter.config import Settings
 from newsletter.editorial.users import get_by_email
+from newsletter.issues import items as issue_items
 from newsletter.issues import service
 from newsletter.issues import translations
 from newsletter.issues.corrections import archive_notes, list_corrections, note
@@ -25,7 +27,7 @@ from newsletter.issues.editions import (
 )
 from newsletter.issues.snapshot import build_snapshot
 from newsletter.snapshot import Snapshot, parse_snapshot
-from newsletter.models import Issue, User
+from newsletter.models import Issue, IssueItem, User
 from newsletter.render import RenderedIssue, render_issue, stage_archive
 from newsletter.render.pdf import pdf_unavailable
 from newsletter.runtime import Runtime
@@ -133,8 +135,9 @@ def preview_ref(runtime: Runtime, issue_ref: str, *, pdf: bool = False, lang: st
         snapshot, frozen = snapshot_for(session, issue, settings=runtime.settings, lang=lang)
         fixes = _corrections(session, issue, frozen)
         period = issue.period
+        photos = media.load(session, snapshot.media_files)
         session.rollback()
-    return Preview(period, frozen, render_issue(snapshot, runtime.settings, fixes, pdf=pdf))
+    return Preview(period, frozen, render_issue(snapshot, runtime.settings, fixes, pdf=pdf, media=photos))
 
 
 def publish(session: Session, issue: Issue, *, settings: Settings, actor: User | str) -> Path:
@@ -149,7 +152,7 @@ def publish(session: Session, issue: Issue, *, settings: Settings, actor: User |
     service.mark_published(session, issue, settings=settings, actor=actor)
     staged = stage_archive(settings.issues_dir, service.published_snapshots(session), settings,
                            archive_notes(session),  # the corrections are rendered beside the snapshots
-                           pdf_periods={issue.period},
+                           pdf_periods={issue.period}, media=lambda names: media.load(session, names),
                            editions=published_editions(session))  # each further edition at <period>/<lang>/
     folder = Path(settings.issues_dir) / issue.period
     try:
@@ -159,3 +162,37 @@ def publish(session: Session, issue: Issue, *, settings: Settings, actor: User |
         raise
     staged.commit()
     return folder
+
+
+# ---------------------------------------------------------------- photos from the desk
+
+
+def photo_choices(session: Session, issue: Issue) -> dict[int, list[int]]:
+    """For each item, the volunteer's cleaned pictures an editor may publish: only on a public incident (the
+    volunteer chose publication with names) - an anonymised or internal item never carries a photo."""
+    from newsletter.submissions import attachments
+
+    out: dict[int, list[int]] = {}
+    for item in issue.items:
+        incident = item.incident
+        if incident is not None and incident.publication == "public":
+            pictures = [a.id for a in attachments.for_incident(session, incident.id) if attachments.is_picture(a)]
+            if pictures:
+                out[item.id] = pictures
+    return out
+
+
+def attach_attachment_photo(session: Session, issue: Issue, item: IssueItem, attachment_id: int, *, settings: Settings,
+                            user: User, alt: str, caption: str = "", credit: str = "",
+                            no_one_identifiable: bool = False) -> IssueItem:
+    """Publish one of the incident's cleaned attachments as the item's photo (rebuilt again, like any upload)."""
+    from newsletter.submissions import attachments
+
+    if attachment_id not in photo_choices(session, issue).get(item.id, []):
+        raise IssueError("that picture is not one of this item's publishable attachments")
+    assert item.incident is not None
+    stored = attachments.download(session, incident_id=item.incident.id, attachment_id=attachment_id,
+                                  settings=settings, actor=user)
+    return issue_items.attach_photo(session, issue, item, stored.content, alt=alt, caption=caption, credit=credit,
+                                    no_one_identifiable=no_one_identifiable, origin=f"attachment:{attachment_id}",
+                                    actor=user)

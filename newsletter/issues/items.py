@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from newsletter import audit, markup
+from newsletter import audit, formats, markup, media
 from newsletter.issues.errors import IssueError, IssueLocked
 from newsletter.issues.sections import item_section, sections_in_order
 from newsletter.issues.service import add_incidents, reopen_issue
@@ -260,4 +260,116 @@ def add_case_update(session: Session, issue: Issue, person: Person, *, actor: Us
     session.flush()
     audit.record(session, actor=actor, action="issue.case_update_added", entity_type="issue", entity_id=issue.id,
                  changes={"person": person.id, "item": item.id})
+    return item
+
+
+# ---------------------------------------------------------------- format, quote, timeline and photo
+
+
+@dataclass
+class FormatFields:
+    """What the desk's item editor sends for the item's incident: its format and the parts of it."""
+
+    format: str
+    quote_text: str = ""
+    quote_speaker: str = ""
+    addressee: str = ""
+    timeline: str = ""
+
+
+def _incident_of(item: IssueItem) -> Incident:
+    if item.incident is None:
+        raise IssueError("a case update is a news item; formats, quotes and photos belong to incidents")
+    return item.incident
+
+
+def update_item_format(session: Session, issue: Issue, item: IssueItem, fields: FormatFields, *,
+                       actor: User | str) -> IssueItem:
+    """Set how the item is told on its incident (one incident model from intake to the email): the issue
+    reads it when it freezes. The quote and timeline are kept whatever the format, so switching back
+    and forth loses nothing; only the chosen format's parts are published."""
+    incident = _incident_of(item)
+    try:
+        new = {"format": formats.check_format(fields.format),
+               "quote": formats.clean_quote({"text": fields.quote_text, "speaker": fields.quote_speaker,
+                                             "addressee": fields.addressee}),
+               "timeline": formats.parse_timeline(fields.timeline) or None}
+    except formats.FormatError as exc:
+        raise IssueError(str(exc)) from None
+    if new["format"] == "timeline" and not new["timeline"]:
+        raise IssueError('a timeline needs at least one line "date: what happened"')
+    if new["format"] in ("testimony", "statement") and new["quote"] is None:
+        raise IssueError(f"a {new['format']} needs its quote")
+    changes = {k: v for k, v in new.items() if getattr(incident, k) != v}
+    if not changes:
+        return item
+    ensure_editable(session, issue, actor=actor)
+    # The words never: a quote may name a person the snapshot will protect.
+    record = {"item": item.id, **{k: (audit.change(incident.format, v) if k == "format" else "changed")
+                                  for k, v in changes.items()}}
+    for key, value in changes.items():
+        setattr(incident, key, value)
+    session.flush()
+    audit.record(session, actor=actor, action="issue.item_format", entity_type="issue", entity_id=issue.id,
+                 changes=record)
+    return item
+
+
+def attach_photo(session: Session, issue: Issue, item: IssueItem, data: bytes, *, alt: str, caption: str = "",
+                 credit: str = "", no_one_identifiable: bool = False, origin: str = "upload",
+                 actor: User | str) -> IssueItem:
+    """Derive the published copies of a picture (newsletter.media: rebuilt, bare, small) and put them on
+    the item's incident. Refused with a clear message for a file that is no photo, a damaged or huge one,
+    a missing alt text, or an item that may never carry a photo (anonymised or internal)."""
+    incident = _incident_of(item)
+    if incident.publication != "public":
+        raise IssueError("an anonymised or internal item never carries a photo")
+    try:
+        derived = media.derive(data)
+        record = media.photo_record(derived, alt=alt, caption=caption, credit=credit,
+                                    no_one_identifiable=no_one_identifiable, origin=origin)
+    except media.PhotoRefused as exc:
+        raise IssueError(f"photo refused: {exc}") from None
+    ensure_editable(session, issue, actor=actor)
+    media.store(session, derived)
+    incident.photo = record
+    session.flush()
+    audit.record(session, actor=actor, action="issue.item_photo", entity_type="issue", entity_id=issue.id,
+                 changes={"item": item.id, "photo": record["web"], "origin": origin})
+    return item
+
+
+def update_photo_words(session: Session, issue: Issue, item: IssueItem, *, alt: str, caption: str, credit: str,
+                       no_one_identifiable: bool, actor: User | str) -> IssueItem:
+    """The attached photo's alt text (required), caption, credit and the editor's "shows no one identifiable"."""
+    incident = _incident_of(item)
+    if not incident.photo:
+        raise IssueError("this item has no photo")
+    try:
+        words = {"alt": media.clean_words(alt, media.ALT_MAX, "alt text", required=True),
+                 "caption": media.clean_words(caption, media.CAPTION_MAX, "caption"),
+                 "credit": media.clean_words(credit, media.CREDIT_MAX, "credit"),
+                 "no_one_identifiable": bool(no_one_identifiable)}
+    except media.PhotoRefused as exc:
+        raise IssueError(str(exc)) from None
+    if all(incident.photo.get(k) == v for k, v in words.items()):
+        return item
+    ensure_editable(session, issue, actor=actor)
+    incident.photo = {**incident.photo, **words}
+    session.flush()
+    audit.record(session, actor=actor, action="issue.item_photo", entity_type="issue", entity_id=issue.id,
+                 changes={"item": item.id, "photo": "words",
+                          "no_one_identifiable": words["no_one_identifiable"]})
+    return item
+
+
+def remove_photo(session: Session, issue: Issue, item: IssueItem, *, actor: User | str) -> IssueItem:
+    incident = _incident_of(item)
+    if not incident.photo:
+        return item
+    ensure_editable(session, issue, actor=actor)
+    incident.photo = None
+    session.flush()
+    audit.record(session, actor=actor, action="issue.item_photo", entity_type="issue", entity_id=issue.id,
+                 changes={"item": item.id, "photo": None})
     return item

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from typing import Any
 
@@ -148,6 +148,7 @@ def _build(session: Session, issue: Issue, *, settings: Settings, language: str,
     by_slug: dict[str, list[dict[str, Any]]] = {s.slug: [] for s in sections}
     withheld_cities: set[str] = set()
     withheld = 0
+    photo_refusals: list[Finding] = []
     for item in items:
         incident = item.incident
         if incident is not None and incident.publication == "internal":
@@ -157,7 +158,7 @@ def _build(session: Session, issue: Issue, *, settings: Settings, language: str,
             continue
         section = item_section(item, sections)
         by_slug[section.slug].append(_item(session, item, people, issue.period_end, checks, extra,
-                                             settings.base_url))
+                                             settings.base_url, photo_refusals))
     intro_red = _intro_redactor(people)
     title = intro_red.apply(issue.title.strip()) or f"Issue {issue.number}"
     intro = intro_red.apply(issue.intro.strip())
@@ -186,6 +187,7 @@ def _build(session: Session, issue: Issue, *, settings: Settings, language: str,
             checks.append(NetText(None, name, value, protected=everyone, allowed=tuple(people.allowed()),
                                   linked=intro_red.linked_keys))
     check_edition(people.net(extra), checks, edition=language)
+    check_photos(items, by_slug, people, photo_refusals, edition=language)
     data: dict[str, Any] = {
         "version": SNAPSHOT_VERSION,
         "issue": {
@@ -274,7 +276,7 @@ def _default_preheader(intro: str, by_slug: dict[str, list[dict[str, Any]]]) -> 
 
 
 def _item(session: Session, item: IssueItem, people: IssuePeople, as_of: date, checks: list[NetText],
-          extra: list[Person], base_url: str) -> dict[str, Any]:
+          extra: list[Person], base_url: str, findings: list[Finding]) -> dict[str, Any]:
     if item.incident is not None:
         data, red, anonymised = _incident_item(item, item.incident, people)
     elif item.person is not None:
@@ -308,6 +310,10 @@ def _item(session: Session, item: IssueItem, people: IssuePeople, as_of: date, c
         data["related"] = related
     fields = [("headline", data["headline"]), ("text", data["text"]), ("place", data["place"] or ""),
               ("subhead", data.get("subhead") or "")]
+    if item.incident is not None:
+        parts, part_fields = format_parts(item, item.incident, people, red, anonymised, findings)
+        data.update(parts)
+        fields += part_fields
     fields += [(f"text.links[{n}]", href) for n, href in enumerate(hrefs)]
     for n, link in enumerate(data["links"]):
         fields += [(f"links[{n}].title", link["title"]), (f"links[{n}].url", link["url"])]
@@ -354,6 +360,77 @@ def footer(settings: Settings) -> dict[str, Any]:
         if value:
             data[name] = safe_url(value) if name.endswith("_url") else value
     return data
+def format_parts(item: IssueItem, incident: Incident, people: IssuePeople, red: Redactor, anonymised: bool,
+                 refusals: list[Finding]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """The incident's format, quote, timeline and photo as the item publishes them, with their words
+    through the item's redactor, and the (field, text) pairs the safety net must check.
+
+    A photo goes only on a public item whose every person consented to their name (and is named in this
+    issue), or that an editor marked as showing no one identifiable; otherwise it is left out and the
+    refusal is recorded, so the issue cannot be approved until an editor removes it or decides.
+    """
+    out: dict[str, Any] = {}
+    fields: list[tuple[str, str]] = []
+    fmt = incident.format or "news"
+    if fmt != "news":
+        out["format"] = fmt
+    quote = incident.quote or {}
+    if fmt != "news" and isinstance(quote, dict) and str(quote.get("text") or "").strip():
+        words = {k: red.apply(str(quote.get(k) or "").strip()) for k in ("text", "speaker", "addressee")}
+        if fmt != "statement":
+            words["addressee"] = ""
+        out["quote"] = words
+        fields += [(f"quote.{k}", v) for k, v in words.items() if v]
+    if fmt == "timeline":
+        lines = [{"date": red.apply(str(line.get("date") or "").strip()), "text": red.apply(str(line.get("text") or "").strip())}
+                 for line in (incident.timeline or []) if isinstance(line, dict)]
+        lines = [line for line in lines if line["date"] and line["text"]]
+        if lines:
+            out["timeline"] = lines
+            for n, line in enumerate(lines):
+                fields += [(f"timeline[{n}].date", line["date"]), (f"timeline[{n}].text", line["text"])]
+    photo = incident.photo
+    if isinstance(photo, dict) and photo.get("web"):
+        if photo_refusal(incident, people) is not None:
+            refusals.append(Finding(item_id=item.id, field="photo", kind="photo"))
+        else:
+            words = {k: red.apply(str(photo.get(k) or "").strip()) for k in ("alt", "caption", "credit")}
+            out["photo"] = {"file": photo["web"], "width": photo["width"], "height": photo["height"],
+                            "email_file": photo["email"], "email_width": photo["email_width"],
+                            "email_height": photo["email_height"], **words}
+            fields += [(f"photo.{k}", v) for k, v in words.items() if v]
+    return out, fields
+
+
+def photo_refusal(incident: Incident, people: IssuePeople | None = None) -> str | None:
+    """Why this incident's item may not carry a photo, or None when it may."""
+    if incident.publication != "public":
+        return "an anonymised or internal item never carries a photo"
+    if (incident.photo or {}).get("no_one_identifiable"):
+        return None
+    for person in incident.persons:
+        if person.consent != "name" or (people is not None and person.id in people.protected):
+            return ("a person of this item has not consented to their name being published; a photo may show them "
+                    "(tick \"shows no one identifiable\" only if that is true)")
+    return None
+
+
+def check_photos(items: Iterable[IssueItem], by_slug: dict[str, list[dict[str, Any]]], people: IssuePeople,
+                 refusals: list[Finding], *, edition: str = "") -> None:
+    """The final check for photos, over what was built rather than what the builder meant: every item that
+    carries a photo must be a public incident that may carry one (photo_refusal), and only files under the
+    issue's media/ folder (a content-hash name) are published. Raises ConsentViolation naming the item."""
+    by_id = {i.id: i for i in items}
+    found = list(refusals)
+    for built in (d for ds in by_slug.values() for d in ds):
+        if "photo" not in built:
+            continue
+        source = by_id.get(built["id"])
+        incident = source.incident if source is not None else None
+        if incident is None or photo_refusal(incident, people) is not None:
+            found.append(Finding(item_id=built["id"], field="photo", kind="photo"))
+    if found:
+        raise ConsentViolation(findings=[replace(f, edition=edition) if edition else f for f in found])
 
 
 def check_item_text(session: Session, issue: Issue, item: IssueItem, text: str, *, field: str,

@@ -16,7 +16,7 @@ import os
 import shutil
 import tempfile
 import xml.etree.ElementTree as ET
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,7 @@ from newsletter.render.context import (
     Alternate, CorrectionView, IssueView, build_view, correction_view, issue_path, language_name,
 )
 from newsletter.render.env import format_day, render_template, text_direction, use_language
-from newsletter.render.issue import PDF_FILE, RenderedIssue, render_issue
+from newsletter.render.issue import MEDIA_DIR, PDF_FILE, RenderedIssue, render_issue
 from newsletter.snapshot import CorrectionNote, InvalidSnapshot, Snapshot, parse_snapshot
 from newsletter.render.web import INDEX_TEMPLATE, load_assets, render_content
 
@@ -275,27 +275,35 @@ def _index_languages(settings: Settings, further: Mapping[str, Mapping[str, Snap
     return languages
 
 
+MediaLoader = Callable[[set[str]], Mapping[str, bytes]]  # file names -> their bytes (flows read the database)
+
+
 def write_archive(issues_dir: Path | str, snapshots: list[dict[str, Any]] | list[Snapshot],
                   settings: Settings, corrections: Corrections | None = None, *,
-                  pdf_periods: Collection[str] = (), editions: Editions | None = None) -> ArchiveReport:
+                  pdf_periods: Collection[str] = (), editions: Editions | None = None,
+                  media: MediaLoader | None = None) -> ArchiveReport:
     """Write every given issue's folder, then the index and the feed (staged, then moved into place).
 
     The caller passes the published issues; all snapshots are checked before anything is written,
     so one bad snapshot leaves the archive as it was.
     """
     return stage_archive(issues_dir, snapshots, settings, corrections, pdf_periods=pdf_periods,
-                         editions=editions).commit()
+                         editions=editions, media=media).commit()
 
 
 def stage_archive(issues_dir: Path | str, snapshots: list[dict[str, Any]] | list[Snapshot],
                   settings: Settings, corrections: Corrections | None = None, *,
-                  pdf_periods: Collection[str] = (), editions: Editions | None = None) -> StagedArchive:
+                  pdf_periods: Collection[str] = (), editions: Editions | None = None,
+                  media: MediaLoader | None = None) -> StagedArchive:
     """Render the whole archive into a hidden folder beside `issues_dir`; nothing public changes yet.
 
     `corrections` (by period) are the dated corrections rendered beside each frozen snapshot: on
     its page, in its feed entry (with a new <updated>), in its issue.json and on the index.
     issue.pdf takes seconds per issue, so it is made for `pdf_periods` (the issue being published or
     corrected) and for any issue whose folder has none yet; other issues keep the PDF they have.
+
+    Photos (issues/<period>/media/<content hash>.jpg) are asked of `media` for the issues being made
+    anew (`pdf_periods`) and for any file the archive lacks; files already published stay as they are.
 
     Raises ArchiveWriteError (after removing the stage) when the disk refuses, InvalidSnapshot for
     a bad snapshot. Call .commit() on the result to publish it, .discard() to drop it.
@@ -315,6 +323,9 @@ def stage_archive(issues_dir: Path | str, snapshots: list[dict[str, Any]] | list
                                   f"(No. {seen[snap.issue.period]} and No. {snap.issue.number})")
         seen[snap.issue.period] = snap.issue.number
     ordered = newest_first(parsed)
+    wanted = {name for snap in ordered for name in snap.media_files
+              if snap.issue.period in pdf_periods or not (root / snap.issue.period / MEDIA_DIR / name).is_file()}
+    photos = dict(media(wanted)) if media is not None and wanted else {}
     further = _parse_editions(editions or {}, seen)
     default = settings.language
     languages = _index_languages(settings, further)
@@ -336,7 +347,8 @@ def stage_archive(issues_dir: Path | str, snapshots: list[dict[str, Any]] | list
             alternates = (issue_alternates(period, present, lang, base_url, snap.issue.language)
                           if len(present) > 1 else [])
             wants_pdf = period in pdf_periods or not (root / folder / PDF_FILE).exists()
-            rendered.append((folder, render_issue(ed_snap, settings, fixes, pdf=wants_pdf, alternates=alternates)))
+            rendered.append((folder, render_issue(ed_snap, settings, fixes, pdf=wants_pdf, alternates=alternates,
+                                                          media=photos, folder=root / period)))
             with use_language(lang):
                 view = build_view(ed_snap, fixes)
                 content = render_content(view, settings)
@@ -362,6 +374,7 @@ def stage_archive(issues_dir: Path | str, snapshots: list[dict[str, Any]] | list
         files.update({f"{folder}{name}": text for name, text in issue.files().items()})
         if issue.pdf is not None:
             files[f"{folder}{PDF_FILE}"] = issue.pdf
+        files.update({f"{issue.period}/{MEDIA_DIR}/{name}": data for name, data in issue.media.items()})
     files.update(load_assets(settings))
     files["index.html"] = render_index(entries, settings, org_name=org_name, base_url=base_url,
                                        corrections=corrections,

@@ -17,7 +17,7 @@ from newsletter import markup
 from newsletter.render.env import translate, translate_plural, format_day, paragraphs, text_direction
 from collections.abc import Sequence
 
-from newsletter.snapshot import CorrectionNote, Link, RoleGroup, Snapshot
+from newsletter.snapshot import CorrectionNote, Link, Photo, Quote, RoleGroup, Snapshot, TimelineLine
 
 UNSUBSCRIBE_PLACEHOLDER = "%%UNSUBSCRIBE_URL%%"
 # Where each recipient's own page to choose their edition's language goes (delivery fills it in).
@@ -78,6 +78,35 @@ def language_name(lang: str) -> str:
 
 
 @dataclass(frozen=True)
+class PhotoView:
+    """A photo as pages and mail show it: absolute URLs inside the issue's media/ folder on our own site,
+    a large copy for the web page and the PDF, a small one for the email, each with its size."""
+
+    src: str
+    width: int
+    height: int
+    email_src: str
+    email_width: int  # as displayed in the 600 px email column (at most EMAIL_COLUMN)
+    email_height: int
+    alt: str
+    caption: str
+    credit: str
+
+
+EMAIL_COLUMN = 552  # the email's 600 px body less its 24 px padding on each side
+
+
+def photo_view(photo: Photo, issue_url: str) -> PhotoView:
+    width = min(EMAIL_COLUMN, photo.email_width)
+    return PhotoView(
+        src=f"{issue_url}media/{photo.file}", width=photo.width, height=photo.height,
+        email_src=f"{issue_url}media/{photo.email_file}", email_width=width,
+        email_height=max(1, round(photo.email_height * width / photo.email_width)),
+        alt=photo.alt, caption=photo.caption, credit=photo.credit,
+    )
+
+
+@dataclass(frozen=True)
 class ItemView:
     id: int
     anchor: str
@@ -112,6 +141,10 @@ class ItemView:
             return self.headline
         words = " ".join(" ".join(self.paragraphs).split())
         return words if len(words) <= 80 else words[:80].rsplit(" ", 1)[0] + "…"
+    format: str = "news"  # news | testimony | statement | timeline
+    quote: Quote | None = None
+    timeline: list[TimelineLine] = field(default_factory=list)
+    photo: PhotoView | None = None
 
     @property
     def meta(self) -> str:
@@ -323,6 +356,7 @@ def build_view(snapshot: Snapshot, corrections: Sequence[CorrectionNote] = (),
     archive_url = f"{org.base_url}/issues/"
     issue_url = archive_url + issue_path(meta.period, snapshot.edition)
     not_translated = translate("Not yet translated; shown in the original language.")
+    media_base = f"{archive_url}{meta.period}/"  # photos live in the default edition's media/, shared by all
     layer = [correction_view(c, archive_url) for c in corrections]
     by_item: dict[int, list[CorrectionView]] = {}
     for c in layer:
@@ -385,6 +419,8 @@ def build_view(snapshot: Snapshot, corrections: Sequence[CorrectionNote] = (),
             section_title=section.title,
             original_language=it.original_language,
             original_note=not_translated if it.original_language else "",
+            format=it.format, quote=it.quote, timeline=list(it.timeline),
+            photo=photo_view(it.photo, media_base) if it.photo else None,
         )
     lead = views[first_lead[1].id] if first_lead is not None else None
     for section in snapshot.sections:

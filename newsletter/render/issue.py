@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from newsletter.render.web import load_assets, render_web_page
 
 FILES = ("email.html", "email.txt", "subject.txt", "index.html", "issue.json")
 PDF_FILE = "issue.pdf"
+MEDIA_DIR = "media"
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class RenderedIssue:
     warnings: tuple[str, ...] = ()
     pdf: bytes | None = field(default=None, repr=False)
     pdf_skipped: str | None = None  # why issue.pdf was not made on this machine (Pango missing)
+    media: dict[str, bytes] = field(default_factory=dict, repr=False)  # media/<name>: the issue's photos
 
     def files(self) -> dict[str, str]:
         return {
@@ -53,6 +55,8 @@ class RenderedIssue:
             write_atomic(out / name, text)
         if self.pdf is not None:
             write_atomic_bytes(out / PDF_FILE, self.pdf)
+        for name, data in self.media.items():
+            write_atomic_bytes(out / MEDIA_DIR / name, data)
         return out
 
 
@@ -63,7 +67,8 @@ def issue_json(snapshot: Snapshot, corrections: Sequence[CorrectionNote] = ()) -
 
 def render_issue(snapshot: dict[str, Any] | Snapshot, settings: Settings,
                  corrections: Sequence[CorrectionNote] = (), *, pdf: bool = False,
-                 alternates: Sequence[Alternate] = ()) -> RenderedIssue:
+                 alternates: Sequence[Alternate] = (), media: Mapping[str, bytes] | None = None,
+                 folder: Path | None = None) -> RenderedIssue:
     """Render a frozen snapshot to all of its outputs; pure: nothing is read but templates.
 
     `alternates` are the issue's editions (hreflang links and the language switch of the web page).
@@ -71,6 +76,9 @@ def render_issue(snapshot: dict[str, Any] | Snapshot, settings: Settings,
     web page, its PDF and in issue.json; the email copies stay exactly what was mailed.
     The PDF takes seconds, not milliseconds: only `pdf=True` (publish, `newsletter render`) makes it,
     so the desk's previews and test sends stay fast.
+    `media` holds the photos' bytes by file name (the flow reads them from the database): the ones this
+    issue shows are handed back in .media, to be written under media/, and the PDF reads them from
+    there (or from `folder`/media/, the issue's folder in the archive), never over the network.
     """
     snap = parse_snapshot(snapshot)
     unsubscribe = f"{snap.organisation.base_url}/unsubscribe"
@@ -84,7 +92,9 @@ def render_issue(snapshot: dict[str, Any] | Snapshot, settings: Settings,
     pdf_skipped: str | None = None
     if pdf:
         try:
-            pdf_bytes = render_pdf(web_html, title=f"{view.title} · {view.heading} · {view.org_name}", assets=assets)
+            pdf_bytes = render_pdf(web_html, title=f"{view.title} · {view.heading} · {view.org_name}", assets=assets,
+                                   folder=folder, media=media,  # the editions share <period>/media/
+                                   media_url=f"{view.archive_url}{snap.issue.period}/{MEDIA_DIR}/")
         except PdfUnavailable as exc:
             pdf_skipped = str(exc)
     return RenderedIssue(
@@ -98,4 +108,5 @@ def render_issue(snapshot: dict[str, Any] | Snapshot, settings: Settings,
         warnings=email.warnings,
         pdf=pdf_bytes,
         pdf_skipped=pdf_skipped,
+        media={name: media[name] for name in snap.media_files if media and name in media},
     )

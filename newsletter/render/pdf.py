@@ -12,6 +12,7 @@ PDF is then skipped with a one-line reason (`pdf_unavailable()`), and everything
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from urllib.parse import unquote, urlsplit
 
 # Relative URLs in the page resolve against this; the fetcher maps it to the in-memory assets.
 BASE_URL = "file:///issue/"
+_MEDIA_NAME = re.compile(r"^[0-9a-f]{64}\.jpg$")
 
 
 class PdfUnavailable(Exception):
@@ -43,8 +45,12 @@ def pdf_unavailable() -> str | None:
     return None
 
 
-def make_fetcher(assets: Mapping[str, str], folder: Path | None = None) -> Any:
-    """A url_fetcher that serves the issue's own files and data: URIs, and refuses every other URL."""
+def make_fetcher(assets: Mapping[str, str], folder: Path | None = None, *, media: Mapping[str, bytes] | None = None,
+                 media_url: str | None = None) -> Any:
+    """A url_fetcher that serves the issue's own files and data: URIs, and refuses every other URL.
+
+    The issue's photos are linked by their public address (`media_url` + name, under the base URL);
+    they are read from `media` (the bytes being published) or from `folder`/media/, never fetched."""
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
     root = folder.resolve() if folder is not None else None
@@ -53,6 +59,14 @@ def make_fetcher(assets: Mapping[str, str], folder: Path | None = None) -> Any:
         def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
             if url.startswith("data:"):
                 return super().fetch(url, headers)
+            if media_url and url.startswith(media_url):
+                name = url[len(media_url):]
+                if _MEDIA_NAME.match(name):
+                    if media is not None and name in media:
+                        return URLFetcherResponse(url, media[name], {"Content-Type": "image/jpeg"})
+                    if root is not None and (root / "media" / name).is_file():
+                        return URLFetcherResponse(url, (root / "media" / name).read_bytes(),
+                                                  {"Content-Type": "image/jpeg"})
             if url.startswith(BASE_URL):
                 name = unquote(url[len(BASE_URL):].split("#", 1)[0].split("?", 1)[0])
                 if name in assets:
@@ -68,14 +82,15 @@ def make_fetcher(assets: Mapping[str, str], folder: Path | None = None) -> Any:
     return IssueOnlyFetcher(allowed_protocols=("data", "file"), allow_redirects=False)
 
 
-def render_pdf(web_html: str, *, title: str, assets: Mapping[str, str], folder: Path | None = None) -> bytes:
+def render_pdf(web_html: str, *, title: str, assets: Mapping[str, str], folder: Path | None = None,
+               media: Mapping[str, bytes] | None = None, media_url: str | None = None) -> bytes:
     """The web page as an A4 PDF through its @media print rules; raises PdfUnavailable without Pango."""
     reason = pdf_unavailable()
     if reason is not None:
         raise PdfUnavailable(reason)
     import weasyprint
 
-    html = weasyprint.HTML(string=web_html, base_url=BASE_URL, url_fetcher=make_fetcher(assets, folder),
+    html = weasyprint.HTML(string=web_html, base_url=BASE_URL, url_fetcher=make_fetcher(assets, folder, media=media, media_url=media_url),
                            media_type="print")
     document = html.render()
     # Only the title: WeasyPrint would add its name as producer and the page's meta tags as the rest.

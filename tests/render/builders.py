@@ -154,3 +154,68 @@ def make_edition(snapshot: dict[str, Any], language: str = "ru") -> dict[str, An
             item["text"] = item["text"].translate(_TO_CYRILLIC)
             item.pop("html", None)
     return data
+def demo_picture(width: int = 1600, height: int = 1000, seed: int = 0) -> bytes:
+    """A JPEG photo-like picture (sky, hills, a building: no person's likeness) with EXIF (GPS, camera)
+    attached, as a phone would send it."""
+    import io
+    import random
+
+    from PIL import Image, ImageDraw, ImageFilter
+
+    rnd = random.Random(seed)
+    img = Image.new("RGB", (width, height), (120 + seed * 7 % 60, 160, 210))
+    draw = ImageDraw.Draw(img)
+    for k in range(5):
+        y = height // 2 + k * height // 12
+        draw.polygon([(0, height), (0, y), (width // 3, y - rnd.randint(20, height // 6)),
+                      (2 * width // 3, y + rnd.randint(-40, 40)), (width, y - rnd.randint(0, 60)), (width, height)],
+                     fill=(40 + k * 20, 90 + k * 15, 50 + k * 10))
+    draw.rectangle([width // 2, height // 3, width // 2 + width // 6, height - height // 5], fill=(200, 190, 170))
+    for _ in range(400):
+        x, y = rnd.randrange(width), rnd.randrange(height)
+        draw.point((x, y), fill=(rnd.randrange(256), rnd.randrange(256), rnd.randrange(256)))
+    img = img.filter(ImageFilter.GaussianBlur(1))
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"  # Make
+    exif[0x0110] = "Model X"  # Model
+    exif[0x0131] = "secret-firmware"  # Software
+    exif[0x0112] = 1
+    exif[0x8825] = {1: "N", 2: (43.0, 15.0, 0.0), 3: "E", 4: (76.0, 55.0, 0.0)}  # GPS
+    out = io.BytesIO()
+    img.save(out, "JPEG", quality=92, exif=exif.tobytes(), comment=b"taken by a volunteer")
+    return out.getvalue()
+
+
+def with_formats(snapshot: dict[str, Any], *, photos: int = 5) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """The snapshot with items of every format (testimony, statement, timeline, news) and `photos` photos
+    on testimonies and news items, and the photos' published copies by file name."""
+    from newsletter import media
+
+    snap = copy.deepcopy(snapshot)
+    files: dict[str, bytes] = {}
+    items = [it for s in snap["sections"] for it in s["items"]]
+    for n, item in enumerate(items):
+        fmt = ("testimony", "statement", "timeline", "news")[n % 4]
+        if fmt != "news":
+            item["format"] = fmt
+        if fmt == "testimony":
+            item["quote"] = {"text": "They took my phone and told me to forget about the union.",
+                             "speaker": "a trade unionist from Zhanaozen"}
+        elif fmt == "statement":
+            item["quote"] = {"text": "We call on the authorities to release every person detained for a peaceful "
+                                     "protest and to stop the prosecution of trade unionists.",
+                             "speaker": "Twelve human rights organisations", "addressee": "The President of Kazakhstan"}
+        elif fmt == "timeline":
+            item["timeline"] = [{"date": "January 4–5, 2022", "text": "Protests spread from Zhanaozen to Almaty."},
+                                {"date": "January 6, 2022", "text": "Internet shut down across the country."},
+                                {"date": "January 7, 2022", "text": "Shoot-to-kill order announced."}]
+    photo_items = [it for it in items if it.get("format") in (None, "testimony")][:photos]
+    for k, item in enumerate(photo_items):
+        derived = media.derive(demo_picture(seed=k))
+        files[derived.web.name] = derived.web.data
+        files[derived.email.name] = derived.email.data
+        item["photo"] = {"file": derived.web.name, "width": derived.web.width, "height": derived.web.height,
+                         "email_file": derived.email.name, "email_width": derived.email.width,
+                         "email_height": derived.email.height, "alt": f"Hills and a building at dusk ({k + 1})",
+                         "caption": "Zhanaozen, January 2022", "credit": "Open Dialogue Foundation"}
+    return snap, files

@@ -19,10 +19,11 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.datastructures import UploadFile
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
-from newsletter import audit
+from newsletter import audit, formats, media
 from newsletter.config import Settings
 from newsletter.flows import corrections as corrections_flow
 from newsletter.flows import issues as lifecycle
@@ -35,7 +36,7 @@ from newsletter.issues import translations
 from newsletter.issues.errors import ConsentViolation, IssueError, NoSections, PeriodError
 from newsletter.issues.review import consent_refusal
 from newsletter.issues.sections import item_section, sections_in_order
-from newsletter.models import Incident, Issue, IssueItem, Person
+from newsletter.models import ITEM_FORMATS, Incident, Issue, IssueItem, Person
 from newsletter.runtime import Runtime
 from newsletter.states import ISSUE_GONE_OUT
 from newsletter.web.deps import get_runtime, get_session, get_settings
@@ -96,6 +97,8 @@ def _page(request: Request, session: Session, settings: Settings, issue: Issue, 
         "corrections": corrections_flow.listing(session, issue=issue) if lifecycle.issue_frozen(issue) else [],
         "correctable": corrections_flow.correctable(issue),
         "editions": translations.progress(issue, settings),  # the further editions' translation progress
+        "photo_choices": lifecycle.photo_choices(session, issue), "timeline_text": formats.timeline_text,
+        "item_formats": ITEM_FORMATS,
     }, status_code=status_code)
 
 
@@ -255,6 +258,65 @@ def item_layout(request: Request, issue_id: int, item_id: int, user: CurrentUser
     except REFUSALS as exc:
         return _refused(request, session, settings, issue_id, exc)
     return _back(issue, "saved", f"#item-{item_id}")
+
+
+@router.post("/editor/issues/{issue_id}/items/{item_id}/format", include_in_schema=False)
+def item_format(request: Request, issue_id: int, item_id: int, user: CurrentUser, csrf_token: Csrf = "",
+                format: Annotated[str, Form(max_length=20)] = "news",  # noqa: A002
+                quote_text: Annotated[str, Form(max_length=5000)] = "",
+                quote_speaker: Annotated[str, Form(max_length=1000)] = "",
+                addressee: Annotated[str, Form(max_length=1000)] = "",
+                timeline: Annotated[str, Form(max_length=70000)] = "",
+                session: Session = Depends(get_session, scope="function"), settings: Settings = Depends(get_settings)) -> Response:
+    """How the item is told: its format, quote (speaker; a statement's addressee) and timeline lines."""
+    verify_csrf(request, csrf_token)
+    issue = _issue(session, issue_id)
+    try:
+        item = issue_items.get_item(issue, item_id)
+        fields = issue_items.FormatFields(format, quote_text, quote_speaker, addressee, timeline)
+        issue_items.update_item_format(session, issue, item, fields, actor=user)
+    except REFUSALS as exc:
+        return _refused(request, session, settings, issue_id, exc)
+    return _back(issue, "saved", f"#item-{item_id}")
+
+
+@router.post("/editor/issues/{issue_id}/items/{item_id}/photo", include_in_schema=False)
+async def item_photo(request: Request, issue_id: int, item_id: int, user: CurrentUser,
+                     session: Session = Depends(get_session, scope="function"),
+                     settings: Settings = Depends(get_settings)) -> Response:
+    """Attach a photo (an upload, or one of the volunteer's cleaned pictures), edit its words, or remove it."""
+    form = await request.form(max_files=1, max_fields=20, max_part_size=100_000)
+    verify_csrf(request, str(form.get("csrf_token") or ""))
+    issue = _issue(session, issue_id)
+    words = {k: str(form.get(k) or "")[:2000] for k in ("alt", "caption", "credit")}
+    shows_no_one = bool(form.get("no_one_identifiable"))
+    action = str(form.get("action") or "save")
+    upload = form.get("photo")
+    try:
+        item = issue_items.get_item(issue, item_id)
+        if action == "remove":
+            issue_items.remove_photo(session, issue, item, actor=user)
+        elif isinstance(upload, UploadFile) and upload.filename:
+            data = await upload.read(media.MAX_BYTES + 1)
+            issue_items.attach_photo(session, issue, item, data, **words, no_one_identifiable=shows_no_one,
+                                     origin="upload", actor=user)
+        elif str(form.get("attachment") or "").isdigit():
+            lifecycle.attach_attachment_photo(session, issue, item, int(str(form.get("attachment"))), settings=settings,
+                                              user=user, **words, no_one_identifiable=shows_no_one)
+        else:
+            issue_items.update_photo_words(session, issue, item, **words, no_one_identifiable=shows_no_one, actor=user)
+    except REFUSALS as exc:
+        return _refused(request, session, settings, issue_id, exc)
+    return _back(issue, "saved", f"#item-{item_id}")
+
+
+@router.get("/editor/media/{name}", include_in_schema=False)
+def media_file(name: str, user: CurrentUser, session: Session = Depends(get_session, scope="function")) -> Response:
+    """A published copy of a photo, for the desk's item editor (the archive serves its own after publishing)."""
+    found = media.load(session, [name])
+    if name not in found:
+        raise HTTPException(status_code=404, detail="There is no such photo.")
+    return Response(found[name], media_type="image/jpeg", headers={"cache-control": "private, max-age=86400"})
 
 
 @router.post("/editor/issues/{issue_id}/add", include_in_schema=False)
