@@ -77,13 +77,15 @@ def score_pending(session: Session, *, batch: int | None = None, now: datetime |
                   wait: bool = True) -> PendingScored:
     """Score the reports waiting for their duplicates check, together, and remove their marks.
 
-    Claims up to `batch` marks (None: all), oldest report first, with their rows locked: a report is
+    Claims up to `batch` marks (None: all), newest reports first, so the older ones still waiting
+    are in the window they are compared with and every pair points from the later report to the
+    earlier one, as the collector's do. The marks' rows are locked: a report is
     scored once even when the job and an editor's page run at the same moment (SQLite's write
     transaction is exclusive anyway). On PostgreSQL an editor's page waits for a running job
     (`wait`, so it then shows that job's pairs); the job skips what someone else is scoring.
     Never commits.
     """
-    claim = (select(DuplicateCheck.incident_id).order_by(DuplicateCheck.incident_id)
+    claim = (select(DuplicateCheck.incident_id).order_by(DuplicateCheck.incident_id.desc())
              .with_for_update(skip_locked=not wait))
     ids = list(session.scalars(claim if batch is None else claim.limit(batch)))
     if not ids:

@@ -21,6 +21,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from newsletter.flows.intake import score_pending
 from newsletter.flows.jobs import run_by_hand
 from newsletter.models import DuplicateCandidate, DuplicateCheck, Incident, JobRun
 from newsletter.runtime import Runtime
@@ -121,6 +122,22 @@ def test_the_duplicates_page_and_an_incident_page_score_what_waits(
         with runtime.session() as s:
             pair_id = s.scalars(select(DuplicateCandidate.id)).one()
         assert f'id="pair-{pair_id}"' in page.text  # shown on the very page that scored it
+
+
+def test_batches_score_each_report_once_and_every_pair_points_to_the_earlier_report(
+        form: FormClient, runtime: Runtime) -> None:
+    for what in (DETENTION, REWORDED, DETENTION + " He was released on 3 December."):
+        _volunteer(form, what)
+    done = []
+    for _ in range(3):
+        with runtime.session() as s:
+            done.append(score_pending(s, batch=2))
+    assert [d.reports for d in done] == [2, 1, 0]
+    with runtime.session() as s:
+        pairs = s.execute(select(DuplicateCandidate.incident_id, DuplicateCandidate.other_id)).all()
+        ids = sorted(s.scalars(select(Incident.id)))
+    assert sorted(pairs) == [(ids[1], ids[0]), (ids[2], ids[0]), (ids[2], ids[1])]
+    assert sum(d.pairs for d in done) == 3
 
 
 def test_the_mark_survives_a_killed_server_and_the_next_run_scores_it(
