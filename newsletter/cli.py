@@ -1014,7 +1014,7 @@ def jobs_list(rt: Runtime) -> None:
 @click.argument("name")
 @pass_runtime
 def jobs_run(rt: Runtime, name: str) -> None:
-    """Run job NAME now (collect, draft, send, retry, bounces, digest, housekeeping), recorded like a scheduled run."""
+    """Run job NAME now (collect, draft, send, retry, duplicates, bounces, digest, housekeeping), recorded like a scheduled run."""
     from newsletter.flows.jobs import JOBS, run_by_hand
 
     if name not in JOBS:

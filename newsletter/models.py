@@ -247,6 +247,20 @@ class DuplicateCandidate(Base):
     other: Mapped[Incident] = relationship(foreign_keys=[other_id])
 
 
+class DuplicateCheck(Base):
+    """A volunteer's or partner's report whose near-duplicates are still to be looked for.
+
+    Intake stores the mark with the report, in the same transaction, and leaves the scoring to the
+    `duplicates` job or to the desk (flows/intake.score_pending), which removes the mark in the
+    transaction that stores the pairs: a crash in between leaves the mark, and the next run scores it.
+    """
+
+    __tablename__ = "duplicate_checks"
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True,
+                                             autoincrement=False)
+    queued_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Person(Base):
     """A person of concern. `consent` decides how they may be named in public outputs."""
 

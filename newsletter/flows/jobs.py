@@ -293,6 +293,25 @@ def housekeeping(ctx: JobContext) -> str:
     return f"{deleted} job run record(s) older than {JOB_RUNS_KEPT.days} days removed"
 
 
+DUPLICATES_ROUNDS = 20  # batches per run at most: a run ends even while reports keep arriving
+
+
+def duplicates(ctx: JobContext) -> str:
+    """Score the volunteer and API reports waiting for their near-duplicates check, a batch per transaction."""
+    from newsletter.flows.intake import SCORE_BATCH, score_pending
+
+    reports = pairs = 0
+    for _round in range(DUPLICATES_ROUNDS):
+        with ctx.runtime.session() as session:
+            done = score_pending(session, batch=SCORE_BATCH, now=ctx.clock.now(), wait=False)
+        reports, pairs = reports + done.reports, pairs + done.pairs
+        if done.reports < SCORE_BATCH:
+            break
+    if not reports:
+        raise Skip("no report waits for its duplicates check")
+    return f"{reports} report(s) compared with the last 14 days: {pairs} duplicate pair(s) offered to the desk"
+
+
 def _ago(delta: timedelta) -> str:
     minutes = int(delta.total_seconds() // 60)
     if minutes < 120:
@@ -308,6 +327,8 @@ JOBS: dict[str, JobSpec] = {spec.name: spec for spec in (
             grace=DRAFT_GRACE, retry=True),
     JobSpec("send", "send approved issues whose scheduled time has come", send_scheduled, every(1)),
     JobSpec("retry", "resume sends under way (temporary failures, interrupted senders)", retry_deliveries, every(5)),
+    JobSpec("duplicates", "offer the desk the near-duplicates of new volunteer and API reports", duplicates,
+            every(1)),
     JobSpec("bounces", "read bounces from the IMAP mailbox (when NEWSLETTER_IMAP_URL is set)", bounces, every(15),
             enabled=lambda s: bool(s.imap_url)),
     JobSpec("digest", "email editors when reports wait for triage or sources have failed for a day", digest,

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from newsletter.editorial import duplicates
 from newsletter.editorial.service import EditorialError
+from newsletter.flows import intake as intake_flow
 from newsletter.web.deps import get_session
 from newsletter.web.editor.auth import CurrentUser
 from newsletter.web.editor.common import done, refused
@@ -28,6 +29,7 @@ def _context(session: Session, page: int = 1) -> dict[str, Any]:
 @router.get("/editor/duplicates", response_class=HTMLResponse, include_in_schema=False)
 def list_candidates(request: Request, user: CurrentUser, session: Session = Depends(get_session, scope="function"),
                     page: int = 1) -> HTMLResponse:
+    intake_flow.score_pending(session)  # reports still waiting for their duplicates check, so none is missed
     return render(request, TEMPLATE, _context(session, max(page, 1)))
 
 

@@ -14,6 +14,7 @@ from newsletter.editorial import related as related_service
 from newsletter.editorial import search, service
 from newsletter.editorial.sections import list_sections
 from newsletter.flows import corrections as corrections_flow
+from newsletter.flows import intake as intake_flow
 from newsletter.states import allowed
 from newsletter.models import (
     DATE_PRECISIONS, INCIDENT_KINDS, INCIDENT_STATES, LOCATION_PRECISIONS, ORIGINS, PUBLIC_LINK_ORIGINS,
@@ -31,6 +32,7 @@ INCIDENT_TEMPLATE = "editor/incident.html.j2"
 
 @router.get("/editor/triage", response_class=HTMLResponse, include_in_schema=False)
 def triage(request: Request, user: CurrentUser, session: Session = Depends(get_session, scope="function")) -> HTMLResponse:
+    intake_flow.score_pending(session)  # reports still waiting for their duplicates check, so none is missed
     filters, errors = search.parse_filters(query_dict(request))
     page = search.triage_page(session, filters)
     return render(request, "editor/triage.html.j2", {
@@ -63,6 +65,7 @@ def incident_context(session: Session, incident: Incident, person_q: str = "") -
 @router.get("/editor/incidents/{incident_id}", response_class=HTMLResponse, include_in_schema=False)
 def incident_page(request: Request, incident_id: int, user: CurrentUser, session: Session = Depends(get_session, scope="function"),
                   person_q: str = "") -> HTMLResponse:
+    intake_flow.score_pending(session)  # reports still waiting for their duplicates check, so none is missed
     incident = get_or_404(session, Incident, incident_id, "incident")
     return render(request, INCIDENT_TEMPLATE, incident_context(session, incident, person_q.strip()[:200]))
 
