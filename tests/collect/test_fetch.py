@@ -144,3 +144,30 @@ def test_due_feeds_are_claimed_so_a_concurrent_run_skips_them(runtime, write_sou
         assert due_sources(second, claim=True) == []
         assert len(due_sources(second, force_all=True)) == 2
     assert source_named(session, "a").next_check_at > utcnow() + timedelta(minutes=14)
+
+
+def test_unchanged_errors_and_redirects_keep_the_connection_alive(server: FeedServer, runtime) -> None:
+    """A 304, an error page or a redirect is read to its end, so the next feed of the host reuses the
+    connection: an unchanged feed used to cost a new TCP (and, for real outlets, TLS) connection."""
+    import asyncio
+
+    from newsletter.collect.fetcher import Fetcher, FetchRequest
+
+    server.routes["/a.xml"] = Reply(body=FEED, etag='"a"')
+    server.routes["/b.xml"] = Reply(body=FEED, etag='"b"')
+    server.routes["/gone.xml"] = Reply(410, b"gone for good", {"Content-Type": "text/plain"})
+    server.routes["/busy.xml"] = Reply(503, b"<html>try later</html>" * 20, {"Content-Type": "text/html"})
+    server.routes["/old.xml"] = Reply(301, b"moved", {"Location": "/a.xml", "Content-Type": "text/plain"})
+
+    async def fetch_all() -> list[str]:
+        async with Fetcher(runtime.settings) as fetcher:
+            out = []
+            for path, etag in (("/a.xml", '"a"'), ("/b.xml", '"b"'), ("/gone.xml", None), ("/busy.xml", None),
+                               ("/old.xml", None), ("/b.xml", None)):
+                result = await fetcher.fetch(FetchRequest(1, "f", server.url(path), etag))
+                out.append(result.status)
+            return out
+
+    assert asyncio.run(fetch_all()) == ["not_modified", "not_modified", "gone", "error", "ok", "ok"]
+    assert len(server.requests) == 7  # the redirect is followed
+    assert len({seen.peer for seen in server.requests}) == 1, [s.peer for s in server.requests]
