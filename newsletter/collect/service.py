@@ -19,15 +19,16 @@ from dataclasses import dataclass
 from datetime import timedelta
 from multiprocessing import get_context
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Row, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from newsletter.collect.dedupe import NearDuplicateIndex
 from newsletter.collect.fetcher import Fetcher, FetchRequest, FetchResult
 from newsletter.collect.outcome import CollectReport, FeedOutcome
 from newsletter.collect.parser import ParsedFeed, parse_feed
-from newsletter.collect.processor import record_failure, store_result
+from newsletter.collect.processor import record_failure, store_result, store_unchanged
 from newsletter.collect.rules import FeedRules, GlobalRules
 from newsletter.collect.sources import SourcesFileError, SyncedSources, parse_interval, sync_sources
 from newsletter.config import Settings
@@ -54,20 +55,21 @@ class _Job:
     max_entries: int
 
 
-def due_sources(session: Session, *, force_all: bool = False, claim: bool = False) -> list[Source]:
-    """Feeds to fetch now. With `claim`, their next check moves a lease ahead, so that a collector
-    running at the same time (the scheduler and a manual `newsletter collect`) skips them; the
-    run sets the real next check when it stores the result, a crashed run's feeds come back after the lease."""
+def due_sources(session: Session, *, force_all: bool = False, claim: bool = False) -> list[Row[Any]]:
+    """Feeds to fetch now (plain rows of the sources table). With `claim`, their next check moves a
+    lease ahead, so that a collector running at the same time (the scheduler and a manual `newsletter
+    collect`) skips them; the run sets the real next check when it stores the result, a crashed run's
+    feeds come back after the lease. Plain rows and one UPDATE: no ORM object per feed."""
     now = utcnow()
-    query = select(Source).where(Source.kind == "feed", Source.enabled.is_(True), Source.url.is_not(None))
+    table = Source.__table__
+    query = select(table).where(table.c.kind == "feed", table.c.enabled.is_(True), table.c.url.is_not(None))
     if not force_all:
-        query = query.where(or_(Source.next_check_at.is_(None), Source.next_check_at <= now))
+        query = query.where(or_(table.c.next_check_at.is_(None), table.c.next_check_at <= now))
     if claim and session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
-    sources = list(session.scalars(query.order_by(Source.id)))
-    if claim:
-        for source in sources:
-            source.next_check_at = now + CLAIM_LEASE
+    sources = list(session.execute(query.order_by(table.c.id)))
+    if claim and sources:
+        session.execute(update(table).where(table.c.id.in_([s.id for s in sources])).values(next_check_at=now + CLAIM_LEASE))
     return sources
 
 
@@ -264,8 +266,11 @@ class _Run:
         with self.runtime.session() as session:
             if self.near is None and any(p is not None and p.entries for _, p in batch):
                 self.near = _load_near_index(session)
+            unchanged = [r for r, _ in batch if r.status == "not_modified"]
+            outcomes.extend(store_unchanged(session, unchanged, now=now))
+            batch = [(r, p) for r, p in batch if r.status != "not_modified"]
             ids = [r.request.source_id for r, _ in batch]
-            sources = {s.id: s for s in session.scalars(select(Source).where(Source.id.in_(ids)))}
+            sources = {s.id: s for s in session.scalars(select(Source).where(Source.id.in_(ids)))} if ids else {}
             for result, parsed in batch:
                 source = sources.get(result.request.source_id)
                 if source is None:  # deleted while we fetched

@@ -93,3 +93,22 @@ def test_collect_exits_1_when_every_feed_it_tried_failed(server: FeedServer, wri
     cli("collect")
     server.routes["/down.xml"] = Reply(body=_feed(3, 1))
     cli("collect", "--all")
+
+
+def test_a_database_at_the_head_revision_is_not_migrated_again(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Every `newsletter collect` from cron migrates first; at the head revision that is one query, not alembic."""
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import create_engine, text
+
+    from newsletter.db import _at_head, _single_head, alembic_config, upgrade
+
+    url = f"sqlite:///{tmp_path / 'm.sqlite3'}"
+    assert [_single_head()] == ScriptDirectory.from_config(alembic_config(url)).get_heads()
+    assert not _at_head(url)  # a new database
+    upgrade(url)
+    assert _at_head(url)
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '0014'"))
+    assert not _at_head(url)  # one revision behind: alembic runs
+    engine.dispose()

@@ -171,3 +171,32 @@ def test_unchanged_errors_and_redirects_keep_the_connection_alive(server: FeedSe
     assert asyncio.run(fetch_all()) == ["not_modified", "not_modified", "gone", "error", "ok", "ok"]
     assert len(server.requests) == 7  # the redirect is followed
     assert len({seen.peer for seen in server.requests}) == 1, [s.peer for s in server.requests]
+
+
+def test_an_unchanged_feed_keeps_its_warning_and_clears_its_errors(
+    server: FeedServer, write_sources: SourcesWriter, collect: Callable[..., CollectReport], session: Session
+) -> None:
+    """304s are stored in one UPDATE per batch: the same bookkeeping as a fetched feed's."""
+    many = rss([{"title": f"Item {i}", "link": f"https://o.example/{i}", "guid": str(i), "description": "x"} for i in range(5)])
+    server.routes["/capped.xml"] = Reply(body=many, etag='"c1"')
+    server.routes["/flaky.xml"] = Reply(body=FEED, etag='"f1"')
+    server.routes["/old.xml"] = Reply(301, b"", {"Location": "/new.xml"})
+    server.routes["/new.xml"] = Reply(body=FEED, etag='"n1"')
+    write_sources([{"name": "capped", "url": server.url("/capped.xml"), "max_entries": 2, "every": "10m"},
+                   {"name": "flaky", "url": server.url("/flaky.xml")}, {"name": "moved", "url": server.url("/old.xml")}])
+    collect()
+    warning = source_named(session, "capped").last_error
+    assert warning and warning.startswith("only the first 2 of 5 entries")
+    flaky = source_named(session, "flaky")
+    flaky.error_count, flaky.last_error = 2, "HTTP 500"
+    session.commit()
+    before = utcnow()
+    report = collect()
+    assert report.not_modified == 3
+    session.expire_all()
+    capped, flaky, moved = (source_named(session, n) for n in ("capped", "flaky", "moved"))
+    assert capped.last_error == warning and capped.error_count == 0 and capped.etag == '"c1"'
+    assert 590 <= (capped.next_check_at - before).total_seconds() <= 610
+    assert capped.last_success_at >= before and capped.last_checked_at >= before
+    assert flaky.error_count == 0 and flaky.last_error is None
+    assert moved.moved_to == server.url("/new.xml") and moved.etag == '"n1"'
