@@ -7,8 +7,9 @@ savepoint per feed so one feed's database error loses only that feed).
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import bindparam, insert, or_, select, update
+from sqlalchemy import Row, bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from newsletter.collect.dedupe import Identity, NearDuplicateIndex, content_hash, identities
@@ -146,7 +147,7 @@ def store_entries(
     items = list(unique.values())
     known = _known_in_feed(session, source.id, [i for _, i in items])
     fresh: list[tuple[ParsedEntry, Identity]] = []
-    changed: list[tuple[ParsedEntry, IncidentSource]] = []
+    changed: list[tuple[ParsedEntry, Row[Any]]] = []
     for entry, ident in items:
         row = (
             (ident.guid and known.get(("guid", ident.guid)))
@@ -200,7 +201,9 @@ def _incident_values(entry: ParsedEntry, language: str | None) -> dict[str, obje
     }
 
 
-def _known_in_feed(session: Session, source_id: int, idents: list[Identity]) -> dict[tuple[str, str], IncidentSource]:
+def _known_in_feed(session: Session, source_id: int, idents: list[Identity]) -> dict[tuple[str, str], Row[Any]]:
+    """This feed's stored links with these keys, as plain rows: a re-fetched feed's entries are mostly
+    known already, and loading an ORM object for each cost more than the rest of the check."""
     guids = [i.guid for i in idents if i.guid]
     links = [i.link for i in idents if i.link]
     hashes = [i.content_hash for i in idents]
@@ -209,8 +212,12 @@ def _known_in_feed(session: Session, source_id: int, idents: list[Identity]) -> 
         conditions.append(IncidentSource.guid.in_(guids))
     if links:
         conditions.append(IncidentSource.canonical_url.in_(links))
-    rows = session.scalars(select(IncidentSource).where(IncidentSource.source_id == source_id, or_(*conditions)))
-    known: dict[tuple[str, str], IncidentSource] = {}
+    rows = session.execute(
+        select(IncidentSource.id, IncidentSource.incident_id, IncidentSource.guid, IncidentSource.canonical_url,
+               IncidentSource.content_hash)
+        .where(IncidentSource.source_id == source_id, or_(*conditions))
+    )
+    known: dict[tuple[str, str], Row[Any]] = {}
     for row in rows:
         for key in (("guid", row.guid), ("link", row.canonical_url), ("hash", row.content_hash)):
             if key[1]:
@@ -234,9 +241,12 @@ def _known_links(session: Session, links: list[str]) -> dict[str, int]:
     return found
 
 
-def _apply_changes(session: Session, changed: list[tuple[ParsedEntry, IncidentSource]], outcome: FeedOutcome, now: datetime) -> None:
+def _apply_changes(session: Session, changed: list[tuple[ParsedEntry, Row[Any]]], outcome: FeedOutcome, now: datetime) -> None:
     """An entry edited by its publisher updates the incident while no editor has touched it yet."""
-    for entry, row in changed:
+    for entry, found in changed:
+        row = session.get(IncidentSource, found.id)
+        if row is None:
+            continue
         previous = row.content_hash
         row.content_hash = entry.content_hash
         row.title = entry.title

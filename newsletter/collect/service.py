@@ -210,6 +210,7 @@ class _Run:
                             parsed = ParsedFeed(error=f"parser failed: {type(exc).__name__}: {exc}"[:500])
                         result.body = b""
                         self.report.parse_seconds += parsed.seconds
+                        self.report.plain_feeds += parsed.plain
                     self.results.put((result, parsed))
 
                 await asyncio.gather(*(one(job) for job in self.jobs))
