@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from contextlib import nullcontext
 import typing
 from collections.abc import Callable
+from contextlib import nullcontext
 from typing import Any, Iterable
 
 import anyio
@@ -107,11 +107,11 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
 class HostPools:
     """One small connection pool per origin instead of one big pool for every feed.
 
-    httpcore checks every connection of a pool on each request and each response's end (a
-    poll() per idle socket), so one pool of 32 connections cost about a millisecond of CPU per
-    request: most of an unchanged feed's cost. Pools of at most `per_host` connections keep that
-    check short. Idle pools beyond `max_idle_pools` are closed (oldest first), so a run over
-    thousands of outlets never holds thousands of open sockets.
+    httpcore checks every connection of a pool on each request and at each response's end (a
+    poll() per idle socket), so with one pool for the whole run that check grew with the number of
+    connections; pools of at most `per_host` connections keep it short. Idle pools beyond
+    `max_idle_pools` are closed (least recently used first), so a run over thousands of outlets
+    never holds thousands of open sockets.
     """
 
     def __init__(self, make_pool: Callable[[], httpcore.AsyncConnectionPool], *, max_idle_pools: int) -> None:

@@ -112,3 +112,19 @@ def test_a_database_at_the_head_revision_is_not_migrated_again(tmp_path) -> None
         conn.execute(text("UPDATE alembic_version SET version_num = '0014'"))
     assert not _at_head(url)  # one revision behind: alembic runs
     engine.dispose()
+
+
+def test_fetching_waits_for_storing_when_too_many_feeds_are_pending(
+    server: FeedServer, write_sources: SourcesWriter, collect: Callable[..., CollectReport], monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """Parsed feeds wait in memory until stored: at most MAX_PENDING of them, however many feeds a run has."""
+    import newsletter.collect.service as service
+
+    monkeypatch.setattr(service, "MAX_PENDING", 2)
+    monkeypatch.setattr(service, "BATCH", 1)
+    for i in range(9):
+        server.routes[f"/f{i}.xml"] = Reply(body=_feed(i, 2))
+    write_sources([{"name": f"f{i}", "url": server.url(f"/f{i}.xml")} for i in range(9)])
+    report = collect()
+    assert report.fetched == 9 and report.new_incidents == 18
+    assert server.max_in_flight <= 2

@@ -200,3 +200,28 @@ def test_an_unchanged_feed_keeps_its_warning_and_clears_its_errors(
     assert capped.last_success_at >= before and capped.last_checked_at >= before
     assert flaky.error_count == 0 and flaky.last_error is None
     assert moved.moved_to == server.url("/new.xml") and moved.etag == '"n1"'
+
+
+def test_one_small_pool_per_host_and_idle_pools_are_closed() -> None:
+    """Each outlet gets its own pool of at most per-host connections; beyond the limit the least
+    recently used idle pools are closed, so a run over thousands of outlets holds few sockets."""
+    import asyncio
+
+    import httpx
+
+    from newsletter.collect.guard import GuardedTransport
+    from tests.collect.feedserver import feed_server
+
+    with feed_server() as a, feed_server() as b, feed_server() as c:
+        for srv in (a, b, c):
+            srv.routes["/f.xml"] = Reply(body=FEED)
+
+        async def run() -> list[int | None]:
+            limits = httpx.Limits(max_connections=4, max_keepalive_connections=4)
+            transport = GuardedTransport(allow_loopback=True, limits=limits, per_host=4)  # at most one idle pool
+            async with httpx.AsyncClient(transport=transport) as client:
+                for srv in (a, b, c):
+                    assert (await client.get(srv.url("/f.xml"))).status_code == 200
+                return [port for _scheme, _host, port in transport.pools._pools]
+
+        assert asyncio.run(run()) == [b.port, c.port]
