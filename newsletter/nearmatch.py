@@ -13,13 +13,14 @@ from collections import Counter
 from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
 from itertools import chain
+from typing import TYPE_CHECKING
 
-from sqlalchemy import func, insert, select
-from sqlalchemy.orm import Session
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
-from newsletter.consent.text import strip_tags
-from newsletter.db import utcnow
-from newsletter.models import DuplicateCandidate, Incident
+# The database parts (SQLAlchemy, the models) are imported inside the two functions that query:
+# the collector's parse workers import this module for the word functions alone, and importing
+# the models cost each worker process about a second of CPU at start.
 
 NEAR_THRESHOLD = 60.0  # Dice coefficient (%) of the word stems of title + lede
 SAME_TITLE = 85.0  # or rapidfuzz token_sort_ratio of the titles: the same words reordered
@@ -124,6 +125,8 @@ class NearDuplicateIndex:
 
 def body_text(body: str | None) -> str:
     """The words of an incident's stored (sanitised) HTML body, for scoring only."""
+    from newsletter.consent.text import strip_tags
+
     return " ".join(strip_tags((body or "").replace("<", " <")).split())
 
 
@@ -135,6 +138,11 @@ def recent_index(session: Session, *, since: datetime | None = None, exclude: Co
     `latest` keeps only the newest that many (a single report scored inside its own request must not
     cost more as the window fills up: the cost would grow with every incident of the last 14 days).
     """
+    from sqlalchemy import func, select
+
+    from newsletter.db import utcnow
+    from newsletter.models import Incident
+
     index = NearDuplicateIndex()
     query = (
         select(Incident.id, Incident.title, Incident.summary, func.substr(Incident.body, 1, 2000))
@@ -158,6 +166,11 @@ def propose_duplicates(session: Session, incident_ids: Iterable[int], *, now: da
     Returns how many pairs were proposed. Each new incident is compared with those before it, so a
     pair is proposed once, new incident first. Never commits.
     """
+    from sqlalchemy import func, insert, select
+
+    from newsletter.db import utcnow
+    from newsletter.models import DuplicateCandidate, Incident
+
     ids = sorted(set(incident_ids))
     if not ids:
         return 0

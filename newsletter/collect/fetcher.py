@@ -22,6 +22,7 @@ from newsletter.config import Settings
 MAX_REDIRECTS = 5
 REDIRECTS = {301, 302, 303, 307, 308}
 PERMANENT = {301, 308}
+DRAIN_BYTES = 64 * 1024  # an unused error or redirect body read to keep the connection alive
 ACCEPT = "application/atom+xml, application/rss+xml, application/rdf+xml;q=0.9, application/xml;q=0.8, text/xml;q=0.8, */*;q=0.1"
 
 
@@ -102,6 +103,19 @@ class _Decoder:
             raise BodyTooLarge(f"response body {what}exceeds the limit of {self.limit:,} bytes (NEWSLETTER_FETCH_MAX_BYTES)")
 
 
+async def _drain(resp: httpx.Response, cap: int = DRAIN_BYTES) -> None:
+    """Read the (small or empty) body of a response we do not use, so its connection is kept alive.
+
+    A response closed before its end closes the connection too: every unchanged feed (304) cost
+    a new TCP (and TLS) connection. A body larger than `cap` is not worth reading: that one closes.
+    """
+    read = 0
+    async for chunk in resp.aiter_raw():
+        read += len(chunk)
+        if read > cap:
+            return
+
+
 def user_agent(settings: Settings) -> str:
     try:
         ver = version("newsletter")
@@ -120,7 +134,8 @@ class Fetcher:
         self.timeout = httpx.Timeout(connect=min(10.0, total), read=min(20.0, total), write=min(10.0, total), pool=total)
         limits = httpx.Limits(max_connections=settings.fetch_concurrency, max_keepalive_connections=settings.fetch_concurrency)
         self.client = httpx.AsyncClient(
-            transport=GuardedTransport(allow_loopback=settings.allow_loopback_feeds, limits=limits),
+            transport=GuardedTransport(allow_loopback=settings.allow_loopback_feeds, limits=limits,
+                                       per_host=settings.fetch_per_host),
             timeout=self.timeout,
             follow_redirects=False,
             trust_env=False,
@@ -176,6 +191,7 @@ class Fetcher:
             async with self._hosts[host]:
                 async with self.client.stream("GET", url, headers=conditional) as resp:
                     if resp.status_code in REDIRECTS:
+                        await _drain(resp)
                         location = resp.headers.get("location")
                         if not location:
                             return FetchResult(req, "error", http_status=resp.status_code,
@@ -195,6 +211,8 @@ class Fetcher:
     async def _finish(self, req: FetchRequest, resp: httpx.Response, url: str, moved: str | None) -> FetchResult:
         status = resp.status_code
         base = dict(final_url=url, moved_to=moved, http_status=status)
+        if status == 304 or status == 410 or status >= 400 or status < 200 or status == 204:
+            await _drain(resp)
         if status == 304:
             return FetchResult(req, "not_modified", etag=req.etag, last_modified=req.last_modified, **base)
         if status == 410:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import typing
+from collections.abc import Callable
 from contextlib import nullcontext
 from typing import Any, Iterable
 
@@ -102,17 +104,107 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         await self._inner.sleep(seconds)
 
 
-class GuardedTransport(httpx.AsyncHTTPTransport):
-    """httpx's transport with the guarded network backend and no proxies from the environment."""
+class HostPools:
+    """One small connection pool per origin instead of one big pool for every feed.
 
-    def __init__(self, *, allow_loopback: bool, limits: httpx.Limits) -> None:
+    httpcore checks every connection of a pool on each request and at each response's end (a
+    poll() per idle socket), so with one pool for the whole run that check grew with the number of
+    connections; pools of at most `per_host` connections keep it short. Idle pools beyond
+    `max_idle_pools` are closed (least recently used first), so a run over thousands of outlets
+    never holds thousands of open sockets.
+    """
+
+    def __init__(self, make_pool: Callable[[], httpcore.AsyncConnectionPool], *, max_idle_pools: int) -> None:
+        self._make_pool = make_pool
+        self._max_idle = max_idle_pools
+        self._pools: dict[tuple[bytes, bytes, int | None], httpcore.AsyncConnectionPool] = {}
+        self._busy: dict[tuple[bytes, bytes, int | None], int] = {}
+
+    async def handle_async_request(self, request: httpcore.Request) -> httpcore.Response:
+        origin = request.url.origin
+        key = (origin.scheme, origin.host, origin.port)
+        pool = self._pools.pop(key, None)
+        if pool is None:
+            await self.close_idle()
+            pool = self._make_pool()
+        self._pools[key] = pool  # most recently used last
+        self._busy[key] = self._busy.get(key, 0) + 1
+        try:
+            response = await pool.handle_async_request(request)
+        except BaseException:
+            self._release(key)
+            raise
+        stream = response.stream
+        assert isinstance(stream, typing.AsyncIterable)
+        response.stream = _Released(stream, lambda: self._release(key))
+        return response
+
+    def _release(self, key: tuple[bytes, bytes, int | None]) -> None:
+        left = self._busy[key] - 1
+        if left:
+            self._busy[key] = left
+        else:
+            del self._busy[key]
+
+    async def close_idle(self) -> None:
+        """Close the least recently used pools that have no request in flight, beyond the limit."""
+        idle = [key for key in self._pools if key not in self._busy]
+        for key in idle[: max(0, len(idle) - self._max_idle)]:
+            await self._pools.pop(key).aclose()
+
+    async def __aenter__(self) -> HostPools:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        pools, self._pools = list(self._pools.values()), {}
+        for pool in pools:
+            await pool.aclose()
+
+
+class _Released:
+    """A response body stream that tells its pool router when it is closed."""
+
+    def __init__(self, stream: typing.AsyncIterable[bytes], done: Callable[[], None]) -> None:
+        self._stream = stream
+        self._done: Callable[[], None] | None = done
+
+    async def __aiter__(self) -> typing.AsyncIterator[bytes]:
+        async for chunk in self._stream:
+            yield chunk
+
+    async def aclose(self) -> None:
+        try:
+            if hasattr(self._stream, "aclose"):
+                await self._stream.aclose()
+        finally:
+            if self._done is not None:
+                done, self._done = self._done, None
+                done()
+
+
+class GuardedTransport(httpx.AsyncHTTPTransport):
+    """httpx's transport with the guarded network backend, no proxies from the environment, and
+    one small pool per host (of at most `per_host` connections) sharing one TLS context."""
+
+    def __init__(self, *, allow_loopback: bool, limits: httpx.Limits, per_host: int | None = None) -> None:
         super().__init__(trust_env=False, limits=limits)
-        self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            http1=True,
-            http2=False,
-            network_backend=GuardedBackend(allow_loopback=allow_loopback),
-        )
+        ssl_context = httpx.create_ssl_context(trust_env=False)
+        backend = GuardedBackend(allow_loopback=allow_loopback)
+        per_host = per_host or limits.max_connections
+
+        def make_pool() -> httpcore.AsyncConnectionPool:
+            return httpcore.AsyncConnectionPool(
+                ssl_context=ssl_context,
+                max_connections=per_host,
+                max_keepalive_connections=per_host,
+                keepalive_expiry=limits.keepalive_expiry,
+                http1=True,
+                http2=False,
+                network_backend=backend,
+            )
+
+        self.pools = HostPools(make_pool, max_idle_pools=max(1, (limits.max_keepalive_connections or 1) // per_host))
+        self._pool = self.pools  # type: ignore[assignment]

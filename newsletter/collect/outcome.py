@@ -32,6 +32,7 @@ class CollectReport:
     elapsed: float = 0.0
     parse_processes: int = 0  # worker processes used for parsing (0: parsed in a thread of this process)
     parse_seconds: float = 0.0  # CPU time spent parsing, summed over feeds
+    plain_feeds: int = 0  # of the parsed feeds, read by the fast plain-RSS reader rather than feedparser
     store_seconds: float = 0.0  # wall time spent writing to the database
     store_cpu_seconds: float = 0.0  # of which CPU time of the storing thread
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import re
+from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
 
 import nh3
@@ -38,13 +39,36 @@ _ABSOLUTE = re.compile(r"(?i)^https?://[^/?#\s]")
 _TAG = re.compile(r"<[^>]*>")
 
 
+# A path from the site's root that urljoin only prefixes with the base's origin (no dot segments,
+# empty segments, query, fragment or parameters): most links inside entries ("/tag/courts").
+_ROOT_PATH = re.compile(r"/(?:[A-Za-z0-9\-_~:@!$&'()*+,=%]+(?:\.[A-Za-z0-9\-_~:@!$&'()*+,=%]*)*/?)*")
+_DOTS = re.compile(r"/\.\.?(?:/|$)")
+
+
+@lru_cache(maxsize=256)
+def _origin(base: str) -> str | None:
+    """scheme://host[:port] of an http(s) base URL as urljoin writes it, else None."""
+    try:
+        parts = urlsplit(base)
+    except ValueError:
+        return None
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") and parts.netloc else None
+
+
 def absolute_url(value: str, base: str | None) -> str | None:
     """Resolve a link against its base; None unless the result is http(s) or mailto."""
     value = value.strip()
     if _ABSOLUTE.match(value):
         return value  # the common case, without urljoin's cost
-    url = urljoin(base, value) if base else value
-    return url if urlsplit(url).scheme.lower() in URL_SCHEMES else None
+    if base and value[:1] == "/" and _ROOT_PATH.fullmatch(value) and not _DOTS.search(value):
+        origin = _origin(base)
+        if origin is not None:
+            return origin + value  # what urljoin gives, without its cost (a link or more per paragraph)
+    try:
+        url = urljoin(base, value) if base else value
+        return url if urlsplit(url).scheme.lower() in URL_SCHEMES else None
+    except ValueError:  # e.g. "//[not-an-address]/": a broken link, not a reason to drop the whole feed
+        return None
 
 
 def sanitize_html(fragment: str, base: str | None) -> str:

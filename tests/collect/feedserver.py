@@ -34,6 +34,7 @@ Route = Reply | Callable[[BaseHTTPRequestHandler], Reply]
 class Seen:
     path: str
     headers: dict[str, str]
+    peer: tuple[str, int] = ("", 0)  # the client's address and port: one port is one connection
 
 
 class FeedServer:
@@ -69,7 +70,7 @@ class FeedServer:
 
     def _handle(self, h: BaseHTTPRequestHandler) -> None:
         with self.lock:
-            self.requests.append(Seen(h.path, {k.lower(): v for k, v in h.headers.items()}))
+            self.requests.append(Seen(h.path, {k.lower(): v for k, v in h.headers.items()}, h.client_address[:2]))
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:

@@ -93,3 +93,38 @@ def test_collect_exits_1_when_every_feed_it_tried_failed(server: FeedServer, wri
     cli("collect")
     server.routes["/down.xml"] = Reply(body=_feed(3, 1))
     cli("collect", "--all")
+
+
+def test_a_database_at_the_head_revision_is_not_migrated_again(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Every `newsletter collect` from cron migrates first; at the head revision that is one query, not alembic."""
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import create_engine, text
+
+    from newsletter.db import _at_head, _single_head, alembic_config, upgrade
+
+    url = f"sqlite:///{tmp_path / 'm.sqlite3'}"
+    assert [_single_head()] == ScriptDirectory.from_config(alembic_config(url)).get_heads()
+    assert not _at_head(url)  # a new database
+    upgrade(url)
+    assert _at_head(url)
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '0014'"))
+    assert not _at_head(url)  # one revision behind: alembic runs
+    engine.dispose()
+
+
+def test_fetching_waits_for_storing_when_too_many_feeds_are_pending(
+    server: FeedServer, write_sources: SourcesWriter, collect: Callable[..., CollectReport], monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """Parsed feeds wait in memory until stored: at most MAX_PENDING of them, however many feeds a run has."""
+    import newsletter.collect.service as service
+
+    monkeypatch.setattr(service, "MAX_PENDING", 2)
+    monkeypatch.setattr(service, "BATCH", 1)
+    for i in range(9):
+        server.routes[f"/f{i}.xml"] = Reply(body=_feed(i, 2))
+    write_sources([{"name": f"f{i}", "url": server.url(f"/f{i}.xml")} for i in range(9)])
+    report = collect()
+    assert report.fetched == 9 and report.new_incidents == 18
+    assert server.max_in_flight <= 2

@@ -144,3 +144,84 @@ def test_due_feeds_are_claimed_so_a_concurrent_run_skips_them(runtime, write_sou
         assert due_sources(second, claim=True) == []
         assert len(due_sources(second, force_all=True)) == 2
     assert source_named(session, "a").next_check_at > utcnow() + timedelta(minutes=14)
+
+
+def test_unchanged_errors_and_redirects_keep_the_connection_alive(server: FeedServer, runtime) -> None:
+    """A 304, an error page or a redirect is read to its end, so the next feed of the host reuses the
+    connection: an unchanged feed used to cost a new TCP (and, for real outlets, TLS) connection."""
+    import asyncio
+
+    from newsletter.collect.fetcher import Fetcher, FetchRequest
+
+    server.routes["/a.xml"] = Reply(body=FEED, etag='"a"')
+    server.routes["/b.xml"] = Reply(body=FEED, etag='"b"')
+    server.routes["/gone.xml"] = Reply(410, b"gone for good", {"Content-Type": "text/plain"})
+    server.routes["/busy.xml"] = Reply(503, b"<html>try later</html>" * 20, {"Content-Type": "text/html"})
+    server.routes["/old.xml"] = Reply(301, b"moved", {"Location": "/a.xml", "Content-Type": "text/plain"})
+
+    async def fetch_all() -> list[str]:
+        async with Fetcher(runtime.settings) as fetcher:
+            out = []
+            for path, etag in (("/a.xml", '"a"'), ("/b.xml", '"b"'), ("/gone.xml", None), ("/busy.xml", None),
+                               ("/old.xml", None), ("/b.xml", None)):
+                result = await fetcher.fetch(FetchRequest(1, "f", server.url(path), etag))
+                out.append(result.status)
+            return out
+
+    assert asyncio.run(fetch_all()) == ["not_modified", "not_modified", "gone", "error", "ok", "ok"]
+    assert len(server.requests) == 7  # the redirect is followed
+    assert len({seen.peer for seen in server.requests}) == 1, [s.peer for s in server.requests]
+
+
+def test_an_unchanged_feed_keeps_its_warning_and_clears_its_errors(
+    server: FeedServer, write_sources: SourcesWriter, collect: Callable[..., CollectReport], session: Session
+) -> None:
+    """304s are stored in one UPDATE per batch: the same bookkeeping as a fetched feed's."""
+    many = rss([{"title": f"Item {i}", "link": f"https://o.example/{i}", "guid": str(i), "description": "x"} for i in range(5)])
+    server.routes["/capped.xml"] = Reply(body=many, etag='"c1"')
+    server.routes["/flaky.xml"] = Reply(body=FEED, etag='"f1"')
+    server.routes["/old.xml"] = Reply(301, b"", {"Location": "/new.xml"})
+    server.routes["/new.xml"] = Reply(body=FEED, etag='"n1"')
+    write_sources([{"name": "capped", "url": server.url("/capped.xml"), "max_entries": 2, "every": "10m"},
+                   {"name": "flaky", "url": server.url("/flaky.xml")}, {"name": "moved", "url": server.url("/old.xml")}])
+    collect()
+    warning = source_named(session, "capped").last_error
+    assert warning and warning.startswith("only the first 2 of 5 entries")
+    flaky = source_named(session, "flaky")
+    flaky.error_count, flaky.last_error = 2, "HTTP 500"
+    session.commit()
+    before = utcnow()
+    report = collect()
+    assert report.not_modified == 3
+    session.expire_all()
+    capped, flaky, moved = (source_named(session, n) for n in ("capped", "flaky", "moved"))
+    assert capped.last_error == warning and capped.error_count == 0 and capped.etag == '"c1"'
+    assert 590 <= (capped.next_check_at - before).total_seconds() <= 610
+    assert capped.last_success_at >= before and capped.last_checked_at >= before
+    assert flaky.error_count == 0 and flaky.last_error is None
+    assert moved.moved_to == server.url("/new.xml") and moved.etag == '"n1"'
+
+
+def test_one_small_pool_per_host_and_idle_pools_are_closed() -> None:
+    """Each outlet gets its own pool of at most per-host connections; beyond the limit the least
+    recently used idle pools are closed, so a run over thousands of outlets holds few sockets."""
+    import asyncio
+
+    import httpx
+
+    from newsletter.collect.guard import GuardedTransport
+    from tests.collect.feedserver import feed_server
+
+    with feed_server() as a, feed_server() as b, feed_server() as c:
+        for srv in (a, b, c):
+            srv.routes["/f.xml"] = Reply(body=FEED)
+
+        async def run() -> list[int | None]:
+            limits = httpx.Limits(max_connections=4, max_keepalive_connections=4)
+            transport = GuardedTransport(allow_loopback=True, limits=limits, per_host=4)  # at most one idle pool
+            async with httpx.AsyncClient(transport=transport) as client:
+                for srv in (a, b, c):
+                    assert (await client.get(srv.url("/f.xml"))).status_code == 200
+                return [port for _scheme, _host, port in transport.pools._pools]
+
+        assert asyncio.run(run()) == [b.port, c.port]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+from urllib.parse import urljoin
+
 import pytest
 
 from newsletter.collect.sanitizer import excerpt, sanitize_html, to_text
@@ -38,3 +41,17 @@ def test_plain_text_and_excerpt() -> None:
     cut = excerpt(long, 120)
     assert len(cut) <= 120 and cut.endswith(".")
     assert excerpt("short", 600) == "short"
+
+
+def test_links_from_the_site_root_resolve_as_urljoin_does() -> None:
+    base = "https://Outlet.example:8443/news/7?x=1#top"
+    html_in = ('<p><a href="/tag/courts">a</a> <a href="/a//b">b</a> <a href="/a/../c">c</a> <a href="/d?q=1&amp;r=2">d</a>'
+               ' <a href="/e;p">e</a> <a href="/f.pdf">f</a></p>')
+    out = sanitize_html(html_in, base)
+    for path in ("/tag/courts", "/a//b", "/a/../c", "/d?q=1&r=2", "/e;p", "/f.pdf"):
+        assert f'href="{html.escape(urljoin(base, path), quote=True)}"' in out, path
+
+
+def test_a_broken_link_is_dropped_not_the_whole_entry() -> None:
+    out = sanitize_html('<p>Read <a href="//[not-an-address]/x">this</a>.</p>', "https://o.example/1")
+    assert 'href="#"' in out and "Read" in out
