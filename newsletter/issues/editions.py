@@ -3,7 +3,8 @@
 The default edition is the issue as the editors wrote it (issues/snapshot.py). Each further edition is
 built by the very same builder, in its language, from the items' translations (ItemTranslation, state
 `done`), or from the original words where an editor allowed it for that item (the item then carries
-`original_language`, and readers see a short note in their language). Building through the same code
+`original_language`, and readers see a short note in their language). The issue's own title, intro,
+preheader and editor's note come from its IssueTranslation (issue_texts) the same way. Building through the same code
 means every edition passes the same consent rules and final check: a protected person's spelling in any
 script is redacted or refused in a translation exactly as in the original, and a refusal names the edition.
 """
