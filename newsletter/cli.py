@@ -821,6 +821,10 @@ def translations_import(rt: Runtime, file: Path) -> None:
     if report.stale:
         console.print(f"  {len(report.stale)} item(s) kept as draft: their original changed since the export "
                       f"(items {', '.join(map(str, report.stale))})", highlight=False)
+    if report.issue_texts:
+        console.print(f"  the issue's texts: {report.issue_texts}"
+                      + (" (kept as draft: an original text changed since the export)" if report.issue_texts_stale
+                         else ""), highlight=False)
 
 
 # ---- corrections

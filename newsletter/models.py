@@ -371,6 +371,10 @@ class Issue(Base):
     items: Mapped[list[IssueItem]] = relationship(
         back_populates="issue", cascade="all, delete-orphan", order_by="IssueItem.position"
     )
+    # The issue's own texts (title, intro, preheader, editor's note) in each further edition's language.
+    translations: Mapped[list[IssueTranslation]] = relationship(
+        back_populates="issue", cascade="all, delete-orphan", order_by="IssueTranslation.language"
+    )
 
 
 class IssueItem(Base):
@@ -432,6 +436,32 @@ class ItemTranslation(Base):
     updated_by: Mapped[str | None] = mapped_column(String(320))
 
     item: Mapped[IssueItem] = relationship(back_populates="translations")
+
+
+class IssueTranslation(Base):
+    """The issue's own texts (title, intro, preheader, editor's note and its signature) in one further
+    edition's language; the originals stay on the Issue. `state` and `allow_original` mean what they
+    mean on ItemTranslation: the translator's progress, and the editor's leave to publish the original."""
+
+    __tablename__ = "issue_translations"
+    __table_args__ = (
+        UniqueConstraint("issue_id", "language"),
+        CheckConstraint(_in("state", TRANSLATION_STATES), name="state"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"), index=True)
+    language: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(500), default="")
+    intro: Mapped[str] = mapped_column(Text, default="")
+    preheader: Mapped[str] = mapped_column(String(300), default="")
+    editors_note: Mapped[str] = mapped_column(Text, default="")
+    editors_note_signature: Mapped[str] = mapped_column(String(200), default="")
+    state: Mapped[str] = mapped_column(String(16), default="missing")
+    allow_original: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_by: Mapped[str | None] = mapped_column(String(320))
+
+    issue: Mapped[Issue] = relationship(back_populates="translations")
 
 
 class Subscriber(Base):

@@ -6,6 +6,7 @@ import email
 import email.header
 import html
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -114,6 +115,16 @@ def test_demo_runs_the_weekly_cycle_twice_without_duplicates(cli: Any, session: 
     assert ru_subject == (ru_folder / "subject.txt").read_text().strip() != subject
     ru_text = next(p for p in ru_mail.walk() if p.get_content_type() == "text/plain").get_payload(decode=True).decode()
     assert "Обыски у сторонников" in ru_text and "Сменить язык: http://127.0.0.1:8000/preferences/" in ru_text
+    # The issue's own texts are Russian too: the week title, the intro, the editor's note and its signature.
+    ru_issue = issue.edition_snapshots["ru"]["issue"]
+    assert re.search(r"[а-я]", ru_issue["title"]) and ru_issue["title"] in ru_subject
+    assert ru_issue["intro"].startswith("На этой неделе наши волонтёры") and "volunteers" not in ru_issue["intro"]
+    assert ru_issue["preheader"].startswith("На этой неделе наши волонтёры")
+    note = issue.edition_snapshots["ru"]["editors_note"]
+    assert "нефтяников" in note["text"] and note["signature"] == "Редакция"
+    assert 'href="https://monitoring.example/donate"' in note["html"]
+    assert "На этой неделе наши волонтёры" in ru_page and "Редакция" in ru_text
+    assert "This week our volunteers" in issue.snapshot["issue"]["intro"]  # the default edition keeps its words
 
     # One dated correction was filed: the archive page, the feed and issue.json show it; the snapshot is unchanged.
     assert "6. Correction" in out and "filed on" in out

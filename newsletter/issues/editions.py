@@ -3,7 +3,8 @@
 The default edition is the issue as the editors wrote it (issues/snapshot.py). Each further edition is
 built by the very same builder, in its language, from the items' translations (ItemTranslation, state
 `done`), or from the original words where an editor allowed it for that item (the item then carries
-`original_language`, and readers see a short note in their language). Building through the same code
+`original_language`, and readers see a short note in their language). The issue's own title, intro,
+preheader and editor's note come from its IssueTranslation (issue_texts) the same way. Building through the same code
 means every edition passes the same consent rules and final check: a protected person's spelling in any
 script is redacted or refused in a translation exactly as in the original, and a refusal names the edition.
 """
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 from newsletter import i18n
 from newsletter.i18n import N_
 from newsletter.config import Settings
+from newsletter.issues import issue_texts
 from newsletter.issues.errors import ApprovalError
 from newsletter.models import Issue, IssueItem, ItemTranslation
 
@@ -88,11 +90,16 @@ class _TranslatedItem:
 
 @dataclass
 class _EditionIssue:
-    """The issue as one edition's builder sees it: its items swapped for their translations."""
+    """The issue as one edition's builder sees it: its items and its own texts swapped for their translations."""
 
     _issue: Issue
     items: list[Any]
     language: str
+    title: str
+    intro: str
+    preheader: str
+    editors_note: str
+    editors_note_signature: str
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._issue, name)
@@ -123,6 +130,26 @@ def _edition_item(item: IssueItem, language: str, *, strict: bool, original: str
                           f"has no finished {language} translation and the original is not allowed")
 
 
+def _edition_texts(issue: Issue, language: str, *, strict: bool) -> issue_texts.IssueTexts:
+    """The issue's title, intro, preheader and editor's note in `language`: the done translation's, else the
+    original's (nothing to translate, the original allowed, or - outside `strict` - a draft's preview).
+    An automatic title stays the original's: build_edition_data writes the week in the edition's language."""
+    original = issue_texts.IssueTexts(issue.title, issue.intro, issue.preheader, issue.editors_note or "",
+                                      issue.editors_note_signature or "")
+    state = issue_texts.state_of(issue, language)
+    if state == "done":
+        row = issue_texts.row_for(issue, language)
+        words = {name: getattr(row, name) or "" for name in issue_texts.FIELDS}
+        if issue_texts.automatic_title(issue) or not words["title"].strip():
+            words["title"] = original.title
+        return issue_texts.IssueTexts(**words)
+    if state in ("draft", "missing") and strict:
+        raise EditionNotReady(f"the {language} edition is not ready: the issue's texts "
+                              f"({issue_texts.named(issue_texts.to_translate(issue))}) have no finished {language} "
+                              "translation and the original is not allowed")
+    return original
+
+
 def build_edition_data(session: Session, issue: Issue, language: str, *, settings: Settings,
                        today: date | None = None, strict: bool = True) -> dict[str, Any]:
     """One further edition's snapshot (JSON form). Raises EditionNotReady (strict: freezing) when an
@@ -141,7 +168,8 @@ def build_edition_data(session: Session, issue: Issue, language: str, *, setting
         if original:
             shown_original[item.id] = own
         items.append(edition_item)
-    view: Any = _EditionIssue(issue, items=items, language=language)
+    view: Any = _EditionIssue(issue, items=items, language=language,
+                              **_edition_texts(issue, language, strict=strict).as_dict())
     data = build_snapshot_data(session, view, settings=settings, today=today)
     if issue.title.strip() == human_range(issue.period_start, issue.period_end):
         data["issue"]["title"] = range_title(issue.period_start, issue.period_end, language)  # the draft's own title

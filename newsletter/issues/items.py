@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from newsletter import audit, formats, markup, media
+from newsletter.issues import issue_texts
 from newsletter.issues.errors import IssueError, IssueLocked
 from newsletter.issues.sections import item_section, sections_in_order
 from newsletter.issues.service import add_incidents, reopen_issue
@@ -82,6 +83,7 @@ def update_issue(session: Session, issue: Issue, fields: IssueFields, *, actor: 
         setattr(issue, key, value)
     session.flush()
     audit.record(session, actor=actor, action="issue.edited", entity_type="issue", entity_id=issue.id, changes=record)
+    issue_texts.mark_stale(session, issue, set(changes), actor=actor)  # done translations of the old texts: draft again
     return issue
 
 

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from newsletter import audit
 from newsletter.config import Settings
 from newsletter.db import utcnow
+from newsletter.issues import issue_texts
 from newsletter.issues.errors import ApprovalError, IssueError, IssueLocked
 from newsletter.models import TRANSLATION_STATES, Issue, IssueItem, ItemTranslation, User
 from newsletter.states import issue_frozen
@@ -37,7 +38,7 @@ LIMITS = {"headline": 500, "text": 5000, "quote": 2000, "photo_caption": 1000}
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 __all__ = [
-    "EditionProgress", "FIELDS", "LIMITS", "TranslationFields", "allow_original", "blockers", "check_editions_ready",
+    "EditionBlockers", "EditionProgress", "FIELDS", "LIMITS", "TranslationFields", "allow_original", "blockers", "check_editions_ready",
     "clean_field", "edition_ready", "ensure_rows", "further_editions", "mark_stale", "original_fields",
     "original_language", "progress", "row_for", "set_translation", "translatable_items",
 ]
@@ -67,10 +68,24 @@ class EditionProgress:
     draft: int = 0
     missing: int = 0
     blocking: list[IssueItem] = field(default_factory=list)
+    # The issue's own texts (issue_texts.state_of): none, done, allowed, draft or missing.
+    texts: str = "none"
+
+    @property
+    def texts_blocking(self) -> bool:
+        return self.texts in ("draft", "missing")
 
     @property
     def ready(self) -> bool:
-        return not self.blocking
+        return not self.blocking and not self.texts_blocking
+
+
+@dataclass
+class EditionBlockers:
+    """What keeps one edition from approval: items, and whether the issue's own texts are still untranslated."""
+
+    items: list[IssueItem] = field(default_factory=list)
+    issue_texts: list[str] = field(default_factory=list)  # the texts' names (issue_texts.FIELDS)
 
 
 # ---------------------------------------------------------------- what needs translating
@@ -316,11 +331,12 @@ def _default_untranslated(item: IssueItem, issue: Issue, settings: Settings) -> 
 
 
 def progress(issue: Issue, settings: Settings) -> list[EditionProgress]:
-    """Per further edition: done, allowed-original, draft and missing counts, and the items holding it back."""
+    """Per further edition: done, allowed-original, draft and missing counts, the items holding it back,
+    and the state of the issue's own texts there."""
     result = []
     items = translatable_items(issue)
     for language in further_editions(settings):
-        p = EditionProgress(language, total=len(items))
+        p = EditionProgress(language, total=len(items), texts=issue_texts.state_of(issue, language))
         for item in items:
             row = row_for(item, language, issue)
             if row.state == "done":
@@ -338,26 +354,36 @@ def progress(issue: Issue, settings: Settings) -> list[EditionProgress]:
 
 
 def edition_ready(issue: Issue, lang: str) -> bool:
-    """True when every published item of the issue is translated into `lang`, or allowed its original there."""
-    return all(not _blocks(row_for(item, lang, issue)) for item in translatable_items(issue))
+    """True when the issue's texts and every published item are translated into `lang`, or allowed their original there."""
+    return not issue_texts.blocks(issue, lang) and all(
+        not _blocks(row_for(item, lang, issue)) for item in translatable_items(issue))
 
 
-def blockers(issue: Issue, settings: Settings) -> dict[str, list[IssueItem]]:
-    """The items that keep each edition from approval (the default edition: items still in another language)."""
-    found = {p.language: p.blocking for p in progress(issue, settings) if p.blocking}
+def blockers(issue: Issue, settings: Settings) -> dict[str, EditionBlockers]:
+    """What keeps each edition from approval: its untranslated items and issue texts (the default edition:
+    items still in another language)."""
+    found = {p.language: EditionBlockers(p.blocking, issue_texts.to_translate(issue) if p.texts_blocking else [])
+             for p in progress(issue, settings) if not p.ready}
     untranslated = [i for i in translatable_items(issue) if _default_untranslated(i, issue, settings)]
     if untranslated:
-        found = {settings.default_language: untranslated, **found}
+        found = {settings.default_language: EditionBlockers(untranslated), **found}
     return found
 
 
 def check_editions_ready(issue: Issue, settings: Settings) -> None:
-    """Refuse approval while an edition has an item neither translated (done) nor allowed its original."""
+    """Refuse approval while an edition has an item, or the issue's own texts, neither translated (done) nor
+    allowed the original."""
     waiting = blockers(issue, settings)
     if not waiting:
         return
     parts = []
-    for language, items in waiting.items():
+    for language, waiting_here in waiting.items():
+        if waiting_here.issue_texts:  # named by kind, never quoted: an intro can name a person
+            parts.append(f"the {language} edition: the issue's texts are not translated "
+                         f"({issue_texts.named(waiting_here.issue_texts)}: neither done nor allowed the original)")
+        items = waiting_here.items
+        if not items:
+            continue
         # Items by position and id, not by headline: the message may reach a terminal log (a headline can name a person).
         named = ", ".join(f"item {i.id} (position {i.position})" for i in items[:10])
         more = f" and {len(items) - 10} more" if len(items) > 10 else ""

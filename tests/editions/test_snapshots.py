@@ -118,7 +118,7 @@ def test_the_drafts_own_week_title_is_given_in_the_editions_language(session: Se
     assert issue.title == "16–22 November 2026"
     ru = build_edition_data(session, issue, "ru", settings=settings, strict=False)
     assert ru["issue"]["title"] == "16–22 ноября 2026"
-    issue.title = "A week of detentions"  # an editor's own title is theirs (issue-level words have no translation)
+    issue.title = "A week of detentions"  # an editor's own title: the original until its translation is done
     assert build_edition_data(session, issue, "ru", settings=settings, strict=False)["issue"]["title"] == issue.title
 
 

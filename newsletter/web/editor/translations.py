@@ -1,6 +1,6 @@
-"""Desk routes for an issue's further editions: each edition's list of items with their translation state, and
-one item's translation edited beside its original (left read-only, right the form: words, state, and
-"publish the original in this edition").
+"""Desk routes for an issue's further editions: each edition's list (the issue's own texts first, then every
+item) with its translation state, and the issue's texts or one item's translation edited beside the original
+(left read-only, right the form: words, state, and "publish the original in this edition").
 
 Handlers read the form and call newsletter.issues.translations; a refused save shows the page again with
 the reason (409) and the words as typed. A frozen issue's pages are read-only, like the rest of it.
@@ -17,7 +17,9 @@ from sqlalchemy.orm import Session
 from newsletter.config import Settings
 from newsletter.db import get_row
 from newsletter.i18n import LANGUAGES
+from newsletter.issues import issue_texts
 from newsletter.issues import translations as tr
+from newsletter.issues.editions import range_title
 from newsletter.issues.errors import IssueError
 from newsletter.issues.items import get_item
 from newsletter.models import Issue, IssueItem
@@ -66,7 +68,54 @@ def edition_page(request: Request, issue_id: int, lang: str, user: CurrentUser,
     return render(request, "editor/issues/translations.html.j2", {
         "active": "issues", "issue": issue, "edition": lang, "language_name": LANGUAGES.get(lang, lang), "rows": rows,
         "progress": progress, "frozen": issue_frozen(issue), "base": _base(issue, lang),
+        "texts_row": issue_texts.row_for(issue, lang),
     })
+
+
+def _texts_page(request: Request, issue: Issue, lang: str, *, form: dict[str, Any] | None = None,
+                error: str | None = None, status_code: int = 200) -> HTMLResponse:
+    row = issue_texts.row_for(issue, lang)
+    shown = form or {**{name: getattr(row, name) or "" for name in issue_texts.FIELDS}, "state": row.state,
+                     "allow_original": row.allow_original}
+    return render(request, "editor/issues/translation_texts.html.j2", {
+        "active": "issues", "issue": issue, "edition": lang, "language_name": LANGUAGES.get(lang, lang),
+        "original": issue_texts.original_texts(issue), "needed": issue_texts.to_translate(issue), "row": row,
+        "automatic_title": range_title(issue.period_start, issue.period_end, lang), "form": shown,
+        "states": tr.TRANSLATION_STATES, "frozen": issue_frozen(issue), "base": _base(issue, lang), "error": error,
+    }, status_code=status_code)
+
+
+# Registered before the item routes: "texts" would otherwise be read as an item id.
+@router.get("/editor/issues/{issue_id}/translations/{lang}/texts", response_class=HTMLResponse,
+            include_in_schema=False)
+def texts_page(request: Request, issue_id: int, lang: str, user: CurrentUser,
+               session: Session = Depends(get_session, scope="function"),
+               settings: Settings = Depends(get_settings)) -> HTMLResponse:
+    """The issue's title, intro, preheader and editor's note beside their translation into `lang`."""
+    return _texts_page(request, _edition(session, settings, issue_id, lang), lang)
+
+
+@router.post("/editor/issues/{issue_id}/translations/{lang}/texts", include_in_schema=False)
+def save_texts(request: Request, issue_id: int, lang: str, user: CurrentUser,
+               csrf_token: Annotated[str, Form()] = "", title: Text = "", intro: Annotated[str, Form(max_length=40000)] = "",
+               preheader: Text = "", editors_note: Annotated[str, Form(max_length=20000)] = "",
+               editors_note_signature: Text = "", state: Annotated[str, Form(max_length=16)] = "draft",
+               allow_original: Annotated[str, Form(max_length=8)] = "",
+               session: Session = Depends(get_session, scope="function"),
+               settings: Settings = Depends(get_settings)) -> Response:
+    """Save the issue's texts, their state and the allow-original choice together; back to the edition's list."""
+    verify_csrf(request, csrf_token)
+    issue = _edition(session, settings, issue_id, lang)
+    words = issue_texts.IssueTexts(title, intro, preheader, editors_note, editors_note_signature)
+    try:
+        issue_texts.set_texts(session, issue, lang, words, state=state, editions=tr.further_editions(settings),
+                              actor=user, allow_original=bool(allow_original))
+    except IssueError as exc:
+        session.rollback()
+        issue = _edition(session, settings, issue_id, lang)
+        form = {**words.as_dict(), "state": state, "allow_original": bool(allow_original)}
+        return _texts_page(request, issue, lang, form=form, error=str(exc), status_code=409)
+    return RedirectResponse(f"{_base(issue, lang)}?done=saved#issue-texts", status_code=303)
 
 
 def _item_page(request: Request, issue: Issue, item: IssueItem, lang: str, *, form: dict[str, Any] | None = None,
