@@ -107,8 +107,13 @@ def notify_correction(runtime: Runtime, correction_id: int, *, actor: User | str
         corrections.request_notice(session, row, actor=actor)
         report = NoticeReport(correction_id=row.id, enqueued=delivery.enqueue_notices(session, row.id, row.issue_id))
         snapshot, note = row.issue.snapshot or {}, corrections.note(row)
-    email = render_correction_email(snapshot, note, runtime.settings)
-    delivery.deliver_notices(runtime, correction_id, email, report)
+        default = row.issue.language or runtime.settings.default_language
+        languages = [lang for lang in (row.issue.edition_snapshots or {}) if lang != default]
+    # One notice per edition the corrected issue had: each reader gets theirs (their edition's words and
+    # chrome), else the default one, as with the issue itself.
+    email = render_correction_email(snapshot, note, runtime.settings, language=default)
+    editions = {lang: render_correction_email(snapshot, note, runtime.settings, language=lang) for lang in languages}
+    delivery.deliver_notices(runtime, correction_id, email, report, editions=editions, default_edition=default)
     with runtime.session() as session:
         report.counts = delivery.notice_counts(session, correction_id)
     return report

@@ -119,8 +119,9 @@ def _edition_item(item: IssueItem, language: str, *, strict: bool, original: str
         return _TranslatedItem(item, found), False
     if found is not None and found.allow_original or not strict:
         return item, True
-    raise EditionNotReady(f"the {language} edition is not ready: item {item.id} ({item.headline.strip()[:60]!r}) "
-                          f"has no finished {language} translation and the original is not allowed")
+    raise EditionNotReady(N_("the %(language)s edition is not ready: item %(item)d (%(headline)r) has no finished "
+                             "%(language)s translation and the original is not allowed"),
+                          language=language, item=item.id, headline=item.headline.strip()[:60])
 
 
 def build_edition_data(session: Session, issue: Issue, language: str, *, settings: Settings,
@@ -142,7 +143,7 @@ def build_edition_data(session: Session, issue: Issue, language: str, *, setting
             shown_original[item.id] = own
         items.append(edition_item)
     view: Any = _EditionIssue(issue, items=items, language=language)
-    data = build_snapshot_data(session, view, settings=settings, today=today)
+    data = build_snapshot_data(session, view, settings=settings, today=today, edition=language)
     if issue.title.strip() == human_range(issue.period_start, issue.period_end):
         data["issue"]["title"] = range_title(issue.period_start, issue.period_end, language)  # the draft's own title
     return _mark_edition(data, language, shown_original)

@@ -21,6 +21,7 @@ from newsletter.runtime import Runtime
 from newsletter.web.deps import get_runtime, get_session, get_settings
 from newsletter.web.editor.auth import CurrentUser
 from newsletter.web.editor.issues import _issue, _page
+from newsletter.web.errors import desk_error
 from newsletter.web.security import verify_csrf
 
 router = APIRouter()
@@ -30,7 +31,7 @@ Csrf = Annotated[str, Form()]
 def _refused(request: Request, session: Session, settings: Settings, issue_id: int, exc: Exception) -> Response:
     session.rollback()
     status = 409 if isinstance(exc, CorrectionNotAllowed) else 400
-    return _page(request, session, settings, _issue(session, issue_id), error=str(exc), status_code=status)
+    return _page(request, session, settings, _issue(session, issue_id), error=desk_error(exc), status_code=status)
 
 
 def _mail(request: Request, session: Session, settings: Settings, runtime: Runtime, issue_id: int,

@@ -41,7 +41,7 @@ from newsletter.runtime import Runtime
 from newsletter.states import ISSUE_GONE_OUT
 from newsletter.web.deps import get_runtime, get_session, get_settings
 from newsletter.web.editor.auth import CurrentUser
-from newsletter.web.errors import mail_error_words
+from newsletter.web.errors import desk_error, mail_error_words
 from newsletter.web.security import verify_csrf
 from newsletter.web.templating import render
 
@@ -136,7 +136,7 @@ def describe_issue(issue: Issue) -> str:
 
 def _refused(request: Request, session: Session, settings: Settings, issue_id: int, exc: Exception) -> HTMLResponse:
     session.rollback()
-    return _page(request, session, settings, _issue(session, issue_id), error=str(exc), status_code=409)
+    return _page(request, session, settings, _issue(session, issue_id), error=desk_error(exc), status_code=409)
 
 
 # ---------------------------------------------------------------- list and draft
@@ -165,7 +165,7 @@ def draft(request: Request, user: CurrentUser, csrf_token: Csrf = "",
         issue = lifecycle.draft(session, settings=settings, period=period.strip() or None, actor=user)
     except REFUSALS as exc:
         session.rollback()
-        return _list_page(request, session, settings, error=str(exc), period=period, status_code=409)
+        return _list_page(request, session, settings, error=desk_error(exc), period=period, status_code=409)
     return _back(issue, "saved")
 
 
@@ -432,7 +432,7 @@ def send(request: Request, issue_id: int, user: CurrentUser, csrf_token: Csrf = 
             raise IssueError(f"unknown action {action!r}")
     except REFUSALS as exc:
         session.rollback()
-        return _send_page(request, session, settings, _issue(session, issue_id), error=str(exc), when=when,
+        return _send_page(request, session, settings, _issue(session, issue_id), error=desk_error(exc), when=when,
                           status_code=409)
     return RedirectResponse(f"/editor/issues/{issue.id}/status", status_code=303)
 
