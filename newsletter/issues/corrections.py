@@ -25,12 +25,13 @@ from newsletter.db import get_row, utcnow
 from newsletter.issues.consent import ConsentViolation
 from newsletter.i18n import N_
 from newsletter.issues.errors import IssueError, Words
-from newsletter.models import Correction, Issue, IssueItem, User
+from newsletter.models import Correction, CorrectionTranslation, Issue, IssueItem, User
 from newsletter.snapshot import CorrectionNote, parse_snapshot
 from newsletter.states import issue_frozen
 
 __all__ = ["CorrectionError", "CorrectionNotAllowed", "CorrectionRefused", "TEXT_LIMIT", "archive_notes", "correctable", "file_correction",
-           "find_item", "issues_of_incident", "get_correction", "list_corrections", "note", "notes_since", "request_notice"]
+           "find_item", "issues_of_incident", "get_correction", "list_corrections", "note", "notes_since", "request_notice",
+           "set_translation", "translation_languages"]
 
 TEXT_LIMIT = 2000
 
@@ -221,3 +222,65 @@ def earlier_sequence(notes: Sequence[CorrectionNote]) -> list[dict[str, object]]
     """The block in the JSON form frozen with the snapshot."""
     return [n.model_dump(mode="json") for n in notes]
 
+
+
+# ---------------------------------------------------------------- translations
+
+
+def translation_languages(correction: Correction, settings: Settings) -> list[str]:
+    """The further editions a correction may be translated into: every configured edition but its own language."""
+    return [lang for lang in settings.editions if lang != correction.language]
+
+
+def _corrected_item(correction: Correction) -> IssueItem:
+    found = next((i for i in correction.issue.items if i.id == correction.item_id), None)
+    if found is None:  # the item's row went with a deleted incident: nothing left to check a text against
+        raise CorrectionError(N_("the corrected item of correction %(id)d is no longer on record"), id=correction.id)
+    return found
+
+
+def set_translation(session: Session, correction: Correction, language: str, text: str, *, actor: User | str,
+                    settings: Settings) -> CorrectionTranslation | None:
+    """Save a correction's words in one further edition's language (empty: not translated, the row goes), audited;
+    the caller commits and re-renders the archive.
+
+    The words pass the same consent check as the original (check_item_text, for that edition): a protected
+    person's name in any spelling the engine knows, Cyrillic included, refuses them (CorrectionRefused).
+    """
+    languages = translation_languages(correction, settings)
+    if language not in languages:
+        raise CorrectionError(N_("%(language)r is not a further edition of this correction (its editions: %(editions)s)"),
+                              language=language, editions=", ".join(languages) or "-")
+    body = clean_text(text)
+    if len(body) > TEXT_LIMIT:
+        raise CorrectionError(N_("the correction is %(length)d characters long; keep it within %(limit)d"),
+                              length=len(body), limit=TEXT_LIMIT)
+    row = next((t for t in correction.translations if t.language == language), None)
+    before = row.text if row is not None else None
+    if (before or "") == body:
+        return row
+    if body:
+        from newsletter.issues.snapshot import check_item_text
+
+        try:
+            check_item_text(session, correction.issue, _corrected_item(correction), body, field="correction",
+                            edition=language)
+        except ConsentViolation as exc:
+            where = "; ".join(f.describe() for f in exc.findings[:5]) or "the correction"
+            raise CorrectionRefused(N_("the consent check refused this correction (%(where)s): write it without the "
+                                       "person's name or the withheld place, as the item itself refers to them"),
+                                    where=where) from None
+    who = actor.email if isinstance(actor, User) else str(actor)
+    if not body:
+        assert row is not None
+        correction.translations.remove(row)
+        row = None
+    elif row is None:
+        row = CorrectionTranslation(language=language, text=body, updated_by=who)
+        correction.translations.append(row)
+    else:
+        row.text, row.updated_by = body, who
+    session.flush()
+    audit.record(session, actor=actor, action="correction.translated", entity_type="correction", entity_id=correction.id,
+                 changes={"language": language, "text": audit.text_change(before, body or None)})
+    return row

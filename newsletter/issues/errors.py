@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from newsletter import i18n
+from newsletter.i18n import N_
 from newsletter.issues.consent import ConsentViolation
 from newsletter.issues.periods import PeriodError
 from newsletter.issues.sections import NoSections
@@ -75,6 +76,11 @@ class Phrases(tuple[Phrase, ...]):
 
     def __str__(self) -> str:
         return self.sep.join(self)
+
+
+# The states a message may name (Words), in the catalog so a desk in another language names them in its own.
+STATE_WORDS = (N_("draft"), N_("approved"), N_("scheduled"), N_("sending"), N_("sent"), N_("new"), N_("accepted"),
+               N_("rejected"), N_("duplicate"), N_("needs_info"), N_("published"))
 
 
 class IssueNotFound(IssueError, LookupError):

@@ -49,6 +49,11 @@ def ensure_editable(session: Session, issue: Issue, *, actor: User | str) -> Non
         reopen_issue(session, issue, actor=actor, reason="edited after sign-off")
 
 
+# The fields _clean names in its refusals (Words), in the catalog for a desk in another language.
+FIELD_WORDS = (N_("title"), N_("intro"), N_("preheader"), N_("editor's note"), N_("signature of the editor's note"),
+               N_("headline"), N_("text"), N_("sub-head"))
+
+
 def _clean(value: str, limit: int, what: str, *, required: bool = False) -> str:
     value = (value or "").replace("\r\n", "\n").strip()
     if required and not value:
