@@ -223,7 +223,26 @@ def _build(session: Session, issue: Issue, *, settings: Settings, language: str,
         data["editors_note"] = note
     data["footer"] = footer(settings)
     data["direct_links"] = True
+    if edition:
+        edition_links(session, data["sections"], settings.base_url, edition)
     return data
+
+
+def edition_links(session: Session, sections: list[dict[str, Any]], base_url: str, edition: str) -> None:
+    """In a further edition, a link in an item's text to an issue of our own archive goes to that issue's page
+    in this edition when it has one (an editor links the default page; a reader of this edition wants theirs)."""
+    root = base_url.rstrip("/")
+    page = re.compile(re.escape(root) + r"/issues/(\d{4}-W\d{2})/(?=#|\")")
+    items = [it for s in sections for it in s["items"] if it.get("html")]
+    periods = {m.group(1) for it in items for m in page.finditer(it["html"])}
+    if not periods:
+        return
+    rows = session.execute(select(Issue.period, Issue.edition_snapshots)
+                           .where(Issue.period.in_(periods), Issue.published_at.is_not(None)))
+    has = {period for period, editions in rows if isinstance(editions, dict) and edition in editions}
+    for it in items:
+        it["html"] = page.sub(lambda m: f"{root}/issues/{m.group(1)}/{edition}/" if m.group(1) in has else m.group(0),
+                              it["html"])
 
 
 def incident_places(items: Iterable[IssueItem]) -> dict[str, Any] | None:

@@ -198,9 +198,11 @@ def test_see_also_links_go_to_the_same_edition(runtime: Runtime, session: Sessio
     session.execute(insert(incident_relations).values(incident_id=later.id, related_id=earlier.incident_id))
     session.flush()
     nxt = draft_issue(session, settings=settings, period="2026-W48", actor="cli")
-    for item in nxt.items:
+    link = f"http://127.0.0.1:8000/issues/2026-W47/#item-{earlier.id}"
+    for item in nxt.items:  # the editor links the earlier item in the text, as its default page
+        item.text_format, item.text = "markdown", f"She was detained again ([the first time]({link}))."
         session.add(ItemTranslation(item_id=item.id, language="ru", headline="Активистку снова задержали",
-                                    text="Её задержали на втором пикете.", state="done"))
+                                    text=f"Её задержали на втором пикете ([в первый раз]({link})).", state="done"))
     session.flush()
     session.expire_all()
     nxt = session.get(Issue, nxt.id)
@@ -215,8 +217,11 @@ def test_see_also_links_go_to_the_same_edition(runtime: Runtime, session: Sessio
     assert f"http://127.0.0.1:8000/issues/2026-W47/#item-{earlier.id}" not in ru_email
     ru_text = (root / "2026-W48/ru/email.txt").read_text()
     assert f"http://127.0.0.1:8000/issues/2026-W47/ru/#item-{earlier.id}" in ru_text
+    in_text = f'href="http://127.0.0.1:8000/issues/2026-W47/ru/#item-{earlier.id}" rel="noopener noreferrer">в первый раз</a>'
+    assert in_text in ru_email and in_text in (root / "2026-W48/ru/index.html").read_text()
     en_page = (root / "2026-W48/index.html").read_text()
     assert f'href="http://127.0.0.1:8000/issues/2026-W47/#item-{earlier.id}">Activist detained in Almaty</a>' in en_page
+    assert f'href="{link}" rel="noopener noreferrer">the first time</a>' in en_page
 
 
 # ---------------------------------------------------------------- consent in every language
