@@ -254,7 +254,10 @@ def _triage(session: Session, editor: User) -> dict[str, int]:
 
     counts = {"merged": 0, "accepted": 0, "persons_linked": 0}
     for cand in session.scalars(select(DuplicateCandidate).where(DuplicateCandidate.state == "open")):
-        keep, dup = sorted((cand.incident, cand.other), key=lambda i: i.id)
+        # The fuller report is kept and the other merged into it, whichever feed answered first: collection
+        # order varies from run to run, the demo's issue must not.
+        keep, dup = sorted((cand.incident, cand.other),
+                           key=lambda i: (-len(f"{i.summary or ''}{i.body or ''}"), i.title or "", i.id))
         if dup.state in ("new", "needs_info") and keep.state not in ("duplicate",):
             merge_incidents(session, dup, keep, actor=editor)
             counts["merged"] += 1

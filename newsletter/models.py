@@ -540,6 +540,25 @@ class Correction(Base):
     notify_requested_at: Mapped[datetime | None]
 
     issue: Mapped[Issue] = relationship()
+    translations: Mapped[list[CorrectionTranslation]] = relationship(
+        back_populates="correction", cascade="all, delete-orphan", passive_deletes=True,
+        order_by="CorrectionTranslation.language")
+
+
+class CorrectionTranslation(Base):
+    """A correction's words in a further edition's language: readers of that edition (pages, feed, issue.json,
+    notice email, the next issue) see these instead of the original; no row means "not translated"."""
+
+    __tablename__ = "correction_translations"
+    __table_args__ = (UniqueConstraint("correction_id", "language"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    correction_id: Mapped[int] = mapped_column(ForeignKey("corrections.id", ondelete="CASCADE"))
+    language: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_by: Mapped[str | None] = mapped_column(String(320))
+
+    correction: Mapped[Correction] = relationship(back_populates="translations")
 
 
 class CorrectionNotice(Base):

@@ -272,13 +272,19 @@ class PersonsSummary(_Model):
     counts: list[StatusCount] = Field(default_factory=list)
 
 
-class CorrectionNote(_Model):
+class CorrectionNote(_Additive):
     """A dated correction of one item of a published issue, as readers see it.
 
     Render gets these beside the frozen snapshots (the archive page, feed and issue.json of the
     corrected issue), and a later issue freezes the ones filed since the issue before it
     (Snapshot.earlier_corrections, its "Corrections" block).
+
+    Editions: the note as filed carries its `translations` (further language -> text) and the corrected
+    issue's further `editions` (language -> the item's headline there); every output reads it through
+    `in_language`, which leaves one language's words and the `edition` whose page it links to.
     """
+
+    _ADDED = frozenset({"translations", "editions", "edition"})
 
     id: int = Field(ge=1)
     issue_number: int = Field(ge=1)
@@ -288,6 +294,24 @@ class CorrectionNote(_Model):
     text: str = Field(min_length=1)
     language: str = Field("en", pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")
     filed_at: dt.datetime
+    translations: dict[str, str] = Field(default_factory=dict)
+    editions: dict[str, str] = Field(default_factory=dict)
+    edition: str | None = Field(None, pattern=r"^[a-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")
+
+    def in_language(self, language: str) -> "CorrectionNote":
+        """The note as readers of the `language` edition see it: its translation when there is one (else the
+        original words, whose `language` then differs, so pages mark them), the item's headline in that
+        edition, and that edition of the corrected issue to link to when the issue has one. A note read
+        once keeps what it was given (translations and editions are dropped, so outputs never carry them)."""
+        if not self.translations and not self.editions:
+            return self
+        text = (self.translations.get(language) or "").strip() if language != self.language else ""
+        return self.model_copy(update={
+            "text": text or self.text, "language": language if text else self.language,
+            "headline": self.editions.get(language) or self.headline,
+            "edition": language if language in self.editions else None,
+            "translations": {}, "editions": {},
+        })
 
 
 class PlaceCount(_Model):

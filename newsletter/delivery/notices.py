@@ -77,7 +77,7 @@ def claim(session: Session, correction_id: int, claimer: str, *, limit: int, lea
     stale = or_(expired, N.claimed_by.in_(dead)) if dead else expired
     rows = session.execute(
         select(N.id, N.subscriber_id, Subscriber.email, Subscriber.name, Subscriber.token, N.attempts,
-               N.first_failed_at)
+               N.first_failed_at, Subscriber.language)
         .join(Subscriber, Subscriber.id == N.subscriber_id)
         .where(N.correction_id == correction_id,
                or_(and_(N.state == "pending", or_(N.next_attempt_at.is_(None), N.next_attempt_at <= now)),
@@ -90,7 +90,8 @@ def claim(session: Session, correction_id: int, claimer: str, *, limit: int, lea
     session.execute(update(N).where(N.id.in_([r.id for r in rows]))
                     .values(state="sending", claimed_by=claimer, claimed_at=now)
                     .execution_options(synchronize_session=False))
-    return [Job(r.id, r.subscriber_id, r.email, r.name, r.token, r.attempts, r.first_failed_at) for r in rows]
+    return [Job(r.id, r.subscriber_id, r.email, r.name, r.token, r.attempts, r.first_failed_at, r.language)
+            for r in rows]  # the language: which edition's notice the reader gets
 
 
 def renew(session: Session, correction_id: int, claimer: str) -> int:

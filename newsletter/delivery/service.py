@@ -251,11 +251,17 @@ def notice_counts(session: Session, correction_id: int) -> dict[str, int]:
     return notices.counts(session, correction_id)
 
 
-def deliver_notices(runtime: Runtime, correction_id: int, email: RenderedLike, report: NoticeReport) -> NoticeReport:
-    """Mail a rendered correction notice to every due row of its outbox, exactly once (the issue Sender's rules)."""
+def deliver_notices(runtime: Runtime, correction_id: int, email: RenderedLike, report: NoticeReport, *,
+                    editions: Mapping[str, RenderedLike] | None = None, default_edition: str = "") -> NoticeReport:
+    """Mail a rendered correction notice to every due row of its outbox, exactly once (the issue Sender's rules).
+    `editions` (language -> rendered notice, besides `email`, the `default_edition`'s): each reader gets
+    their language's, else the default one; still one notice per reader."""
     settings = runtime.settings
     claimer = outbox.worker_id()
-    sender = Sender(runtime, correction_id, MessageFactory(email, settings),
+    factory: MessageFactory | EditionFactory = (
+        EditionFactory({default_edition: email, **editions}, default_edition, settings) if editions
+        else MessageFactory(email, settings))
+    sender = Sender(runtime, correction_id, factory,
                     lambda nid: notice_message_id(settings, correction_id, nid), claimer=claimer, store=notices)
     try:
         stats = run_coroutine(sender.run())

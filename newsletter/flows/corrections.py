@@ -24,9 +24,9 @@ from newsletter.issues.editions import published_editions
 from newsletter.render import StagedArchive, render_correction_email, stage_archive
 from newsletter.runtime import Runtime
 
-__all__ = ["CorrectionError", "CorrectionRefused", "CorrectionRow", "NoticeReport", "correctable", "file", "file_ref",
+__all__ = ["CorrectionError", "CorrectionRefused", "CorrectionRow", "NoticeReport", "correctable", "file", "file_ref", "get",
            "for_incident", "issue_of", "listing",
-           "notify_correction", "notify_issue", "stage_public_archive"]
+           "notify_correction", "notify_issue", "stage_public_archive", "translate", "translation_page"]
 
 
 @dataclass(frozen=True)
@@ -92,6 +92,25 @@ def file(session: Session, issue: Issue, *, incident_ref: str | int, text: str, 
     return row
 
 
+def translate(session: Session, correction: Correction, language: str, text: str, *, actor: User | str,
+              settings: Settings) -> None:
+    """Save a correction's words in a further edition's language (empty: not translated), commit, then move the
+    re-rendered archive into place (this flow commits): that edition's page, feed and index show them.
+    Raises CorrectionError/CorrectionRefused (nothing stored), ArchiveWriteError (the caller rolls back)."""
+    corrections.set_translation(session, correction, language, text, actor=actor, settings=settings)
+    issue = correction.issue
+    staged = (stage_public_archive(session, settings, corrected=issue.period)  # its PDFs carry the words too
+              if issue.published_at is not None else None)
+    try:
+        session.commit()
+    except BaseException:
+        if staged is not None:
+            staged.discard()
+        raise
+    if staged is not None:
+        staged.commit()
+
+
 def file_ref(session: Session, issue_ref: str, *, incident_ref: str | int, text: str, actor: User | str,
              settings: Settings, notify: bool = False) -> Correction:
     """`newsletter corrections add`: the issue by reference (period, number or latest)."""
@@ -107,8 +126,13 @@ def notify_correction(runtime: Runtime, correction_id: int, *, actor: User | str
         corrections.request_notice(session, row, actor=actor)
         report = NoticeReport(correction_id=row.id, enqueued=delivery.enqueue_notices(session, row.id, row.issue_id))
         snapshot, note = row.issue.snapshot or {}, corrections.note(row)
-    email = render_correction_email(snapshot, note, runtime.settings)
-    delivery.deliver_notices(runtime, correction_id, email, report)
+        default = row.issue.language or runtime.settings.default_language
+        languages = [lang for lang in (row.issue.edition_snapshots or {}) if lang != default]
+    # One notice per edition the corrected issue had: each reader gets theirs (their edition's words and
+    # chrome), else the default one, as with the issue itself.
+    email = render_correction_email(snapshot, note, runtime.settings, language=default)
+    editions = {lang: render_correction_email(snapshot, note, runtime.settings, language=lang) for lang in languages}
+    delivery.deliver_notices(runtime, correction_id, email, report, editions=editions, default_edition=default)
     with runtime.session() as session:
         report.counts = delivery.notice_counts(session, correction_id)
     return report
@@ -122,6 +146,11 @@ def notify_issue(runtime: Runtime, issue_ref: str, *, actor: User | str = "cli")
         if not ids:
             raise CorrectionError(f"issue {issue.number} ({issue.period}) has no corrections to notify")
     return [notify_correction(runtime, cid, actor=actor) for cid in ids]
+
+
+def get(session: Session, correction_id: int) -> Correction:
+    """A correction by id (CorrectionError when there is none)."""
+    return corrections.get_correction(session, correction_id)
 
 
 def issue_of(session: Session, correction_id: int) -> Issue:
@@ -150,3 +179,21 @@ def listing(session: Session, issue_ref: str | None = None, *, issue: Issue | No
         filed_by=c.filed_by, notify_requested=c.notify_requested_at is not None,
         notices=delivery.notice_counts(session, c.id),
     ) for c in corrections.list_corrections(session, issue)]
+
+
+@dataclass(frozen=True)
+class TranslationPage:
+    """A correction's desk page: the original words, and each further edition's words (empty: not translated)."""
+
+    correction: CorrectionRow
+    language: str  # the original's
+    texts: dict[str, str]  # further language -> its words ("" when not translated)
+
+
+def translation_page(session: Session, correction_id: int, settings: Settings) -> TranslationPage:
+    """What the correction page shows (CorrectionError when there is no such correction)."""
+    row = corrections.get_correction(session, correction_id)
+    listed = next(r for r in listing(session, issue=row.issue) if r.id == row.id)
+    found = {t.language: t.text for t in row.translations}
+    return TranslationPage(correction=listed, language=row.language,
+                           texts={lang: found.get(lang, "") for lang in corrections.translation_languages(row, settings)})

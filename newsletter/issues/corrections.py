@@ -23,13 +23,15 @@ from newsletter import audit
 from newsletter.config import Settings
 from newsletter.db import get_row, utcnow
 from newsletter.issues.consent import ConsentViolation
-from newsletter.issues.errors import IssueError
-from newsletter.models import Correction, Issue, IssueItem, User
+from newsletter.i18n import N_
+from newsletter.issues.errors import IssueError, Words
+from newsletter.models import Correction, CorrectionTranslation, Issue, IssueItem, User
 from newsletter.snapshot import CorrectionNote, parse_snapshot
 from newsletter.states import issue_frozen
 
 __all__ = ["CorrectionError", "CorrectionNotAllowed", "CorrectionRefused", "TEXT_LIMIT", "archive_notes", "correctable", "file_correction",
-           "find_item", "issues_of_incident", "get_correction", "list_corrections", "note", "notes_since", "request_notice"]
+           "find_item", "issues_of_incident", "get_correction", "list_corrections", "note", "notes_since", "request_notice",
+           "set_translation", "translation_languages"]
 
 TEXT_LIMIT = 2000
 
@@ -55,12 +57,13 @@ def find_item(issue: Issue, incident_ref: str | int) -> IssueItem:
     """The item of `issue` about an incident given by its id or its external id."""
     ref = str(incident_ref).strip()
     if not ref:
-        raise CorrectionError("name the corrected item: --incident takes an incident id or an external id")
+        raise CorrectionError(N_("name the corrected item: --incident takes an incident id or an external id"))
     items = [i for i in issue.items if i.incident is not None]
     found = [i for i in items if ref.isdigit() and i.incident_id == int(ref)]
     found = found or [i for i in items if i.incident is not None and i.incident.external_id == ref]
     if not found:
-        raise CorrectionError(f"issue {issue.number} ({issue.period}) has no item about incident {ref!r}")
+        raise CorrectionError(N_("issue %(number)d (%(period)s) has no item about incident %(ref)r"),
+                              number=issue.number, period=issue.period, ref=ref)
     return found[0]
 
 
@@ -78,17 +81,19 @@ def file_correction(session: Session, issue: Issue, *, incident_ref: str | int, 
     """
     body = clean_text(text)
     if not body:
-        raise CorrectionError("the correction is empty: say what was wrong and what is right")
+        raise CorrectionError(N_("the correction is empty: say what was wrong and what is right"))
     if len(body) > TEXT_LIMIT:
-        raise CorrectionError(f"the correction is {len(body)} characters long; keep it within {TEXT_LIMIT}")
+        raise CorrectionError(N_("the correction is %(length)d characters long; keep it within %(limit)d"),
+                              length=len(body), limit=TEXT_LIMIT)
     if not issue_frozen(issue) or issue.snapshot is None:
-        raise CorrectionNotAllowed(f"issue {issue.number} ({issue.period}) is a {issue.state} and was not published: "
-                              "edit the draft instead of filing a correction")
+        raise CorrectionNotAllowed(N_("issue %(number)d (%(period)s) is a %(state)s and was not published: edit the "
+                                      "draft instead of filing a correction"),
+                                   number=issue.number, period=issue.period, state=Words(issue.state))
     item = find_item(issue, incident_ref)
     published = _published_item_ids(issue)
     if item.id not in published:
-        raise CorrectionError(f"incident {incident_ref!s} was not published in issue {issue.number} "
-                              "(it was withheld): there is nothing public to correct")
+        raise CorrectionError(N_("incident %(ref)s was not published in issue %(number)d (it was withheld): there "
+                                 "is nothing public to correct"), ref=str(incident_ref), number=issue.number)
     language = parse_snapshot(issue.snapshot).issue.language or settings.language
     from newsletter.issues.snapshot import check_item_text
 
@@ -96,8 +101,9 @@ def file_correction(session: Session, issue: Issue, *, incident_ref: str | int, 
         check_item_text(session, issue, item, body, field="correction", edition=language)
     except ConsentViolation as exc:
         where = "; ".join(f.describe() for f in exc.findings[:5]) or "the correction"
-        raise CorrectionRefused(f"the consent check refused this correction ({where}): write it without the "
-                                "person's name or the withheld place, as the item itself refers to them") from None
+        raise CorrectionRefused(N_("the consent check refused this correction (%(where)s): write it without the "
+                                   "person's name or the withheld place, as the item itself refers to them"),
+                                where=where) from None
     user = actor if isinstance(actor, User) else None
     row = Correction(issue_id=issue.id, item_id=item.id, incident_id=item.incident_id, headline=published[item.id],
                      language=language, text=body, filed_at=utcnow(), filed_by_id=user.id if user else None,
@@ -139,7 +145,7 @@ def issues_of_incident(session: Session, incident_id: int) -> list[Issue]:
 def get_correction(session: Session, correction_id: int) -> Correction:
     row = get_row(session, Correction, correction_id)  # a number no key can hold is "no such correction"
     if row is None:
-        raise CorrectionError(f"there is no correction {correction_id}")
+        raise CorrectionError(N_("there is no correction %(id)s"), id=correction_id)
     return row
 
 
@@ -151,18 +157,39 @@ def list_corrections(session: Session, issue: Issue | None = None) -> list[Corre
     return list(session.scalars(stmt))
 
 
+def edition_headlines(issue: Issue, item_id: int) -> dict[str, str]:
+    """The corrected issue's further editions, each with the item's headline as that edition published it."""
+    out: dict[str, str] = {}
+    for lang, frozen in sorted((issue.edition_snapshots or {}).items()):
+        if isinstance(frozen, dict):
+            out[lang] = _edition_headline(frozen, item_id)
+    return out
+
+
+def _edition_headline(frozen: dict[str, object], item_id: int) -> str:
+    for section in frozen.get("sections") or ():  # type: ignore[attr-defined]
+        for item in (section.get("items") or ()) if isinstance(section, dict) else ():
+            if isinstance(item, dict) and item.get("id") == item_id:
+                return str(item.get("headline") or "")
+    return ""
+
+
 def note(correction: Correction) -> CorrectionNote:
-    """The correction as readers see it (render's typed input)."""
+    """The correction as readers see it (render's typed input), with its words in each further language
+    and the corrected issue's editions; outputs read it through CorrectionNote.in_language."""
     return CorrectionNote(id=correction.id, issue_number=correction.issue.number, issue_period=correction.issue.period,
                           item_id=correction.item_id, headline=correction.headline, text=correction.text,
-                          language=correction.language, filed_at=correction.filed_at)
+                          language=correction.language, filed_at=correction.filed_at,
+                          translations={t.language: t.text for t in correction.translations if t.text.strip()},
+                          editions=edition_headlines(correction.issue, correction.item_id))
 
 
 def archive_notes(session: Session) -> dict[str, list[CorrectionNote]]:
     """Every correction of an issue in the public archive, by the issue's period, oldest first."""
     out: dict[str, list[CorrectionNote]] = {}
     rows = session.scalars(select(Correction).join(Issue, Issue.id == Correction.issue_id)
-                           .where(Issue.published_at.is_not(None)).options(selectinload(Correction.issue))
+                           .where(Issue.published_at.is_not(None))
+                           .options(selectinload(Correction.issue), selectinload(Correction.translations))
                            .order_by(Correction.filed_at, Correction.id))
     for row in rows:
         out.setdefault(row.issue.period, []).append(note(row))
@@ -183,7 +210,8 @@ def notes_since(session: Session, issue: Issue) -> list[CorrectionNote]:
     if previous is None:
         return []
     stmt = (select(Correction).join(Issue, Issue.id == Correction.issue_id).where(Issue.number < issue.number)
-            .options(selectinload(Correction.issue)).order_by(Correction.filed_at, Correction.id))
+            .options(selectinload(Correction.issue), selectinload(Correction.translations))
+            .order_by(Correction.filed_at, Correction.id))
     cutoff = _went_out(previous)
     if cutoff is not None:
         stmt = stmt.where(Correction.filed_at > cutoff)
@@ -194,3 +222,65 @@ def earlier_sequence(notes: Sequence[CorrectionNote]) -> list[dict[str, object]]
     """The block in the JSON form frozen with the snapshot."""
     return [n.model_dump(mode="json") for n in notes]
 
+
+
+# ---------------------------------------------------------------- translations
+
+
+def translation_languages(correction: Correction, settings: Settings) -> list[str]:
+    """The further editions a correction may be translated into: every configured edition but its own language."""
+    return [lang for lang in settings.editions if lang != correction.language]
+
+
+def _corrected_item(correction: Correction) -> IssueItem:
+    found = next((i for i in correction.issue.items if i.id == correction.item_id), None)
+    if found is None:  # the item's row went with a deleted incident: nothing left to check a text against
+        raise CorrectionError(N_("the corrected item of correction %(id)d is no longer on record"), id=correction.id)
+    return found
+
+
+def set_translation(session: Session, correction: Correction, language: str, text: str, *, actor: User | str,
+                    settings: Settings) -> CorrectionTranslation | None:
+    """Save a correction's words in one further edition's language (empty: not translated, the row goes), audited;
+    the caller commits and re-renders the archive.
+
+    The words pass the same consent check as the original (check_item_text, for that edition): a protected
+    person's name in any spelling the engine knows, Cyrillic included, refuses them (CorrectionRefused).
+    """
+    languages = translation_languages(correction, settings)
+    if language not in languages:
+        raise CorrectionError(N_("%(language)r is not a further edition of this correction (its editions: %(editions)s)"),
+                              language=language, editions=", ".join(languages) or "-")
+    body = clean_text(text)
+    if len(body) > TEXT_LIMIT:
+        raise CorrectionError(N_("the correction is %(length)d characters long; keep it within %(limit)d"),
+                              length=len(body), limit=TEXT_LIMIT)
+    row = next((t for t in correction.translations if t.language == language), None)
+    before = row.text if row is not None else None
+    if (before or "") == body:
+        return row
+    if body:
+        from newsletter.issues.snapshot import check_item_text
+
+        try:
+            check_item_text(session, correction.issue, _corrected_item(correction), body, field="correction",
+                            edition=language)
+        except ConsentViolation as exc:
+            where = "; ".join(f.describe() for f in exc.findings[:5]) or "the correction"
+            raise CorrectionRefused(N_("the consent check refused this correction (%(where)s): write it without the "
+                                       "person's name or the withheld place, as the item itself refers to them"),
+                                    where=where) from None
+    who = actor.email if isinstance(actor, User) else str(actor)
+    if not body:
+        assert row is not None
+        correction.translations.remove(row)
+        row = None
+    elif row is None:
+        row = CorrectionTranslation(language=language, text=body, updated_by=who)
+        correction.translations.append(row)
+    else:
+        row.text, row.updated_by = body, who
+    session.flush()
+    audit.record(session, actor=actor, action="correction.translated", entity_type="correction", entity_id=correction.id,
+                 changes={"language": language, "text": audit.text_change(before, body or None)})
+    return row

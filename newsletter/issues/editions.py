@@ -126,8 +126,9 @@ def _edition_item(item: IssueItem, language: str, *, strict: bool, original: str
         return _TranslatedItem(item, found), False
     if found is not None and found.allow_original or not strict:
         return item, True
-    raise EditionNotReady(f"the {language} edition is not ready: item {item.id} ({item.headline.strip()[:60]!r}) "
-                          f"has no finished {language} translation and the original is not allowed")
+    raise EditionNotReady(N_("the %(language)s edition is not ready: item %(item)d (%(headline)r) has no finished "
+                             "%(language)s translation and the original is not allowed"),
+                          language=language, item=item.id, headline=item.headline.strip()[:60])
 
 
 def _edition_texts(issue: Issue, language: str, *, strict: bool) -> issue_texts.IssueTexts:
@@ -144,9 +145,9 @@ def _edition_texts(issue: Issue, language: str, *, strict: bool) -> issue_texts.
             words["title"] = original.title
         return issue_texts.IssueTexts(**words)
     if state in ("draft", "missing") and strict:
-        raise EditionNotReady(f"the {language} edition is not ready: the issue's texts "
-                              f"({issue_texts.named(issue_texts.to_translate(issue))}) have no finished {language} "
-                              "translation and the original is not allowed")
+        raise EditionNotReady(N_("the %(language)s edition is not ready: the issue's texts (%(texts)s) have no "
+                                 "finished %(language)s translation and the original is not allowed"),
+                              language=language, texts=issue_texts.named(issue_texts.to_translate(issue)))
     return original
 
 
@@ -170,7 +171,7 @@ def build_edition_data(session: Session, issue: Issue, language: str, *, setting
         items.append(edition_item)
     view: Any = _EditionIssue(issue, items=items, language=language,
                               **_edition_texts(issue, language, strict=strict).as_dict())
-    data = build_snapshot_data(session, view, settings=settings, today=today)
+    data = build_snapshot_data(session, view, settings=settings, today=today, edition=language)
     if issue.title.strip() == human_range(issue.period_start, issue.period_end):
         data["issue"]["title"] = range_title(issue.period_start, issue.period_end, language)  # the draft's own title
     return _mark_edition(data, language, shown_original)

@@ -23,15 +23,16 @@ from sqlalchemy.orm import Session
 
 from newsletter import audit
 from newsletter.db import utcnow
-from newsletter.issues.errors import IssueError, IssueLocked
+from newsletter.i18n import N_
+from newsletter.issues.errors import IssueError, IssueLocked, Phrases, Words
 from newsletter.models import TRANSLATION_STATES, Issue, IssueTranslation, User
 from newsletter.states import issue_frozen
 
 FIELDS = ("title", "intro", "preheader", "editors_note", "editors_note_signature")
 # The Issue columns' own limits (issues/items.py): a translation may not be longer than an original may be.
 LIMITS = {"title": 500, "intro": 20000, "preheader": 300, "editors_note": 10000, "editors_note_signature": 200}
-LABELS = {"title": "title", "intro": "intro", "preheader": "preheader", "editors_note": "editor's note",
-          "editors_note_signature": "signature of the editor's note"}
+LABELS = {"title": N_("title"), "intro": N_("intro"), "preheader": N_("preheader"), "editors_note": N_("editor's note"),
+          "editors_note_signature": N_("signature of the editor's note")}
 ONE_LINE = frozenset({"title", "preheader", "editors_note_signature"})  # a subject line or a signature has no breaks
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -106,9 +107,9 @@ def blocks(issue: Issue, language: str) -> bool:
     return state_of(issue, language) in ("draft", "missing")
 
 
-def named(names: list[str]) -> str:
-    """The texts' names as a sentence part: "intro, editor's note"."""
-    return ", ".join(LABELS[n] for n in names)
+def named(names: list[str]) -> Phrases:
+    """The texts' names as a sentence part: "intro, editor's note" (in the desk's language on the desk)."""
+    return Phrases([Words(LABELS[n]) for n in names], sep=", ")  # type: ignore[list-item]
 
 
 # ---------------------------------------------------------------- editing
@@ -121,14 +122,16 @@ def clean(name: str, value: str) -> str:
     if name in ONE_LINE:
         value = " ".join(value.split())
     if len(value) > LIMITS[name]:
-        raise IssueError(f"the translated {LABELS[name]} is too long ({len(value)} characters, at most {LIMITS[name]})")
+        raise IssueError(N_("the translated %(text)s is too long (%(length)d characters, at most %(limit)d)"),
+                         text=Words(LABELS[name]), length=len(value), limit=LIMITS[name])
     return value
 
 
 def _row(session: Session, issue: Issue, language: str, editions: list[str]) -> IssueTranslation:
     if language not in editions:
-        listed = ", ".join(editions) or "none (NEWSLETTER_LANGUAGES lists one language)"
-        raise IssueError(f"{language!r} is not a further edition of this newsletter (further editions: {listed})")
+        listed = ", ".join(editions) or "-"
+        raise IssueError(N_("%(language)r is not a further edition of this newsletter (further editions: %(listed)s)"),
+                         language=language, listed=listed)
     found = find(issue, language)
     if found is None:
         found = IssueTranslation(language=language, state="missing", allow_original=False, updated_by=None,
@@ -139,7 +142,8 @@ def _row(session: Session, issue: Issue, language: str, editions: list[str]) -> 
 
 
 def _refuse_frozen(issue: Issue) -> None:
-    raise IssueLocked(f"issue {issue.number} was already sent or published; its translations cannot change")
+    raise IssueLocked(N_("issue %(number)d was already sent or published; its translations cannot change"),
+                      number=issue.number)
 
 
 def _editable(session: Session, issue: Issue, actor: User | str) -> None:
@@ -157,13 +161,13 @@ def set_texts(session: Session, issue: Issue, language: str, words: IssueTexts, 
     """Save the issue's texts in one further edition (`editions`: the further editions' languages) and
     their state: done needs every text the original has; words given make a missing state a draft."""
     if state not in TRANSLATION_STATES:
-        raise IssueError(f"the state must be one of {', '.join(TRANSLATION_STATES)}")
+        raise IssueError(N_("the state must be one of %(states)s"), states=", ".join(TRANSLATION_STATES))
     cleaned = {name: clean(name, value) for name, value in words.as_dict().items()}
     if state == "done":
         lacking = [n for n in to_translate(issue) if not cleaned[n]]
         if lacking:
-            raise IssueError(f"a done translation needs every text the original has: the {named(lacking)} "
-                             f"{'is' if len(lacking) == 1 else 'are'} empty")
+            raise IssueError(N_("a done translation needs every text the original has; empty: %(texts)s"),
+                             texts=named(lacking))
     if state == "missing" and any(cleaned.values()):
         state = "draft"
     if issue_frozen(issue):

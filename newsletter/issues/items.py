@@ -12,8 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from newsletter import audit, formats, markup, media
+from newsletter.i18n import N_
 from newsletter.issues import issue_texts
-from newsletter.issues.errors import IssueError, IssueLocked
+from newsletter.issues.errors import IssueError, IssueLocked, Words
 from newsletter.issues.sections import item_section, sections_in_order
 from newsletter.issues.service import add_incidents, reopen_issue
 from newsletter.issues.translations import mark_stale
@@ -44,17 +45,23 @@ class IssueFields:
 
 def ensure_editable(session: Session, issue: Issue, *, actor: User | str) -> None:
     if issue_frozen(issue):
-        raise IssueLocked(f"issue {issue.number} was already sent or published; it cannot change")
+        raise IssueLocked(N_("issue %(number)d was already sent or published; it cannot change"), number=issue.number)
     if issue.state != "draft" or issue.approved_by_id is not None:
         reopen_issue(session, issue, actor=actor, reason="edited after sign-off")
+
+
+# The fields _clean names in its refusals (Words), in the catalog for a desk in another language.
+FIELD_WORDS = (N_("title"), N_("intro"), N_("preheader"), N_("editor's note"), N_("signature of the editor's note"),
+               N_("headline"), N_("text"), N_("sub-head"))
 
 
 def _clean(value: str, limit: int, what: str, *, required: bool = False) -> str:
     value = (value or "").replace("\r\n", "\n").strip()
     if required and not value:
-        raise IssueError(f"the {what} cannot be empty")
+        raise IssueError(N_("the %(what)s cannot be empty"), what=Words(what))
     if len(value) > limit:
-        raise IssueError(f"the {what} is too long ({len(value)} characters, at most {limit})")
+        raise IssueError(N_("the %(what)s is too long (%(length)d characters, at most %(limit)d)"), what=Words(what),
+                         length=len(value), limit=limit)
     return value
 
 
@@ -91,7 +98,7 @@ def get_item(issue: Issue, item_id: int) -> IssueItem:
     for item in issue.items:
         if item.id == item_id:
             return item
-    raise IssueError(f"item {item_id} is not part of issue {issue.number}")
+    raise IssueError(N_("item %(item)d is not part of issue %(number)d"), item=item_id, number=issue.number)
 
 
 def update_item(session: Session, issue: Issue, item: IssueItem, *, headline: str, text: str,
@@ -130,9 +137,9 @@ def update_layout(session: Session, issue: Issue, item: IssueItem, *, lead: bool
     subhead = " ".join(_clean(subhead, SUBHEAD_MAX, "sub-head").split())
     lead, paragraph = bool(lead), bool(paragraph)
     if paragraph and not item.text.strip():
-        raise IssueError("a paragraph item needs its text: write the text first, then show it without a headline")
+        raise IssueError(N_("a paragraph item needs its text: write the text first, then show it without a headline"))
     if not paragraph and not item.headline.strip():
-        raise IssueError("this item has no headline: write one before showing it with a headline")
+        raise IssueError(N_("this item has no headline: write one before showing it with a headline"))
     if (lead, subhead, paragraph) == (item.lead, item.subhead, item.paragraph):
         return item
     ensure_editable(session, issue, actor=actor)
@@ -230,9 +237,10 @@ def addable_incidents(session: Session, limit: int = 100) -> list[Incident]:
 def add_incident(session: Session, issue: Issue, incident: Incident, *, actor: User | str) -> IssueItem:
     """Add an accepted incident from any period by hand."""
     if incident.state != "accepted":
-        raise IssueError(f"incident {incident.id} is {incident.state}; only accepted incidents can go into an issue")
+        raise IssueError(N_("incident %(id)d is %(state)s; only accepted incidents can go into an issue"),
+                         id=incident.id, state=Words(incident.state))
     if session.scalar(select(IssueItem.id).where(IssueItem.incident_id == incident.id).limit(1)) is not None:
-        raise IssueError(f"incident {incident.id} is already in an issue")
+        raise IssueError(N_("incident %(id)d is already in an issue"), id=incident.id)
     ensure_editable(session, issue, actor=actor)
     issue.excluded_incident_ids = [i for i in (issue.excluded_incident_ids or []) if i != incident.id]
     add_incidents(session, issue, [incident], actor=actor)
@@ -245,7 +253,7 @@ def add_case_update(session: Session, issue: Issue, person: Person, *, actor: Us
                     section_slug: str = "persecution") -> IssueItem:
     """An update on an ongoing case from the persons register, drafted from the person's latest status."""
     if any(i.person_id == person.id for i in issue.items):
-        raise IssueError("this issue already has an update on that case")
+        raise IssueError(N_("this issue already has an update on that case"))
     section = session.scalar(select(Section).where(Section.slug == section_slug)) or sections_in_order(session)[0]
     ensure_editable(session, issue, actor=actor)
     latest = latest_status(session, person, issue.period_end)
@@ -325,7 +333,7 @@ def attach_photo(session: Session, issue: Issue, item: IssueItem, data: bytes, *
     a missing alt text, or an item that may never carry a photo (anonymised or internal)."""
     incident = _incident_of(item)
     if incident.publication != "public":
-        raise IssueError("an anonymised or internal item never carries a photo")
+        raise IssueError(N_("an anonymised or internal item never carries a photo"))
     try:
         derived = media.derive(data)
         record = media.photo_record(derived, alt=alt, caption=caption, credit=credit,
@@ -346,7 +354,7 @@ def update_photo_words(session: Session, issue: Issue, item: IssueItem, *, alt: 
     """The attached photo's alt text (required), caption, credit and the editor's "shows no one identifiable"."""
     incident = _incident_of(item)
     if not incident.photo:
-        raise IssueError("this item has no photo")
+        raise IssueError(N_("this item has no photo"))
     try:
         words = {"alt": media.clean_words(alt, media.ALT_MAX, "alt text", required=True),
                  "caption": media.clean_words(caption, media.CAPTION_MAX, "caption"),

@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session
 from newsletter import audit, markup
 from newsletter.config import Settings
 from newsletter.db import utcnow
-from newsletter.issues.errors import ApprovalError, IssueError, IssueLocked, IssueNotFound
+from newsletter.i18n import N_
+from newsletter.issues.errors import ApprovalError, IssueError, IssueLocked, IssueNotFound, Words
 from newsletter.issues.periods import Period, current_period, parse_period
 from newsletter.issues.sections import section_for_incident, sections_in_order
 from newsletter.issues.editions import build_further_editions
@@ -99,10 +100,11 @@ def draft_issue(session: Session, *, settings: Settings, period: str | Period | 
     if issue is None:
         issue = _new_issue(session, p, settings=settings, actor=actor)
     elif issue_frozen(issue):
-        raise IssueLocked(f"issue {issue.number} ({issue.period}) was already sent or published; it cannot change")
+        raise IssueLocked(N_("issue %(number)d (%(period)s) was already sent or published; it cannot change"),
+                          number=issue.number, period=issue.period)
     elif issue.state != "draft":
-        raise IssueLocked(f"issue {issue.number} ({issue.period}) is {issue.state}; reopen it in the desk to add "
-                          "newly accepted incidents")
+        raise IssueLocked(N_("issue %(number)d (%(period)s) is %(state)s; reopen it in the desk to add newly "
+                             "accepted incidents"), number=issue.number, period=issue.period, state=Words(issue.state))
     added = add_incidents(session, issue, period_incidents(session, issue, p, settings), actor=actor)
     if added:
         audit.record(session, actor=actor, action="issue.items_added", entity_type="issue", entity_id=issue.id,
@@ -235,16 +237,16 @@ def approve_issue(session: Session, issue: Issue, *, user: User, settings: Setti
     """
     _refuse_frozen(issue)
     if not user.active:
-        raise ApprovalError(f"{user.email} is deactivated and cannot approve")
+        raise ApprovalError(N_("%(email)s is deactivated and cannot approve"), email=user.email)
     if issue.state != "draft":
-        raise ApprovalError(f"issue {issue.number} is already {issue.state}")
+        raise ApprovalError(N_("issue %(number)d is already %(state)s"), number=issue.number, state=Words(issue.state))
     check_ready(session, issue, settings)
     before, now = issue.state, utcnow()
     second = bool(settings and settings.require_second_approval)
     if second and issue.approved_by_id is not None:
         if issue.approved_by_id == user.id:
-            raise ApprovalError(f"issue {issue.number} needs a second approval from a different editor "
-                                f"(you approved it already)")
+            raise ApprovalError(N_("issue %(number)d needs a second approval from a different editor "
+                                   "(you approved it already)"), number=issue.number)
         issue.second_approved_by_id, issue.second_approved_at = user.id, now
         move_issue(issue, "approved")
         action = "issue.approved"
@@ -262,13 +264,14 @@ def approve_issue(session: Session, issue: Issue, *, user: User, settings: Setti
 def check_ready(session: Session, issue: Issue, settings: Settings | None) -> dict[str, Any] | None:
     """Refuse an issue that cannot go out; returns the snapshot it would publish when settings are given."""
     if not issue.title.strip():
-        raise ApprovalError(f"issue {issue.number} has no title")
+        raise ApprovalError(N_("issue %(number)d has no title"), number=issue.number)
     published = [i for i in issue.items if not (i.incident is not None and i.incident.publication == "internal")]
     if not published:
-        raise ApprovalError(f"issue {issue.number} has no items to publish")
+        raise ApprovalError(N_("issue %(number)d has no items to publish"), number=issue.number)
     for item in published:
         if not item.headline.strip():
-            raise ApprovalError(f"an item of issue {issue.number} (position {item.position}) has no headline")
+            raise ApprovalError(N_("an item of issue %(number)d (position %(position)d) has no headline"),
+                                number=issue.number, position=item.position)
     if settings is None:
         return None
     snapshot = build_snapshot(session, issue, settings=settings)
@@ -303,11 +306,11 @@ def schedule_issue(session: Session, issue: Issue, when: datetime, *, actor: Use
     """Set the send time of an approved issue (published or not); the scheduler sends it then."""
     _refuse_gone_out(issue)
     if issue.state not in ("approved", "scheduled"):
-        raise ApprovalError(f"issue {issue.number} must be approved before it can be scheduled")
+        raise ApprovalError(N_("issue %(number)d must be approved before it can be scheduled"), number=issue.number)
     if when.tzinfo is None:
-        raise IssueError("the send time needs a time zone")
+        raise IssueError(N_("the send time needs a time zone"))
     if when <= utcnow():
-        raise IssueError("the send time must be in the future")
+        raise IssueError(N_("the send time must be in the future"))
     issue.scheduled_for = when.astimezone(timezone.utc)
     if issue.state != "scheduled":  # a scheduled issue may get a new time
         move_issue(issue, "scheduled")
@@ -321,7 +324,7 @@ def unschedule_issue(session: Session, issue: Issue, *, actor: User | str) -> Is
     """Take a scheduled (or sent-now but not yet started) send back: the issue stays approved."""
     _refuse_gone_out(issue)
     if issue.state != "scheduled":
-        raise IssueError(f"issue {issue.number} is not scheduled")
+        raise IssueError(N_("issue %(number)d is not scheduled"), number=issue.number)
     move_issue(issue, "approved")
     issue.scheduled_for = None
     session.flush()
@@ -331,14 +334,15 @@ def unschedule_issue(session: Session, issue: Issue, *, actor: User | str) -> Is
 
 def _refuse_frozen(issue: Issue) -> None:
     if issue_frozen(issue):
-        raise IssueLocked(f"issue {issue.number} was already sent or published; it cannot change")
+        raise IssueLocked(N_("issue %(number)d was already sent or published; it cannot change"), number=issue.number)
 
 
 def _refuse_gone_out(issue: Issue) -> None:
     """When an issue is mailed is not its content: a published issue may still be scheduled, but once the
     send has started, the time is history."""
     if issue.state in ISSUE_GONE_OUT:
-        raise SendRefused(f"issue {issue.number} is already {issue.state}; its send cannot be scheduled or cancelled")
+        raise SendRefused(N_("issue %(number)d is already %(state)s; its send cannot be scheduled or cancelled"),
+                          number=issue.number, state=Words(issue.state))
 
 
 def send_now(session: Session, issue: Issue, *, settings: Settings, actor: User | str, now: datetime | None = None) -> bool:
@@ -351,7 +355,8 @@ def send_now(session: Session, issue: Issue, *, settings: Settings, actor: User 
     if issue.state in ISSUE_GONE_OUT:
         return False
     if issue.state not in ("approved", "scheduled"):
-        raise SendRefused(f"issue {issue.number} is {issue.state}: an editor must approve it before it is sent")
+        raise SendRefused(N_("issue %(number)d is %(state)s: an editor must approve it before it is sent"),
+                          number=issue.number, state=Words(issue.state))
     grace = timedelta(minutes=settings.send_grace_minutes)
     if issue.state == "scheduled" and issue.scheduled_for is not None and now - grace < issue.scheduled_for <= now:
         return False
@@ -381,7 +386,8 @@ def freeze_snapshot(session: Session, issue: Issue, *, settings: Settings) -> di
     if issue.snapshot is not None:
         return issue.snapshot
     if issue.state == "draft":
-        raise ApprovalError(f"issue {issue.number} is not approved; an editor must approve it before it goes out")
+        raise ApprovalError(N_("issue %(number)d is not approved; an editor must approve it before it goes out"),
+                            number=issue.number)
     snapshot = check_ready(session, issue, settings)
     assert snapshot is not None
     if snapshot["issue"].get("published_at") is None:
@@ -407,7 +413,8 @@ def mark_published(session: Session, issue: Issue, *, settings: Settings, actor:
     Publishing again is allowed: the archive is then rewritten from the frozen snapshots.
     """
     if issue.state == "draft":
-        raise ApprovalError(f"issue {issue.number} is not approved; an editor must approve it before publishing")
+        raise ApprovalError(N_("issue %(number)d is not approved; an editor must approve it before publishing"),
+                            number=issue.number)
     if issue.published_at is None:
         issue.published_at = utcnow()
     freeze_snapshot(session, issue, settings=settings)
@@ -436,7 +443,8 @@ def start_sending(session: Session, issue: Issue, *, settings: Settings, actor: 
     if issue.state == "sent":
         return False
     if issue.state not in ISSUE_SENDABLE:
-        raise SendRefused(f"issue {issue.number} ({issue.period}) is {issue.state}: an editor must approve it before it is sent")
+        raise SendRefused(N_("issue %(number)d (%(period)s) is %(state)s: an editor must approve it before it is sent"),
+                          number=issue.number, period=issue.period, state=Words(issue.state))
     freeze_snapshot(session, issue, settings=settings)
     if issue.state != "sending":
         change = move_issue(issue, "sending")

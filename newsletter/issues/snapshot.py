@@ -132,14 +132,16 @@ def summary_day(issue: Issue, today: date | None = None) -> date:
 
 
 def build_snapshot_data(session: Session, issue: Issue, *, settings: Settings,
-                        today: date | None = None) -> dict[str, Any]:
-    """The snapshot in the JSON form frozen on the issue (Issue.snapshot); render validates it on reading."""
+                        today: date | None = None, edition: str | None = None) -> dict[str, Any]:
+    """The snapshot in the JSON form frozen on the issue (Issue.snapshot); render validates it on reading.
+    `edition`: a further edition's language, whose "See also" links go to that edition's pages."""
     language = issue.language or settings.language
     with i18n.use_language(language):
-        return _build(session, issue, settings=settings, language=language, today=today)
+        return _build(session, issue, settings=settings, language=language, today=today, edition=edition)
 
 
-def _build(session: Session, issue: Issue, *, settings: Settings, language: str, today: date | None) -> dict[str, Any]:
+def _build(session: Session, issue: Issue, *, settings: Settings, language: str, today: date | None,
+           edition: str | None = None) -> dict[str, Any]:
     items = list(issue.items)
     people = issue_people(items, protected_register(session))
     checks: list[NetText] = []
@@ -158,7 +160,7 @@ def _build(session: Session, issue: Issue, *, settings: Settings, language: str,
             continue
         section = item_section(item, sections)
         by_slug[section.slug].append(_item(session, item, people, issue.period_end, checks, extra,
-                                             settings.base_url, photo_refusals))
+                                             settings.base_url, photo_refusals, edition=edition))
     intro_red = _intro_redactor(people)
     title = intro_red.apply(issue.title.strip()) or f"Issue {issue.number}"
     intro = intro_red.apply(issue.intro.strip())
@@ -169,7 +171,7 @@ def _build(session: Session, issue: Issue, *, settings: Settings, language: str,
                               linked=intro_red.linked_keys))
     from newsletter.issues.corrections import earlier_sequence, notes_since
 
-    earlier = notes_since(session, issue)
+    earlier = [n.in_language(language) for n in notes_since(session, issue)]  # this edition's words
     for n, correction in enumerate(earlier):
         checks.append(NetText(None, f"earlier_corrections[{n}]", correction.text, protected=everyone,
                               allowed=tuple(people.allowed()), linked=intro_red.linked_keys))
@@ -221,7 +223,26 @@ def _build(session: Session, issue: Issue, *, settings: Settings, language: str,
         data["editors_note"] = note
     data["footer"] = footer(settings)
     data["direct_links"] = True
+    if edition:
+        edition_links(session, data["sections"], settings.base_url, edition)
     return data
+
+
+def edition_links(session: Session, sections: list[dict[str, Any]], base_url: str, edition: str) -> None:
+    """In a further edition, a link in an item's text to an issue of our own archive goes to that issue's page
+    in this edition when it has one (an editor links the default page; a reader of this edition wants theirs)."""
+    root = base_url.rstrip("/")
+    page = re.compile(re.escape(root) + r"/issues/(\d{4}-W\d{2})/(?=#|\")")
+    items = [it for s in sections for it in s["items"] if it.get("html")]
+    periods = {m.group(1) for it in items for m in page.finditer(it["html"])}
+    if not periods:
+        return
+    rows = session.execute(select(Issue.period, Issue.edition_snapshots)
+                           .where(Issue.period.in_(periods), Issue.published_at.is_not(None)))
+    has = {period for period, editions in rows if isinstance(editions, dict) and edition in editions}
+    for it in items:
+        it["html"] = page.sub(lambda m: f"{root}/issues/{m.group(1)}/{edition}/" if m.group(1) in has else m.group(0),
+                              it["html"])
 
 
 def incident_places(items: Iterable[IssueItem]) -> dict[str, Any] | None:
@@ -276,7 +297,7 @@ def _default_preheader(intro: str, by_slug: dict[str, list[dict[str, Any]]]) -> 
 
 
 def _item(session: Session, item: IssueItem, people: IssuePeople, as_of: date, checks: list[NetText],
-          extra: list[Person], base_url: str, findings: list[Finding]) -> dict[str, Any]:
+          extra: list[Person], base_url: str, findings: list[Finding], *, edition: str | None = None) -> dict[str, Any]:
     if item.incident is not None:
         data, red, anonymised = _incident_item(item, item.incident, people)
     elif item.person is not None:
@@ -305,7 +326,7 @@ def _item(session: Session, item: IssueItem, people: IssuePeople, as_of: date, c
         p.replacement for p in red.places) + ((data["place"],) if data["place"] else ())
     context = {"anonymised": anonymised, "linked": red.linked_keys, "protected": must_hide,
                "hidden_cities": red.hidden_cities, "allowed": allowed}
-    related = see_also(session, item, people, red, base_url)
+    related = see_also(session, item, people, red, base_url, edition=edition)
     if related:
         data["related"] = related
     fields = [("headline", data["headline"]), ("text", data["text"]), ("place", data["place"] or ""),
@@ -496,7 +517,7 @@ def _incident_item(item: IssueItem, incident: Incident, people: IssuePeople) -> 
 
 
 def see_also(session: Session, item: IssueItem, people: IssuePeople, red: Redactor, base_url: str,
-             limit: int = 3) -> list[dict[str, str]]:
+             limit: int = 3, *, edition: str | None = None) -> list[dict[str, str]]:
     """Items of earlier published issues about the same named person, or about an incident an editor
     related to this one (incident_relations, an import's `related`), newest first, linked to their
     archive pages and titled with the headline readers saw then (from that issue's frozen snapshot).
@@ -504,6 +525,9 @@ def see_also(session: Session, item: IssueItem, people: IssuePeople, red: Redact
     Only a public item gets them, only public items are linked, and a person links two items only when
     named on this one: linking an anonymised item, or two items through someone who is not named, would
     tell readers that both are about one person.
+
+    In a further edition (`edition`) a link goes to that edition of the earlier issue, titled as it was
+    published there, when the earlier issue has one; else to the only page there is, the default one.
     """
     incident = item.incident
     if incident is None or incident.publication != "public":
@@ -516,7 +540,7 @@ def see_also(session: Session, item: IssueItem, people: IssuePeople, red: Redact
     issue = item.issue
     through_person = select(incident_persons.c.incident_id).where(incident_persons.c.person_id.in_(named))
     earlier = session.execute(
-        select(IssueItem.id, Issue.period, Issue.snapshot)
+        select(IssueItem.id, Issue.period, Issue.snapshot, Issue.edition_snapshots)
         .join(Issue, IssueItem.issue_id == Issue.id)
         .join(Incident, IssueItem.incident_id == Incident.id)
         .where(or_(Incident.id.in_(through_person), Incident.id.in_(related)), Issue.id != issue.id,
@@ -527,13 +551,18 @@ def see_also(session: Session, item: IssueItem, people: IssuePeople, red: Redact
     ).all()
     out: list[dict[str, str]] = []
     seen: set[int] = set()
-    for item_id, period, frozen in earlier:
+    for item_id, period, frozen, editions in earlier:
         if item_id in seen or len(out) >= limit:
             continue
         seen.add(item_id)
         published = _published_headline(frozen, item_id)
-        if published:
-            out.append({"url": f"{base_url.rstrip('/')}/issues/{period}/#item-{item_id}", "title": red.apply(published)})
+        if not published:
+            continue
+        folder = f"{period}/"
+        if edition and isinstance(editions, dict) and isinstance(editions.get(edition), dict):
+            folder = f"{period}/{edition}/"
+            published = _published_headline(editions[edition], item_id) or published
+        out.append({"url": f"{base_url.rstrip('/')}/issues/{folder}#item-{item_id}", "title": red.apply(published)})
     return out
 
 

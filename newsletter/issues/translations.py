@@ -27,8 +27,9 @@ from sqlalchemy.orm import Session
 from newsletter import audit
 from newsletter.config import Settings
 from newsletter.db import utcnow
+from newsletter.i18n import N_
 from newsletter.issues import issue_texts
-from newsletter.issues.errors import ApprovalError, IssueError, IssueLocked
+from newsletter.issues.errors import ApprovalError, IssueError, IssueLocked, Phrase, Phrases, Words
 from newsletter.models import TRANSLATION_STATES, Issue, IssueItem, ItemTranslation, User
 from newsletter.states import issue_frozen
 
@@ -205,15 +206,16 @@ def clean_field(name: str, value: str) -> str:
     """A translated text as item text is kept: normalised line ends, no control characters, a length limit."""
     value = _CONTROL.sub("", (value or "").replace("\r\n", "\n").replace("\r", "\n")).strip()
     if len(value) > LIMITS[name]:
-        raise IssueError(f"the translated {name.replace('_', ' ')} is too long "
-                         f"({len(value)} characters, at most {LIMITS[name]})")
+        raise IssueError(N_("the translated %(part)s is too long (%(length)d characters, at most %(limit)d)"),
+                         part=name.replace("_", " "), length=len(value), limit=LIMITS[name])
     return value
 
 
 def _editable(session: Session, issue: Issue, actor: User | str) -> None:
     """Frozen issues are read-only; an edit to a signed-off issue withdraws the sign-off (as item edits do)."""
     if issue_frozen(issue):
-        raise IssueLocked(f"issue {issue.number} was already sent or published; its translations cannot change")
+        raise IssueLocked(N_("issue %(number)d was already sent or published; its translations cannot change"),
+                          number=issue.number)
     if issue.state != "draft" or issue.approved_by_id is not None:
         from newsletter.issues.service import reopen_issue
 
@@ -224,11 +226,13 @@ def _row(session: Session, issue: Issue, item: IssueItem, language: str, setting
          actor: User | str) -> ItemTranslation:
     if language not in further_editions(settings):
         editions = ", ".join(further_editions(settings)) or "none (NEWSLETTER_LANGUAGES lists one language)"
-        raise IssueError(f"{language!r} is not a further edition of this newsletter (further editions: {editions})")
+        raise IssueError(N_("%(language)r is not a further edition of this newsletter (further editions: %(editions)s)"),
+                         language=language, editions=editions)
     if item not in issue.items:
-        raise IssueError(f"item {item.id} is not part of issue {issue.number}")
+        raise IssueError(N_("item %(item)d is not part of issue %(number)d"), item=item.id, number=issue.number)
     if item not in translatable_items(issue):
-        raise IssueError(f"item {item.id} is internal: it is only counted, never shown, so it is not translated")
+        raise IssueError(N_("item %(item)d is internal: it is only counted, never shown, so it is not translated"),
+                         item=item.id)
     ensure_rows(session, issue, settings, actor=actor)
     row = _find(item, language)
     assert row is not None
@@ -240,15 +244,15 @@ def set_translation(session: Session, issue: Issue, item: IssueItem, language: s
                     allow_original: bool | None = None) -> ItemTranslation:
     """Save an item's words in one edition and their state (draft or done; missing only when empty)."""
     if state not in TRANSLATION_STATES:
-        raise IssueError(f"the state must be one of {', '.join(TRANSLATION_STATES)}")
+        raise IssueError(N_("the state must be one of %(states)s"), states=", ".join(TRANSLATION_STATES))
     row = _row(session, issue, item, language, settings, actor)
     cleaned = {name: clean_field(name, value) for name, value in words.as_dict().items()}
     original = original_fields(item).as_dict()
     if state == "done":
         lacking = [n for n in FIELDS if original[n].strip() and not cleaned[n]]
         if lacking:
-            raise IssueError(f"a done translation needs every part the original has: the "
-                             f"{', '.join(n.replace('_', ' ') for n in lacking)} is empty")
+            raise IssueError(N_("a done translation needs every part the original has: the %(parts)s is empty"),
+                             parts=", ".join(n.replace("_", " ") for n in lacking))
     if state == "missing" and any(cleaned.values()):
         state = "draft"  # words were given: they are a draft at least
     changes: dict[str, Any] = {n: audit.text_change(getattr(row, n), v) for n, v in cleaned.items() if getattr(row, n) != v}
@@ -379,19 +383,23 @@ def check_editions_ready(issue: Issue, settings: Settings) -> None:
     parts = []
     for language, waiting_here in waiting.items():
         if waiting_here.issue_texts:  # named by kind, never quoted: an intro can name a person
-            parts.append(f"the {language} edition: the issue's texts are not translated "
-                         f"({issue_texts.named(waiting_here.issue_texts)}: neither done nor allowed the original)")
+            parts.append(Phrase(N_("the %(language)s edition: the issue's texts are not translated (%(texts)s: "
+                                   "neither done nor allowed the original)"),
+                                language=language, texts=issue_texts.named(waiting_here.issue_texts)))
         items = waiting_here.items
         if not items:
             continue
         # Items by position and id, not by headline: the message may reach a terminal log (a headline can name a person).
-        named = ", ".join(f"item {i.id} (position {i.position})" for i in items[:10])
-        more = f" and {len(items) - 10} more" if len(items) > 10 else ""
+        named = Phrases([Phrase(N_("item %(id)d (position %(position)d)"), id=i.id, position=i.position)
+                         for i in items[:10]], sep=", ")
+        more = Phrase(N_(" and %(count)d more"), count=len(items) - 10) if len(items) > 10 else ""
         if language == settings.default_language:
-            parts.append(f"the {language} edition still has the original words of {len(items)} item(s) first written "
-                         f"in another language: {named}{more}")
+            parts.append(Phrase(N_("the %(language)s edition still has the original words of %(count)d item(s) first "
+                                   "written in another language: %(items)s%(more)s"),
+                                language=language, count=len(items), items=named, more=more))
         else:
-            parts.append(f"the {language} edition has {len(items)} item(s) neither translated (done) nor allowed "
-                         f"the original: {named}{more}")
-    raise ApprovalError(f"issue {issue.number} cannot be approved yet: " + "; ".join(parts)
-                        + ". Finish them on the translation page (or allow the original), then approve.")
+            parts.append(Phrase(N_("the %(language)s edition has %(count)d item(s) neither translated (done) nor "
+                                   "allowed the original: %(items)s%(more)s"),
+                                language=language, count=len(items), items=named, more=more))
+    raise ApprovalError(N_("issue %(number)d cannot be approved yet: %(reasons)s. Finish them on the translation page "
+                           "(or allow the original), then approve."), number=issue.number, reasons=Phrases(parts))

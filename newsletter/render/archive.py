@@ -144,11 +144,13 @@ class IndexCorrection:
 
 
 def recent_corrections(corrections: Corrections, base_url: str, *, limit: int = RECENT_CORRECTIONS,
-                       root: str = "") -> list[IndexCorrection]:
+                       root: str = "", language: str | None = None) -> list[IndexCorrection]:
+    """`language`: the index's; each note in its words, linked to that edition of the issue where there is one."""
     notes = sorted((c for cs in corrections.values() for c in cs), key=lambda c: (_aware(c.filed_at), c.id), reverse=True)
     archive_url = f"{base_url}/issues/"
-    return [IndexCorrection(href=f"{root}{issue_path(c.issue_period)}#correction-{c.id}",
-                            view=correction_view(c, archive_url)) for c in notes[:limit]]
+    shown = [c.in_language(language) if language else c for c in notes[:limit]]
+    return [IndexCorrection(href=f"{root}{issue_path(c.issue_period, c.edition)}#correction-{c.id}",
+                            view=correction_view(c, archive_url, language)) for c in shown]
 
 
 def _entry(snap: Snapshot, view: IssueView, content_html: str,
@@ -220,7 +222,7 @@ def render_index(entries: list[ArchiveEntry], settings: Settings, *, org_name: s
     lang = edition or settings.language
     root = "../" if edition else ""
     with use_language(lang):
-        recent = recent_corrections(corrections or {}, base_url, root=root)
+        recent = recent_corrections(corrections or {}, base_url, root=root, language=lang)
     ctx = {
         "issues": entries, "corrections": recent, "org_name": org_name, "lang": lang,
         "archive_url": f"{base_url}/issues/" + (f"{edition}/" if edition else ""),

@@ -52,7 +52,11 @@ class CorrectionView:
     text: str
     filed_label: str
     issue_heading: str
-    item_url: str  # absolute: the corrected item on its archive page
+    item_url: str  # absolute: the corrected item on its archive page (the reader's edition of it, if any)
+    # Editions: the note is in its original words (not translated into the page's language): which, and a
+    # short note saying so in the reader's language ("(in English)"), as untranslated items are marked.
+    original_language: str | None = None
+    original_note: str = ""
 
 
 @dataclass(frozen=True)
@@ -294,14 +298,36 @@ def _persons(snapshot: Snapshot) -> dict[str, Any] | None:
     }
 
 
-def correction_view(note: CorrectionNote, archive_url: str) -> CorrectionView:
+def _primary(tag: str) -> str:
+    return tag.replace("_", "-").split("-")[0].lower()
+
+
+def original_language_note(language: str, reader: str) -> str:
+    """"(in English)" in the reader's language: words shown untranslated, named in the reader's words."""
+    from newsletter.i18n import babel_locale
+
+    try:
+        name = babel_locale(language).get_language_name(babel_locale(reader)) or language
+    except Exception:  # noqa: BLE001 - an unknown tag is shown as the tag
+        name = language
+    return translate("(in %(language)s)", language=name)
+
+
+def correction_view(note: CorrectionNote, archive_url: str, language: str | None = None) -> CorrectionView:
+    """A correction for readers of the `language` edition (None: as filed): its words in that language
+    when translated, else the original marked as such; linked to the corrected issue's page in that edition."""
+    if language is not None:
+        note = note.in_language(language)
     item_anchor = f"item-{note.item_id}"
+    original = note.language if language is not None and _primary(note.language) != _primary(language) else None
     return CorrectionView(
         id=note.id, anchor=f"correction-{note.id}", item_id=note.item_id, item_anchor=item_anchor,
         headline=note.headline, paragraphs=paragraphs(note.text), text=" ".join(note.text.split()),
         filed_label=format_day(note.filed_at.date()),
         issue_heading=translate("No. %(number)d", number=note.issue_number),
-        item_url=f"{archive_url}{issue_path(note.issue_period)}#{item_anchor}",
+        item_url=f"{archive_url}{issue_path(note.issue_period, note.edition)}#{item_anchor}",
+        original_language=original, original_note=original_language_note(original, language or original)
+        if original else "",
     )
 
 
@@ -357,7 +383,7 @@ def build_view(snapshot: Snapshot, corrections: Sequence[CorrectionNote] = (),
     issue_url = archive_url + issue_path(meta.period, snapshot.edition)
     not_translated = translate("Not yet translated; shown in the original language.")
     media_base = f"{archive_url}{meta.period}/"  # photos live in the default edition's media/, shared by all
-    layer = [correction_view(c, archive_url) for c in corrections]
+    layer = [correction_view(c, archive_url, meta.language) for c in corrections]
     by_item: dict[int, list[CorrectionView]] = {}
     for c in layer:
         by_item.setdefault(c.item_id, []).append(c)
@@ -444,7 +470,7 @@ def build_view(snapshot: Snapshot, corrections: Sequence[CorrectionNote] = (),
         published_label=format_day(meta.published_at.date()) if meta.published_at else "",
         intro=intro, sections=sections, withheld_line=withheld_line(snapshot), persons=_persons(snapshot),
         places=_places(snapshot), refs=refs, corrections=layer,
-        earlier_corrections=[correction_view(c, archive_url) for c in snapshot.earlier_corrections],
+        earlier_corrections=[correction_view(c, archive_url, meta.language) for c in snapshot.earlier_corrections],
         edition=snapshot.edition, home_url=archive_url + (f"{snapshot.edition}/" if snapshot.edition else ""),
         alternates=list(alternates),
         lead=lead, editors_note=note,

@@ -21,14 +21,19 @@ TEXT_TEMPLATE = "email/correction/body.txt.j2"
 
 
 def render_correction_email(snapshot: dict[str, Any] | Snapshot, note: CorrectionNote,
-                            settings: Settings) -> RenderedEmail:
-    """The notice of one correction of the issue `snapshot`, in that issue's language."""
+                            settings: Settings, *, language: str | None = None) -> RenderedEmail:
+    """The notice of one correction of the issue `snapshot`, in that issue's language, or in `language`
+    (a further edition's readers: its translation, else the original marked as such, and links to that
+    edition's pages where the issue has one)."""
     snap = parse_snapshot(snapshot)
     org = snap.organisation
+    lang = language or snap.issue.language
+    shown = note.in_language(lang)
     archive_url = f"{org.base_url}/issues/"
-    with use_language(snap.issue.language):
-        ctx = {"c": correction_view(note, archive_url), "org_name": org.name, "archive_url": archive_url,
-               "lang": snap.issue.language, "dir": text_direction(snap.issue.language),
+    home_url = archive_url + (f"{shown.edition}/" if shown.edition else "")
+    with use_language(lang):
+        ctx = {"c": correction_view(shown, archive_url, lang), "org_name": org.name, "archive_url": home_url,
+               "lang": lang, "dir": text_direction(lang),
                "unsubscribe_url": UNSUBSCRIBE_PLACEHOLDER}
         subject = " ".join(render_template(settings, SUBJECT_TEMPLATE, ctx).split())
         if not subject:

@@ -81,6 +81,7 @@ def render_issue(snapshot: dict[str, Any] | Snapshot, settings: Settings,
     there (or from `folder`/media/, the issue's folder in the archive), never over the network.
     """
     snap = parse_snapshot(snapshot)
+    corrections = [c.in_language(snap.issue.language) for c in corrections]  # this edition's words
     unsubscribe = f"{snap.organisation.base_url}/unsubscribe"
     preferences = f"{snap.organisation.base_url}/subscribe"  # the archive copy: the page that offers the choice
     with use_language(snap.issue.language):

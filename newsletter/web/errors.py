@@ -208,6 +208,32 @@ class DeskReloadUrl:
         await self.app(scope, receive, send)
 
 
+class DeskError:
+    """A refusal as a desk page shows it, translated when the page renders (web.templating binds the
+    account's language then; a handler runs before it knows it): an exception with a catalog message
+    (issues.errors.IssueError.desk_message) in that language, any other by its English words."""
+
+    __slots__ = ("exc",)
+
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+    def __str__(self) -> str:
+        words = getattr(self.exc, "desk_message", None)
+        return words() if callable(words) else str(self.exc)
+
+    def __bool__(self) -> bool:
+        return bool(str(self.exc))
+
+    def __contains__(self, part: str) -> bool:
+        return part in str(self)
+
+
+def desk_error(exc: BaseException) -> DeskError:
+    """What a desk page says about a refusal, in the reader's language where the message has a translation."""
+    return DeskError(exc)
+
+
 def mail_error_words(exc: BaseException) -> str:
     """What a refused or failed SMTP conversation means, in words: smtplib's errors carry (code, bytes)
     tuples whose repr ("{'a@b': (550, b'5.1.1 ...')}") tells an editor nothing."""

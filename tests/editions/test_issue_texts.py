@@ -71,7 +71,7 @@ def text_of(page: str) -> str:
 
 def test_a_done_translation_needs_every_text_the_original_has(session: Session, settings: Settings,
                                                               issue: Issue) -> None:
-    with pytest.raises(IssueError, match=r"the preheader, editor's note are empty"):
+    with pytest.raises(IssueError, match=r"empty: preheader, editor's note"):
         save(session, issue, settings, issue_texts.IssueTexts(title="Т", intro="И", editors_note_signature="Р"))
     assert issue_texts.find(issue, "ru") is None  # nothing stored
     row = save(session, issue, settings, issue_texts.IssueTexts(intro="Черновик"), state="missing")

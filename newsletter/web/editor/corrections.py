@@ -11,17 +11,20 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from newsletter.config import Settings
 from newsletter.flows import corrections as flow
+from newsletter.i18n import LANGUAGES
 from newsletter.issues.corrections import CorrectionError, CorrectionNotAllowed
 from newsletter.runtime import Runtime
 from newsletter.web.deps import get_runtime, get_session, get_settings
 from newsletter.web.editor.auth import CurrentUser
 from newsletter.web.editor.issues import _issue, _page
+from newsletter.web.errors import desk_error
 from newsletter.web.security import verify_csrf
+from newsletter.web.templating import render
 
 router = APIRouter()
 Csrf = Annotated[str, Form()]
@@ -30,7 +33,7 @@ Csrf = Annotated[str, Form()]
 def _refused(request: Request, session: Session, settings: Settings, issue_id: int, exc: Exception) -> Response:
     session.rollback()
     status = 409 if isinstance(exc, CorrectionNotAllowed) else 400
-    return _page(request, session, settings, _issue(session, issue_id), error=str(exc), status_code=status)
+    return _page(request, session, settings, _issue(session, issue_id), error=desk_error(exc), status_code=status)
 
 
 def _mail(request: Request, session: Session, settings: Settings, runtime: Runtime, issue_id: int,
@@ -94,3 +97,49 @@ def notify(request: Request, correction_id: int, user: CurrentUser, csrf_token: 
         return failed
     return RedirectResponse(f"/editor/issues/{issue_id}?done=correction_notified#correction-{correction_id}",
                             status_code=303)
+
+
+def _correction_page(request: Request, session: Session, settings: Settings, correction_id: int, *,
+                     error: object = None, form: dict[str, str] | None = None, status_code: int = 200) -> HTMLResponse:
+    try:
+        page = flow.translation_page(session, correction_id, settings)
+        issue = flow.issue_of(session, correction_id)
+    except CorrectionError:
+        raise HTTPException(status_code=404, detail=f"There is no correction {correction_id}.") from None
+    return render(request, "editor/corrections/page.html.j2", {
+        "active": "issues", "page": page, "issue": issue, "language_names": LANGUAGES, "form": form or {},
+        "error": error,
+    }, status_code=status_code)
+
+
+@router.get("/editor/corrections/{correction_id}", response_class=HTMLResponse, include_in_schema=False)
+def correction_page(request: Request, correction_id: int, user: CurrentUser,
+                    session: Session = Depends(get_session, scope="function"),
+                    settings: Settings = Depends(get_settings)) -> HTMLResponse:
+    """A correction's original words and its words in each further edition (the form to translate it)."""
+    return _correction_page(request, session, settings, correction_id)
+
+
+@router.post("/editor/corrections/{correction_id}/translations/{lang}", include_in_schema=False)
+def translate(request: Request, correction_id: int, lang: str, user: CurrentUser, csrf_token: Csrf = "",
+              text: Annotated[str, Form(max_length=20000)] = "",
+              session: Session = Depends(get_session, scope="function"),
+              settings: Settings = Depends(get_settings)) -> Response:
+    """Save the correction's words in one further edition (empty: not translated); the archive follows after the commit."""
+    verify_csrf(request, csrf_token)
+    try:
+        correction = flow.get(session, correction_id)
+    except CorrectionError:
+        raise HTTPException(status_code=404, detail=f"There is no correction {correction_id}.") from None
+    try:
+        flow.translate(session, correction, lang, text, actor=user, settings=settings)
+    except Exception as exc:
+        from newsletter.render import ArchiveWriteError, InvalidSnapshot, RenderError
+
+        if not isinstance(exc, (CorrectionError, InvalidSnapshot, RenderError, ArchiveWriteError)):
+            raise
+        session.rollback()
+        status = 409 if isinstance(exc, ArchiveWriteError) else 400
+        return _correction_page(request, session, settings, correction_id, error=desk_error(exc),
+                                form={lang[:16]: text}, status_code=status)
+    return RedirectResponse(f"/editor/corrections/{correction_id}?done=saved#correction-{lang}-h", status_code=303)

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from newsletter import audit, formats, media
 from newsletter.config import Settings
 from newsletter.flows import corrections as corrections_flow
+from newsletter.i18n import N_
 from newsletter.flows import issues as lifecycle
 from newsletter.db import get_row
 from newsletter.editorial.persons import search_persons
@@ -41,7 +42,7 @@ from newsletter.runtime import Runtime
 from newsletter.states import ISSUE_GONE_OUT
 from newsletter.web.deps import get_runtime, get_session, get_settings
 from newsletter.web.editor.auth import CurrentUser
-from newsletter.web.errors import mail_error_words
+from newsletter.web.errors import desk_error, mail_error_words
 from newsletter.web.security import verify_csrf
 from newsletter.web.templating import render
 
@@ -136,7 +137,7 @@ def describe_issue(issue: Issue) -> str:
 
 def _refused(request: Request, session: Session, settings: Settings, issue_id: int, exc: Exception) -> HTMLResponse:
     session.rollback()
-    return _page(request, session, settings, _issue(session, issue_id), error=str(exc), status_code=409)
+    return _page(request, session, settings, _issue(session, issue_id), error=desk_error(exc), status_code=409)
 
 
 # ---------------------------------------------------------------- list and draft
@@ -165,7 +166,7 @@ def draft(request: Request, user: CurrentUser, csrf_token: Csrf = "",
         issue = lifecycle.draft(session, settings=settings, period=period.strip() or None, actor=user)
     except REFUSALS as exc:
         session.rollback()
-        return _list_page(request, session, settings, error=str(exc), period=period, status_code=409)
+        return _list_page(request, session, settings, error=desk_error(exc), period=period, status_code=409)
     return _back(issue, "saved")
 
 
@@ -237,7 +238,7 @@ def item_action(request: Request, issue_id: int, item_id: int, user: CurrentUser
             issue_items.remove_item(session, issue, item, actor=user)
             return _back(issue, "deleted")
         else:
-            raise IssueError(f"unknown action {action!r}")
+            raise IssueError(N_("unknown action %(action)r"), action=action)
     except REFUSALS as exc:
         return _refused(request, session, settings, issue_id, exc)
     return _back(issue, "moved" if action in ("up", "down", "move") else "saved", f"#item-{item_id}")
@@ -331,15 +332,15 @@ def add(request: Request, issue_id: int, user: CurrentUser, csrf_token: Csrf = "
         if incident_id is not None:
             incident = get_row(session, Incident, incident_id)
             if incident is None:
-                raise IssueError(f"there is no incident {incident_id}")
+                raise IssueError(N_("there is no incident %(id)s"), id=incident_id)
             issue_items.add_incident(session, issue, incident, actor=user)
         elif person_id is not None:
             person = get_row(session, Person, person_id)
             if person is None:
-                raise IssueError(f"there is no person {person_id}")
+                raise IssueError(N_("there is no person %(id)s"), id=person_id)
             issue_items.add_case_update(session, issue, person, actor=user, section_slug=section)
         else:
-            raise IssueError("choose an incident or a person to add")
+            raise IssueError(N_("choose an incident or a person to add"))
     except REFUSALS as exc:
         return _refused(request, session, settings, issue_id, exc)
     return _back(issue, "created")
@@ -369,7 +370,7 @@ def signoff(request: Request, issue_id: int, user: CurrentUser, csrf_token: Csrf
         elif action == "publish":
             lifecycle.publish(session, issue, settings=settings, actor=user)  # commits, then writes the archive
         else:
-            raise IssueError(f"unknown action {action!r}")
+            raise IssueError(N_("unknown action %(action)r"), action=action)
     except REFUSALS as exc:
         return _refused(request, session, settings, issue_id, exc)
     except Exception as exc:
@@ -386,7 +387,7 @@ def _local_time(text: str, settings: Settings) -> datetime:
     try:
         value = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise IssueError("give the send time as a date and time, e.g. 2026-11-23T09:00") from None
+        raise IssueError(N_("give the send time as a date and time, e.g. 2026-11-23T09:00")) from None
     return value if value.tzinfo else value.replace(tzinfo=settings.tz)
 
 
@@ -429,10 +430,10 @@ def send(request: Request, issue_id: int, user: CurrentUser, csrf_token: Csrf = 
             service.schedule_issue(session, issue, _local_time(when, settings), actor=user)
             return _back(issue, "issue_schedule", "#sending")
         else:
-            raise IssueError(f"unknown action {action!r}")
+            raise IssueError(N_("unknown action %(action)r"), action=action)
     except REFUSALS as exc:
         session.rollback()
-        return _send_page(request, session, settings, _issue(session, issue_id), error=str(exc), when=when,
+        return _send_page(request, session, settings, _issue(session, issue_id), error=desk_error(exc), when=when,
                           status_code=409)
     return RedirectResponse(f"/editor/issues/{issue.id}/status", status_code=303)
 
@@ -477,9 +478,9 @@ def send_test_copy(request: Request, issue_id: int, user: CurrentUser, csrf_toke
     to = [a.strip() for a in addresses.replace(",", "\n").replace(";", "\n").splitlines() if a.strip()]
     try:
         if not to:
-            raise IssueError("give at least one address for the test send")
+            raise IssueError(N_("give at least one address for the test send"))
         if len(to) > MAX_TEST_ADDRESSES:
-            raise IssueError(f"a test goes to at most {MAX_TEST_ADDRESSES} addresses")
+            raise IssueError(N_("a test goes to at most %(limit)d addresses"), limit=MAX_TEST_ADDRESSES)
         session.commit()  # send_test reads the issue in its own transaction; hold no lock meanwhile
         sent = send_test(runtime, issue, to)
     except (ValueError, ConsentViolation, IssueError) as exc:

@@ -26,6 +26,7 @@ from newsletter.models import Issue, IssueItem
 from newsletter.states import issue_frozen
 from newsletter.web.deps import get_session, get_settings
 from newsletter.web.editor.auth import CurrentUser
+from newsletter.web.errors import desk_error
 from newsletter.web.security import verify_csrf
 from newsletter.web.templating import render
 
@@ -114,7 +115,7 @@ def save_texts(request: Request, issue_id: int, lang: str, user: CurrentUser,
         session.rollback()
         issue = _edition(session, settings, issue_id, lang)
         form = {**words.as_dict(), "state": state, "allow_original": bool(allow_original)}
-        return _texts_page(request, issue, lang, form=form, error=str(exc), status_code=409)
+        return _texts_page(request, issue, lang, form=form, error=desk_error(exc), status_code=409)
     return RedirectResponse(f"{_base(issue, lang)}?done=saved#issue-texts", status_code=303)
 
 
@@ -159,5 +160,5 @@ def save_item(request: Request, issue_id: int, lang: str, item_id: int, user: Cu
         session.rollback()
         issue = _edition(session, settings, issue_id, lang)
         form = {**words.as_dict(), "state": state, "allow_original": bool(allow_original)}
-        return _item_page(request, issue, _item(issue, item_id), lang, form=form, error=str(exc), status_code=409)
+        return _item_page(request, issue, _item(issue, item_id), lang, form=form, error=desk_error(exc), status_code=409)
     return RedirectResponse(f"{_base(issue, lang)}?done=saved#item-{item_id}", status_code=303)
