@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import os
 import ssl
 import time
 from collections import OrderedDict
@@ -216,7 +217,8 @@ class Client:
         except ssl.SSLError as exc:
             raise ConnectFailed(f"TLS: {exc.reason or exc}") from None
         except OSError as exc:  # refused, unreachable, unresolvable (guard.Unresolved)
-            raise ConnectFailed(exc.strerror or str(exc) or type(exc).__name__) from None
+            reason = f"{os.strerror(exc.errno)} ({target.host_header})" if exc.errno else str(exc) or type(exc).__name__
+            raise ConnectFailed(reason) from None
         return _Connection(target.origin, reader, writer)
 
     def _take_idle(self, origin: _Origin) -> _Connection | None:
