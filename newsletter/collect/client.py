@@ -30,6 +30,7 @@ from newsletter.collect.guard import connect_checked
 
 READ_SIZE = 64 * 1024
 KEEPALIVE_EXPIRY = 5.0  # seconds an idle connection is kept (httpx's default)
+MAX_HEAD = 100 * 1024  # the largest status line + headers accepted (httpcore's limit)
 _PATH_SAFE = "/%:@!$&'()*+,;=-._~"
 _QUERY_SAFE = _PATH_SAFE + "?"
 
@@ -111,7 +112,7 @@ class _Connection:
         self.origin = origin
         self.reader = reader
         self.writer = writer
-        self.h11 = h11.Connection(h11.CLIENT)
+        self.h11 = h11.Connection(h11.CLIENT, max_incomplete_event_size=MAX_HEAD)
         self.idle_since = 0.0
         self.answered = False  # a byte of the current answer has arrived
 
