@@ -157,6 +157,7 @@ class _Run:
     def __init__(self, runtime: Runtime, jobs: list[_Job], report: CollectReport, progress: Progress | None) -> None:
         self.runtime = runtime
         self.jobs = jobs
+        self._order = {job.request.source_id: i for i, job in enumerate(jobs)}
         self.report = report
         self.progress = progress
         self.results: queue.Queue[tuple[FetchResult, ParsedFeed | None] | None] = queue.Queue()
@@ -273,6 +274,9 @@ class _Run:
                 finished = True
             if not batch:
                 continue
+            # in the order of the sources file, not of arrival: a story two feeds of a batch carry is
+            # credited to the same feed run after run (the first becomes the incident, the other its source)
+            batch.sort(key=lambda pair: self._order.get(pair[0].request.source_id, 0))
             started, cpu = time.perf_counter(), time.thread_time()
             outcomes = self._store_retrying(batch)
             self.stored.update(r.request.source_id for r, _ in batch)
