@@ -516,33 +516,41 @@ def render_cmd(rt: Runtime, issue_ref: str, out_dir: Path | None, lang: str | No
 @pass_runtime
 def collect(rt: Runtime, sources_file: Path | None, force_all: bool) -> None:
     """Fetch due (or all) feeds now, with progress; one failing feed never stops the others."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from newsletter.collect.display import print_report
     from newsletter.collect.service import run_collect
     from newsletter.db import DatabaseUnavailable
 
     rt.migrate()
-    columns = (TextColumn("collecting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.description}"))
-    # Without a terminal (cron, a pipe) the transient bar shows nothing, but its refresh thread cost ~0.8 s of CPU a run.
-    with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as bar:
-        task = bar.add_task("", total=None)
-
-        def advance(done: int, total: int, outcome: object) -> None:
-            bar.update(task, completed=done, total=total, description=getattr(outcome, "name", "")[:40])
-
-        try:
-            report = run_collect(rt, force_all=force_all, sources_file=sources_file, progress=advance)
-        except DatabaseUnavailable as exc:
-            bar.stop()
-            console.print(f"[red]collect stopped:[/red] {exc}; feeds not stored yet are due again at once",
-                          highlight=False)
-            sys.exit(1)
+    try:
+        if console.is_terminal:
+            report = _collect_with_bar(rt, sources_file, force_all)
+        else:  # cron, a pipe: a transient bar would show nothing (its refresh thread cost ~0.8 s of CPU a run)
+            report = run_collect(rt, force_all=force_all, sources_file=sources_file)
+    except DatabaseUnavailable as exc:
+        console.print(f"[red]collect stopped:[/red] {exc}; feeds not stored yet are due again at once",
+                      highlight=False)
+        sys.exit(1)
     print_report(console, report)
     if report.all_failed:
         console.print(f"[red]error:[/red] all {len(report.outcomes)} feed(s) tried failed, nothing was collected "
                       "(reasons above)", highlight=False)
         sys.exit(1)
+
+
+def _collect_with_bar(rt: Runtime, sources_file: Path | None, force_all: bool) -> Any:
+    """run_collect under a transient progress bar (a terminal only: rich.progress is not even imported for cron)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from newsletter.collect.service import run_collect
+
+    columns = (TextColumn("collecting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.description}"))
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("", total=None)
+
+        def advance(done: int, total: int, outcome: object) -> None:
+            bar.update(task, completed=done, total=total, description=getattr(outcome, "name", "")[:40])
+
+        return run_collect(rt, force_all=force_all, sources_file=sources_file, progress=advance)
 
 
 @main.group(invoke_without_command=True)

@@ -1,4 +1,4 @@
-"""Polite, bounded HTTP fetching of feeds with httpx.
+"""Polite, bounded HTTP fetching of feeds (collect/client.py: HTTP/1.1 on asyncio streams with h11).
 
 Bounded: a global and a per-host concurrency limit, connect/read/total timeouts, a body cap
 enforced while streaming on the decompressed bytes (a gzip bomb stops at the cap), a few redirects.
@@ -14,9 +14,8 @@ from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from urllib.parse import urljoin, urlsplit
 
-import httpx
-
-from newsletter.collect.guard import BlockedAddress, GuardedTransport
+from newsletter.collect.client import Client, ConnectFailed, ConnectTimeout, HTTPError, ReadTimeout, Response
+from newsletter.collect.guard import BlockedAddress
 from newsletter.config import Settings
 
 MAX_REDIRECTS = 5
@@ -103,14 +102,14 @@ class _Decoder:
             raise BodyTooLarge(f"response body {what}exceeds the limit of {self.limit:,} bytes (NEWSLETTER_FETCH_MAX_BYTES)")
 
 
-async def _drain(resp: httpx.Response, cap: int = DRAIN_BYTES) -> None:
+async def _drain(resp: Response, cap: int = DRAIN_BYTES) -> None:
     """Read the (small or empty) body of a response we do not use, so its connection is kept alive.
 
     A response closed before its end closes the connection too: every unchanged feed (304) cost
     a new TCP (and TLS) connection. A body larger than `cap` is not worth reading: that one closes.
     """
     read = 0
-    async for chunk in resp.aiter_raw():
+    async for chunk in resp.chunks():
         read += len(chunk)
         if read > cap:
             return
@@ -131,15 +130,12 @@ class Fetcher:
         self.settings = settings
         total = settings.fetch_timeout
         self.total_timeout = total
-        self.timeout = httpx.Timeout(connect=min(10.0, total), read=min(20.0, total), write=min(10.0, total), pool=total)
-        limits = httpx.Limits(max_connections=settings.fetch_concurrency, max_keepalive_connections=settings.fetch_concurrency)
-        self.client = httpx.AsyncClient(
-            transport=GuardedTransport(allow_loopback=settings.allow_loopback_feeds, limits=limits,
-                                       per_host=settings.fetch_per_host),
-            timeout=self.timeout,
-            follow_redirects=False,
-            trust_env=False,
-            headers={"User-Agent": user_agent(settings), "Accept": ACCEPT, "Accept-Encoding": "gzip, deflate"},
+        self.connect_timeout, self.read_timeout = min(10.0, total), min(20.0, total)
+        # at most one idle keep-alive connection per concurrent fetch, least recently used closed first
+        self.client = Client(
+            allow_loopback=settings.allow_loopback_feeds,
+            headers=[("User-Agent", user_agent(settings)), ("Accept", ACCEPT), ("Accept-Encoding", "gzip, deflate")],
+            connect_timeout=self.connect_timeout, read_timeout=self.read_timeout, max_idle=settings.fetch_concurrency,
         )
         self._global = asyncio.Semaphore(settings.fetch_concurrency)
         self._hosts: defaultdict[str, asyncio.Semaphore] = defaultdict(lambda: asyncio.Semaphore(settings.fetch_per_host))
@@ -160,19 +156,11 @@ class Fetcher:
                     result = await self._fetch(req)
             except TimeoutError:
                 result = FetchResult(req, "error", error=f"no complete response within {self.total_timeout:g}s (total timeout)")
-            except httpx.ConnectTimeout:
-                result = FetchResult(req, "error", error=f"timed out connecting ({self.timeout.connect:g}s)")
-            except httpx.ReadTimeout:
-                result = FetchResult(req, "error", error=f"server stopped answering (read timeout {self.timeout.read:g}s)")
-            except httpx.TimeoutException as exc:
-                result = FetchResult(req, "error", error=f"timeout: {type(exc).__name__}")
-            except BlockedAddress as exc:
+            except (ConnectTimeout, ReadTimeout, BlockedAddress, BodyTooLarge) as exc:
                 result = FetchResult(req, "error", error=str(exc))
-            except BodyTooLarge as exc:
-                result = FetchResult(req, "error", error=str(exc))
-            except httpx.ConnectError as exc:
-                result = FetchResult(req, "error", error=f"connection failed: {exc or type(exc).__name__}")
-            except (httpx.HTTPError, ValueError, OSError) as exc:
+            except ConnectFailed as exc:
+                result = FetchResult(req, "error", error=f"connection failed: {exc}"[:500])
+            except (HTTPError, ValueError, OSError) as exc:
                 result = FetchResult(req, "error", error=f"{type(exc).__name__}: {exc}"[:500])
         result.elapsed = loop.time() - started
         return result
@@ -181,15 +169,15 @@ class Fetcher:
         url = req.url
         visited = {url}
         all_permanent = True
-        conditional: dict[str, str] = {}
+        conditional: list[tuple[str, str]] = []
         if req.etag:
-            conditional["If-None-Match"] = req.etag
+            conditional.append(("If-None-Match", req.etag))
         if req.last_modified:
-            conditional["If-Modified-Since"] = req.last_modified
+            conditional.append(("If-Modified-Since", req.last_modified))
         for _hop in range(MAX_REDIRECTS + 1):
             host = urlsplit(url).hostname or ""
             async with self._hosts[host]:
-                async with self.client.stream("GET", url, headers=conditional) as resp:
+                async with self.client.stream(url, conditional) as resp:
                     if resp.status_code in REDIRECTS:
                         await _drain(resp)
                         location = resp.headers.get("location")
@@ -208,7 +196,7 @@ class Fetcher:
                     return await self._finish(req, resp, url, moved=url if all_permanent and url != req.url else None)
         return FetchResult(req, "error", error=f"more than {MAX_REDIRECTS} redirects")
 
-    async def _finish(self, req: FetchRequest, resp: httpx.Response, url: str, moved: str | None) -> FetchResult:
+    async def _finish(self, req: FetchRequest, resp: Response, url: str, moved: str | None) -> FetchResult:
         status = resp.status_code
         base = dict(final_url=url, moved_to=moved, http_status=status)
         if status == 304 or status == 410 or status >= 400 or status < 200 or status == 204:
@@ -228,7 +216,7 @@ class Fetcher:
         decoder = _Decoder(resp.headers.get("content-encoding", "").strip().lower(), limit)
         chunks: list[bytes] = []
         raw = 0
-        async for chunk in resp.aiter_raw():
+        async for chunk in resp.chunks():
             raw += len(chunk)
             if raw > limit:
                 raise BodyTooLarge(f"response body exceeds the limit of {limit:,} bytes (NEWSLETTER_FETCH_MAX_BYTES)")

@@ -1,27 +1,26 @@
 """Server-side request forgery guard: feed URLs may not reach internal addresses.
 
-The check runs inside the connection layer (an httpcore network backend), on the addresses
-actually connected to, so redirects and DNS answers that change between checks are covered too.
+The check runs where connections are opened (connect_checked, the collector's HTTP client's only
+way to a socket), on the addresses actually connected to, so redirects and DNS answers that change
+between checks are covered too.
 """
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import socket
-import typing
-from collections.abc import Callable
-from contextlib import nullcontext
-from typing import Any, Iterable
-
-import anyio
-import httpcore
-import httpx
+import ssl
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 class BlockedAddress(Exception):
     """The feed's host resolves to an address the collector must not contact."""
+
+
+class Unresolved(OSError):
+    """The feed's host name has no address (or the resolver failed)."""
 
 
 def address_problem(ip: IPAddress, *, allow_loopback: bool) -> str | None:
@@ -55,156 +54,37 @@ async def resolve_checked(host: str, port: int, *, allow_loopback: bool) -> list
             raise BlockedAddress(f"refused: {host} is a {problem} address")
         return [str(literal)]
     try:
-        infos = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except OSError as exc:
-        raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
+        raise Unresolved(f"cannot resolve {host}: {exc}") from exc
     addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
     for addr in addresses:
         problem = address_problem(ipaddress.ip_address(addr.split("%", 1)[0]), allow_loopback=allow_loopback)
         if problem:
             raise BlockedAddress(f"refused: {host} resolves to {addr}, a {problem} address")
     if not addresses:
-        raise httpcore.ConnectError(f"cannot resolve {host}")
+        raise Unresolved(f"cannot resolve {host}")
     return addresses
 
 
-class GuardedBackend(httpcore.AsyncNetworkBackend):
-    """Connects only to vetted addresses; TLS still verifies the original host name."""
+async def connect_checked(host: str, port: int, *, allow_loopback: bool, ssl_context: ssl.SSLContext | None,
+                          limit: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """Open a connection to the first vetted address of `host` that answers; TLS verifies `host` itself.
 
-    def __init__(self, *, allow_loopback: bool) -> None:
-        self.allow_loopback = allow_loopback
-        self._inner = httpcore.AnyIOBackend()
-
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        with anyio.fail_after(timeout) if timeout else nullcontext():
-            addresses = await resolve_checked(host, port, allow_loopback=self.allow_loopback)
-        last: Exception | None = None
-        for addr in addresses:
-            try:
-                return await self._inner.connect_tcp(
-                    addr, port, timeout=timeout, local_address=local_address, socket_options=socket_options
-                )
-            except httpcore.ConnectError as exc:
-                last = exc
-        assert last is not None
-        raise last
-
-    async def connect_unix_socket(self, path: str, timeout: float | None = None,
-                                  socket_options: Iterable[Any] | None = None) -> httpcore.AsyncNetworkStream:
-        raise BlockedAddress("refused: unix sockets are not feeds")
-
-    async def sleep(self, seconds: float) -> None:
-        await self._inner.sleep(seconds)
-
-
-class HostPools:
-    """One small connection pool per origin instead of one big pool for every feed.
-
-    httpcore checks every connection of a pool on each request and at each response's end (a
-    poll() per idle socket), so with one pool for the whole run that check grew with the number of
-    connections; pools of at most `per_host` connections keep it short. Idle pools beyond
-    `max_idle_pools` are closed (least recently used first), so a run over thousands of outlets
-    never holds thousands of open sockets.
+    Every address is checked before any is tried, so a name with one internal address is refused
+    whole (a resolver cannot steer the collector inward by ordering its answers).
     """
-
-    def __init__(self, make_pool: Callable[[], httpcore.AsyncConnectionPool], *, max_idle_pools: int) -> None:
-        self._make_pool = make_pool
-        self._max_idle = max_idle_pools
-        self._pools: dict[tuple[bytes, bytes, int | None], httpcore.AsyncConnectionPool] = {}
-        self._busy: dict[tuple[bytes, bytes, int | None], int] = {}
-
-    async def handle_async_request(self, request: httpcore.Request) -> httpcore.Response:
-        origin = request.url.origin
-        key = (origin.scheme, origin.host, origin.port)
-        pool = self._pools.pop(key, None)
-        if pool is None:
-            await self.close_idle()
-            pool = self._make_pool()
-        self._pools[key] = pool  # most recently used last
-        self._busy[key] = self._busy.get(key, 0) + 1
+    addresses = await resolve_checked(host, port, allow_loopback=allow_loopback)
+    last: OSError | None = None
+    for addr in addresses:
         try:
-            response = await pool.handle_async_request(request)
-        except BaseException:
-            self._release(key)
-            raise
-        stream = response.stream
-        assert isinstance(stream, typing.AsyncIterable)
-        response.stream = _Released(stream, lambda: self._release(key))
-        return response
-
-    def _release(self, key: tuple[bytes, bytes, int | None]) -> None:
-        left = self._busy[key] - 1
-        if left:
-            self._busy[key] = left
-        else:
-            del self._busy[key]
-
-    async def close_idle(self) -> None:
-        """Close the least recently used pools that have no request in flight, beyond the limit."""
-        idle = [key for key in self._pools if key not in self._busy]
-        for key in idle[: max(0, len(idle) - self._max_idle)]:
-            await self._pools.pop(key).aclose()
-
-    async def __aenter__(self) -> HostPools:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        pools, self._pools = list(self._pools.values()), {}
-        for pool in pools:
-            await pool.aclose()
+            return await asyncio.open_connection(
+                addr, port, ssl=ssl_context, server_hostname=host if ssl_context is not None else None, limit=limit)
+        except ssl.SSLError:
+            raise  # a certificate problem is the host's, not this address's
+        except OSError as exc:
+            last = exc
+    assert last is not None
+    raise last
 
 
-class _Released:
-    """A response body stream that tells its pool router when it is closed."""
-
-    def __init__(self, stream: typing.AsyncIterable[bytes], done: Callable[[], None]) -> None:
-        self._stream = stream
-        self._done: Callable[[], None] | None = done
-
-    async def __aiter__(self) -> typing.AsyncIterator[bytes]:
-        async for chunk in self._stream:
-            yield chunk
-
-    async def aclose(self) -> None:
-        try:
-            if hasattr(self._stream, "aclose"):
-                await self._stream.aclose()
-        finally:
-            if self._done is not None:
-                done, self._done = self._done, None
-                done()
-
-
-class GuardedTransport(httpx.AsyncHTTPTransport):
-    """httpx's transport with the guarded network backend, no proxies from the environment, and
-    one small pool per host (of at most `per_host` connections) sharing one TLS context."""
-
-    def __init__(self, *, allow_loopback: bool, limits: httpx.Limits, per_host: int | None = None) -> None:
-        super().__init__(trust_env=False, limits=limits)
-        ssl_context = httpx.create_ssl_context(trust_env=False)
-        backend = GuardedBackend(allow_loopback=allow_loopback)
-        per_host = per_host or limits.max_connections
-
-        def make_pool() -> httpcore.AsyncConnectionPool:
-            return httpcore.AsyncConnectionPool(
-                ssl_context=ssl_context,
-                max_connections=per_host,
-                max_keepalive_connections=per_host,
-                keepalive_expiry=limits.keepalive_expiry,
-                http1=True,
-                http2=False,
-                network_backend=backend,
-            )
-
-        self.pools = HostPools(make_pool, max_idle_pools=max(1, (limits.max_keepalive_connections or 1) // per_host))
-        self._pool = self.pools  # type: ignore[assignment]

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from newsletter.collect.rules import GlobalRules
@@ -79,10 +79,13 @@ class SourcesFile:
     names: set[str]  # every name in the file, including entries with errors (they are not "removed")
 
 
-class SyncedSources(list[Source]):
-    """The synced sources, plus the problems found and the global rules (a list, as the contract says)."""
+class SyncedSources(list[Any]):
+    """The synced sources, plus the problems found and the global rules (a list, as the contract says).
 
-    def __init__(self, sources: list[Source], errors: list[str], rules: GlobalRules) -> None:
+    Items have the sources' columns as attributes: a Source for a feed the sync changed or added, a
+    plain row of the sources table for one it left as it was."""
+
+    def __init__(self, sources: list[Any], errors: list[str], rules: GlobalRules) -> None:
         super().__init__(sources)
         self.errors = errors
         self.rules = rules
@@ -269,32 +272,71 @@ def sync_sources(session: Session, path: Path, *, default_interval: int = 3600) 
     """Upsert the file's feeds (matched by name, then URL); disable feeds no longer listed.
 
     Sources disabled by the collector (410 Gone) stay disabled unless their URL changes in the file.
+    The feeds are compared as plain rows first: only a feed the file changes is loaded as an ORM
+    object (on most runs none is; loading all of them cost more than the rest of the sync).
     """
     known = set(session.scalars(select(Section.slug)))
     parsed = load_sources_file(path, known_sections=known)
-    existing = list(session.scalars(select(Source).where(Source.kind == "feed")))
-    by_name = {s.name: s for s in existing}
-    by_url = {s.url: s for s in existing}
-    synced: list[Source] = []
+    table = Source.__table__
+    rows = list(session.execute(select(*(table.c[name] for name in _SYNCED)).where(table.c.kind == "feed")))
+    by_name: dict[str, Any] = {r.name: r for r in rows}
+    by_url: dict[str | None, Any] = {r.url: r for r in rows}
+    plan: list[tuple[FeedSpec, Any]] = []
+    changed: set[int] = set()
     for spec in parsed.feeds:
-        source = by_name.get(spec.name) or by_url.get(spec.url)
-        if source is None:
-            clash = session.scalar(select(Source).where(Source.name == spec.name))
-            if clash is not None:
-                parsed.errors.append(f"{path}: feed \"{spec.name}\": field 'name': already used by a {clash.kind} channel")
-                continue
-            source = Source(kind="feed", name=spec.name, url=spec.url, error_count=0)
-            session.add(source)
-            by_name[spec.name] = source
-        _apply(source, spec, default_interval)
-        synced.append(source)
-    listed = {s.name for s in synced} | parsed.names
-    for source in existing:
-        if source.name not in listed and source.enabled:
-            source.enabled = False
-            source.disabled_reason = REMOVED_REASON
+        row = by_name.get(spec.name) or by_url.get(spec.url)
+        plan.append((spec, row))
+        if row is not None and not _unchanged(row, spec, default_interval):
+            changed.add(row.id)
+    # a feed the file no longer lists (by name or URL; an entry with errors still counts as listed) is disabled
+    matched = {row.id for _, row in plan if row is not None}
+    removed = [r.id for r in rows if r.id not in matched and r.name not in parsed.names and r.enabled]
+    changed.update(removed)
+    loaded = {s.id: s for s in session.scalars(select(Source).where(Source.id.in_(changed)))} if changed else {}
+    synced: list[Source | Row[Any]] = []
+    added: dict[str, Source] = {}
+    for spec, row in plan:
+        if row is None:
+            source = added.get(spec.name)
+            if source is None:
+                clash = session.scalar(select(Source).where(Source.name == spec.name))
+                if clash is not None:
+                    parsed.errors.append(f"{path}: feed \"{spec.name}\": field 'name': already used by a {clash.kind} channel")
+                    continue
+                source = Source(kind="feed", name=spec.name, url=spec.url, error_count=0)
+                session.add(source)
+                added[spec.name] = source
+            _apply(source, spec, default_interval)
+            synced.append(source)
+        elif row.id in loaded:
+            _apply(loaded[row.id], spec, default_interval)
+            synced.append(loaded[row.id])
+        else:
+            synced.append(row)
+    for source_id in removed:
+        loaded[source_id].enabled = False
+        loaded[source_id].disabled_reason = REMOVED_REASON
     session.flush()
     return SyncedSources(synced, parsed.errors, parsed.rules)
+
+
+_SYNCED = ("id", "name", "url", "enabled", "disabled_reason", "default_section", "keywords", "exclude_keywords",
+           "language", "poll_interval", "max_entries")
+
+
+def _unchanged(row: Any, spec: FeedSpec, default_interval: int) -> bool:
+    """Whether _apply would leave this feed's row as it is (its rules, in the same order)."""
+    if row.url != spec.url:
+        return False
+    if (row.name, row.default_section, row.keywords, row.exclude_keywords, row.language, row.poll_interval,
+            row.max_entries) != (spec.name, spec.section, list(spec.keywords), list(spec.exclude_keywords), spec.language,
+                                 spec.every or default_interval, spec.max_entries):
+        return False
+    if not spec.enabled:
+        return row.enabled is False and row.disabled_reason == DISABLED_IN_FILE
+    if row.disabled_reason in (DISABLED_IN_FILE, REMOVED_REASON) or row.enabled is None:
+        return False
+    return not (not row.enabled and not row.disabled_reason)
 
 
 def _apply(source: Source, spec: FeedSpec, default_interval: int) -> None:

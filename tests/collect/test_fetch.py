@@ -202,26 +202,25 @@ def test_an_unchanged_feed_keeps_its_warning_and_clears_its_errors(
     assert moved.moved_to == server.url("/new.xml") and moved.etag == '"n1"'
 
 
-def test_one_small_pool_per_host_and_idle_pools_are_closed() -> None:
-    """Each outlet gets its own pool of at most per-host connections; beyond the limit the least
-    recently used idle pools are closed, so a run over thousands of outlets holds few sockets."""
+def test_idle_connections_beyond_the_limit_are_closed_least_recently_used_first() -> None:
+    """Connections are kept alive per outlet, but at most `max_idle` of them wait idle: beyond that the
+    least recently used one is closed, so a run over thousands of outlets holds few sockets."""
     import asyncio
 
-    import httpx
-
-    from newsletter.collect.guard import GuardedTransport
+    from newsletter.collect.client import Client
     from tests.collect.feedserver import feed_server
 
     with feed_server() as a, feed_server() as b, feed_server() as c:
         for srv in (a, b, c):
             srv.routes["/f.xml"] = Reply(body=FEED)
 
-        async def run() -> list[int | None]:
-            limits = httpx.Limits(max_connections=4, max_keepalive_connections=4)
-            transport = GuardedTransport(allow_loopback=True, limits=limits, per_host=4)  # at most one idle pool
-            async with httpx.AsyncClient(transport=transport) as client:
-                for srv in (a, b, c):
-                    assert (await client.get(srv.url("/f.xml"))).status_code == 200
-                return [port for _scheme, _host, port in transport.pools._pools]
+        async def run() -> list[int]:
+            async with Client(allow_loopback=True, headers=[], connect_timeout=5, read_timeout=5, max_idle=2) as client:
+                for srv in (a, b, a, c, a):
+                    async with client.stream(srv.url("/f.xml")) as resp:
+                        assert resp.status_code == 200
+                        assert b"".join([chunk async for chunk in resp.chunks()]) == FEED
+                return [port for _scheme, _host, port in client.idle_origins()]
 
-        assert asyncio.run(run()) == [b.port, c.port]
+        assert asyncio.run(run()) == [c.port, a.port]  # b, least recently used, was closed when c's was kept
+        assert len({seen.peer for seen in a.requests}) == 1  # a's one connection served its three requests

@@ -146,6 +146,31 @@ url = "https://example.org/new-feed.xml"
     assert not court.enabled and court.disabled_reason == REMOVED_REASON
 
 
+def test_resync_of_an_unchanged_file_writes_nothing_and_a_renamed_feed_stays_enabled(tmp_path: Path, session: Session) -> None:
+    """Feeds are compared as plain rows: an unchanged feed is not written; a rename (matched by URL) or a
+    changed keyword is, and a feed renamed in the file is the same source, still enabled."""
+    path = tmp_path / "s.toml"
+    path.write_text(GOOD)
+    sync_sources(session, path)
+    session.commit()
+    example = session.scalar(select(Source).where(Source.name == "Example human rights news"))
+    court = session.scalar(select(Source).where(Source.name == "Court news"))
+    stamps = (example.updated_at, court.updated_at)
+    synced = sync_sources(session, path)
+    session.commit()
+    session.expire_all()
+    assert (example.updated_at, court.updated_at) == stamps
+    assert sorted(s.name for s in synced) == ["Court news", "Example human rights news"]
+    path.write_text(GOOD.replace('name = "Example human rights news"', 'name = "Example news"')
+                    .replace('"detained", "Article 174"', '"detained"'))
+    synced = sync_sources(session, path)
+    session.commit()
+    session.expire_all()
+    assert example.name == "Example news" and example.enabled and example.keywords == ["detained"]
+    assert example.updated_at > stamps[0] and court.updated_at == stamps[1]
+    assert session.scalar(select(Source).where(Source.name == "Example human rights news")) is None
+
+
 def test_cli_feeds_sync_and_health(cli, runtime: Runtime) -> None:
     runtime.settings.sources.write_text(GOOD + '\n[[feed]]\nname = "Broken"\nurl = "https://b.example/"\nevery = "3x"\n')
     output = " ".join(cli("feeds", "sync", expect=1).output.split())  # rich wraps long lines
