@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.header import Header
 from email.utils import format_datetime, formataddr, parseaddr
+from functools import lru_cache
 from collections.abc import Mapping
 from typing import Protocol
 from urllib.parse import quote
@@ -58,7 +59,9 @@ class Recipient:
     language: str | None = None  # the subscriber's language: which edition they get
 
 
+@lru_cache(maxsize=64)
 def address_domain(address: str) -> str:
+    """Cached: every Message-ID of a run needs the From domain, and parseaddr costs more than building the ID."""
     return parseaddr(address)[1].rpartition("@")[2].lower() or "localhost"
 
 

@@ -237,3 +237,17 @@ def test_wire_form_is_the_message_dot_stuffed(settings_env, monkeypatch, tmp_pat
         else:
             reference = factory.build(recipient, "<1.2.3@example.org>")
         assert plain == reference
+
+
+def test_message_id_tag_is_the_keyed_hash_for_every_key_and_delivery() -> None:
+    """The tag's key is set up once per secret and copied per message; the copy must never carry one
+    message's data into the next or mix two secrets (a bounce then would not match its delivery)."""
+    import hashlib
+    import hmac
+
+    from newsletter.delivery.tokens import message_id_tag
+
+    for secret in ("first-secret-" * 4, "second-secret-" * 4, "first-secret-" * 4):
+        for issue_id, delivery_id in ((1, 1), (1, 2), (7, 10_000), (-3, 5)):
+            expected = hmac.new(secret.encode(), f"{issue_id}:{delivery_id}".encode(), hashlib.sha256).hexdigest()[:12]
+            assert message_id_tag(secret, issue_id, delivery_id) == expected
