@@ -21,7 +21,7 @@ from dkim import fold
 from dkim.canonicalization import CanonicalizationPolicy
 
 # relaxed headers survive relays that refold them; a simple body is cheaper and our 7-bit
-# quoted-printable lines give a relay no reason to rewrite it.
+# quoted-printable or base64 lines give a relay no reason to rewrite it.
 CANONICALIZATION = b"relaxed/simple"
 _POLICY = CanonicalizationPolicy.from_c_value(CANONICALIZATION)
 HEADER_NAME = b"DKIM-Signature"

@@ -149,3 +149,105 @@ def test_two_kinds_of_link_are_filled_in_their_own_gaps() -> None:
     assert binascii.a2b_qp(encoded).decode() == (
         "Read on.\r\nUnsubscribe: https://x.example/u/t1\r\nChange language: https://x.example/preferences/t1\r\n"
         "Again: https://x.example/u/t1\r\n")
+
+
+def _dot_unstuff(wire: bytes) -> bytes:
+    """What an SMTP server stores from DATA: the final "." line gone, a leading dot of each line removed."""
+    assert wire.endswith(b"\r\n.\r\n")
+    lines = wire[:-3].split(b"\r\n")
+    return b"\r\n".join(line[1:] if line.startswith(b".") else line for line in lines)
+
+
+def test_base64_pieces_decode_to_the_substituted_body() -> None:
+    """A base64 part is encoded once in pieces; per reader only the lines around each link are: the result
+    decodes to the body with the links in, whatever the links' lengths (any alignment of the 57-byte lines)."""
+    import binascii
+    import random
+
+    from newsletter.delivery.message import _Base64Pieces
+
+    rnd = random.Random(20261202)
+    alphabet = "абв gde.\r\n€üx"
+    for _ in range(1500):
+        pieces = ["".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 300))).encode()
+                  for _ in range(rnd.randint(1, 5))]
+        encoder = _Base64Pieces(pieces)
+        for _ in range(3):  # the same encoder, links of other lengths (cached alignments)
+            links = [("https://x.example/u/" + "t" * rnd.randint(0, 80)).encode() for _ in pieces[1:]]
+            encoded = encoder.fill(links)
+            expected = pieces[0] + b"".join(link + piece for link, piece in zip(links, pieces[1:]))
+            assert binascii.a2b_base64(encoded) == expected
+            if not expected:
+                assert encoded == b""
+                continue
+            lines = encoded.split(b"\r\n")
+            assert lines[-1] == b"" and all(len(line) == 76 for line in lines[:-2]) and len(lines[-2]) <= 76
+            assert b"\n" not in encoded.replace(b"\r\n", b"")
+
+
+def test_each_part_takes_the_shorter_transfer_encoding(settings) -> None:
+    """English stays readable quoted-printable; a Cyrillic edition goes base64 (six bytes a letter in
+    quoted-printable, 4/3 of UTF-8 in base64), and both decode to the reader's own links."""
+    from tests.render.builders import make_edition, make_snapshot
+
+    issue = make_snapshot(25)
+    english = render_email(issue, settings)
+    russian = render_email(make_edition(issue, "ru"), settings)
+    raws = {}
+    for lang, rendered in (("en", english), ("ru", russian)):
+        factory = MessageFactory(rendered, settings)
+        raws[lang] = raw = factory.build(Recipient("a@example.org", None, "A" * 43), "<1@x>")
+        msg = message_from_bytes(raw, policy=policy.default)
+        parts = list(msg.iter_parts())
+        expected = "quoted-printable" if lang == "en" else "base64"
+        assert [p["Content-Transfer-Encoding"] for p in parts] == [expected, expected]
+        text, html_part = (p.get_content() for p in parts)
+        assert "/unsubscribe/" + "A" * 43 in text and 'href="http://127.0.0.1:8000/unsubscribe/' + "A" * 43 in html_part
+        assert PLACEHOLDER not in text + html_part
+        assert max(len(line) for line in raw.split(b"\r\n")) <= 998
+    assert len(raws["ru"]) < 1.7 * len(raws["en"])  # quoted-printable Cyrillic was over twice the size
+
+
+@pytest.mark.parametrize("dkim_on", [False, True])
+def test_wire_form_is_the_message_dot_stuffed(settings_env, monkeypatch, tmp_path, dkim_on) -> None:
+    """build_wire stuffs the fixed pieces once per run and the links and headers per reader: unstuffed,
+    it is exactly build()'s message (so the DKIM signature made over the plain message verifies)."""
+    dotted = type("Dotted", (), {
+        "subject": "Dots", "text": f".lead\n..two\n.\n{PLACEHOLDER}\n.after the link {PLACEHOLDER}.\n.",
+        "html": f'.<p>x</p>\n.<a href="{PLACEHOLDER}">.</a>\n' + "." * 200 + "\n"})
+    if dkim_on:
+        key_path, dns_record = _dkim_key(tmp_path)
+        monkeypatch.setenv("NEWSLETTER_DKIM_KEY_FILE", str(key_path))
+        monkeypatch.setenv("NEWSLETTER_DKIM_SELECTOR", "news2026")
+        monkeypatch.setenv("NEWSLETTER_DKIM_DOMAIN", "example.org")
+    settings = load_settings()
+    from tests.render.builders import make_edition
+
+    for rendered in (dotted(), Rendered(), render_email(snapshot(), settings),
+                     render_email(make_edition(snapshot(), "ru"), settings)):
+        factory = MessageFactory(rendered, settings)
+        recipient = Recipient("anna@example.org", "Anna", "t" * 43)
+        wire = factory.build_wire(recipient, "<1.2.3@example.org>")
+        plain = _dot_unstuff(wire)
+        assert b"\r\n." not in wire.replace(b"\r\n..", b"")[:-3]  # every line starting with a dot is stuffed
+        if dkim_on:
+            assert dkim.verify(plain, dnsfunc=lambda name, timeout=5: dns_record)
+            plain, reference = (re.sub(rb"DKIM-Signature:.*?(?=\r\n\S)", b"", m, flags=re.S)
+                                for m in (plain, factory.build(recipient, "<1.2.3@example.org>")))
+        else:
+            reference = factory.build(recipient, "<1.2.3@example.org>")
+        assert plain == reference
+
+
+def test_message_id_tag_is_the_keyed_hash_for_every_key_and_delivery() -> None:
+    """The tag's key is set up once per secret and copied per message; the copy must never carry one
+    message's data into the next or mix two secrets (a bounce then would not match its delivery)."""
+    import hashlib
+    import hmac
+
+    from newsletter.delivery.tokens import message_id_tag
+
+    for secret in ("first-secret-" * 4, "second-secret-" * 4, "first-secret-" * 4):
+        for issue_id, delivery_id in ((1, 1), (1, 2), (7, 10_000), (-3, 5)):
+            expected = hmac.new(secret.encode(), f"{issue_id}:{delivery_id}".encode(), hashlib.sha256).hexdigest()[:12]
+            assert message_id_tag(secret, issue_id, delivery_id) == expected

@@ -137,3 +137,24 @@ def test_unreachable_relay_stops_cleanly_and_loses_nothing(make_runtime) -> None
         assert sorted(states) == ["pending"] * 3  # released, none counted as an attempt
         assert s.get(Issue, issue.id).state == "sending"
         assert s.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.action == "issue.sending")) == 1
+
+
+def test_plain_addresses_go_out_as_they_are_and_unusual_ones_quoted(make_runtime) -> None:
+    """MAIL/RCPT skip aiosmtplib's address parsing only for a plain ASCII addr-spec; anything else (a quoted
+    local part here; a CR/LF or angle bracket never) takes aiosmtplib's quoting, and both arrive."""
+    from newsletter.delivery.sender import _plain_address
+
+    assert _plain_address("reader1@example.org") and _plain_address("o'neil+news@mail.example.org")
+    for odd in ('"a b"@example.org', "a@example.org>\r\nRCPT TO:<evil@example.org", "a@b.org\n", "<a@b.org>",
+                "a b@example.org", "ünï@example.org", "a@b.org SIZE=1"):
+        assert not _plain_address(odd)
+    with recording_smtp(keep_raw=False) as (url, sink):
+        rt = make_runtime(smtp_url=url, send_connections=2)
+        with rt.session() as s:
+            issue = make_issue(s)
+            emails = add_subscribers(s, 3)
+            s.execute(Subscriber.__table__.update().where(Subscriber.email == emails[0])
+                      .values(email='"first reader"@example.org'))
+        report = run_send(rt, issue)
+        assert report.sent == 3 and report.failed == 0
+        assert set(sink.per_recipient()) == {'"first reader"@example.org', *emails[1:]}

@@ -3,7 +3,6 @@ the subject and a "Change language" link to their own preferences page in that l
 
 from __future__ import annotations
 
-import quopri
 from email import message_from_bytes
 from email.header import decode_header, make_header
 
@@ -17,7 +16,7 @@ from tests.delivery.helpers import RU_HEADLINE, add_subscribers, make_issue, rec
 def _parts(raw: bytes) -> tuple[str, str, str, str]:
     """Recipient, subject, text part, HTML part of one recorded message."""
     msg = message_from_bytes(raw)
-    text, html = (quopri.decodestring(p.get_payload().encode()).decode() for p in msg.get_payload())
+    text, html = (p.get_payload(decode=True).decode() for p in msg.get_payload())  # quoted-printable or base64
     return msg["To"], str(make_header(decode_header(msg["Subject"]))), text, html
 
 
