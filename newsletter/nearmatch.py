@@ -107,7 +107,7 @@ class NearDuplicateIndex:
         if not usable:
             return []
         counts = Counter(chain.from_iterable(usable))
-        shared = list(compress(counts.items(), map(MIN_SHARED.__le__, counts.values())))
+        shared = list(compress(counts, map(MIN_SHARED.__le__, counts.values())))
         if not shared:
             return []
         from rapidfuzz import fuzz  # imported on first use: most commands never compare two titles
@@ -116,10 +116,10 @@ class NearDuplicateIndex:
         size = len(words)
         sizes, titles, threshold = self._sizes, self._titles, self.threshold
         found = []
-        for other, count in shared:
+        for other in shared:
             if exclude and other in exclude:
                 continue
-            dice = 200.0 * count / (size + sizes[other])
+            dice = 200.0 * counts[other] / (size + sizes[other])
             # The cutoff lets rapidfuzz stop early; it returns 0 below it, which changes no score:
             # a reworded title only counts at SAME_TITLE or more, and only where it beats Dice.
             reworded = fuzz.token_sort_ratio(normal, titles[other], score_cutoff=max(SAME_TITLE, dice))
