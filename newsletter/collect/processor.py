@@ -272,8 +272,12 @@ def _apply_changes(session: Session, changed: list[tuple[ParsedEntry, Row[Any]]]
 def _promote_attached(session: Session, attach: list[tuple[ParsedEntry, int]]) -> None:
     """A relevant report of a link another feed judged irrelevant makes the incident relevant."""
     relevant = [(entry, iid) for entry, iid in attach if entry.relevant or entry.matched]
+    if not relevant:
+        return
+    # one query for the feed's attached entries, not one per entry
+    loaded = {i.id: i for i in session.scalars(select(Incident).where(Incident.id.in_({iid for _, iid in relevant})))}
     for entry, iid in relevant:
-        incident = session.get(Incident, iid)
+        incident = loaded.get(iid)
         if incident is None:
             continue
         merged = list(dict.fromkeys([*(incident.matched_keywords or []), *entry.matched]))

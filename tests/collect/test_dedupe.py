@@ -187,3 +187,20 @@ def test_a_feed_the_database_refuses_fails_alone_and_the_rest_of_its_batch_is_st
     again = collect()
     assert again.new_incidents == 0 and [o.name for o in again.outcomes if o.status == "failed"] == ["outlet 3"]
     assert _count(session, Incident) == 17
+
+
+def test_a_relevant_report_of_a_link_judged_irrelevant_elsewhere_makes_its_incident_relevant(
+    server: FeedServer, write_sources: SourcesWriter, collect: Callable[..., CollectReport], session: Session
+) -> None:
+    story = {"title": "Teacher fined for a post", "link": "https://shared.example/story/7", "description": "A fine."}
+    server.routes["/sport.xml"] = Reply(body=rss([{**story, "guid": "s1"}]))
+    server.routes["/rights.xml"] = Reply(body=rss([{**story, "guid": "r1", "title": "Teacher fined: Article 174"}]))
+    sport = {"name": "sport", "url": server.url("/sport.xml"), "keywords": ["football"]}
+    write_sources([sport])
+    assert collect().irrelevant == 1
+    write_sources([sport, {"name": "rights", "url": server.url("/rights.xml"), "keywords": ["Article 174"]}])
+    report = collect()
+    assert report.same_link == 1 and report.new_incidents == 0
+    session.expire_all()
+    incident = session.scalars(select(Incident)).one()
+    assert incident.relevant and incident.matched_keywords == ["Article 174"] and len(incident.sources) == 2
