@@ -149,6 +149,10 @@ def make_engine(settings: Settings | str, **kwargs: Any) -> Engine:
         # A connection can ask for another mode with execution_options(sqlite_begin="DEFERRED").
         event.listen(engine, "connect", lambda conn, _r: setattr(conn, "isolation_level", None))
         event.listen(engine, "begin", _sqlite_begin)
+        # A many-row INSERT runs as multi-row INSERT ... VALUES statements (as SQLAlchemy already does
+        # on PostgreSQL), not one statement per row: each statement makes FTS5 write its pending terms
+        # to disk, which made indexing a row cost more than the rest of its INSERT (the collector).
+        engine.dialect.use_insertmanyvalues_wo_returning = True
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     if "connect_timeout" not in make_url(url).query:

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import Table, func, insert, select, text
+from sqlalchemy import Insert, Select, Table, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -82,11 +83,11 @@ def create_incidents(session: Session, new: Sequence[NewIncident], *, now: datet
             groups.setdefault(tuple(row), []).append(row)
             row["id"] = iid  # after the key: `row` is this function's own copy
         for batch in groups.values():
-            session.execute(insert(table), batch)
+            session.execute(_insert(table), batch)
     add_links(session, [(iid, link) for iid, item in zip(ids, new) for link in item.links], now=now)
     persons = [{"incident_id": iid, "person_id": pid} for iid, item in zip(ids, new) for pid in dict.fromkeys(item.person_ids)]
     if persons:
-        session.execute(insert(incident_persons), persons)
+        session.execute(_insert(incident_persons), persons)
     return ids
 
 
@@ -107,7 +108,7 @@ def add_links(session: Session, links: Sequence[tuple[int, NewLink]], *, now: da
         if now is not None:
             row["created_at"] = now
         rows.append(row)
-    session.execute(insert(IncidentSource.__table__), rows)
+    session.execute(_insert(IncidentSource.__table__), rows)  # type: ignore[arg-type]
 
 
 def _row(item: NewIncident, now: datetime | None) -> dict[str, Any]:
@@ -138,8 +139,20 @@ def allocate_ids(session: Session, table: Table, count: int) -> list[int]:
             text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"), {"t": table.name, "n": count}
         )
         return [int(r[0]) for r in rows]
-    start = session.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one() + 1
+    start = session.execute(_max_id(table)).scalar_one() + 1
     return list(range(start, start + count))
+
+
+@lru_cache(maxsize=16)
+def _insert(table: Table) -> Insert:
+    """Built once per table (see _max_id)."""
+    return insert(table)
+
+
+@lru_cache(maxsize=16)
+def _max_id(table: Table) -> Select[tuple[int]]:
+    """Built once per table: building and keying the statement cost more than running it."""
+    return select(func.coalesce(func.max(table.c.id), 0))
 
 
 def channel_source(session: Session, kind: str, name: str) -> int:

@@ -187,7 +187,8 @@ class Incident(Base):
     matched_keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
     relevant: Mapped[bool] = mapped_column(Boolean, default=True)  # False: matched no rule, kept out of triage
     suggested_section: Mapped[str | None] = mapped_column(String(64))
-    content_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    # not indexed: nothing looks an incident up by it (migration 0022)
+    content_hash: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
-from itertools import chain
+from itertools import chain, compress
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -28,6 +28,7 @@ STEM = 5  # crude stemming by prefix: "unionist"/"union", "detained"/"detain", "
 LEDE_WORDS = 35  # words of the text that count besides the title: who, where, what
 MIN_SHARED = 3  # stems two items must share before they are compared at all
 MAX_POSTING = 64  # a word in more titles than this is too common to pick candidates with
+_COMMON: list[int] = []  # the posting of such a word (never appended to)
 _WORD = re.compile(r"\w+", re.UNICODE)
 STOPWORDS = frozenset(
     """a an and are as at be been by for from has have he her his in into is it its of on or over she that the
@@ -53,7 +54,8 @@ def normalise_title(title: str) -> str:
 def significant_words(title: str, text: str = "") -> tuple[str, ...]:
     """Stems of the title and the lede that can tell one event from another (names, places, articles, verbs)."""
     words = _WORD.findall(title.casefold()) + _WORD.findall(text[:1000].casefold())[:LEDE_WORDS]
-    return tuple(dict.fromkeys(w[:STEM] for w in words if (len(w) >= 4 or w.isdigit()) and w not in STOPWORDS))
+    # a list, not a generator: this runs for every relevant entry of every feed
+    return tuple(dict.fromkeys([w[:STEM] for w in words if (len(w) >= 4 or w.isdigit()) and w not in STOPWORDS]))
 
 
 class NearDuplicateIndex:
@@ -69,7 +71,7 @@ class NearDuplicateIndex:
         self.threshold = threshold
         self._titles: dict[int, str] = {}
         self._sizes: dict[int, int] = {}
-        # a posting grows to MAX_POSTING + 1 ids, which marks its word as too common to use
+        # a word in more than MAX_POSTING incidents maps to _COMMON (empty: never a candidate again)
         self._postings: dict[str, list[int]] = {}
 
     def __len__(self) -> int:
@@ -86,8 +88,11 @@ class NearDuplicateIndex:
             posting = postings.get(word)
             if posting is None:
                 postings[word] = [incident_id]
-            elif len(posting) <= MAX_POSTING:
-                posting.append(incident_id)
+            elif posting:
+                if len(posting) < MAX_POSTING:
+                    posting.append(incident_id)
+                else:  # its MAX_POSTING + 1st incident: too common from now on
+                    postings[word] = _COMMON
 
     def match(self, title: str, words: Iterable[str] | None = None, *, exclude: set[int] | None = None,
               normal: str | None = None) -> list[tuple[int, float]]:
@@ -96,12 +101,14 @@ class NearDuplicateIndex:
         postings = self._postings
         # One counting pass in C over every usable posting; then only the few incidents sharing
         # MIN_SHARED stems or more are scored (this runs once per new entry, thousands per run).
-        usable = [p for w in words if (p := postings.get(w)) is not None and len(p) <= MAX_POSTING]
+        # Too common words map to an empty posting, so filter(None, ...) keeps only the usable ones,
+        # and compress() picks the ids counted MIN_SHARED times or more: no Python loop over ids.
+        usable = list(filter(None, map(postings.get, words)))
         if not usable:
             return []
-        candidates = [(other, count) for other, count in Counter(chain.from_iterable(usable)).items()
-                      if count >= MIN_SHARED]
-        if not candidates:
+        counts = Counter(chain.from_iterable(usable))
+        shared = list(compress(counts, map(MIN_SHARED.__le__, counts.values())))
+        if not shared:
             return []
         from rapidfuzz import fuzz  # imported on first use: most commands never compare two titles
 
@@ -109,10 +116,10 @@ class NearDuplicateIndex:
         size = len(words)
         sizes, titles, threshold = self._sizes, self._titles, self.threshold
         found = []
-        for other, count in candidates:
+        for other in shared:
             if exclude and other in exclude:
                 continue
-            dice = 200.0 * count / (size + sizes[other])
+            dice = 200.0 * counts[other] / (size + sizes[other])
             # The cutoff lets rapidfuzz stop early; it returns 0 below it, which changes no score:
             # a reworded title only counts at SAME_TITLE or more, and only where it beats Dice.
             reworded = fuzz.token_sort_ratio(normal, titles[other], score_cutoff=max(SAME_TITLE, dice))

@@ -4,7 +4,7 @@ A correction is written in one language (corrections.language, the default editi
 further edition see its translation from here when there is one, else the original with a short note.
 
 Revision ID: 0021
-Revises: 0019
+Revises: 0020
 """
 
 from __future__ import annotations

@@ -32,6 +32,7 @@ _XML_START = re.compile(rb"^(\xef\xbb\xbf)?\s*<(\?xml|rss[\s>]|feed[\s>]|rdf:RDF
 _XML_DECL = re.compile(rb"^(\xef\xbb\xbf)?\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._:-]+)[\"']", re.IGNORECASE)
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9._:-]+)", re.IGNORECASE)
 _OLDEST = datetime(1990, 1, 1, tzinfo=timezone.utc)
+_HTTP_URL = re.compile(r"(?i)https?://")  # urlsplit would say scheme http(s): most links, without its cost
 
 
 @dataclass(slots=True)
@@ -220,7 +221,7 @@ def _parse(body: bytes, headers: dict[str, str], url: str, rules: FeedRules, lan
 def _entry(e: Any, feed_url: str, rules: FeedRules, now: datetime) -> ParsedEntry:
     link_raw = e.get("link") or ""
     link = absolute_url(link_raw, feed_url) if link_raw else None
-    if link and urlsplit(link).scheme not in ("http", "https"):
+    if link and not _HTTP_URL.match(link) and urlsplit(link).scheme not in ("http", "https"):
         link = None
     contents = e.get("content") or []
     if contents:

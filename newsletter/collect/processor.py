@@ -201,22 +201,31 @@ def _incident_values(entry: ParsedEntry, language: str | None) -> dict[str, obje
     }
 
 
+# Built once: a statement object memoizes its cache key, and building and keying these per feed
+# cost more than running them (two per fetched feed, thousands of entries' keys each run).
+_IN_FEED = (
+    select(IncidentSource.id, IncidentSource.incident_id, IncidentSource.guid, IncidentSource.canonical_url,
+           IncidentSource.content_hash)
+    .where(IncidentSource.source_id == bindparam("source_id"),
+           or_(IncidentSource.content_hash.in_(bindparam("hashes", expanding=True)),
+               IncidentSource.guid.in_(bindparam("guids", expanding=True)),
+               IncidentSource.canonical_url.in_(bindparam("links", expanding=True))))
+)
+_ELSEWHERE = (
+    select(IncidentSource.canonical_url, Incident.id, Incident.merged_into_id)
+    .join(Incident, Incident.id == IncidentSource.incident_id)
+    .where(IncidentSource.canonical_url.in_(bindparam("links", expanding=True)))
+    .order_by(IncidentSource.id)
+)
+
+
 def _known_in_feed(session: Session, source_id: int, idents: list[Identity]) -> dict[tuple[str, str], Row[Any]]:
     """This feed's stored links with these keys, as plain rows: a re-fetched feed's entries are mostly
     known already, and loading an ORM object for each cost more than the rest of the check."""
-    guids = [i.guid for i in idents if i.guid]
-    links = [i.link for i in idents if i.link]
-    hashes = [i.content_hash for i in idents]
-    conditions = [IncidentSource.content_hash.in_(hashes)]
-    if guids:
-        conditions.append(IncidentSource.guid.in_(guids))
-    if links:
-        conditions.append(IncidentSource.canonical_url.in_(links))
-    rows = session.execute(
-        select(IncidentSource.id, IncidentSource.incident_id, IncidentSource.guid, IncidentSource.canonical_url,
-               IncidentSource.content_hash)
-        .where(IncidentSource.source_id == source_id, or_(*conditions))
-    )
+    rows = session.execute(_IN_FEED, {
+        "source_id": source_id, "hashes": [i.content_hash for i in idents],
+        "guids": [i.guid for i in idents if i.guid], "links": [i.link for i in idents if i.link],
+    })
     known: dict[tuple[str, str], Row[Any]] = {}
     for row in rows:
         for key in (("guid", row.guid), ("link", row.canonical_url), ("hash", row.content_hash)):
@@ -229,14 +238,8 @@ def _known_links(session: Session, links: list[str]) -> dict[str, int]:
     """Incidents other feeds already brought under these canonical URLs (following merges)."""
     if not links:
         return {}
-    rows = session.execute(
-        select(IncidentSource.canonical_url, Incident.id, Incident.merged_into_id)
-        .join(Incident, Incident.id == IncidentSource.incident_id)
-        .where(IncidentSource.canonical_url.in_(links))
-        .order_by(IncidentSource.id)
-    )
     found: dict[str, int] = {}
-    for url, iid, merged in rows:
+    for url, iid, merged in session.execute(_ELSEWHERE, {"links": links}):
         found.setdefault(url, merged or iid)
     return found
 
@@ -269,8 +272,12 @@ def _apply_changes(session: Session, changed: list[tuple[ParsedEntry, Row[Any]]]
 def _promote_attached(session: Session, attach: list[tuple[ParsedEntry, int]]) -> None:
     """A relevant report of a link another feed judged irrelevant makes the incident relevant."""
     relevant = [(entry, iid) for entry, iid in attach if entry.relevant or entry.matched]
+    if not relevant:
+        return
+    # one query for the feed's attached entries, not one per entry
+    loaded = {i.id: i for i in session.scalars(select(Incident).where(Incident.id.in_({iid for _, iid in relevant})))}
     for entry, iid in relevant:
-        incident = session.get(Incident, iid)
+        incident = loaded.get(iid)
         if incident is None:
             continue
         merged = list(dict.fromkeys([*(incident.matched_keywords or []), *entry.matched]))

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
@@ -313,28 +313,52 @@ class _Run:
             batch = [(r, p) for r, p in batch if r.status != "not_modified"]
             ids = [r.request.source_id for r, _ in batch]
             sources = {s.id: s for s in session.scalars(select(Source).where(Source.id.in_(ids)))} if ids else {}
-            for result, parsed in batch:
-                source = sources.get(result.request.source_id)
-                if source is None:  # deleted while we fetched
-                    continue
-                if parsed is None or not parsed.entries:
-                    # only the feed's health changes: no savepoint needed (they cost a flush and two statements each)
+            # deleted while we fetched: skipped
+            fetched = [(r, p, sources[r.request.source_id]) for r, p in batch if r.request.source_id in sources]
+            if not fetched:
+                return outcomes
+            try:
+                # The whole batch in one savepoint and one flush: a savepoint and a flush per feed cost
+                # about as much as storing its entries. A feed's database error is rare; then the batch
+                # is rolled back and stored again feed by feed, which loses only the failing feed.
+                with session.begin_nested(), session.no_autoflush:
+                    stored = [store_result(session, source, result, parsed, now=now, near=self.near)
+                              for result, parsed, source in fetched]
+                    session.flush()
+            except Exception as exc:
+                if is_transient(exc):
+                    raise  # the whole batch is retried on a new connection
+                # the index may hold incidents that were rolled back: rebuild it from the database
+                self.near = _load_near_index(session) if self.near is not None else None
+                stored = self._store_each(session, fetched, now)
+            outcomes.extend(stored)
+        return outcomes
+
+    def _store_each(self, session: Session, fetched: list[tuple[FetchResult, ParsedFeed | None, Source]],
+                    now: datetime) -> list[FeedOutcome]:
+        """Store feed by feed, each in its own savepoint: a feed whose entries the database refuses
+        is recorded as failed, the others are stored."""
+        outcomes = []
+        for result, parsed, source in fetched:
+            if parsed is None or not parsed.entries:
+                # only the feed's health changes: no savepoint needed (they cost a flush and two statements each)
+                outcomes.append(store_result(session, source, result, parsed, now=now, near=self.near))
+                continue
+            try:
+                with session.begin_nested():
                     outcomes.append(store_result(session, source, result, parsed, now=now, near=self.near))
-                    continue
-                try:
-                    with session.begin_nested():
-                        outcomes.append(store_result(session, source, result, parsed, now=now, near=self.near))
-                except Exception as exc:
-                    if is_transient(exc):
-                        raise  # the whole batch is retried on a new connection
-                    log.exception("storing feed %r failed", source.name)
-                    self.near = None  # it may hold incidents that were rolled back: rebuild from the database
-                    error = f"could not store entries: {type(exc).__name__}: {exc}"[:500]
-                    with session.begin_nested():
-                        source = session.get(Source, result.request.source_id)
-                        assert source is not None
-                        record_failure(source, error, now)
-                    outcomes.append(FeedOutcome(source.id, source.name, "failed", error=error))
+            except Exception as exc:
+                if is_transient(exc):
+                    raise  # the whole batch is retried on a new connection
+                log.exception("storing feed %r failed", source.name)
+                # the index holds this feed's rolled-back incidents: rebuilt from the database
+                self.near = _load_near_index(session) if self.near is not None else None
+                error = f"could not store entries: {type(exc).__name__}: {exc}"[:500]
+                with session.begin_nested():
+                    failed = session.get(Source, result.request.source_id)
+                    assert failed is not None
+                    record_failure(failed, error, now)
+                outcomes.append(FeedOutcome(failed.id, failed.name, "failed", error=error))
         return outcomes
 
 

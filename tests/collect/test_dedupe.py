@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from newsletter.collect.dedupe import NearDuplicateIndex, significant_words
 from newsletter.collect.outcome import CollectReport
-from newsletter.models import DuplicateCandidate, Incident
+from newsletter.models import DuplicateCandidate, Incident, IncidentSource
 from tests.collect.conftest import SourcesWriter
 from tests.collect.feedserver import FeedServer, Reply, rss
 
@@ -144,3 +144,63 @@ def test_publisher_edit_never_overwrites_an_editor_edit(
     assert collect().updated == 0
     session.expire_all()
     assert session.scalars(select(Incident)).one().title == "Editor's headline"
+
+
+def _refuse_links_to(session: Session, marker: str) -> None:
+    """A database rule refusing one feed's links, standing for any database error one feed's entries cause."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"""CREATE FUNCTION refuse_marked() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN IF NEW.url LIKE '%{marker}%' THEN RAISE EXCEPTION 'refused link'; END IF; RETURN NEW; END $$"""))
+        session.execute(text("CREATE TRIGGER refuse_marked BEFORE INSERT ON incident_sources "
+                             "FOR EACH ROW EXECUTE FUNCTION refuse_marked()"))
+    else:
+        session.execute(text(f"CREATE TRIGGER refuse_marked BEFORE INSERT ON incident_sources "
+                             f"WHEN new.url LIKE '%{marker}%' BEGIN SELECT RAISE(ABORT, 'refused link'); END"))
+    session.commit()
+
+
+def test_a_feed_the_database_refuses_fails_alone_and_the_rest_of_its_batch_is_stored(
+    server: FeedServer, write_sources: SourcesWriter, collect: Callable[..., CollectReport], session: Session
+) -> None:
+    """Feeds are stored a batch at a time in one savepoint; a feed that fails there sends the batch back
+    feed by feed, so that only the failing feed is lost (and near-duplicates are still proposed)."""
+    feeds = []
+    for i in range(6):
+        items = [{"title": f"Zx{i}{j}qq", "guid": f"{i}-{j}",
+                  "link": f"https://o{i}.example/{'refused' if i == 3 else 'news'}/{j}"} for j in range(3)]
+        if i in (1, 4):  # one event told by two outlets in other words
+            items.append({"title": f"Journalist Aigerim Sultanova detained in Taraz after a picket ({i})",
+                          "guid": f"{i}-story", "link": f"https://o{i}.example/story",
+                          "description": "Police detained journalist Aigerim Sultanova in Taraz on Monday."})
+        server.routes[f"/f{i}.xml"] = Reply(body=rss(items))
+        feeds.append({"name": f"outlet {i}", "url": server.url(f"/f{i}.xml")})
+    write_sources(feeds)
+    _refuse_links_to(session, "/refused/")
+    report = collect()
+    assert [o.name for o in report.outcomes if o.status == "failed"] == ["outlet 3"]
+    failed = next(o for o in report.outcomes if o.status == "failed")
+    assert failed.error is not None and failed.error.startswith("could not store entries")
+    assert report.fetched == 5 and report.new_incidents == 5 * 3 + 2 and report.near_duplicates == 1
+    assert _count(session, Incident) == 17 and _count(session, IncidentSource) == 17
+    assert _count(session, DuplicateCandidate) == 1
+    # the next run stores nothing twice; the refused feed is still refused
+    again = collect()
+    assert again.new_incidents == 0 and [o.name for o in again.outcomes if o.status == "failed"] == ["outlet 3"]
+    assert _count(session, Incident) == 17
+
+
+def test_a_relevant_report_of_a_link_judged_irrelevant_elsewhere_makes_its_incident_relevant(
+    server: FeedServer, write_sources: SourcesWriter, collect: Callable[..., CollectReport], session: Session
+) -> None:
+    story = {"title": "Teacher fined for a post", "link": "https://shared.example/story/7", "description": "A fine."}
+    server.routes["/sport.xml"] = Reply(body=rss([{**story, "guid": "s1"}]))
+    server.routes["/rights.xml"] = Reply(body=rss([{**story, "guid": "r1", "title": "Teacher fined: Article 174"}]))
+    sport = {"name": "sport", "url": server.url("/sport.xml"), "keywords": ["football"]}
+    write_sources([sport])
+    assert collect().irrelevant == 1
+    write_sources([sport, {"name": "rights", "url": server.url("/rights.xml"), "keywords": ["Article 174"]}])
+    report = collect()
+    assert report.same_link == 1 and report.new_incidents == 0
+    session.expire_all()
+    incident = session.scalars(select(Incident)).one()
+    assert incident.relevant and incident.matched_keywords == ["Article 174"] and len(incident.sources) == 2
