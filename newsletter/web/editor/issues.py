@@ -537,10 +537,11 @@ def _framed_part(session: Session, issue_id: int, settings: Settings, part: str,
     try:
         body = getattr(_render(session, issue, settings), part)
     except (ConsentViolation, InvalidSnapshot, RenderError) as exc:
-        text = f"This issue cannot be previewed: {exc}"
+        text = str(Said(N_("This issue cannot be previewed: %(why)s"), why=desk_error(exc)))  # the account's language
         if media_type == "text/plain":
             return PlainTextResponse(text, status_code=409)
-        return _framed(f"<!doctype html><meta charset=\"utf-8\"><title>Preview refused</title><p>{html.escape(text)}</p>",
+        title = html.escape(str(Said(N_("Preview refused"))))
+        return _framed(f"<!doctype html><meta charset=\"utf-8\"><title>{title}</title><p>{html.escape(text)}</p>",
                        media_type, settings, status_code=409)
     if media_type == "text/plain":
         return PlainTextResponse(body)
@@ -571,7 +572,7 @@ def preview_asset(issue_id: int, name: str, settings: Settings = Depends(get_set
     from newsletter.render.web import ASSETS, load_assets
 
     if name not in ASSETS:
-        raise HTTPException(status_code=404, detail="Not found.")
+        raise HTTPException(status_code=404, detail=N_("Not found."))
     media = "text/css" if name.endswith(".css") else "text/javascript"
     return Response(load_assets(settings)[name], media_type=media)
 
