@@ -184,7 +184,7 @@ def markdown_preview(request: Request, user: CurrentUser, csrf_token: Csrf = "",
     try:
         fragment = issue_items.preview_text(text).html
     except IssueError as exc:
-        return PlainTextResponse(str(exc), status_code=422)
+        return PlainTextResponse(str(desk_error(exc)), status_code=422)  # the account's language, bound by require_user
     return HTMLResponse(fragment, headers={"cache-control": "no-store"})
 
 
