@@ -9,7 +9,7 @@ Context variables keep concurrent requests (threads, tasks) from seeing each oth
 from __future__ import annotations
 
 import gettext
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import lru_cache
@@ -140,3 +140,131 @@ def NP_(singular: str, plural: str) -> tuple[str, str]:  # noqa: N802 - like N_,
     """Mark a singular/plural pair for extraction as one plural message; `ngettext` translates it later."""
     return singular, plural
 
+
+
+# ---------------------------------------------------------------- refusals in the reader's language
+
+
+class Refusal(Exception):
+    """An exception whose message is a catalog msgid with %(name)s values (`raise SectionError(N_("a section
+    with the slug '%(slug)s' already exists"), slug=slug)`): str(exc) stays the English sentence (logs, the
+    command line, tests), `desk_message()` is the same sentence in the language bound when it is shown
+    (the desk page renders after the route ran, in the account's language). A domain's error class mixes it
+    in (`class SectionError(Refusal, ValueError)`); a message made with an f-string still works, in English."""
+
+    def __init__(self, message: str = "", /, **params: Any) -> None:
+        self.msgid = message
+        self.params = params
+        super().__init__(message % {k: english(v) for k, v in params.items()} if params else message)
+
+    def desk_message(self) -> str:
+        """The message in the bound language (the catalog's words, the same values)."""
+        return translated(self.msgid, self.params)
+
+    @classmethod
+    def of(cls, exc: BaseException) -> "Refusal":
+        """This class of error carrying another's message, its catalog words kept when it has them."""
+        if isinstance(exc, Refusal):
+            return cls(exc.msgid, **exc.params)
+        words = getattr(exc, "desk_message", None)
+        return cls(Shown(str(exc), words) if callable(words) else str(exc))
+
+
+def desk_words(exc: BaseException) -> str:
+    """An exception's message in the bound language when it has catalog words, else its English str()."""
+    words = getattr(exc, "desk_message", None)
+    return words() if callable(words) else str(exc)
+
+
+def translated(msgid: str, params: dict[str, Any]) -> str:
+    """A msgid and its values in the bound language; values that are catalog words are translated too."""
+    if isinstance(msgid, Shown):
+        return msgid.words()
+    shown = {k: _value(v) for k, v in params.items()}
+    return _(msgid, **shown) if shown else _(msgid)
+
+
+def _value(value: Any) -> Any:
+    if isinstance(value, Said):
+        return str(value)
+    if isinstance(value, Phrase):
+        return translated(value.msgid, value.params)
+    if isinstance(value, Words):
+        return _(value)
+    if isinstance(value, Phrases):
+        return value.sep.join(str(_value(v)) for v in value)
+    return value
+
+
+def english(value: Any) -> Any:
+    """A value as the English sentence shows it (a Said in its source words, anything else as it is)."""
+    return value.english() if isinstance(value, Said) else value
+
+
+class Said:
+    """A sentence that says itself in the language bound when it is shown: a desk route builds its notice
+    before the page binds the account's language, the template's str() translates it. `english()` is
+    the source sentence (logs, the command line). With `plural` and `n`, the form for n (`%(num)d` is n)."""
+
+    __slots__ = ("msgid", "params", "plural", "n")
+
+    def __init__(self, msgid: str, /, plural: str | None = None, n: int | None = None, **params: Any) -> None:
+        self.msgid, self.plural, self.n, self.params = msgid, plural, n, params
+
+    def english(self) -> str:
+        values = {k: english(v) for k, v in self.params.items()}
+        if self.plural is not None and self.n is not None:
+            return (self.msgid if self.n == 1 else self.plural) % ({"num": self.n} | values)
+        return self.msgid % values if values else self.msgid
+
+    def __str__(self) -> str:
+        if self.plural is not None and self.n is not None:
+            return ngettext(self.msgid, self.plural, self.n, **{k: _value(v) for k, v in self.params.items()})
+        return translated(self.msgid, self.params)
+
+    def __bool__(self) -> bool:
+        return bool(self.msgid)
+
+
+class Shown(str):
+    """An English message that knows how to say itself in the bound language (another exception's
+    desk_message), so wrapping that exception keeps its translation."""
+
+    words: Any
+
+    def __new__(cls, english: str, words: Any) -> "Shown":
+        made = super().__new__(cls, english)
+        made.words = words
+        return made
+
+
+class Words(str):
+    """A parameter that is itself a catalog message (a state, "draft"; a field, "title"): translated with the sentence."""
+
+    __slots__ = ()
+
+
+class Phrase(str):
+    """A parameter that is a sentence of its own with values (one reason among several)."""
+
+    msgid: str
+    params: dict[str, Any]
+
+    def __new__(cls, msgid: str, /, **params: Any) -> "Phrase":
+        made = super().__new__(cls, msgid % params if params else msgid)
+        made.msgid, made.params = msgid, params
+        return made
+
+
+class Phrases(tuple[Phrase, ...]):
+    """Several phrases joined by `sep` (in English as in the desk's language): reasons, named items."""
+
+    sep: str
+
+    def __new__(cls, phrases: Sequence[Phrase], sep: str = "; ") -> "Phrases":
+        made = super().__new__(cls, phrases)
+        made.sep = sep
+        return made
+
+    def __str__(self) -> str:
+        return self.sep.join(self)

@@ -26,6 +26,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from newsletter.i18n import N_, Refusal, Words
+
 MAX_BYTES = 15 * 1024 * 1024
 MAX_PIXELS = 40_000_000
 MAX_SIDE = 20_000
@@ -38,10 +40,12 @@ ACCEPTED = {b"\xff\xd8\xff": "JPEG", b"\x89PNG\r\n\x1a\n": "PNG"}
 FILE_NAME = re.compile(r"^[0-9a-f]{64}\.jpg$")
 ALT_MAX = 300
 CAPTION_MAX = 500
+# The words clean_words names (in the catalog: the desk names them in its language).
+PHOTO_WORDS = (N_("alt text"), N_("caption"), N_("credit"))
 CREDIT_MAX = 200
 
 
-class PhotoRefused(ValueError):
+class PhotoRefused(Refusal, ValueError):
     """The file cannot be a published photo; the message says why in words an editor can act on."""
 
 
@@ -70,7 +74,7 @@ def _kind(data: bytes) -> str:
             return kind
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "WEBP"
-    raise PhotoRefused("the file is not a photo (only JPEG, PNG or WebP pictures can be published)")
+    raise PhotoRefused(N_("the file is not a photo (only JPEG, PNG or WebP pictures can be published)"))
 
 
 def _complete(data: bytes, kind: str) -> bool:
@@ -85,27 +89,29 @@ def _complete(data: bytes, kind: str) -> bool:
 
 def _open(data: bytes) -> Image.Image:
     if not data:
-        raise PhotoRefused("the file is empty")
+        raise PhotoRefused(N_("the file is empty"))
     if len(data) > MAX_BYTES:
-        raise PhotoRefused(f"the file is too large ({len(data) // (1024 * 1024)} MB; at most {MAX_BYTES // (1024 * 1024)} MB)")
+        raise PhotoRefused(N_("the file is too large (%(size)s MB; at most %(limit)s MB)"), size=len(data) // (1024 * 1024),
+                           limit=MAX_BYTES // (1024 * 1024))
     kind = _kind(data)
     if not _complete(data, kind):
-        raise PhotoRefused("the picture is damaged or incomplete and cannot be read")
+        raise PhotoRefused(N_("the picture is damaged or incomplete and cannot be read"))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             img = Image.open(io.BytesIO(data), formats=[kind])
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise PhotoRefused(f"the picture has too many pixels (at most {MAX_PIXELS // 1_000_000} megapixels)") from None
+        raise PhotoRefused(N_("the picture has too many pixels (at most %(mp)s megapixels)"), mp=MAX_PIXELS // 1_000_000) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
-        raise PhotoRefused("the picture is damaged or incomplete and cannot be read") from None
+        raise PhotoRefused(N_("the picture is damaged or incomplete and cannot be read")) from None
     if img.width > MAX_SIDE or img.height > MAX_SIDE or img.width * img.height > MAX_PIXELS:
         img.close()
-        raise PhotoRefused(f"the picture is too large ({img.width} × {img.height} pixels; at most "
-                           f"{MAX_PIXELS // 1_000_000} megapixels and {MAX_SIDE} pixels a side)")
+        raise PhotoRefused(N_("the picture is too large (%(width)s × %(height)s pixels; at most %(mp)s megapixels and "
+                              "%(side)s pixels a side)"), width=img.width, height=img.height,
+                           mp=MAX_PIXELS // 1_000_000, side=MAX_SIDE)
     if img.width < 1 or img.height < 1:
         img.close()
-        raise PhotoRefused("the picture has no pixels")
+        raise PhotoRefused(N_("the picture has no pixels"))
     return img
 
 
@@ -129,9 +135,9 @@ def derive(data: bytes) -> Derived:
             img.load()
             upright = ImageOps.exif_transpose(img) or img
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise PhotoRefused(f"the picture has too many pixels (at most {MAX_PIXELS // 1_000_000} megapixels)") from None
+        raise PhotoRefused(N_("the picture has too many pixels (at most %(mp)s megapixels)"), mp=MAX_PIXELS // 1_000_000) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
-        raise PhotoRefused("the picture is damaged or incomplete and cannot be read") from None
+        raise PhotoRefused(N_("the picture is damaged or incomplete and cannot be read")) from None
     finally:
         img.close()
     if upright.mode in ("RGBA", "LA", "PA") or (upright.mode == "P" and "transparency" in upright.info):
@@ -155,12 +161,14 @@ def clean_words(value: object, limit: int, what: str, *, required: bool = False)
     if value is None:
         value = ""
     if not isinstance(value, str):
-        raise PhotoRefused(f"the photo's {what} must be text")
+        raise PhotoRefused(N_("the photo's %(what)s must be text"), what=Words(what))
     value = " ".join(value.split())
     if required and not value:
-        raise PhotoRefused(f"the photo needs its {what} (what it shows, for readers who cannot see it)")
+        raise PhotoRefused(N_("the photo needs its %(what)s (what it shows, for readers who cannot see it)"),
+                           what=Words(what))
     if len(value) > limit:
-        raise PhotoRefused(f"the photo's {what} is too long ({len(value)} characters, at most {limit})")
+        raise PhotoRefused(N_("the photo's %(what)s is too long (%(length)s characters, at most %(limit)s)"),
+                           what=Words(what), length=len(value), limit=limit)
     return value
 
 

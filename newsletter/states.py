@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from newsletter import audit
+from newsletter.i18n import N_, Refusal, Words
 from newsletter.models import DELIVERY_STATES, INCIDENT_STATES, ISSUE_STATES, Incident, Issue, User
 
 Table = Mapping[str, frozenset[str]]
@@ -73,7 +74,7 @@ MACHINES: dict[str, tuple[Table, tuple[str, ...]]] = {
 }
 
 
-class IllegalTransition(Exception):
+class IllegalTransition(Refusal):
     """The requested state change is not allowed from the current state."""
 
 
@@ -126,16 +127,18 @@ def transition(
 ) -> Incident:
     """Move an incident to state `to`, recording who did it and why; raise IllegalTransition otherwise."""
     if to not in allowed(incident):
-        raise IllegalTransition(f"incident {incident.id} cannot go from '{incident.state}' to '{to}'")
+        raise IllegalTransition(N_("incident %(id)s cannot go from '%(current)s' to '%(to)s'"), id=incident.id,
+                                current=Words(incident.state), to=Words(to))
     if to == "rejected" and not (reason and reason.strip()):
-        raise IllegalTransition("a rejection needs a reason")
+        raise IllegalTransition(N_("a rejection needs a reason"))
     if to == "needs_info" and not (question and question.strip()):
-        raise IllegalTransition("asking for more information needs a question for the volunteer")
+        raise IllegalTransition(N_("asking for more information needs a question for the volunteer"))
     if to == "duplicate":
         if merged_into is None or merged_into.id == incident.id:
-            raise IllegalTransition("a duplicate must name another incident to merge into")
+            raise IllegalTransition(N_("a duplicate must name another incident to merge into"))
         if merged_into.state == "duplicate":
-            raise IllegalTransition(f"incident {merged_into.id} is itself a duplicate; merge into the one it was merged into")
+            raise IllegalTransition(N_("incident %(id)s is itself a duplicate; merge into the one it was merged into"),
+                                    id=merged_into.id)
     changes: dict[str, object] = {"state": {"from": incident.state, "to": to}}
     incident.state = to
     if to == "rejected":

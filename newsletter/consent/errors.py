@@ -9,13 +9,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from newsletter.i18n import N_, Phrase, Phrases, Refusal, Words
+
+# Marked for the catalog: a Russian desk reads the kind of word in Russian (Words, translated when shown).
 KIND_LABELS = {
-    "name": "a protected person's name",
-    "person": "a person's name in an anonymised item",
-    "city": "a protected or withheld city",
-    "address": "an address or handle carrying a protected name",
-    "photo": "a photo on an item that may not carry one (anonymised, or a person without consent to their name; "
-             "tick \"shows no one identifiable\" only if that is true)",
+    "name": N_("a protected person's name"),
+    "person": N_("a person's name in an anonymised item"),
+    "city": N_("a protected or withheld city"),
+    "address": N_("an address or handle carrying a protected name"),
+    "photo": N_("a photo on an item that may not carry one (anonymised, or a person without consent to their name; "
+                "tick \"shows no one identifiable\" only if that is true)"),
 }
 
 
@@ -29,19 +32,36 @@ class Finding:
     edition: str = ""
 
     def describe(self) -> str:
-        where = f"item {self.item_id}" if self.item_id is not None else "the issue"
-        lang = f" ({self.edition} edition)" if self.edition else ""
-        return f"{where}{lang}, field {self.field}: {KIND_LABELS.get(self.kind, self.kind)}"
+        return str(self.phrase())
+
+    def phrase(self) -> Phrase:
+        """Where and what kind, as a catalog phrase (English as str(), the desk's language when shown)."""
+        kind = Words(KIND_LABELS[self.kind]) if self.kind in KIND_LABELS else self.kind
+        values = {"field": self.field, "kind": kind}
+        if self.item_id is not None:
+            if self.edition:
+                return Phrase(N_("item %(id)s (%(edition)s edition), field %(field)s: %(kind)s"), id=self.item_id,
+                              edition=self.edition, **values)
+            return Phrase(N_("item %(id)s, field %(field)s: %(kind)s"), id=self.item_id, **values)
+        if self.edition:
+            return Phrase(N_("the issue (%(edition)s edition), field %(field)s: %(kind)s"), edition=self.edition,
+                          **values)
+        return Phrase(N_("the issue, field %(field)s: %(kind)s"), **values)
 
 
-class ConsentViolation(Exception):
+class ConsentViolation(Refusal):
     """A protected name or place would have been published. `findings` say where, never what."""
 
     def __init__(self, message: str = "", findings: Sequence[Finding] = ()) -> None:
         self.findings = list(findings)
-        if not message:
-            shown = "; ".join(f.describe() for f in self.findings[:10])
-            more = f" and {len(self.findings) - 10} more" if len(self.findings) > 10 else ""
-            message = (f"the consent check refused this issue: {shown}{more}. Edit the text there, or check the "
-                       f"persons' spellings, aliases and the items' regions")
-        super().__init__(message)
+        if message:
+            super().__init__(message)
+            return
+        shown = Phrases([f.phrase() for f in self.findings[:10]])
+        if len(self.findings) > 10:
+            super().__init__(N_("the consent check refused this issue: %(shown)s and %(more)s more. Edit the text "
+                                "there, or check the persons' spellings, aliases and the items' regions"),
+                             shown=shown, more=len(self.findings) - 10)
+        else:
+            super().__init__(N_("the consent check refused this issue: %(shown)s. Edit the text there, or check the "
+                                "persons' spellings, aliases and the items' regions"), shown=shown)

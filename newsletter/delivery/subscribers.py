@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from newsletter import audit
 from newsletter.config import Settings
 from newsletter.db import utcnow
-from newsletter.delivery.addresses import normalize_email, normalize_language
+from newsletter.delivery.addresses import InvalidLanguage, normalize_email, normalize_language
 from newsletter.delivery.subscriber_csv import known_languages, read_rows
 from newsletter.delivery.tokens import (
     TokenInvalid,
@@ -27,6 +27,7 @@ from newsletter.delivery.tokens import (
     read_confirm_token,
 )
 from newsletter.delivery.transactional import render_mail, send_after_commit
+from newsletter.i18n import N_, Refusal
 from newsletter.models import SUBSCRIBER_STATES, Subscriber, Suppression, User
 
 # A repeated sign-up within this time sends no second confirmation: the form cannot be used to flood a mailbox.
@@ -35,7 +36,7 @@ EXPORT_FIELDS = ("email", "name", "language", "state", "consent_source", "consen
                  "unsubscribed_at", "bounce_count")
 
 
-class SubscriberError(ValueError):
+class SubscriberError(Refusal, ValueError):
     """A request about a subscriber that cannot be honoured; the message is shown to the person."""
 
 
@@ -63,7 +64,8 @@ def reader_language(raw: str | None, settings: Settings) -> str:
     value = normalize_language(raw, settings.language)
     known = known_languages(settings)
     if value not in known:
-        raise ValueError(f"{value!r} is not a language of this newsletter; choose one of {', '.join(known)}")
+        raise InvalidLanguage(N_("%(value)s is not a language of this newsletter; choose one of %(choices)s"),
+                              value=repr(value), choices=", ".join(known))
     return value
 
 
@@ -136,7 +138,8 @@ def reader_choices(settings: Settings) -> list[str]:
 def change_language(session: Session, sub: Subscriber, language: str, *, settings: Settings) -> Subscriber:
     """The reader's own choice of edition (the preferences page): only a language they may choose."""
     if language not in reader_choices(settings):
-        raise ValueError(f"{language!r} is not a language of this newsletter; choose one of {', '.join(reader_choices(settings))}")
+        raise InvalidLanguage(N_("%(value)s is not a language of this newsletter; choose one of %(choices)s"),
+                              value=repr(language), choices=", ".join(reader_choices(settings)))
     sub.language = language
     session.flush()
     return sub
@@ -187,9 +190,10 @@ def add_by_editor(session: Session, *, email: str, name: str | None, language: s
     address = normalize_email(email)
     blocked = suppression_of(session, address)
     if blocked is not None:
-        raise SubscriberError(f"{address} is on the suppression list ({blocked.reason}); only its owner can subscribe it again")
+        raise SubscriberError(N_("%(address)s is on the suppression list (%(reason)s); only its owner can subscribe it again"),
+                              address=address, reason=blocked.reason)
     if find(session, address) is not None:
-        raise SubscriberError(f"{address} is already on the list")
+        raise SubscriberError(N_("%(address)s is already on the list"), address=address)
     label = actor.email if isinstance(actor, User) else str(actor)
     if consent_documented:
         now = utcnow()

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from newsletter.i18n import _
+from newsletter.i18n import N_, Refusal
 from newsletter.models import User
 
 MIN_PASSWORD_LENGTH = 12
@@ -37,15 +37,15 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not-a-real-password-only-for-timing")
 
 
-class PasswordPolicyError(ValueError):
+class PasswordPolicyError(Refusal, ValueError):
     """The proposed password is too short or too long."""
 
 
 def check_password_policy(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise PasswordPolicyError(_("the password must be at least %(n)s characters long", n=MIN_PASSWORD_LENGTH))
+        raise PasswordPolicyError(N_("the password must be at least %(n)s characters long"), n=MIN_PASSWORD_LENGTH)
     if len(password) > MAX_PASSWORD_LENGTH:
-        raise PasswordPolicyError(_("the password must be at most %(n)s characters long", n=MAX_PASSWORD_LENGTH))
+        raise PasswordPolicyError(N_("the password must be at most %(n)s characters long"), n=MAX_PASSWORD_LENGTH)
 
 
 def hash_password(password: str) -> str:

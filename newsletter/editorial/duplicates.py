@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from newsletter.i18n import _
+from newsletter.i18n import N_
 from newsletter import audit
 from newsletter.editorial.service import EditorialError, merge_incidents
 from newsletter.models import DuplicateCandidate, Incident, IncidentSource, User
@@ -31,9 +31,9 @@ def open_count(session: Session) -> int:
 def _get_open(session: Session, candidate_id: int) -> DuplicateCandidate:
     candidate = session.get(DuplicateCandidate, candidate_id)
     if candidate is None:
-        raise EditorialError(_("there is no duplicate candidate %(id)s", id=candidate_id))
+        raise EditorialError(N_("there is no duplicate candidate %(id)s"), id=candidate_id)
     if candidate.state != OPEN:
-        raise EditorialError(_("this pair was already %(state)s", state=candidate.state))
+        raise EditorialError(N_("this pair was already %(state)s"), state=candidate.state)
     return candidate
 
 
@@ -42,7 +42,7 @@ def merge_candidate(session: Session, candidate_id: int, keep_id: int, *, actor:
     candidate = _get_open(session, candidate_id)
     pair = {candidate.incident_id: candidate.incident, candidate.other_id: candidate.other}
     if keep_id not in pair:
-        raise EditorialError(_("incident %(id)s is not part of this pair", id=keep_id))
+        raise EditorialError(N_("incident %(id)s is not part of this pair"), id=keep_id)
     keep = pair.pop(keep_id)
     (duplicate,) = pair.values()
     merge_incidents(session, duplicate, keep, actor=actor)

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from newsletter.i18n import _
+from newsletter.i18n import N_, Refusal
 from newsletter import audit, vocabulary
 from newsletter.consent import clean as clean_text
 from newsletter.consent import suggest_spellings
@@ -31,7 +31,7 @@ CONSENT_LABELS = PERSON_CONSENT_LABELS
 PERSON_FIELDS = ("name", "alias", "city", "region", "country", "role", "consent", "notes")
 
 
-class PersonError(ValueError):
+class PersonError(Refusal, ValueError):
     """A change to the register was refused; the message says why."""
 
 
@@ -50,26 +50,26 @@ def _clean_fields(fields: dict[str, Any]) -> dict[str, Any]:
     clean: dict[str, Any] = {}
     for name, value in fields.items():
         if name not in PERSON_FIELDS:
-            raise PersonError(_("%(field)s: not a field of a person", field=name))
+            raise PersonError(N_("%(field)s: not a field of a person"), field=name)
         value = (value or "").strip() if isinstance(value, str) or value is None else value
         if name == "name":
             if not value:
-                raise PersonError(_("name: a person needs a name (or the alias used for them)"))
+                raise PersonError(N_("name: a person needs a name (or the alias used for them)"))
             if len(value) > 300:
-                raise PersonError(_("name: at most 300 characters"))
+                raise PersonError(N_("name: at most 300 characters"))
         elif name == "alias":
             value = value[:300] or None
         elif name in ("city", "region", "country"):
             value = value[:200] or None
         elif name == "role":
             if value and value not in PERSON_ROLES:
-                raise PersonError(_("role: '%(value)s' is not one of %(choices)s", value=value, choices=", ".join(PERSON_ROLES)))
+                raise PersonError(N_("role: '%(value)s' is not one of %(choices)s"), value=value, choices=", ".join(PERSON_ROLES))
             value = value or None
         elif name == "consent":
             if value not in PERSON_CONSENT:
-                raise PersonError(_("consent: '%(value)s' is not one of %(choices)s", value=value, choices=", ".join(PERSON_CONSENT)))
+                raise PersonError(N_("consent: '%(value)s' is not one of %(choices)s"), value=value, choices=", ".join(PERSON_CONSENT))
         elif name == "notes" and len(value) > 20_000:
-            raise PersonError(_("notes: at most 20000 characters"))
+            raise PersonError(N_("notes: at most 20000 characters"))
         clean[name] = value
     return clean
 
@@ -78,7 +78,7 @@ def create_person(session: Session, *, actor: User | str, **fields: Any) -> Pers
     fields.setdefault("consent", "none")
     clean = _clean_fields(fields)
     if "name" not in clean:
-        raise PersonError(_("name: a person needs a name (or the alias used for them)"))
+        raise PersonError(N_("name: a person needs a name (or the alias used for them)"))
     person = Person(**clean)
     session.add(person)
     session.flush()
@@ -104,23 +104,23 @@ def add_status(session: Session, person: Person, *, status: str, occurred_on: da
                incident_id: int | None = None) -> CaseStatus:
     """Add a dated step to the case; each step must say where it is known from (a link or an incident)."""
     if status not in CASE_STATUSES:
-        raise PersonError(_("status: '%(value)s' is not one of %(choices)s", value=status, choices=", ".join(CASE_STATUSES)))
+        raise PersonError(N_("status: '%(value)s' is not one of %(choices)s"), value=status, choices=", ".join(CASE_STATUSES))
     if isinstance(occurred_on, str):
         try:
             occurred_on = date.fromisoformat(occurred_on.strip())
         except ValueError:
-            raise PersonError(_("date: '%(value)s' is not a date (use YYYY-MM-DD)", value=occurred_on)) from None
+            raise PersonError(N_("date: '%(value)s' is not a date (use YYYY-MM-DD)"), value=occurred_on) from None
     if occurred_on is None:
-        raise PersonError(_("date: each step of a case needs the date it happened"))
+        raise PersonError(N_("date: each step of a case needs the date it happened"))
     source_url = (source_url or "").strip() or None
     if source_url:
         parts = urlsplit(source_url)
         if parts.scheme not in ("http", "https") or not parts.netloc or len(source_url) > 2000:
-            raise PersonError(_("source: '%(value)s' is not an http(s) link", value=source_url[:100]))
+            raise PersonError(N_("source: '%(value)s' is not an http(s) link"), value=source_url[:100])
     if incident_id is not None and session.get(Incident, incident_id) is None:
-        raise PersonError(_("source: there is no incident %(id)s", id=incident_id))
+        raise PersonError(N_("source: there is no incident %(id)s"), id=incident_id)
     if not source_url and incident_id is None:
-        raise PersonError(_("source: give the link or the incident this step is known from"))
+        raise PersonError(N_("source: give the link or the incident this step is known from"))
     entry = CaseStatus(person_id=person.id, status=status, occurred_on=occurred_on,
                        article=(article or "").strip()[:100] or None, note=(note or "").strip(),
                        source_url=source_url, incident_id=incident_id,
@@ -202,11 +202,11 @@ def add_spelling(session: Session, person: Person, spelling: str, *, actor: User
     value = clean_text(spelling or "").strip()
     value = " ".join(value.split())
     if not value:
-        raise PersonError(_("spelling: write the name as it appears in the other script or transliteration"))
+        raise PersonError(N_("spelling: write the name as it appears in the other script or transliteration"))
     if len(value) > SPELLING_MAX:
-        raise PersonError(_("spelling: at most %(n)s characters", n=SPELLING_MAX))
+        raise PersonError(N_("spelling: at most %(n)s characters"), n=SPELLING_MAX)
     if value.casefold() in {s.casefold() for s in person.all_spellings}:
-        raise PersonError(_("spelling: this person already has that spelling"))
+        raise PersonError(N_("spelling: this person already has that spelling"))
     entry = PersonSpelling(spelling=value)
     person.spellings.append(entry)
     session.flush()
@@ -218,7 +218,7 @@ def add_spelling(session: Session, person: Person, spelling: str, *, actor: User
 def remove_spelling(session: Session, person: Person, spelling_id: int, *, actor: User | str) -> None:
     entry = next((s for s in person.spellings if s.id == spelling_id), None)
     if entry is None:
-        raise PersonError(_("spelling: person %(id)s has no spelling %(sid)s", id=person.id, sid=spelling_id))
+        raise PersonError(N_("spelling: person %(id)s has no spelling %(sid)s"), id=person.id, sid=spelling_id)
     person.spellings.remove(entry)
     session.flush()
     audit.record(session, actor=actor, action="person.spelling_removed", entity_type="person", entity_id=person.id,

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from newsletter import audit
 from newsletter.editorial.service import EditorialError
+from newsletter.i18n import N_
 from newsletter.models import Incident, User, incident_relations
 
 MAX_RELATED = 50
@@ -28,23 +29,23 @@ def find_incident(session: Session, ref: str) -> Incident:
     """An incident by its number or its external id (as an import names it)."""
     ref = (ref or "").strip()
     if not ref:
-        raise EditorialError("give the number or the external id of the related incident")
+        raise EditorialError(N_("give the number or the external id of the related incident"))
     found = session.get(Incident, int(ref)) if ref.isdigit() else None
     if found is None:
         found = session.scalar(select(Incident).where(Incident.external_id == ref[:200]))
     if found is None:
-        raise EditorialError(f"there is no incident {ref[:60]!r}")
+        raise EditorialError(N_("there is no incident %(ref)s"), ref=repr(ref[:60]))
     return found
 
 
 def relate(session: Session, incident: Incident, other: Incident, *, actor: User | str) -> bool:
     """Relate two incidents both ways; False when they already were. An incident is not its own relative."""
     if other.id == incident.id:
-        raise EditorialError("an incident cannot be related to itself")
+        raise EditorialError(N_("an incident cannot be related to itself"))
     if _exists(session, incident.id, other.id):
         return False
     if len(related_incidents(session, incident)) >= MAX_RELATED:
-        raise EditorialError(f"an incident can have at most {MAX_RELATED} related incidents")
+        raise EditorialError(N_("an incident can have at most %(n)s related incidents"), n=MAX_RELATED)
     session.execute(insert(incident_relations), [{"incident_id": incident.id, "related_id": other.id},
                                                  {"incident_id": other.id, "related_id": incident.id}])
     audit.record(session, actor=actor, action="incident.related", entity_type="incident", entity_id=incident.id,

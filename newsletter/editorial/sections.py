@@ -7,14 +7,14 @@ import re
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from newsletter.i18n import _
+from newsletter.i18n import N_, Refusal
 from newsletter import audit
 from newsletter.models import IssueItem, Section, User, incident_sections
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
-class SectionError(ValueError):
+class SectionError(Refusal, ValueError):
     """A section change was refused; the message says why."""
 
 
@@ -31,21 +31,21 @@ def usage(session: Session) -> dict[int, int]:
 def _clean(title: str, description: str) -> tuple[str, str]:
     title = (title or "").strip()
     if not title:
-        raise SectionError(_("a section needs a title"))
+        raise SectionError(N_("a section needs a title"))
     if len(title) > 200:
-        raise SectionError(_("the title can be at most 200 characters long"))
+        raise SectionError(N_("the title can be at most 200 characters long"))
     description = (description or "").strip()
     if len(description) > 5000:
-        raise SectionError(_("the description can be at most 5000 characters long"))
+        raise SectionError(N_("the description can be at most 5000 characters long"))
     return title, description
 
 
 def create_section(session: Session, *, slug: str, title: str, description: str = "", actor: User | str) -> Section:
     slug = (slug or "").strip().lower()
     if not SLUG_RE.match(slug) or len(slug) > 64:
-        raise SectionError(_("slug '%(slug)s': use lower-case letters, digits and single hyphens (at most 64)", slug=slug))
+        raise SectionError(N_("slug '%(slug)s': use lower-case letters, digits and single hyphens (at most 64)"), slug=slug)
     if session.scalar(select(Section).where(Section.slug == slug)):
-        raise SectionError(_("a section with the slug '%(slug)s' already exists", slug=slug))
+        raise SectionError(N_("a section with the slug '%(slug)s' already exists"), slug=slug)
     title, description = _clean(title, description)
     last = session.scalar(select(func.max(Section.position))) or 0
     section = Section(slug=slug, title=title, description=description, position=last + 1)
@@ -71,7 +71,7 @@ def update_section(session: Session, section: Section, *, title: str, descriptio
 def move_section(session: Session, section: Section, direction: str, *, actor: User | str) -> list[Section]:
     """Swap with the neighbour above ("up") or below ("down"); positions are renumbered 1..n."""
     if direction not in ("up", "down"):
-        raise SectionError(_("unknown direction '%(d)s'", d=direction))
+        raise SectionError(N_("unknown direction '%(d)s'"), d=direction)
     ordered = list_sections(session)
     i = ordered.index(section)
     j = i - 1 if direction == "up" else i + 1
@@ -91,8 +91,8 @@ def delete_section(session: Session, section: Section, *, actor: User | str) -> 
     used = usage(session).get(section.id, 0)
     items = session.scalar(select(func.count()).select_from(IssueItem).where(IssueItem.section_id == section.id)) or 0
     if used or items:
-        raise SectionError(_("section '%(slug)s' is used by %(used)s incident(s) and %(items)s issue item(s); "
-                             "move them first", slug=section.slug, used=used, items=items))
+        raise SectionError(N_("section '%(slug)s' is used by %(used)s incident(s) and %(items)s issue item(s); "
+                              "move them first"), slug=section.slug, used=used, items=items)
     audit.record(session, actor=actor, action="section.delete", entity_type="section", entity_id=section.id,
                  changes={"slug": section.slug, "title": section.title})
     session.delete(section)

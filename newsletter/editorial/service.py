@@ -15,7 +15,7 @@ import nh3
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from newsletter.i18n import _
+from newsletter.i18n import N_, Refusal, Words
 from newsletter import audit
 from newsletter.states import IllegalTransition, allowed, transition
 from newsletter.db import get_row
@@ -31,7 +31,7 @@ MAX_TITLE = 500
 MAX_TEXT = 50_000
 
 
-class EditorialError(ValueError):
+class EditorialError(Refusal, ValueError):
     """An editorial change was refused; the message says why and is safe to show."""
 
 
@@ -50,7 +50,8 @@ def _choice(name: str, value: str | None, allowed: tuple[str, ...], *, optional:
     if value in (None, "") and optional:
         return None
     if value not in allowed:
-        raise EditorialError(_("%(field)s: '%(value)s' is not one of %(choices)s", field=name, value=value, choices=", ".join(allowed)))
+        raise EditorialError(N_("%(field)s: '%(value)s' is not one of %(choices)s"), field=Words(name), value=value,
+                             choices=", ".join(allowed))
     return value
 
 
@@ -61,36 +62,36 @@ def update_incident(session: Session, incident: Incident, *, actor: User | str, 
         if name == "title":
             value = (value or "").strip()
             if not value:
-                raise EditorialError(_("title: an incident needs a title"))
+                raise EditorialError(N_("title: an incident needs a title"))
             if len(value) > MAX_TITLE:
-                raise EditorialError(_("title: at most %(n)s characters", n=MAX_TITLE))
+                raise EditorialError(N_("title: at most %(n)s characters"), n=MAX_TITLE)
         elif name == "summary":
             value = (value or "").strip()
             if len(value) > MAX_TEXT:
-                raise EditorialError(_("summary: at most %(n)s characters", n=MAX_TEXT))
+                raise EditorialError(N_("summary: at most %(n)s characters"), n=MAX_TEXT)
         elif name == "body":
             if len(value or "") > MAX_TEXT * 4:
-                raise EditorialError(_("body: at most %(n)s characters", n=MAX_TEXT * 4))
+                raise EditorialError(N_("body: at most %(n)s characters"), n=MAX_TEXT * 4)
             value = sanitise_body(value or "")
         elif name == "publication":
-            value = _choice("publication level", value, PUBLICATION_LEVELS)
+            value = _choice(N_("publication level"), value, PUBLICATION_LEVELS)
         elif name == "kind":
-            value = _choice("kind", value, INCIDENT_KINDS, optional=True)
+            value = _choice(N_("kind"), value, INCIDENT_KINDS, optional=True)
         elif name == "date_precision":
-            value = _choice("date precision", value, DATE_PRECISIONS)
+            value = _choice(N_("date precision"), value, DATE_PRECISIONS)
         elif name == "location_precision":
-            value = _choice("location precision", value, LOCATION_PRECISIONS)
+            value = _choice(N_("location precision"), value, LOCATION_PRECISIONS)
         elif name == "occurred_on":
             if value not in (None, "") and not isinstance(value, date):
                 try:
                     value = date.fromisoformat(str(value))
                 except ValueError:
-                    raise EditorialError(_("date: '%(value)s' is not a date (use YYYY-MM-DD)", value=value)) from None
+                    raise EditorialError(N_("date: '%(value)s' is not a date (use YYYY-MM-DD)"), value=value) from None
             value = value or None
         elif name in ("city", "region", "country"):
             value = (value or "").strip()[:200] or None
         else:
-            raise EditorialError(_("%(field)s: not an editable field", field=name))
+            raise EditorialError(N_("%(field)s: not an editable field"), field=name)
         clean[name] = value
     changes = {name: {"from": _clip(getattr(incident, name)), "to": _clip(value)}
                for name, value in clean.items() if getattr(incident, name) != value}
@@ -109,7 +110,7 @@ def set_sections(session: Session, incident: Incident, slugs: Iterable[str], *, 
     sections = list(session.scalars(select(Section).where(Section.slug.in_(wanted)))) if wanted else []
     missing = sorted(set(wanted) - {s.slug for s in sections})
     if missing:
-        raise EditorialError(_("unknown section(s): %(list)s", list=", ".join(missing)))
+        raise EditorialError(N_("unknown section(s): %(list)s"), list=", ".join(missing))
     before = [s.slug for s in incident.sections]
     sections.sort(key=lambda s: (s.position, s.id))
     after = [s.slug for s in sections]
@@ -135,11 +136,11 @@ def add_link(session: Session, incident: Incident, url: str, title: str = "", *,
     url = (url or "").strip()
     title = " ".join((title or "").split())
     if not url:
-        raise EditorialError(_("link: give the address (https://...)"))
+        raise EditorialError(N_("link: give the address (https://...)"))
     if len(url) > MAX_LINK_URL:
-        raise EditorialError(_("link: at most %(n)s characters", n=MAX_LINK_URL))
+        raise EditorialError(N_("link: at most %(n)s characters"), n=MAX_LINK_URL)
     if len(title) > MAX_TITLE:
-        raise EditorialError(_("link title: at most %(n)s characters", n=MAX_TITLE))
+        raise EditorialError(N_("link title: at most %(n)s characters"), n=MAX_TITLE)
     try:
         parts = urlsplit(url)
         canonical = canonical_url(url)
@@ -147,10 +148,10 @@ def add_link(session: Session, incident: Incident, url: str, title: str = "", *,
         parts, canonical = None, ""
     if (parts is None or parts.scheme.lower() not in ("http", "https") or not parts.hostname
             or any(c in _URL_FORBIDDEN for c in url) or any(ord(c) < 32 for c in url)):
-        raise EditorialError(_("link: not a web address (it must start with https:// or http://, without spaces or quotes)"))
+        raise EditorialError(N_("link: not a web address (it must start with https:// or http://, without spaces or quotes)"))
     for existing in incident.sources:
         if existing.canonical_url == canonical and existing.origin in PUBLIC_LINK_ORIGINS:
-            raise EditorialError(_("link: this incident already has this link as a publishable one"))
+            raise EditorialError(N_("link: this incident already has this link as a publishable one"))
     link = IncidentSource(incident_id=incident.id, url=url, canonical_url=canonical, title=title or None, origin="editor")
     session.add(link)
     session.flush()
@@ -166,7 +167,7 @@ def set_persons(session: Session, incident: Incident, person_ids: Iterable[int],
     persons = list(session.scalars(select(Person).where(Person.id.in_(ids)))) if ids else []
     missing = sorted(set(ids) - {p.id for p in persons})
     if missing:
-        raise EditorialError(_("unknown person id(s): %(list)s", list=", ".join(map(str, missing))))
+        raise EditorialError(N_("unknown person id(s): %(list)s"), list=", ".join(map(str, missing)))
     before = sorted(p.id for p in incident.persons)
     after = sorted(p.id for p in persons)
     if before == after:
@@ -183,9 +184,9 @@ def ask_volunteer(session: Session, incident: Incident, question: str, *, actor:
     question = (question or "").strip()
     submissions = list(session.scalars(select(Submission).where(Submission.incident_id == incident.id)))
     if not submissions:
-        raise EditorialError(_("only volunteer reports can be asked for more information: this incident has no receipt"))
+        raise EditorialError(N_("only volunteer reports can be asked for more information: this incident has no receipt"))
     if len(question) > 5000:
-        raise EditorialError(_("the question is too long: at most 5000 characters"))
+        raise EditorialError(N_("the question is too long: at most 5000 characters"))
     transition(session, incident, "needs_info", actor=actor, question=question)
     for submission in submissions:
         session.add(SubmissionMessage(submission_id=submission.id, author="editor", text=question))
@@ -197,11 +198,11 @@ def merge_incidents(session: Session, duplicate: Incident, keep: Incident, *, ac
     """Fold `duplicate` into `keep`: sources, persons, sections, keywords, files and case references move;
     the duplicate is marked `duplicate` (merged_into=keep). Returns `keep`."""
     if duplicate.id == keep.id:
-        raise EditorialError(_("an incident cannot be merged into itself"))
+        raise EditorialError(N_("an incident cannot be merged into itself"))
     if keep.state == "duplicate":
-        raise EditorialError(_("incident %(id)s is itself a duplicate of %(other)s; merge into that one", id=keep.id, other=keep.merged_into_id))
+        raise EditorialError(N_("incident %(id)s is itself a duplicate of %(other)s; merge into that one"), id=keep.id, other=keep.merged_into_id)
     if "duplicate" not in allowed(duplicate):
-        raise EditorialError(_("incident %(id)s is '%(state)s' and cannot be marked as a duplicate", id=duplicate.id, state=duplicate.state))
+        raise EditorialError(N_("incident %(id)s is '%(state)s' and cannot be marked as a duplicate"), id=duplicate.id, state=duplicate.state)
     known_urls = {s.canonical_url or s.url for s in keep.sources if (s.canonical_url or s.url)}
     moved_sources = []
     for source in list(duplicate.sources):
@@ -226,7 +227,7 @@ def merge_incidents(session: Session, duplicate: Incident, keep: Incident, *, ac
     try:
         transition(session, duplicate, "duplicate", actor=actor, merged_into=keep)
     except IllegalTransition as exc:
-        raise EditorialError(str(exc)) from None
+        raise EditorialError.of(exc) from None
     session.expire(keep, ["sources"])
     audit.record(session, actor=actor, action="incident.merge", entity_type="incident", entity_id=keep.id,
                  changes={"merged": duplicate.id, "sources": moved_sources, "persons": [p.id for p in added_persons],
@@ -261,7 +262,8 @@ def decide(session: Session, incident: Incident, action: str, *, actor: User | s
     try:
         if action == "accept":
             if "accepted" not in allowed(incident):
-                raise IllegalTransition(f"incident {incident.id} cannot go from '{incident.state}' to 'accepted'")
+                raise IllegalTransition(N_("incident %(id)s cannot go from '%(current)s' to '%(to)s'"), id=incident.id,
+                                        current=Words(incident.state), to=Words("accepted"))
             if sections is not None:
                 set_sections(session, incident, sections, actor=actor)
             transition(session, incident, "accepted", actor=actor)
@@ -269,18 +271,18 @@ def decide(session: Session, incident: Incident, action: str, *, actor: User | s
             transition(session, incident, "rejected", actor=actor, reason=reason.strip())
         elif action == "needs_info":
             if not question.strip():
-                raise EditorialError(_("asking for more information needs a question for the volunteer"))
+                raise EditorialError(N_("asking for more information needs a question for the volunteer"))
             ask_volunteer(session, incident, question, actor=actor)
         elif action == "duplicate":
             if duplicate_of is None:
-                raise EditorialError(_("a duplicate must name an existing incident to merge into"))
+                raise EditorialError(N_("a duplicate must name an existing incident to merge into"))
             merge_incidents(session, incident, duplicate_of, actor=actor)
         elif action == "reopen":
             transition(session, incident, "new", actor=actor, reason=reason.strip() or None)
         else:
-            raise EditorialError(_("unknown action '%(action)s'", action=action))
+            raise EditorialError(N_("unknown action '%(action)s'"), action=action)
     except IllegalTransition as exc:
-        raise EditorialError(str(exc)) from None
+        raise EditorialError.of(exc) from None
     return incident.state
 
 
@@ -294,7 +296,7 @@ def incident_by_reference(session: Session, ref: str) -> Incident:
     number = (ref or "").strip().lstrip("#")
     incident = get_row(session, Incident, int(number)) if number.isascii() and number.isdigit() else None
     if incident is None:
-        raise EditorialError(_("duplicate of: '%(ref)s' is not the number of an existing incident", ref=ref))
+        raise EditorialError(N_("duplicate of: '%(ref)s' is not the number of an existing incident"), ref=ref)
     return incident
 
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from newsletter.i18n import _
+from newsletter.i18n import N_, Refusal
 from newsletter import audit
 from newsletter.models import IncidentSource, Source, User
 
 
-class SourceError(ValueError):
+class SourceError(Refusal, ValueError):
     """A source change was refused; the message says why."""
 
 
@@ -26,7 +26,7 @@ def list_sources(session: Session) -> list[tuple[Source, int]]:
 def set_enabled(session: Session, source_id: int, enabled: bool, *, reason: str = "", actor: User | str) -> Source:
     source = session.get(Source, source_id)
     if source is None:
-        raise SourceError(_("there is no source %(id)s", id=source_id))
+        raise SourceError(N_("there is no source %(id)s"), id=source_id)
     reason = (reason or "").strip()[:500]
     if source.enabled == enabled:
         return source

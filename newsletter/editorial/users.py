@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from newsletter.i18n import _
+from newsletter.i18n import N_, Refusal
 from newsletter import audit
 from newsletter.db import utcnow
 from newsletter.editorial import auth, sessions
@@ -18,7 +18,7 @@ from newsletter.models import USER_ROLES, User
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-class UserError(ValueError):
+class UserError(Refusal, ValueError):
     """A user change that cannot be made; the message says why."""
 
 
@@ -29,13 +29,13 @@ class LoginFailed(Exception):
 def normalise_email(email: str) -> str:
     value = (email or "").strip().lower()
     if len(value) > 320 or not EMAIL_RE.match(value):
-        raise UserError(_("not a valid email address: %(value)s", value=repr(email)))
+        raise UserError(N_("not a valid email address: %(value)s"), value=repr(email))
     return value
 
 
 def _check_role(role: str) -> str:
     if role not in USER_ROLES:
-        raise UserError(_("unknown role %(value)s (use one of: %(choices)s)", value=repr(role), choices=", ".join(USER_ROLES)))
+        raise UserError(N_("unknown role %(value)s (use one of: %(choices)s)"), value=repr(role), choices=", ".join(USER_ROLES))
     return role
 
 
@@ -65,11 +65,11 @@ def create_user(session: Session, *, email: str, password: str, role: str, actor
     email = normalise_email(email)
     _check_role(role)
     if get_by_email(session, email) is not None:
-        raise UserError(_("a user with the email %(email)s already exists", email=email))
+        raise UserError(N_("a user with the email %(email)s already exists"), email=email)
     try:
         password_hash = auth.hash_password(password)
     except auth.PasswordPolicyError as exc:
-        raise UserError(str(exc)) from None
+        raise UserError.of(exc) from None
     user = User(email=email, password_hash=password_hash, role=role, active=True, failed_logins=0)
     session.add(user)
     session.flush()
@@ -181,7 +181,7 @@ def update_user(session: Session, user: User, *, actor: User | str, role: str | 
         return user
     losing_admin = user.role == "admin" and user.active and (role not in (None, "admin") or active is False)
     if losing_admin and _admin_count(session) <= 1:
-        raise UserError(_("this is the last active admin; make another user admin first"))
+        raise UserError(N_("this is the last active admin; make another user admin first"))
     if role is not None:
         user.role = role
     if active is not None:
@@ -198,7 +198,7 @@ def set_language(session: Session, user: User, language: str | None, *, actor: U
     """The language the desk speaks to this account (None: follow the browser); only one with a catalog."""
     value = (language or "").strip().lower() or None
     if value is not None and value not in set(available):
-        raise UserError(_("%(value)s is not a language of the desk; choose one of %(choices)s", value=repr(value), choices=", ".join(available)))
+        raise UserError(N_("%(value)s is not a language of the desk; choose one of %(choices)s"), value=repr(value), choices=", ".join(available))
     if value != user.language:
         changes = {"language": {"from": user.language, "to": value}}
         user.language = value
@@ -213,7 +213,7 @@ def set_password(session: Session, user: User, password: str, *, actor: User | s
     try:
         user.password_hash = auth.hash_password(password)
     except auth.PasswordPolicyError as exc:
-        raise UserError(str(exc)) from None
+        raise UserError.of(exc) from None
     sessions.revoke_all(session, user, now=utcnow())
     user.failed_logins = 0
     user.locked_until = None

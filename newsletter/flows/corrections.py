@@ -19,6 +19,7 @@ from newsletter.delivery.service import NoticeReport
 from newsletter.issues import corrections
 from newsletter.issues import service as issues
 from newsletter.issues.corrections import CorrectionError, CorrectionRefused
+from newsletter.i18n import N_, NP_, Said
 from newsletter.models import Correction, Issue, User
 from newsletter.issues.editions import published_editions
 from newsletter.render import StagedArchive, render_correction_email, stage_archive
@@ -48,14 +49,35 @@ class CorrectionRow:
 
     @property
     def notice_state(self) -> str:
+        """In English (the command line)."""
+        return self.notice_said.english()
+
+    @property
+    def notice_said(self) -> Said:
+        """The notice's state as the desk shows it, in the account's language."""
         if not self.notify_requested:
-            return "not notified"
+            return Said(N_("not notified"))
         sent, total = self.notices.get("sent", 0), sum(self.notices.values())
         waiting = self.notices.get("pending", 0) + self.notices.get("sending", 0)
-        words = f"notice sent to {sent} of {total} reader(s)"
-        if self.notices.get("failed"):
-            words += f", {self.notices['failed']} failed"
-        return words + (f", {waiting} waiting" if waiting else "")
+        failed = self.notices.get("failed", 0)
+        counts = {"sent": sent, "failed": failed, "waiting": waiting}
+        if failed and waiting:
+            return Said(*NOTICE_FAILED_WAITING, n=total, **counts)
+        if failed:
+            return Said(*NOTICE_FAILED, n=total, **counts)
+        if waiting:
+            return Said(*NOTICE_WAITING, n=total, **counts)
+        return Said(*NOTICE_SENT, n=total, **counts)
+
+
+# The notice states, plural by the number of readers (the English keeps its "reader(s)").
+NOTICE_SENT = NP_("notice sent to %(sent)s of %(num)d reader(s)", "notice sent to %(sent)s of %(num)d reader(s)")
+NOTICE_FAILED = NP_("notice sent to %(sent)s of %(num)d reader(s), %(failed)s failed",
+                    "notice sent to %(sent)s of %(num)d reader(s), %(failed)s failed")
+NOTICE_WAITING = NP_("notice sent to %(sent)s of %(num)d reader(s), %(waiting)s waiting",
+                     "notice sent to %(sent)s of %(num)d reader(s), %(waiting)s waiting")
+NOTICE_FAILED_WAITING = NP_("notice sent to %(sent)s of %(num)d reader(s), %(failed)s failed, %(waiting)s waiting",
+                            "notice sent to %(sent)s of %(num)d reader(s), %(failed)s failed, %(waiting)s waiting")
 
 
 def stage_public_archive(session: Session, settings: Settings, *, corrected: str | None = None) -> StagedArchive:

@@ -24,7 +24,7 @@ from newsletter.config import Settings
 from newsletter.db import get_row, utcnow
 from newsletter.issues.consent import ConsentViolation
 from newsletter.i18n import N_
-from newsletter.issues.errors import IssueError, Words
+from newsletter.issues.errors import IssueError, Phrases, Words
 from newsletter.models import Correction, CorrectionTranslation, Issue, IssueItem, User
 from newsletter.snapshot import CorrectionNote, parse_snapshot
 from newsletter.states import issue_frozen
@@ -100,7 +100,7 @@ def file_correction(session: Session, issue: Issue, *, incident_ref: str | int, 
     try:
         check_item_text(session, issue, item, body, field="correction", edition=language)
     except ConsentViolation as exc:
-        where = "; ".join(f.describe() for f in exc.findings[:5]) or "the correction"
+        where = Phrases([f.phrase() for f in exc.findings[:5]]) or Words(N_("the correction"))
         raise CorrectionRefused(N_("the consent check refused this correction (%(where)s): write it without the "
                                    "person's name or the withheld place, as the item itself refers to them"),
                                 where=where) from None
@@ -266,7 +266,7 @@ def set_translation(session: Session, correction: Correction, language: str, tex
             check_item_text(session, correction.issue, _corrected_item(correction), body, field="correction",
                             edition=language)
         except ConsentViolation as exc:
-            where = "; ".join(f.describe() for f in exc.findings[:5]) or "the correction"
+            where = Phrases([f.phrase() for f in exc.findings[:5]]) or Words(N_("the correction"))
             raise CorrectionRefused(N_("the consent check refused this correction (%(where)s): write it without the "
                                        "person's name or the withheld place, as the item itself refers to them"),
                                     where=where) from None

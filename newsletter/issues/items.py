@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from newsletter import audit, formats, markup, media
 from newsletter.i18n import N_
 from newsletter.issues import issue_texts
-from newsletter.issues.errors import IssueError, IssueLocked, Words
+from newsletter.issues.errors import IssueError, IssueLocked, Phrase, Words
 from newsletter.issues.sections import item_section, sections_in_order
 from newsletter.issues.service import add_incidents, reopen_issue
 from newsletter.issues.translations import mark_stale
@@ -339,7 +339,7 @@ def attach_photo(session: Session, issue: Issue, item: IssueItem, data: bytes, *
         record = media.photo_record(derived, alt=alt, caption=caption, credit=credit,
                                     no_one_identifiable=no_one_identifiable, origin=origin)
     except media.PhotoRefused as exc:
-        raise IssueError(f"photo refused: {exc}") from None
+        raise IssueError(N_("photo refused: %(why)s"), why=Phrase(exc.msgid, **exc.params)) from None
     ensure_editable(session, issue, actor=actor)
     media.store(session, derived)
     incident.photo = record

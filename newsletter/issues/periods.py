@@ -14,12 +14,14 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from newsletter.i18n import N_, Refusal
+
 PeriodKind = Literal["weekly", "biweekly"]
 FORTNIGHT_EPOCH = date(2001, 1, 1)
 _LABEL = re.compile(r"^\s*(\d{4})-?W(\d{1,2})(?:-W(\d{1,2}))?\s*$", re.IGNORECASE)
 
 
-class PeriodError(ValueError):
+class PeriodError(Refusal, ValueError):
     """The period text is not a valid ISO week or fortnight; the message says what is expected."""
 
 
@@ -61,21 +63,25 @@ def parse_period(text: str, kind: PeriodKind = "weekly") -> Period:
     """Read "2026-W47" (weekly; for biweekly: the fortnight containing that week) or "2026-W47-W48"."""
     match = _LABEL.match(text or "")
     if not match:
-        raise PeriodError(f"period {text!r} is not an ISO week such as 2026-W47"
-                          + (" or a fortnight such as 2026-W47-W48" if kind == "biweekly" else ""))
+        if kind == "biweekly":
+            raise PeriodError(N_("period %(text)s is not an ISO week such as 2026-W47 or a fortnight such as 2026-W47-W48"),
+                              text=repr(text))
+        raise PeriodError(N_("period %(text)s is not an ISO week such as 2026-W47"), text=repr(text))
     year, week = int(match.group(1)), int(match.group(2))
     try:
         monday = date.fromisocalendar(year, week, 1)
     except ValueError:
-        raise PeriodError(f"period {text!r}: {year} has no ISO week {week}") from None
+        raise PeriodError(N_("period %(text)s: %(year)s has no ISO week %(week)s"), text=repr(text), year=year,
+                          week=week) from None
     if match.group(3) is not None and kind == "weekly":
-        raise PeriodError(f"period {text!r} is a fortnight, but issues are weekly (setting NEWSLETTER_PERIOD); use e.g. {year}-W{week:02d}")
+        raise PeriodError(N_("period %(text)s is a fortnight, but issues are weekly (setting NEWSLETTER_PERIOD); use e.g. "
+                             "%(example)s"), text=repr(text), example=f"{year}-W{week:02d}")
     period = period_containing(monday, kind)
     if match.group(3) is not None and (
         period.start != monday or (period.end - timedelta(days=6)).isocalendar()[1] != int(match.group(3))
     ):
-        raise PeriodError(f"period {text!r} is not a fortnight of this newsletter; the fortnight containing "
-                          f"week {week} is {describe(period)}")
+        raise PeriodError(N_("period %(text)s is not a fortnight of this newsletter; the fortnight containing week "
+                             "%(week)s is %(fortnight)s"), text=repr(text), week=week, fortnight=describe(period))
     return period
 
 

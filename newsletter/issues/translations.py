@@ -34,6 +34,8 @@ from newsletter.models import TRANSLATION_STATES, Issue, IssueItem, ItemTranslat
 from newsletter.states import issue_frozen
 
 FIELDS = ("headline", "text", "quote", "photo_caption")
+# The parts' names as a refusal names them, in the catalog so the desk names them in its language.
+FIELD_LABELS = {"headline": N_("headline"), "text": N_("text"), "quote": N_("quote"), "photo_caption": N_("photo caption")}
 LIMITS = {"headline": 500, "text": 5000, "quote": 2000, "photo_caption": 1000}
 # What an import's {"ru": {"title", "summary", "body", "quote"}} fills in an item's row.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -252,7 +254,7 @@ def set_translation(session: Session, issue: Issue, item: IssueItem, language: s
         lacking = [n for n in FIELDS if original[n].strip() and not cleaned[n]]
         if lacking:
             raise IssueError(N_("a done translation needs every part the original has: the %(parts)s is empty"),
-                             parts=", ".join(n.replace("_", " ") for n in lacking))
+                             parts=Phrases([Words(FIELD_LABELS[n]) for n in lacking], sep=", "))  # type: ignore[list-item]
     if state == "missing" and any(cleaned.values()):
         state = "draft"  # words were given: they are a draft at least
     changes: dict[str, Any] = {n: audit.text_change(getattr(row, n), v) for n, v in cleaned.items() if getattr(row, n) != v}

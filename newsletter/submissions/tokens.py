@@ -14,7 +14,7 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from newsletter.i18n import _
+from newsletter.i18n import N_, Refusal
 from newsletter import audit
 from newsletter.db import utcnow
 from newsletter.models import ApiToken, User
@@ -23,7 +23,7 @@ TOKEN_PREFIX = "nlt_"
 MAX_NAME_LENGTH = 200
 
 
-class TokenError(ValueError):
+class TokenError(Refusal, ValueError):
     """A token operation was refused; the message says why."""
 
 
@@ -35,9 +35,9 @@ def create_token(session: Session, *, name: str, actor: User | str) -> tuple[Api
     """Create a token named for the partner tool using it; return the row and the plaintext (shown once)."""
     name = (name or "").strip()
     if not name:
-        raise TokenError(_("A token needs a name that says which tool uses it."))
+        raise TokenError(N_("A token needs a name that says which tool uses it."))
     if len(name) > MAX_NAME_LENGTH:
-        raise TokenError(_("A token name can be at most %(n)s characters long.", n=MAX_NAME_LENGTH))
+        raise TokenError(N_("A token name can be at most %(n)s characters long."), n=MAX_NAME_LENGTH)
     plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         name=name,
@@ -55,7 +55,7 @@ def revoke_token(session: Session, token_id: int, *, actor: User | str) -> ApiTo
     """Revoke a token at once; revoking twice is harmless and keeps the first revocation time."""
     token = session.get(ApiToken, token_id)
     if token is None:
-        raise TokenError(_("There is no API token with id %(id)s.", id=token_id))
+        raise TokenError(N_("There is no API token with id %(id)s."), id=token_id)
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         audit.record(session, actor=actor, action="api_token.revoke", entity_type="api_token",

@@ -31,7 +31,7 @@ from starlette.responses import Response
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from newsletter.i18n import N_
+from newsletter.i18n import N_, Refusal, Said
 
 log = logging.getLogger("newsletter.web")
 
@@ -93,7 +93,7 @@ def wants_html(request: Request) -> bool:
     return "text/html" in accept or "application/json" not in accept
 
 
-def desk_error_page(request: Request, status_code: int, message: str, *, fields: list[str] | None = None,
+def desk_error_page(request: Request, status_code: int, message: object, *, fields: list[str] | None = None,
                     headers: dict[str, str] | None = None) -> Response:
     """The desk's layout around a title, a sentence and the way on; the message is ours, never the input."""
     from newsletter.web.templating import render
@@ -138,8 +138,11 @@ async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     if exc.status_code < 400 or not is_desk(request) or not wants_html(request):
         return await http_exception_handler(request, exc)
-    detail = exc.detail
-    if _stock_phrase(detail, exc.status_code) or not isinstance(detail, str):
+    detail: object = exc.detail
+    refusal = getattr(exc, "refusal", None)
+    if isinstance(refusal, Refusal) and str(refusal):
+        detail = desk_error(refusal)
+    elif _stock_phrase(detail, exc.status_code) or not isinstance(detail, str):
         detail = DESK_MESSAGES.get(exc.status_code, N_("The request was refused."))
     headers = {k: v for k, v in (exc.headers or {}).items() if k.lower() != "content-type"}
     return desk_error_page(request, exc.status_code, detail, headers=headers or None)
@@ -208,6 +211,23 @@ class DeskReloadUrl:
         await self.app(scope, receive, send)
 
 
+class DeskRefusal(StarletteHTTPException):
+    """An HTTP refusal on the desk (404: "There is no section 7.") whose words are a catalog message: the
+    detail stays the English sentence (JSON clients, logs), the desk page shows it in the account's language."""
+
+    def __init__(self, status_code: int, message: str, /, **params: Any) -> None:
+        self.refusal = Refusal(message, **params)
+        super().__init__(status_code=status_code, detail=str(self.refusal))
+
+    @classmethod
+    def of(cls, status_code: int, exc: BaseException) -> "DeskRefusal":
+        """Another refusal's words (catalog ones kept) as an HTTP refusal."""
+        made = cls(status_code, "")
+        made.refusal = Refusal.of(exc)
+        made.detail = str(made.refusal)
+        return made
+
+
 class DeskError:
     """A refusal as a desk page shows it, translated when the page renders (web.templating binds the
     account's language then; a handler runs before it knows it): an exception with a catalog message
@@ -235,40 +255,48 @@ def desk_error(exc: BaseException) -> DeskError:
 
 
 def mail_error_words(exc: BaseException) -> str:
-    """What a refused or failed SMTP conversation means, in words: smtplib's errors carry (code, bytes)
-    tuples whose repr ("{'a@b': (550, b'5.1.1 ...')}") tells an editor nothing."""
+    """What a refused or failed SMTP conversation means, in English words (see mail_error_said)."""
+    return mail_error_said(exc).english()
+
+
+def mail_error_said(exc: BaseException) -> Said:
+    """What a refused or failed SMTP conversation means, in words the desk shows in the account's language:
+    smtplib's errors carry (code, bytes) tuples whose repr ("{'a@b': (550, b'5.1.1 ...')}") tells an editor
+    nothing. The relay's own reply is quoted as it came."""
     def reply(code: int, message: bytes | str) -> str:
         text = message.decode("utf-8", "replace") if isinstance(message, bytes) else str(message)
         return f"{code} {' '.join(text.split())}".strip()
 
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         refused = "; ".join(f"{address} ({reply(*answer)})" for address, answer in exc.recipients.items())
-        return f"the mail relay refused the address: {refused}" if len(exc.recipients) == 1 \
-            else f"the mail relay refused the addresses: {refused}"
+        if len(exc.recipients) == 1:
+            return Said(N_("the mail relay refused the address: %(refused)s"), refused=refused)
+        return Said(N_("the mail relay refused the addresses: %(refused)s"), refused=refused)
     if isinstance(exc, smtplib.SMTPSenderRefused):
-        return f"the mail relay refused the sender address {exc.sender} ({reply(exc.smtp_code, exc.smtp_error)})"
+        return Said(N_("the mail relay refused the sender address %(sender)s (%(reply)s)"), sender=exc.sender,
+                    reply=reply(exc.smtp_code, exc.smtp_error))
     if isinstance(exc, smtplib.SMTPAuthenticationError):
-        return ("the mail relay did not accept the user name and password of NEWSLETTER_SMTP_URL "
-                f"({reply(exc.smtp_code, exc.smtp_error)})")
+        return Said(N_("the mail relay did not accept the user name and password of NEWSLETTER_SMTP_URL (%(reply)s)"),
+                    reply=reply(exc.smtp_code, exc.smtp_error))
     if isinstance(exc, smtplib.SMTPDataError):
-        return f"the mail relay refused the message ({reply(exc.smtp_code, exc.smtp_error)})"
+        return Said(N_("the mail relay refused the message (%(reply)s)"), reply=reply(exc.smtp_code, exc.smtp_error))
     if isinstance(exc, smtplib.SMTPResponseException):
-        return f"the mail relay answered {reply(exc.smtp_code, exc.smtp_error)}"
+        return Said(N_("the mail relay answered %(reply)s"), reply=reply(exc.smtp_code, exc.smtp_error))
     if isinstance(exc, smtplib.SMTPServerDisconnected):
-        return "the mail relay closed the connection before the message was sent"
+        return Said(N_("the mail relay closed the connection before the message was sent"))
     if isinstance(exc, smtplib.SMTPNotSupportedError):
-        return "the mail relay does not support what NEWSLETTER_SMTP_URL asks for (STARTTLS or a login)"
+        return Said(N_("the mail relay does not support what NEWSLETTER_SMTP_URL asks for (STARTTLS or a login)"))
     if isinstance(exc, ConnectionRefusedError):
-        return "the mail relay refused the connection: is it running, and is NEWSLETTER_SMTP_URL right?"
+        return Said(N_("the mail relay refused the connection: is it running, and is NEWSLETTER_SMTP_URL right?"))
     if isinstance(exc, TimeoutError | socket.timeout):
-        return "the mail relay did not answer in time"
+        return Said(N_("the mail relay did not answer in time"))
     if isinstance(exc, socket.gaierror):
-        return "the mail relay's host name (NEWSLETTER_SMTP_URL) could not be found"
+        return Said(N_("the mail relay's host name (NEWSLETTER_SMTP_URL) could not be found"))
     if isinstance(exc, ssl.SSLError):
-        return f"the TLS connection to the mail relay failed ({exc.reason or 'no reason given'})"
+        return Said(N_("the TLS connection to the mail relay failed (%(reason)s)"), reason=exc.reason or "no reason given")
     if isinstance(exc, OSError) and exc.strerror:
-        return f"the mail relay could not be reached ({exc.strerror})"
-    return f"the mail relay could not be reached ({type(exc).__name__})"
+        return Said(N_("the mail relay could not be reached (%(reason)s)"), reason=exc.strerror)
+    return Said(N_("the mail relay could not be reached (%(reason)s)"), reason=type(exc).__name__)
 
 
 class LastResort:

@@ -9,12 +9,14 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from newsletter.editorial import audit_log, sections, sources, users
+from newsletter.i18n import N_
 from newsletter.models import Section, User
 from newsletter.submissions import tokens
 from newsletter.web.deps import get_session
 from newsletter.web.editor.account import desk_languages
 from newsletter.web.editor.auth import CurrentAdmin
 from newsletter.web.editor.common import done, get_or_404, query_dict, refused
+from newsletter.web.errors import desk_error
 from newsletter.web.security import verify_csrf
 from newsletter.web.templating import render
 
@@ -41,7 +43,7 @@ def users_create(request: Request, admin: CurrentAdmin, session: Session = Depen
     try:
         users.create_user(session, email=email, password=password, role=role, actor=admin)
     except users.UserError as exc:
-        return refused(request, session, "editor/users.html.j2", lambda: _users_context(session, request), str(exc),
+        return refused(request, session, "editor/users.html.j2", lambda: _users_context(session, request), desk_error(exc),
                        new_email=email, new_role=role)
     return done("/editor/users/", "created")
 
@@ -63,7 +65,7 @@ def users_update(request: Request, user_id: int, admin: CurrentAdmin, session: S
         if language is not None:
             users.set_language(session, target, language, actor=admin, available=desk_languages(request))
     except users.UserError as exc:
-        return refused(request, session, "editor/users.html.j2", lambda: _users_context(session, request), str(exc))
+        return refused(request, session, "editor/users.html.j2", lambda: _users_context(session, request), desk_error(exc))
     return done("/editor/users/", "saved")
 
 
@@ -96,7 +98,7 @@ def sections_create(request: Request, admin: CurrentAdmin, session: Session = De
     try:
         sections.create_section(session, slug=slug, title=title, description=description, actor=admin)
     except sections.SectionError as exc:
-        return refused(request, session, "editor/sections.html.j2", lambda: _sections_context(session), str(exc),
+        return refused(request, session, "editor/sections.html.j2", lambda: _sections_context(session), desk_error(exc),
                        new={"slug": slug, "title": title, "description": description})
     return done("/editor/sections/", "created")
 
@@ -109,7 +111,7 @@ def sections_update(request: Request, section_id: int, admin: CurrentAdmin, sess
     try:
         sections.update_section(session, section, title=title, description=description, actor=admin)
     except sections.SectionError as exc:
-        return refused(request, session, "editor/sections.html.j2", lambda: _sections_context(session), str(exc))
+        return refused(request, session, "editor/sections.html.j2", lambda: _sections_context(session), desk_error(exc))
     return done("/editor/sections/", "saved")
 
 
@@ -121,7 +123,7 @@ def sections_move(request: Request, section_id: int, admin: CurrentAdmin, sessio
     try:
         sections.move_section(session, section, direction, actor=admin)
     except sections.SectionError as exc:
-        return refused(request, session, "editor/sections.html.j2", lambda: _sections_context(session), str(exc))
+        return refused(request, session, "editor/sections.html.j2", lambda: _sections_context(session), desk_error(exc))
     return done("/editor/sections/", "moved")
 
 
@@ -133,7 +135,7 @@ def sections_delete(request: Request, section_id: int, admin: CurrentAdmin, sess
     try:
         sections.delete_section(session, section, actor=admin)
     except sections.SectionError as exc:
-        return refused(request, session, "editor/sections.html.j2", lambda: _sections_context(session), str(exc),
+        return refused(request, session, "editor/sections.html.j2", lambda: _sections_context(session), desk_error(exc),
                        status_code=409)
     return done("/editor/sections/", "deleted")
 
@@ -152,11 +154,11 @@ def sources_toggle(request: Request, source_id: int, admin: CurrentAdmin, sessio
     verify_csrf(request, csrf_token)
     try:
         if enabled not in ("0", "1"):
-            raise sources.SourceError("say whether to enable (1) or disable (0) the source")
+            raise sources.SourceError(N_("say whether to enable (1) or disable (0) the source"))
         sources.set_enabled(session, source_id, enabled == "1", reason=reason, actor=admin)
     except sources.SourceError as exc:
         return refused(request, session, "editor/sources.html.j2",
-                       lambda: {"sources": sources.list_sources(session)}, str(exc))
+                       lambda: {"sources": sources.list_sources(session)}, desk_error(exc))
     return done("/editor/sources/", "saved")
 
 
@@ -177,7 +179,7 @@ def tokens_create(request: Request, admin: CurrentAdmin, session: Session = Depe
         token, plaintext = tokens.create_token(session, name=name, actor=admin)
     except tokens.TokenError as exc:
         return refused(request, session, "editor/tokens.html.j2", lambda: {"tokens": tokens.list_tokens(session)},
-                       str(exc))
+                       desk_error(exc))
     return render(request, "editor/tokens.html.j2", {"tokens": tokens.list_tokens(session), "new_token": token,
                                                      "plaintext": plaintext}, status_code=201)
 
@@ -190,7 +192,7 @@ def tokens_revoke(request: Request, token_id: int, admin: CurrentAdmin, session:
         tokens.revoke_token(session, token_id, actor=admin)
     except tokens.TokenError as exc:
         return refused(request, session, "editor/tokens.html.j2", lambda: {"tokens": tokens.list_tokens(session)},
-                       str(exc), status_code=404)
+                       desk_error(exc), status_code=404)
     return done("/editor/tokens/", "revoked")
 
 

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from newsletter.i18n import N_
 from newsletter.submissions import attachments
 from newsletter.web.deps import get_session
 from newsletter.web.editor.auth import CurrentUser
@@ -23,7 +24,7 @@ FILE_HEADERS = {
     "content-security-policy": "default-src 'none'; sandbox",
     "cross-origin-resource-policy": "same-origin",
 }
-NOT_FOUND = "There is no such attachment on this incident."
+NOT_FOUND = N_("There is no such attachment on this incident.")  # the error page translates it
 
 
 def _file_response(found: attachments.StoredFile, disposition: str) -> Response:

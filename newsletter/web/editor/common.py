@@ -6,11 +6,13 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import HTTPException, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
 from newsletter.db import get_row
+from newsletter.i18n import N_, Words
+from newsletter.web.errors import DeskRefusal
 from newsletter.web.templating import render
 
 
@@ -21,18 +23,23 @@ def done(url: str, code: str, **query: Any) -> RedirectResponse:
     return RedirectResponse(f"{url}{sep}{urlencode(args)}", status_code=303)
 
 
-def refused(request: Request, session: Session, template: str, context: Callable[[], dict[str, Any]], message: str,
+def refused(request: Request, session: Session, template: str, context: Callable[[], dict[str, Any]], message: object,
             *, status_code: int = 400, **extra: Any) -> HTMLResponse:
-    """Undo the request's partial work, rebuild the page's context and show it again with the reason."""
+    """Undo the request's partial work, rebuild the page's context and show it again with the reason
+    (`desk_error(exc)`: the refusal in the account's language, translated when the page renders)."""
     session.rollback()
     return render(request, template, {**context(), **extra, "error": message}, status_code=status_code)
+
+
+# The records a desk 404 names ("There is no section 7."), in the catalog so the page names them in its language.
+RECORD_WORDS = (N_("incident"), N_("person"), N_("section"), N_("subscriber"), N_("user"), N_("case status"))
 
 
 def get_or_404(session: Session, model: type, ident: int, what: str) -> Any:
     """The row the path names, or a 404 page that says what is missing."""
     obj = get_row(session, model, ident)
     if obj is None:
-        raise HTTPException(status_code=404, detail=f"There is no {what} {ident}.")
+        raise DeskRefusal(404, N_("There is no %(what)s %(id)s."), what=Words(what), id=ident)
     return obj
 
 

@@ -10,19 +10,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from newsletter.config import Settings
 from newsletter.flows import corrections as flow
-from newsletter.i18n import LANGUAGES
+from newsletter.i18n import LANGUAGES, N_, Said
 from newsletter.issues.corrections import CorrectionError, CorrectionNotAllowed
 from newsletter.runtime import Runtime
 from newsletter.web.deps import get_runtime, get_session, get_settings
 from newsletter.web.editor.auth import CurrentUser
 from newsletter.web.editor.issues import _issue, _page
-from newsletter.web.errors import desk_error
+from newsletter.web.errors import DeskRefusal, desk_error, mail_error_said
 from newsletter.web.security import verify_csrf
 from newsletter.web.templating import render
 
@@ -45,8 +45,9 @@ def _mail(request: Request, session: Session, settings: Settings, runtime: Runti
         flow.notify_correction(runtime, correction_id, actor=user)  # type: ignore[arg-type]
     except (SendAborted, DatabaseUnavailable, OSError) as exc:
         return _page(request, session, settings, _issue(session, issue_id), status_code=503,
-                     error=f"the correction is filed, but its notice could not be mailed now ({exc}); nothing is "
-                           "lost: press the button again later")
+                     error=Said(N_("the correction is filed, but its notice could not be mailed now (%(why)s); nothing "
+                                   "is lost: press the button again later"),
+                                why=mail_error_said(exc) if isinstance(exc, OSError) else desk_error(exc)))
     return None
 
 
@@ -90,7 +91,7 @@ def notify(request: Request, correction_id: int, user: CurrentUser, csrf_token: 
     try:
         issue_id = flow.issue_of(session, correction_id).id
     except CorrectionError:
-        raise HTTPException(status_code=404, detail=f"There is no correction {correction_id}.") from None
+        raise DeskRefusal(404, N_("There is no correction %(id)s."), id=correction_id) from None
     session.commit()  # hold no transaction while mailing
     failed = _mail(request, session, settings, runtime, issue_id, correction_id, user)
     if failed is not None:
@@ -105,7 +106,7 @@ def _correction_page(request: Request, session: Session, settings: Settings, cor
         page = flow.translation_page(session, correction_id, settings)
         issue = flow.issue_of(session, correction_id)
     except CorrectionError:
-        raise HTTPException(status_code=404, detail=f"There is no correction {correction_id}.") from None
+        raise DeskRefusal(404, N_("There is no correction %(id)s."), id=correction_id) from None
     return render(request, "editor/corrections/page.html.j2", {
         "active": "issues", "page": page, "issue": issue, "language_names": LANGUAGES, "form": form or {},
         "error": error,
@@ -130,7 +131,7 @@ def translate(request: Request, correction_id: int, lang: str, user: CurrentUser
     try:
         correction = flow.get(session, correction_id)
     except CorrectionError:
-        raise HTTPException(status_code=404, detail=f"There is no correction {correction_id}.") from None
+        raise DeskRefusal(404, N_("There is no correction %(id)s."), id=correction_id) from None
     try:
         flow.translate(session, correction, lang, text, actor=user, settings=settings)
     except Exception as exc:

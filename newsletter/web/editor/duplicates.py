@@ -11,9 +11,11 @@ from sqlalchemy.orm import Session
 from newsletter.editorial import duplicates
 from newsletter.editorial.service import EditorialError
 from newsletter.flows import intake as intake_flow
+from newsletter.i18n import N_
 from newsletter.web.deps import get_session
 from newsletter.web.editor.auth import CurrentUser
 from newsletter.web.editor.common import done, refused
+from newsletter.web.errors import desk_error
 from newsletter.web.security import verify_csrf
 from newsletter.web.templating import render
 
@@ -39,10 +41,10 @@ def merge(request: Request, candidate_id: int, user: CurrentUser, session: Sessi
     verify_csrf(request, csrf_token)
     try:
         if not keep.isdigit():
-            raise EditorialError("choose which incident to keep")
+            raise EditorialError(N_("choose which incident to keep"))
         duplicates.merge_candidate(session, candidate_id, int(keep), actor=user)
     except EditorialError as exc:
-        return refused(request, session, TEMPLATE, lambda: _context(session), str(exc), status_code=409)
+        return refused(request, session, TEMPLATE, lambda: _context(session), desk_error(exc), status_code=409)
     return done("/editor/duplicates", "merged")
 
 
@@ -53,5 +55,5 @@ def dismiss(request: Request, candidate_id: int, user: CurrentUser, session: Ses
     try:
         duplicates.dismiss_candidate(session, candidate_id, actor=user)
     except EditorialError as exc:
-        return refused(request, session, TEMPLATE, lambda: _context(session), str(exc), status_code=409)
+        return refused(request, session, TEMPLATE, lambda: _context(session), desk_error(exc), status_code=409)
     return done("/editor/duplicates", "dismissed")

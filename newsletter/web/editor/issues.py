@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from newsletter import audit, formats, media
 from newsletter.config import Settings
 from newsletter.flows import corrections as corrections_flow
-from newsletter.i18n import N_
+from newsletter.i18n import N_, NP_, Said
 from newsletter.flows import issues as lifecycle
 from newsletter.db import get_row
 from newsletter.editorial.persons import search_persons
@@ -42,7 +42,7 @@ from newsletter.runtime import Runtime
 from newsletter.states import ISSUE_GONE_OUT
 from newsletter.web.deps import get_runtime, get_session, get_settings
 from newsletter.web.editor.auth import CurrentUser
-from newsletter.web.errors import desk_error, mail_error_words
+from newsletter.web.errors import DeskRefusal, desk_error, mail_error_said
 from newsletter.web.security import verify_csrf
 from newsletter.web.templating import render
 
@@ -59,7 +59,7 @@ Csrf = Annotated[str, Form()]
 def _issue(session: Session, issue_id: int) -> Issue:
     issue = get_row(session, Issue, issue_id)
     if issue is None:
-        raise HTTPException(status_code=404, detail=f"There is no issue {issue_id}.")
+        raise DeskRefusal(404, N_("There is no issue %(id)s."), id=issue_id)
     return issue
 
 
@@ -67,7 +67,7 @@ def _back(issue: Issue, done: str, anchor: str = "") -> RedirectResponse:
     return RedirectResponse(f"/editor/issues/{issue.id}?{urlencode({'done': done})}{anchor}", status_code=303)
 
 
-def _page(request: Request, session: Session, settings: Settings, issue: Issue, *, error: str | None = None,
+def _page(request: Request, session: Session, settings: Settings, issue: Issue, *, error: object = None,
           status_code: int = 200, item_preview: ItemPreview | None = None) -> HTMLResponse:
     """The issue page: fields, items by section, additions, previews and sign-off."""
     sections = sections_in_order(session)
@@ -77,14 +77,12 @@ def _page(request: Request, session: Session, settings: Settings, issue: Issue, 
     consent_error = None if error else consent_refusal(session, issue, settings=settings)
     q = request.query_params.get("q", "").strip()[:100]
     sent = request.query_params.get("sent", "")
-    notice = f"Test sent to {int(sent)} address(es)." if sent.isdigit() else None
+    notice = Said(*TEST_SENT, n=int(sent)) if sent.isdigit() else None
     requeued = request.query_params.get("requeued", "")
     if requeued.isdigit():
-        notice = (f"{int(requeued)} failed delivery(ies) queued again: the retry job sends them within minutes."
-                  if int(requeued) else "No failed delivery could be queued again.")
-    notice = {"correction_filed": "Correction filed: the archive, the feed and the next issue show it.",
-              "correction_notified": "The correction was mailed to the readers of this issue."}.get(
-        request.query_params.get("done", ""), notice)
+        notice = Said(*REQUEUED, n=int(requeued)) if int(requeued) else Said(N_("No failed delivery could be queued again."))
+    done = ISSUE_NOTICES.get(request.query_params.get("done", ""))
+    notice = Said(done) if done else notice
     users = emails_by_id(session, (issue.approved_by_id, issue.second_approved_by_id))
     return render(request, "editor/issues/issue.html.j2", {
         "active": "issues", "issue": issue, "sections": sections, "grouped": grouped, "error": error, "notice": notice,
@@ -135,6 +133,14 @@ def describe_issue(issue: Issue) -> str:
     return f"{issue.period_start:%d %b} – {issue.period_end:%d %b %Y}"
 
 
+# The issue page's own notices (the layout has the common ones), translated when the page renders.
+TEST_SENT = NP_("Test sent to %(num)d address(es).", "Test sent to %(num)d address(es).")
+REQUEUED = NP_("%(num)d failed delivery(ies) queued again: the retry job sends them within minutes.",
+               "%(num)d failed delivery(ies) queued again: the retry job sends them within minutes.")
+ISSUE_NOTICES = {"correction_filed": N_("Correction filed: the archive, the feed and the next issue show it."),
+                 "correction_notified": N_("The correction was mailed to the readers of this issue.")}
+
+
 def _refused(request: Request, session: Session, settings: Settings, issue_id: int, exc: Exception) -> HTMLResponse:
     session.rollback()
     return _page(request, session, settings, _issue(session, issue_id), error=desk_error(exc), status_code=409)
@@ -178,7 +184,7 @@ def markdown_preview(request: Request, user: CurrentUser, csrf_token: Csrf = "",
     try:
         fragment = issue_items.preview_text(text).html
     except IssueError as exc:
-        return PlainTextResponse(str(exc), status_code=422)
+        return PlainTextResponse(str(desk_error(exc)), status_code=422)  # the account's language, bound by require_user
     return HTMLResponse(fragment, headers={"cache-control": "no-store"})
 
 
@@ -316,7 +322,7 @@ def media_file(name: str, user: CurrentUser, session: Session = Depends(get_sess
     """A published copy of a photo, for the desk's item editor (the archive serves its own after publishing)."""
     found = media.load(session, [name])
     if name not in found:
-        raise HTTPException(status_code=404, detail="There is no such photo.")
+        raise HTTPException(status_code=404, detail=N_("There is no such photo."))
     return Response(found[name], media_type="image/jpeg", headers={"cache-control": "private, max-age=86400"})
 
 
@@ -487,7 +493,7 @@ def send_test_copy(request: Request, issue_id: int, user: CurrentUser, csrf_toke
         return _refused(request, session, runtime.settings, issue_id, exc)
     except OSError as exc:
         return _refused(request, session, runtime.settings, issue_id,
-                        IssueError(f"the test was not sent: {mail_error_words(exc)}"))
+                        IssueError(N_("the test was not sent: %(why)s"), why=mail_error_said(exc)))
     audit.record(session, actor=user, action="issue.test_sent", entity_type="issue", entity_id=issue_id,
                  changes={"recipients": len(sent)})
     return RedirectResponse(f"/editor/issues/{issue_id}?{urlencode({'sent': len(sent)})}#test-send", status_code=303)
@@ -503,7 +509,8 @@ def preview(request: Request, issue_id: int, user: CurrentUser, session: Session
     try:
         rendered = _render(session, issue, settings)
     except Exception as exc:  # noqa: BLE001 - any failure is shown to the editor instead of the preview
-        return _page(request, session, settings, issue, error=f"cannot preview: {exc}", status_code=409)
+        return _page(request, session, settings, issue, error=Said(N_("cannot preview: %(why)s"), why=desk_error(exc)),
+                     status_code=409)
     return render(request, "editor/issues/preview.html.j2", {
         "active": "issues", "issue": issue, "subject": rendered.subject, "text": rendered.email_text,
         "html_kb": len(rendered.email_html.encode()) / 1024, "warnings": rendered.warnings,
@@ -530,10 +537,11 @@ def _framed_part(session: Session, issue_id: int, settings: Settings, part: str,
     try:
         body = getattr(_render(session, issue, settings), part)
     except (ConsentViolation, InvalidSnapshot, RenderError) as exc:
-        text = f"This issue cannot be previewed: {exc}"
+        text = str(Said(N_("This issue cannot be previewed: %(why)s"), why=desk_error(exc)))  # the account's language
         if media_type == "text/plain":
             return PlainTextResponse(text, status_code=409)
-        return _framed(f"<!doctype html><meta charset=\"utf-8\"><title>Preview refused</title><p>{html.escape(text)}</p>",
+        title = html.escape(str(Said(N_("Preview refused"))))
+        return _framed(f"<!doctype html><meta charset=\"utf-8\"><title>{title}</title><p>{html.escape(text)}</p>",
                        media_type, settings, status_code=409)
     if media_type == "text/plain":
         return PlainTextResponse(body)
@@ -564,7 +572,7 @@ def preview_asset(issue_id: int, name: str, settings: Settings = Depends(get_set
     from newsletter.render.web import ASSETS, load_assets
 
     if name not in ASSETS:
-        raise HTTPException(status_code=404, detail="Not found.")
+        raise HTTPException(status_code=404, detail=N_("Not found."))
     media = "text/css" if name.endswith(".css") else "text/javascript"
     return Response(load_assets(settings)[name], media_type=media)
 

@@ -5,16 +5,19 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from newsletter.db import utcnow
 from newsletter.editorial import persons
+from newsletter.editorial.persons import PersonError
+from newsletter.i18n import N_
 from newsletter.models import CASE_STATUSES, PERSON_CONSENT, PERSON_ROLES, CaseStatus, Person
 from newsletter.web.deps import get_session
 from newsletter.web.editor.auth import CurrentUser
 from newsletter.web.editor.common import done, get_or_404, refused
+from newsletter.web.errors import DeskRefusal, desk_error
 from newsletter.web.security import verify_csrf
 from newsletter.web.templating import render
 
@@ -24,13 +27,14 @@ CHOICES = {"statuses": CASE_STATUSES, "roles": PERSON_ROLES, "consents": PERSON_
            "status_labels": persons.STATUS_LABELS, "consent_labels": persons.CONSENT_LABELS}
 
 
-def _as_of(raw: str) -> tuple[date, str | None]:
+def _as_of(raw: str) -> tuple[date, object]:
     if not raw:
         return utcnow().date(), None
     try:
         return date.fromisoformat(raw), None
     except ValueError:
-        return utcnow().date(), f"as of: '{raw}' is not a date (use YYYY-MM-DD); showing today"
+        return utcnow().date(), desk_error(PersonError(N_("as of: '%(value)s' is not a date (use YYYY-MM-DD); showing today"),
+                                                       value=raw[:40]))
 
 
 @router.get("/editor/persons/", response_class=HTMLResponse, include_in_schema=False)
@@ -38,7 +42,7 @@ def register(request: Request, user: CurrentUser, session: Session = Depends(get
              status: str = "", city: str = "", as_of: str = "") -> HTMLResponse:
     day, error = _as_of(as_of)
     if status and status not in CASE_STATUSES:
-        error, status = f"status: unknown status '{status}'", ""
+        error, status = desk_error(PersonError(N_("status: unknown status '%(value)s'"), value=status[:40])), ""
     rows = persons.register(session, as_of=day, q=q.strip()[:200] or None, status=status or None,
                             city=city.strip()[:200] or None)
     return render(request, "editor/persons.html.j2", {"rows": rows, "q": q, "status": status, "city": city,
@@ -75,7 +79,7 @@ def create_person(request: Request, user: CurrentUser, session: Session = Depend
     try:
         person = persons.create_person(session, actor=user, **values)
     except persons.PersonError as exc:
-        return refused(request, session, "editor/person_new.html.j2", lambda: {"values": values, **CHOICES}, str(exc))
+        return refused(request, session, "editor/person_new.html.j2", lambda: {"values": values, **CHOICES}, desk_error(exc))
     return done(f"/editor/persons/{person.id}", "created")
 
 
@@ -105,7 +109,7 @@ def edit_person(request: Request, person_id: int, user: CurrentUser, session: Se
         persons.update_person(session, person, actor=user, name=name, alias=alias, city=city, region=region,
                               country=country, role=role, consent=consent, notes=notes)
     except persons.PersonError as exc:
-        return refused(request, session, PERSON_TEMPLATE, lambda: person_context(session, person), str(exc))
+        return refused(request, session, PERSON_TEMPLATE, lambda: person_context(session, person), desk_error(exc))
     return done(f"/editor/persons/{person_id}", "saved")
 
 
@@ -119,11 +123,11 @@ def add_status(request: Request, person_id: int, user: CurrentUser, session: Ses
     try:
         ref = incident_id.strip().lstrip("#")
         if ref and not ref.isdigit():
-            raise persons.PersonError(f"source: '{incident_id}' is not an incident number")
+            raise persons.PersonError(N_("source: '%(value)s' is not an incident number"), value=incident_id)
         persons.add_status(session, person, status=status, occurred_on=occurred_on or None, actor=user,
                            article=article, note=note, source_url=source_url, incident_id=int(ref) if ref else None)
     except persons.PersonError as exc:
-        return refused(request, session, PERSON_TEMPLATE, lambda: person_context(session, person), str(exc),
+        return refused(request, session, PERSON_TEMPLATE, lambda: person_context(session, person), desk_error(exc),
                        form={"status": status, "occurred_on": occurred_on, "article": article, "note": note,
                              "source_url": source_url, "incident_id": incident_id})
     return done(f"/editor/persons/{person_id}", "saved")
@@ -135,7 +139,7 @@ def delete_status(request: Request, person_id: int, status_id: int, user: Curren
     verify_csrf(request, csrf_token)
     entry = get_or_404(session, CaseStatus, status_id, "case status")
     if entry.person_id != person_id:
-        raise HTTPException(status_code=404, detail=f"Person {person_id} has no case status {status_id}.")
+        raise DeskRefusal(404, N_("Person %(person)s has no case status %(status)s."), person=person_id, status=status_id)
     persons.delete_status(session, entry, actor=user)
     return done(f"/editor/persons/{person_id}", "deleted")
 
@@ -148,7 +152,7 @@ def add_spelling(request: Request, person_id: int, user: CurrentUser, session: S
     try:
         persons.add_spelling(session, person, spelling, actor=user)
     except persons.PersonError as exc:
-        return refused(request, session, PERSON_TEMPLATE, lambda: person_context(session, person), str(exc),
+        return refused(request, session, PERSON_TEMPLATE, lambda: person_context(session, person), desk_error(exc),
                        form={"spelling": spelling[:300]})
     return done(f"/editor/persons/{person_id}", "saved")
 
@@ -161,5 +165,5 @@ def remove_spelling(request: Request, person_id: int, spelling_id: int, user: Cu
     try:
         persons.remove_spelling(session, person, spelling_id, actor=user)
     except persons.PersonError as exc:
-        raise HTTPException(status_code=404, detail=str(exc)) from None
+        raise DeskRefusal.of(404, exc) from None
     return done(f"/editor/persons/{person_id}", "deleted")

@@ -20,6 +20,7 @@ from newsletter.i18n import LANGUAGES
 from newsletter.web.deps import get_session
 from newsletter.web.editor.auth import CurrentAdmin, CurrentUser
 from newsletter.web.editor.common import done, get_or_404, refused
+from newsletter.web.errors import desk_error
 from newsletter.web.security import verify_csrf
 from newsletter.web.templating import render
 
@@ -64,7 +65,7 @@ def subscribers_add(request: Request, user: CurrentUser, session: Session = Depe
     except (InvalidEmail, ValueError) as exc:
         new = {"email": email[:320], "name": name[:200], "language": language, "documented": consent_documented == "1"}
         return refused(request, session, "editor/subscribers/list.html.j2", lambda: _context(request, session),
-                       str(exc), status_code=422, new=new)
+                       desk_error(exc), status_code=422, new=new)
     if user.role != "admin":  # editors do not get the address back in a listing
         return done("/editor/subscribers/", "created" if sub.state == "confirmed" else "invited")
     return done("/editor/subscribers/", "created" if sub.state == "confirmed" else "invited", q=sub.email)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from newsletter.config import Settings
 from newsletter.db import get_row
-from newsletter.i18n import LANGUAGES
+from newsletter.i18n import LANGUAGES, N_
 from newsletter.issues import issue_texts
 from newsletter.issues import translations as tr
 from newsletter.issues.editions import range_title
@@ -26,7 +26,7 @@ from newsletter.models import Issue, IssueItem
 from newsletter.states import issue_frozen
 from newsletter.web.deps import get_session, get_settings
 from newsletter.web.editor.auth import CurrentUser
-from newsletter.web.errors import desk_error
+from newsletter.web.errors import DeskRefusal, desk_error
 from newsletter.web.security import verify_csrf
 from newsletter.web.templating import render
 
@@ -38,9 +38,9 @@ def _edition(session: Session, settings: Settings, issue_id: int, lang: str) -> 
     """The issue the path names, when `lang` is one of its further editions (404 otherwise)."""
     issue = get_row(session, Issue, issue_id)
     if issue is None:
-        raise HTTPException(status_code=404, detail=f"There is no issue {issue_id}.")
+        raise DeskRefusal(404, N_("There is no issue %(id)s."), id=issue_id)
     if lang not in tr.further_editions(settings):
-        raise HTTPException(status_code=404, detail=f"There is no {lang!r} edition to translate.")
+        raise DeskRefusal(404, N_("There is no %(lang)s edition to translate."), lang=repr(lang[:16]))
     return issue
 
 
@@ -48,9 +48,9 @@ def _item(issue: Issue, item_id: int) -> IssueItem:
     try:
         item = get_item(issue, item_id)
     except IssueError:
-        raise HTTPException(status_code=404, detail=f"Issue {issue.number} has no item {item_id}.") from None
+        raise DeskRefusal(404, N_("Issue %(number)s has no item %(id)s."), number=issue.number, id=item_id) from None
     if item not in tr.translatable_items(issue):
-        raise HTTPException(status_code=404, detail="Internal items are only counted, never shown: nothing to translate.")
+        raise HTTPException(status_code=404, detail=N_("Internal items are only counted, never shown: nothing to translate."))
     return item
 
 

@@ -15,6 +15,7 @@ from newsletter.editorial import search, service
 from newsletter.editorial.sections import list_sections
 from newsletter.flows import corrections as corrections_flow
 from newsletter.flows import intake as intake_flow
+from newsletter.i18n import N_
 from newsletter.states import allowed
 from newsletter.models import (
     DATE_PRECISIONS, INCIDENT_KINDS, INCIDENT_STATES, LOCATION_PRECISIONS, ORIGINS, PUBLIC_LINK_ORIGINS,
@@ -23,6 +24,7 @@ from newsletter.models import (
 from newsletter.web.deps import get_session
 from newsletter.web.editor.auth import CurrentUser
 from newsletter.web.editor.common import done, get_or_404, query_dict, refused
+from newsletter.web.errors import desk_error
 from newsletter.web.security import verify_csrf
 from newsletter.web.templating import render
 
@@ -86,7 +88,7 @@ def edit_incident(
                                 occurred_on=occurred_on, date_precision=date_precision, city=city, region=region,
                                 country=country, location_precision=location_precision, publication=publication)
     except service.EditorialError as exc:
-        return refused(request, session, INCIDENT_TEMPLATE, lambda: incident_context(session, incident), str(exc))
+        return refused(request, session, INCIDENT_TEMPLATE, lambda: incident_context(session, incident), desk_error(exc))
     return done(f"/editor/incidents/{incident_id}", "saved")
 
 
@@ -99,7 +101,7 @@ def incident_sections(request: Request, incident_id: int, user: CurrentUser, ses
     try:
         service.set_sections(session, incident, section, actor=user)
     except service.EditorialError as exc:
-        return refused(request, session, INCIDENT_TEMPLATE, lambda: incident_context(session, incident), str(exc))
+        return refused(request, session, INCIDENT_TEMPLATE, lambda: incident_context(session, incident), desk_error(exc))
     return done(f"/editor/incidents/{incident_id}", "saved")
 
 
@@ -112,12 +114,12 @@ def incident_persons(request: Request, incident_id: int, user: CurrentUser, sess
     current = [p.id for p in incident.persons]
     try:
         if not person_id.strip().isdigit():
-            raise service.EditorialError("choose a person to link (by id)")
+            raise service.EditorialError(N_("choose a person to link (by id)"))
         pid = int(person_id)
         wanted = [*current, pid] if action == "link" else [i for i in current if i != pid]
         service.set_persons(session, incident, wanted, actor=user)
     except service.EditorialError as exc:
-        return refused(request, session, INCIDENT_TEMPLATE, lambda: incident_context(session, incident), str(exc))
+        return refused(request, session, INCIDENT_TEMPLATE, lambda: incident_context(session, incident), desk_error(exc))
     return done(f"/editor/incidents/{incident_id}", "saved")
 
 
@@ -131,7 +133,7 @@ def incident_links(request: Request, incident_id: int, user: CurrentUser, sessio
     try:
         service.add_link(session, incident, url, title, actor=user)
     except service.EditorialError as exc:
-        return refused(request, session, INCIDENT_TEMPLATE, lambda: incident_context(session, incident), str(exc))
+        return refused(request, session, INCIDENT_TEMPLATE, lambda: incident_context(session, incident), desk_error(exc))
     return done(f"/editor/incidents/{incident_id}", "saved")
 
 
@@ -149,7 +151,7 @@ def incident_related(request: Request, incident_id: int, user: CurrentUser,
         else:
             related_service.relate(session, incident, target, actor=user)
     except service.EditorialError as exc:
-        return refused(request, session, INCIDENT_TEMPLATE, lambda: incident_context(session, incident), str(exc))
+        return refused(request, session, INCIDENT_TEMPLATE, lambda: incident_context(session, incident), desk_error(exc))
     return done(f"/editor/incidents/{incident_id}", "saved")
 
 
@@ -169,7 +171,7 @@ def decide(
         state = service.decide(session, incident, action, actor=user, reason=reason, question=question,
                                duplicate_of=keep, sections=sections)
     except service.EditorialError as exc:
-        return refused(request, session, INCIDENT_TEMPLATE, lambda: incident_context(session, incident), str(exc),
+        return refused(request, session, INCIDENT_TEMPLATE, lambda: incident_context(session, incident), desk_error(exc),
                        status_code=409)
     code = {"new": "reopened"}.get(state, state)
     return done(f"/editor/incidents/{incident_id}", code)
