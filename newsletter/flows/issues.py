@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from newsletter import media
+from newsletter.i18n import N_
 from newsletter.config import Settings
 from newsletter.editorial.users import get_by_email
 from newsletter.issues import items as issue_items
@@ -189,7 +190,7 @@ def attach_attachment_photo(session: Session, issue: Issue, item: IssueItem, att
     from newsletter.submissions import attachments
 
     if attachment_id not in photo_choices(session, issue).get(item.id, []):
-        raise IssueError("that picture is not one of this item's publishable attachments")
+        raise IssueError(N_("that picture is not one of this item's publishable attachments"))
     assert item.incident is not None
     stored = attachments.download(session, incident_id=item.incident.id, attachment_id=attachment_id,
                                   settings=settings, actor=user)

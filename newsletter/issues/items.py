@@ -170,7 +170,7 @@ def move_item(session: Session, issue: Issue, item: IssueItem, section_slug: str
     """Put an item into another section, at the end of it."""
     section = session.scalar(select(Section).where(Section.slug == section_slug))
     if section is None:
-        raise IssueError(f"there is no section {section_slug!r}")
+        raise IssueError(N_("there is no section %(section)r"), section=section_slug)
     sections = sections_in_order(session)
     if item_section(item, sections).id == section.id:
         return item
@@ -186,7 +186,7 @@ def move_item(session: Session, issue: Issue, item: IssueItem, section_slug: str
 def reorder_item(session: Session, issue: Issue, item: IssueItem, direction: str, *, actor: User | str) -> IssueItem:
     """Swap an item with its neighbour above ("up") or below ("down") within its section."""
     if direction not in ("up", "down"):
-        raise IssueError("direction must be up or down")
+        raise IssueError(N_("direction must be up or down"))
     sections = sections_in_order(session)
     here = item_section(item, sections).id
     siblings = sorted((i for i in issue.items if item_section(i, sections).id == here), key=lambda i: (i.position, i.id))
@@ -309,7 +309,7 @@ def update_item_format(session: Session, issue: Issue, item: IssueItem, fields: 
     if new["format"] == "timeline" and not new["timeline"]:
         raise IssueError('a timeline needs at least one line "date: what happened"')
     if new["format"] in ("testimony", "statement") and new["quote"] is None:
-        raise IssueError(f"a {new['format']} needs its quote")
+        raise IssueError(N_("a %(format)s needs its quote"), format=Words(new["format"]))
     changes = {k: v for k, v in new.items() if getattr(incident, k) != v}
     if not changes:
         return item

@@ -131,7 +131,8 @@ def _new_issue(session: Session, p: Period, *, settings: Settings, actor: User |
         audit.record(session, actor=actor, action="issue.drafted", entity_type="issue", entity_id=issue.id,
                      changes={"number": number, "period": p.label})
         return issue
-    raise IssueError(f"could not create the issue for {p.label}: other issues were being created at the same time; try again")
+    raise IssueError(N_("could not create the issue for %(period)s: other issues were being created at the same time; "
+                         "try again"), period=p.label)
 
 
 @contextmanager
