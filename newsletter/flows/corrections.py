@@ -101,16 +101,7 @@ def file(session: Session, issue: Issue, *, incident_ref: str | int, text: str, 
                                       settings=settings)
     if notify:
         corrections.request_notice(session, row, actor=actor)
-    staged = (stage_public_archive(session, settings, corrected=issue.period)
-              if issue.published_at is not None else None)
-    try:
-        session.commit()
-    except BaseException:
-        if staged is not None:
-            staged.discard()
-        raise
-    if staged is not None:
-        staged.commit()
+    _commit_with_archive(session, settings, issue)
     return row
 
 
@@ -121,16 +112,7 @@ def translate(session: Session, correction: Correction, language: str, text: str
     Raises CorrectionError/CorrectionRefused (nothing stored), ArchiveWriteError (the caller rolls back)."""
     corrections.set_translation(session, correction, language, text, actor=actor, settings=settings)
     issue = correction.issue
-    staged = (stage_public_archive(session, settings, corrected=issue.period)  # its PDFs carry the words too
-              if issue.published_at is not None else None)
-    try:
-        session.commit()
-    except BaseException:
-        if staged is not None:
-            staged.discard()
-        raise
-    if staged is not None:
-        staged.commit()
+    _commit_with_archive(session, settings, issue)  # its PDFs carry the words too
 
 
 def file_ref(session: Session, issue_ref: str, *, incident_ref: str | int, text: str, actor: User | str,
@@ -219,3 +201,18 @@ def translation_page(session: Session, correction_id: int, settings: Settings) -
     found = {t.language: t.text for t in row.translations}
     return TranslationPage(correction=listed, language=row.language,
                            texts={lang: found.get(lang, "") for lang in corrections.translation_languages(row, settings)})
+
+
+def _commit_with_archive(session: Session, settings: Settings, issue: Issue) -> None:
+    """Commit, then move the re-rendered public archive of a published issue into place: staged before the
+    commit (a write error rolls back the database), discarded if the commit fails."""
+    staged = (stage_public_archive(session, settings, corrected=issue.period)
+              if issue.published_at is not None else None)
+    try:
+        session.commit()
+    except BaseException:
+        if staged is not None:
+            staged.discard()
+        raise
+    if staged is not None:
+        staged.commit()

@@ -36,7 +36,7 @@ LABELS = {"title": N_("title"), "intro": N_("intro"), "preheader": N_("preheader
 ONE_LINE = frozenset({"title", "preheader", "editors_note_signature"})  # a subject line or a signature has no breaks
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
-__all__ = ["FIELDS", "IssueTexts", "LABELS", "LIMITS", "allow_original", "automatic_title", "blocks", "clean",
+__all__ = ["FIELDS", "IssueTexts", "LABELS", "LIMITS", "allow_original", "apply_words", "automatic_title", "blocks", "clean",
            "find", "mark_stale", "named", "original_texts", "row_for", "set_texts", "state_of", "to_translate"]
 
 
@@ -173,21 +173,9 @@ def set_texts(session: Session, issue: Issue, language: str, words: IssueTexts, 
     if issue_frozen(issue):
         _refuse_frozen(issue)
     row = _row(session, issue, language, editions)
-    changes: dict[str, Any] = {n: audit.text_change(getattr(row, n), v) for n, v in cleaned.items() if getattr(row, n) != v}
-    if row.state != state:
-        changes["state"] = audit.change(row.state, state)
-    if allow_original is not None and allow_original != row.allow_original:
-        changes["allow_original"] = audit.change(row.allow_original, allow_original)
+    changes = apply_words(session, issue, row, cleaned, state=state, allow_original=allow_original, actor=actor)
     if not changes:
         return row
-    _editable(session, issue, actor)
-    for name, value in cleaned.items():
-        setattr(row, name, value)
-    row.state = state
-    if allow_original is not None:
-        row.allow_original = allow_original
-    _touch(row, actor)
-    session.flush()
     audit.record(session, actor=actor, action="issue.texts_translation_edited", entity_type="issue",
                  entity_id=issue.id, changes={"language": language, **changes})
     return row
@@ -211,7 +199,30 @@ def allow_original(session: Session, issue: Issue, language: str, allow: bool, *
     return row
 
 
-def _touch(row: IssueTranslation, actor: User | str) -> None:
+def apply_words(session: Session, issue: Issue, row: Any, cleaned: dict[str, str], *, state: str,
+                allow_original: bool | None, actor: User | str) -> dict[str, Any]:
+    """Write cleaned words, a state and the editor's leave onto a translation row (the issue's texts' or an
+    item's): the audit's changes (lengths only), {} when nothing changed (nothing written, no sign-off
+    withdrawn)."""
+    changes: dict[str, Any] = {n: audit.text_change(getattr(row, n), v) for n, v in cleaned.items() if getattr(row, n) != v}
+    if row.state != state:
+        changes["state"] = audit.change(row.state, state)
+    if allow_original is not None and allow_original != row.allow_original:
+        changes["allow_original"] = audit.change(row.allow_original, allow_original)
+    if not changes:
+        return changes
+    _editable(session, issue, actor)
+    for name, value in cleaned.items():
+        setattr(row, name, value)
+    row.state = state
+    if allow_original is not None:
+        row.allow_original = allow_original
+    _touch(row, actor)
+    session.flush()
+    return changes
+
+
+def _touch(row: Any, actor: User | str) -> None:
     row.updated_at = utcnow()
     row.updated_by = actor.email if isinstance(actor, User) else str(actor)
 

@@ -257,21 +257,10 @@ def set_translation(session: Session, issue: Issue, item: IssueItem, language: s
                              parts=Phrases([Words(FIELD_LABELS[n]) for n in lacking], sep=", "))  # type: ignore[list-item]
     if state == "missing" and any(cleaned.values()):
         state = "draft"  # words were given: they are a draft at least
-    changes: dict[str, Any] = {n: audit.text_change(getattr(row, n), v) for n, v in cleaned.items() if getattr(row, n) != v}
-    if row.state != state:
-        changes["state"] = audit.change(row.state, state)
-    if allow_original is not None and allow_original != row.allow_original:
-        changes["allow_original"] = audit.change(row.allow_original, allow_original)
+    changes = issue_texts.apply_words(session, issue, row, cleaned, state=state, allow_original=allow_original,
+                                      actor=actor)
     if not changes:
         return row
-    _editable(session, issue, actor)
-    for name, value in cleaned.items():
-        setattr(row, name, value)
-    row.state = state
-    if allow_original is not None:
-        row.allow_original = allow_original
-    _touch(row, actor)
-    session.flush()
     audit.record(session, actor=actor, action="issue.translation_edited", entity_type="issue", entity_id=issue.id,
                  changes={"item": item.id, "language": language, **changes})
     return row
