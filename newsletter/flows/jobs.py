@@ -132,6 +132,26 @@ def housekeeping_schedule(settings: Settings, now: datetime) -> Schedule:
 # ------------------------------------------------------------------ job bodies
 
 
+def load_job_modules() -> None:
+    """Import what every job body imports, in the calling (scheduler) thread, before any job thread starts.
+
+    The bodies import lazily (a `newsletter` command starts light), but jobs run in threads: two threads
+    importing, for the first time and at the same moment, modules that import each other deadlock in
+    Python's import locks (`_DeadlockError`, or a name missing from a partly initialised module).
+    """
+    import newsletter.collect.service  # noqa: F401
+    import newsletter.delivery.bounces  # noqa: F401
+    import newsletter.delivery.service  # noqa: F401
+    import newsletter.flows.corrections  # noqa: F401
+    import newsletter.flows.digest  # noqa: F401
+    import newsletter.flows.intake  # noqa: F401
+    import newsletter.flows.issues  # noqa: F401
+    import newsletter.flows.send  # noqa: F401
+    import newsletter.issues.errors  # noqa: F401
+    import newsletter.issues.periods  # noqa: F401
+    import newsletter.issues.service  # noqa: F401
+
+
 def collect(ctx: JobContext) -> str:
     from newsletter.collect.service import run_collect
 

@@ -75,6 +75,7 @@ class Scheduler:
 
     def start(self) -> None:
         """Begin scheduling: from now on tick() holds (or waits for) the lease and runs due jobs."""
+        jobs.load_job_modules()  # before the first job thread: concurrent first imports can deadlock
         self._started = True
 
     def run(self, install_signals: bool = True) -> None:
@@ -212,6 +213,7 @@ class Scheduler:
         if self.inline:
             target()
         else:
+            jobs.load_job_modules()  # already loaded after start(): a few dictionary look-ups
             threading.Thread(target=target, name=f"job-{spec.name}", daemon=True).start()
 
     # ---------------------------------------------------------------- running one job
