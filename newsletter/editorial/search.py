@@ -177,6 +177,19 @@ def fts_terms(q: str) -> list[tuple[str, bool]]:
     return [(w.lower(), bool(star)) for w, star in _WORD.findall(q)][:MAX_QUERY_WORDS]
 
 
+# Letters to Python that SQLite's unicode61 tokenizer (Unicode 6.1 tables) takes for separators: New Tai
+# Lue vowel signs and two Vedic signs, once combining marks. The index (detail=none, migration 0023)
+# cannot match a phrase, so a query word is split where the tokenizer splits it, into words that must
+# all occur. tests/editorial/test_search.py derives this set from the installed SQLite.
+_FTS5_SEPARATORS = re.compile("[\u19b0-\u19c0\u19c8\u19c9\u1cf2\u1cf3]+")
+
+
+def _fts5_tokens(word: str) -> list[tuple[str, bool]]:
+    """The index's tokens of one query word, each with whether it is the word's last (a prefix `*` goes there)."""
+    parts = [p for p in _FTS5_SEPARATORS.split(word) if p]
+    return [(p, i == len(parts) - 1) for i, p in enumerate(parts)]
+
+
 def _fulltext(stmt: Select[Any], session: Session, q: str) -> Select[Any]:
     words = fts_terms(q)
     if not words:
@@ -187,7 +200,8 @@ def _fulltext(stmt: Select[Any], session: Session, q: str) -> Select[Any]:
                     .where(text("document @@ to_tsquery('simple', :fts_query)").bindparams(fts_query=query)))
         walk_key: Any = Incident.id
     else:
-        match = " ".join(f'"{w}"' + ("*" if prefix else "") for w, prefix in words)
+        match = " ".join(f'"{part}"' + ("*" if prefix and last else "")
+                         for w, prefix in words for part, last in _fts5_tokens(w))
         matching = (select(text("rowid")).select_from(text("incidents_fts"))
                     .where(text("incidents_fts MATCH :fts_query").bindparams(fts_query=match)))
         walk_key = Incident.id + 0  # hides the primary key so SQLite walks (state, created_at) newest first
