@@ -13,7 +13,7 @@ import re
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from newsletter.collect.dedupe import content_hash, normalise_title, significant_words
@@ -35,8 +35,10 @@ _OLDEST = datetime(1990, 1, 1, tzinfo=timezone.utc)
 _HTTP_URL = re.compile(r"(?i)https?://")  # urlsplit would say scheme http(s): most links, without its cost
 
 
-@dataclass(slots=True)
-class ParsedEntry:
+class ParsedEntry(NamedTuple):
+    """One entry, ready to store. A named tuple: the storing process unpickles tens of thousands of
+    these a run from the parse workers, and a tuple unpickles in half the time of a slotted dataclass."""
+
     guid: str | None
     link: str | None
     canonical_url: str | None
