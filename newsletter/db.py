@@ -47,6 +47,26 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
 
+    def bind_processor(self, dialect: Any) -> Callable[[Any], Any] | None:
+        """The usual conversion, remembering the last value: a batch insert binds the same `now` as
+        created_at and updated_at of every row (tens of thousands a collect run), and converting and
+        formatting it each time was a tenth of storing a feed entry. Keyed by identity, and the key is
+        held, so a value's id cannot be reused while it is remembered; datetimes are immutable."""
+        convert = super().bind_processor(dialect)
+        if convert is None:  # pragma: no cover - every dialect here has one
+            return None
+        last: list[tuple[Any, Any]] = [(None, None)]
+
+        def process(value: Any) -> Any:
+            memo = last[0]  # one read: another thread may replace it, never half of it
+            if value is memo[0]:
+                return memo[1]
+            result = convert(value)
+            last[0] = (value, result)
+            return result
+
+        return process
+
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
