@@ -218,6 +218,8 @@ _ELSEWHERE = (
     .order_by(IncidentSource.id)
 )
 
+_ATTACHED = select(Incident).where(Incident.id.in_(bindparam("ids", expanding=True)))
+
 
 def _known_in_feed(session: Session, source_id: int, idents: list[Identity]) -> dict[tuple[str, str], Row[Any]]:
     """This feed's stored links with these keys, as plain rows: a re-fetched feed's entries are mostly
@@ -275,7 +277,7 @@ def _promote_attached(session: Session, attach: list[tuple[ParsedEntry, int]]) -
     if not relevant:
         return
     # one query for the feed's attached entries, not one per entry
-    loaded = {i.id: i for i in session.scalars(select(Incident).where(Incident.id.in_({iid for _, iid in relevant})))}
+    loaded = {i.id: i for i in session.scalars(_ATTACHED, {"ids": list({iid for _, iid in relevant})})}
     for entry, iid in relevant:
         incident = loaded.get(iid)
         if incident is None:
