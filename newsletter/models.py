@@ -210,6 +210,8 @@ class IncidentSource(Base):
     __tablename__ = "incident_sources"
     __table_args__ = (
         Index("ix_incident_sources_source_guid", "source_id", "guid"),
+        # a feed's known entries are looked up by guid, link or content hash (migration 0024)
+        Index("ix_incident_sources_source_content_hash", "source_id", "content_hash"),
         CheckConstraint(_in("origin", LINK_ORIGINS), name="origin"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
