@@ -82,7 +82,7 @@ def generate(runtime, n: int, seed: int = 7) -> None:  # type: ignore[no-untyped
             })
             url = f"https://news.example.org/{next_id}"
             links.append({"incident_id": next_id, "source_id": rnd.choice(source_ids), "url": url,
-                          "canonical_url": url, "created_at": created})
+                          "canonical_url": url, "created_at": created, "origin": "feed"})
             if rnd.random() < 0.6:
                 tags.append({"incident_id": next_id, "section_id": rnd.choice(section_ids)})
             next_id += 1
