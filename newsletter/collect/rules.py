@@ -11,6 +11,11 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+try:  # the engine's own notion of a cased character (what re.IGNORECASE folds); private, hence the fallback
+    from _sre import unicode_iscased as _iscased
+except ImportError:  # pragma: no cover - another Python: the prefilter keeps its first character case-insensitive
+    _iscased = None
+
 
 @dataclass(frozen=True)
 class GlobalRules:
@@ -62,6 +67,50 @@ def keyword_pattern(keyword: str) -> str:
     return rf"(?<!\w){body}{tail}"
 
 
+_CASED: list[str] | None = None  # every character re.IGNORECASE can fold, filled on first use
+
+
+def _cased() -> list[str]:
+    global _CASED
+    if _CASED is None:
+        _CASED = [chr(cp) for cp in range(0x110000) if _iscased is not None and _iscased(cp)]
+    return _CASED
+
+
+@lru_cache(maxsize=1024)
+def _same_letter(char: str) -> str:
+    """Every character that `char` matches under re.IGNORECASE, as the body of a character class.
+
+    The engine itself decides (fullmatch); only cased characters can fold to another character, so
+    testing those is enough (an uncased one matches only itself).
+    """
+    one = re.compile(re.escape(char), re.IGNORECASE | re.UNICODE)
+    variants = dict.fromkeys([char] + [c for c in _cased() if one.fullmatch(c)])
+    return "".join(re.escape(c) for c in variants)
+
+
+def _prefilter(keywords: tuple[str, ...]) -> re.Pattern[str]:
+    """A regex that matches wherever a keyword's body does, without the word-boundary assertions.
+
+    The alternation's leading `(?<!\\w)` and IGNORECASE stop Python's re from skipping ahead to a
+    possible first character, so the full regex is tried at every position of every entry. This one
+    starts with a case-sensitive class of all the keywords' first characters (each with everything
+    it folds to), which the engine scans for in C; the rest of each body follows case-insensitively.
+    It only ever matches more than the full regex: where it finds nothing, the full one cannot either.
+    """
+    firsts: dict[str, None] = {}
+    rests: dict[str, None] = {}
+    for keyword in keywords:
+        parts = keyword.strip().rstrip("*").strip().split()
+        firsts[parts[0][0]] = None
+        rests[r"\s+".join([re.escape(parts[0][1:])] + [re.escape(part) for part in parts[1:]])] = None
+    if _iscased is None:  # pragma: no cover
+        bodies = (r"\s+".join(re.escape(part) for part in k.strip().rstrip("*").strip().split()) for k in keywords)
+        return re.compile("|".join(bodies), re.IGNORECASE | re.UNICODE)
+    first = "".join(dict.fromkeys("".join(_same_letter(char) for char in firsts)))
+    return re.compile(f"[{first}](?i:{'|'.join(rests)})", re.UNICODE)
+
+
 class KeywordSet:
     """One compiled alternation for a list of keywords; returns the keywords (as written) that occur."""
 
@@ -70,14 +119,20 @@ class KeywordSet:
         if self.keywords:
             alternation = "|".join(f"(?P<k{i}>{keyword_pattern(k)})" for i, k in enumerate(self.keywords))
             self.regex: re.Pattern[str] | None = re.compile(alternation, re.IGNORECASE | re.UNICODE)
+            self.prefilter: re.Pattern[str] | None = _prefilter(self.keywords)
         else:
-            self.regex = None
+            self.regex = self.prefilter = None
 
     def find(self, text: str) -> list[str]:
-        if self.regex is None:
+        if self.regex is None or self.prefilter is None:
             return []
+        hit = self.prefilter.search(text)
+        if hit is None:
+            return []  # most entries: no keyword body anywhere, so no whole-word match either
         found: dict[str, None] = {}
-        for match in self.regex.finditer(text):
+        # No match of the full regex starts before the prefilter's first hit; the lookbehind still sees
+        # the character before `pos` (re treats pos unlike slicing), so the matches are the same.
+        for match in self.regex.finditer(text, hit.start()):
             name = match.lastgroup
             if name is not None:
                 found[self.keywords[int(name[1:])]] = None
