@@ -51,6 +51,9 @@ _PLAIN_URL = re.compile(r"https?://[A-Za-z0-9.\-_~:@!$&'()*+,=%]+(?:/[A-Za-z0-9.
 _MONTHS = {m: i for i, m in enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(), 1)}
 _RFC822 = re.compile(r"(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), )?([0-9]{2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
                      r"([0-9]{4}) ([0-9]{2}):([0-9]{2}):([0-9]{2}) (?:GMT|([+-])([0-9]{2})([0-9]{2}))")
+# The characters feedparser's cp1252 repair changes (C1 controls), from its own table: a text without
+# any is left as it is, without translate's per-character lookups (slow on non-ASCII text).
+_C1 = re.compile("[" + "".join(re.escape(chr(code)) for code in sorted(_cp1252)) + "]")
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 
 
@@ -124,11 +127,13 @@ def _text(element: Any, base: str | None = None) -> str:
     output = (element.text or "").strip()
     if base is not None and output and not _PLAIN_URL.fullmatch(output):
         output = _urljoin(base, output)
+    if output.isascii():
+        return output  # both repairs below leave ASCII text as it is
     try:
         output = output.encode("iso-8859-1").decode("utf-8")
     except (UnicodeEncodeError, UnicodeDecodeError):
         pass
-    return output.translate(_cp1252)
+    return output.translate(_cp1252) if _C1.search(output) else output
 
 
 def _entry(item: Any, base: str) -> dict[str, Any]:
