@@ -126,16 +126,21 @@ class KeywordSet:
     def find(self, text: str) -> list[str]:
         if self.regex is None or self.prefilter is None:
             return []
-        hit = self.prefilter.search(text)
-        if hit is None:
-            return []  # most entries: no keyword body anywhere, so no whole-word match either
         found: dict[str, None] = {}
-        # No match of the full regex starts before the prefilter's first hit; the lookbehind still sees
-        # the character before `pos` (re treats pos unlike slicing), so the matches are the same.
-        for match in self.regex.finditer(text, hit.start()):
+        # What finditer(text) finds, tried only where the prefilter matches: a match of the full regex
+        # can start nowhere else. match() at a position still sees the character before it (the
+        # lookbehind), and the next search starts at the match's end, as finditer's does.
+        search, match_at, pos = self.prefilter.search, self.regex.match, 0
+        while (hit := search(text, pos)) is not None:
+            start = hit.start()
+            match = match_at(text, start)
+            if match is None:
+                pos = start + 1
+                continue
             name = match.lastgroup
             if name is not None:
                 found[self.keywords[int(name[1:])]] = None
+            pos = match.end()
         return list(found)
 
 

@@ -92,6 +92,10 @@ def test_a_match_after_a_prefilter_only_hit_is_still_found() -> None:
     assert kset.find("xdetained") == []
     assert KeywordSet(("Article 174",)).find("Article 1745 and ARTİCLE\n174") == ["Article 174"]
     assert KeywordSet(("strike",)).find("ſTRİKE") == ["strike"]
+    # a match consumes its text, as finditer's do: the shorter keyword inside it is not found
+    assert KeywordSet(("Article 174", "174")).find("Article 174; 1745") == ["Article 174"]
+    assert KeywordSet(("pre-trial detention*", "detention")).find("pre-trial detentions, detention") == [
+        "pre-trial detention*", "detention"]
     assert KeywordSet(("kelvin",)).find("\u212aELVIN") == ["kelvin"]
 
 
