@@ -67,13 +67,16 @@ def keyword_pattern(keyword: str) -> str:
     return rf"(?<!\w){body}{tail}"
 
 
-_CASED: list[str] | None = None  # every character re.IGNORECASE can fold, filled on first use
+# Cased characters (the only ones re.IGNORECASE maps to another) all lie below U+20000, the planes
+# above hold ideographs and tags (tests check it against every code point); filled on first use.
+_CASED_BELOW = 0x20000
+_CASED: str | None = None
 
 
-def _cased() -> list[str]:
+def _cased() -> str:
     global _CASED
     if _CASED is None:
-        _CASED = [chr(cp) for cp in range(0x110000) if _iscased is not None and _iscased(cp)]
+        _CASED = "".join(chr(cp) for cp in range(_CASED_BELOW) if _iscased is not None and _iscased(cp))
     return _CASED
 
 
@@ -81,11 +84,10 @@ def _cased() -> list[str]:
 def _same_letter(char: str) -> str:
     """Every character that `char` matches under re.IGNORECASE, as the body of a character class.
 
-    The engine itself decides (fullmatch); only cased characters can fold to another character, so
-    testing those is enough (an uncased one matches only itself).
+    The engine itself decides; only cased characters can fold to another character, so looking
+    among those is enough (an uncased one matches only itself).
     """
-    one = re.compile(re.escape(char), re.IGNORECASE | re.UNICODE)
-    variants = dict.fromkeys([char] + [c for c in _cased() if one.fullmatch(c)])
+    variants = dict.fromkeys([char, *re.findall(re.escape(char), _cased(), re.IGNORECASE | re.UNICODE)])
     return "".join(re.escape(c) for c in variants)
 
 

@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
+from newsletter.collect import rules
 from newsletter.collect.rules import KeywordSet, _same_letter, keyword_pattern
 
 # Characters that fold in surprising ways under re.IGNORECASE, Cyrillic, Kazakh and separators.
@@ -105,3 +106,11 @@ def test_same_letter_lists_everything_the_engine_folds_together() -> None:
     for char in "kKsiIıвᲀσΣ1-ǅ":
         folded = set(re.findall(re.escape(char), everything, re.I | re.U))
         assert folded == set(re.findall(f"[{_same_letter(char)}]", everything)), char
+
+
+def test_no_cased_character_lies_above_the_scanned_range() -> None:
+    """_same_letter looks for fold partners below U+20000 only; this Python's Unicode has none above."""
+    assert rules._iscased is not None
+    assert [cp for cp in range(rules._CASED_BELOW, 0x110000) if rules._iscased(cp)] == []
+    above = "".join(chr(cp) for cp in range(rules._CASED_BELOW, 0x110000) if not 0xD800 <= cp < 0xE000)
+    assert re.search("[a-zA-Z\u0400-\u04ff\u0100-\u024f\u2c00-\u2c5f]", above, re.I | re.U) is None
