@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit, urlunsplit
 
 # Campaign and click-tracking parameters carry no meaning about the page itself.
@@ -15,8 +16,26 @@ _TRACKING_NAMES = frozenset("""
     """.split())
 
 
+# The usual link, http(s)://host/path with a lower-case ASCII host and nothing else (no port, user,
+# query, fragment, space or control character; the path only RFC 3986 path characters), is already
+# in canonical form but for its path's end: it skips the splitting, query parsing and rejoining.
+_PLAIN = re.compile(r"(https?)://([a-z0-9._-]+)(/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*)?")
+
+
 def canonical_url(url: str) -> str:
     """Lower-case scheme and host, drop default ports, fragments and tracking parameters, sort the query."""
+    url = url.strip()
+    plain = _PLAIN.fullmatch(url)
+    if plain is None:
+        return _canonical(url)
+    path = plain.group(3) or "/"
+    if len(path) > 1 and path.endswith("/"):
+        path = path[:-1]
+    return f"{plain.group(1)}://{plain.group(2)}{path}"
+
+
+def _canonical(url: str) -> str:
+    """canonical_url for every other shape (and the reference its fast path is tested against)."""
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower()

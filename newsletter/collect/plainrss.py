@@ -16,8 +16,10 @@ double-encoded UTF-8 repairs), so the two paths cannot drift apart on those.
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 from typing import Any
 
+from feedparser import datetimes as _datetimes
 from feedparser.datetimes import _parse_date
 from feedparser.html import _cp1252
 from feedparser.urls import _urljoin
@@ -42,6 +44,16 @@ _ENTITY_REF = re.compile("&([A-Za-z0-9_]+);")
 # An absolute http(s) URL that urljoin (via urlsplit/urlunsplit) gives back unchanged: no query,
 # fragment, parameters, spaces, non-ASCII or brackets. Most feed links; the rest go through _urljoin.
 _PLAIN_URL = re.compile(r"https?://[A-Za-z0-9.\-_~:@!$&'()*+,=%]+(?:/[A-Za-z0-9.\-_~:@!$&'()*+,=%/]*)?")
+# The RFC 822 date as nearly every feed writes it: "Mon, 30 Nov 2026 10:00:00 +0000" (or GMT).
+# feedparser tries its W3C-DTF reader first, which cannot read this shape (its first dash-separated
+# field, up to the first "t" or space, is empty, shorter than four characters or has letters), then
+# its RFC 822 reader; _pub_date does what that reader does with the fields, without the two tries.
+_MONTHS = {m: i for i, m in enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(), 1)}
+_RFC822 = re.compile(r"(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), )?([0-9]{2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
+                     r"([0-9]{4}) ([0-9]{2}):([0-9]{2}):([0-9]{2}) (?:GMT|([+-])([0-9]{2})([0-9]{2}))")
+# The characters feedparser's cp1252 repair changes (C1 controls), from its own table: a text without
+# any is left as it is, without translate's per-character lookups (slow on non-ASCII text).
+_C1 = re.compile("[" + "".join(re.escape(chr(code)) for code in sorted(_cp1252)) + "]")
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 
 
@@ -115,11 +127,13 @@ def _text(element: Any, base: str | None = None) -> str:
     output = (element.text or "").strip()
     if base is not None and output and not _PLAIN_URL.fullmatch(output):
         output = _urljoin(base, output)
+    if output.isascii():
+        return output  # both repairs below leave ASCII text as it is
     try:
         output = output.encode("iso-8859-1").decode("utf-8")
     except (UnicodeEncodeError, UnicodeDecodeError):
         pass
-    return output.translate(_cp1252)
+    return output.translate(_cp1252) if _C1.search(output) else output
 
 
 def _entry(item: Any, base: str) -> dict[str, Any]:
@@ -149,5 +163,22 @@ def _entry(item: Any, base: str) -> dict[str, Any]:
         entry["summary"] = _text(fields["description"])
         entry["summary_detail"] = {"type": "text/html"}
     if "pubDate" in fields:
-        entry["published_parsed"] = _parse_date(_text(fields["pubDate"]))
+        entry["published_parsed"] = _pub_date(_text(fields["pubDate"]))
     return entry
+
+
+def _pub_date(value: str) -> Any:
+    """feedparser's _parse_date(value), computed directly for the usual RFC 822 shape."""
+    m = _RFC822.fullmatch(value)
+    handlers = _datetimes._date_handlers
+    if m is None or handlers[0] is not _datetimes._parse_date_w3dtf or handlers[1] is not _datetimes._parse_date_rfc822:
+        return _parse_date(value)
+    day, month, year, hour, minute, second, sign, tz_hours, tz_minutes = m.groups()
+    hours, minutes = (int(tz_hours), int(tz_minutes)) if sign else (0, 0)
+    if sign == "-":
+        hours, minutes = -hours, -minutes
+    try:  # the RFC 822 reader's own arithmetic, so the same value
+        stamp = datetime(int(year), _MONTHS[month], int(day), int(hour), int(minute), int(second))
+        return (stamp - timedelta(0, 0, 0, 0, minutes, hours)).utctimetuple()
+    except (OverflowError, ValueError):
+        return _parse_date(value)  # no such day or hour: feedparser's other readers get their chance

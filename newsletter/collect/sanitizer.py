@@ -33,6 +33,7 @@ _HREF = re.compile(r'href="([^"]*)"')
 _BLOCK_END = re.compile(r"</(p|div|li|h[2-6]|blockquote|tr|dd|dt|pre)>|<br\s*/?>", re.IGNORECASE)
 _SPACE = re.compile(r"[ \t\r\f\v\u00a0]+")
 _LINES = re.compile(r"\s*\n\s*")
+_ODD_SPACE = re.compile(r"[\t\r\f\v\u00a0]")  # what _SPACE changes besides runs of two or more spaces
 
 
 _ABSOLUTE = re.compile(r"(?i)^https?://[^/?#\s]")
@@ -99,8 +100,13 @@ def to_text(fragment: str, *, sanitized: bool = False) -> str:
     else:
         marked = _BLOCK_END.sub("\\g<0>\n", fragment)  # a template, not a function: no Python call per match
         text = html.unescape(_TAG.sub("", marked) if sanitized else _TEXT.clean(marked))
-    text = _SPACE.sub(" ", text)
-    return _LINES.sub("\n", text).strip()
+    # Each step is skipped when it cannot change the text (most entries: single spaces, one paragraph).
+    if "  " in text or _ODD_SPACE.search(text):
+        text = _SPACE.sub(" ", text)
+    # Stripping first leaves the same text: _LINES only rewrites whitespace, and whitespace at either end
+    # goes anyway; a one-line text then needs no _LINES pass at all.
+    text = text.strip()
+    return _LINES.sub("\n", text) if "\n" in text else text
 
 
 def one_line(text: str, limit: int) -> str:
